@@ -1,0 +1,25 @@
+# CPU-only fallback build for machines without CMake (CMakeLists.txt is the primary build).
+# npm runs `node-gyp rebuild` by itself for packages with a root binding.gyp and no install script, so
+# when the cmake-js build already produced the addon this file defines a target that builds nothing.
+{
+  'variables': {
+    'cmake_built%': '<!(node scripts/gyp-sources.mjs --built)',
+  },
+  'conditions': [
+    ['cmake_built=="true"', {
+      'targets': [{ 'target_name': 'fused_multilabel_prebuilt', 'type': 'none' }],
+    }, {
+      'targets': [{
+        'target_name': 'fused_multilabel',
+        'sources': ['<!@(node scripts/gyp-sources.mjs)'],
+        'include_dirs': ['<!(node scripts/gyp-sources.mjs --napi)'],
+        'defines': ['NAPI_CPP_EXCEPTIONS', 'NODE_ADDON_API_DISABLE_DEPRECATED', 'FML_HAVE_OPENMP'],
+        'cflags!': ['-fno-exceptions'],
+        'cflags_cc!': ['-fno-exceptions', '-fno-rtti', '-std=gnu++1y', '-std=gnu++17'],
+        'cflags': ['-fopenmp', '-O3', '-fno-fast-math'],
+        'cflags_cc': ['-std=c++17', '-fexceptions', '-fopenmp', '-O3', '-fno-fast-math', '-Wno-unused-parameter'],
+        'ldflags': ['-fopenmp'],
+      }],
+    }],
+  ],
+}

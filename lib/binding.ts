@@ -1,0 +1,54 @@
+/**
+ * Loads the native addon. Tries, in order: `FUSED_MULTILABEL_BINARY` (an explicit path), the cmake-js
+ * build (`build-cmake/Release`), the node-gyp fallback build (`build/Release`), and a prebuild
+ * (`prebuilds/<platform>-<arch>`). A missing binary throws ERR_NO_BINARY listing every path tried.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { codedError } from './errors.js';
+
+/** The package root (the folder holding package.json), from dist/ or lib/. */
+export const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+// The raw binding's surface is typed where it is used; it checks its own arguments again.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type NativeBinding = Record<string, any>;
+
+let cached: NativeBinding | undefined;
+
+export function binaryCandidates(): string[] {
+  const out: string[] = [];
+  if (process.env.FUSED_MULTILABEL_BINARY) out.push(process.env.FUSED_MULTILABEL_BINARY);
+  out.push(
+    join(packageRoot, 'build-cmake/Release/fused_multilabel.node'),
+    join(packageRoot, 'build/Release/fused_multilabel.node'),
+    join(packageRoot, `prebuilds/${process.platform}-${process.arch}/fused_multilabel.node`),
+  );
+  return out;
+}
+
+export function loadBinding(): NativeBinding {
+  if (cached) return cached;
+  const require = createRequire(import.meta.url);
+  const tried: string[] = [];
+  for (const path of binaryCandidates()) {
+    if (!existsSync(path)) {
+      tried.push(`${path} (not found)`);
+      continue;
+    }
+    try {
+      cached = require(path) as NativeBinding;
+      return cached;
+    } catch (err) {
+      tried.push(`${path} (${(err as Error).message.split('\n')[0]})`);
+      if (process.env.FUSED_MULTILABEL_BINARY) break;
+    }
+  }
+  throw codedError(
+    'ERR_NO_BINARY',
+    `The fused-multilabel native addon could not be loaded. Tried:\n  ${tried.join('\n  ')}\n` +
+      `Rebuild it with: npm run build:native (in ${packageRoot})`,
+  );
+}

@@ -1,0 +1,6 @@
+/** fused-multilabel: the public API. */
+export { deviceInfo, setThreads, getThreads, resolveDevice, version } from './device.js';
+export type { DeviceInfo, CudaDevice, DeviceName, DeviceOption } from './device.js';
+export { Tensor } from './tensor.js';
+export type { DType, TensorData, TensorOptions } from './tensor.js';
+export type { ErrorCode, CodedError } from './errors.js';

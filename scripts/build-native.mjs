@@ -1,0 +1,57 @@
+#!/usr/bin/env node
+// Builds the native addon. Run by `npm install` (the package's install script) and `npm run build:native`.
+//
+// cmake-js is the primary build (CPU always, CUDA when nvcc is found, OpenBLAS when found); without
+// CMake it falls back to node-gyp (CPU only). Environment:
+//   FUSED_MULTILABEL_CUDA=off           build without CUDA even when nvcc is present
+//   FUSED_MULTILABEL_CUDA_ARCHS="90"    CUDA architectures (CMake syntax, ';'-separated)
+//   FUSED_MULTILABEL_BLAS=off           use the built-in matrix product even when OpenBLAS is present
+//   FUSED_MULTILABEL_BUILD_DIR=dir      build folder (default build-cmake)
+//   FUSED_MULTILABEL_SANITIZE=1         AddressSanitizer + UBSan, CPU only (used by npm run test:sanitize)
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+const env = process.env;
+const off = (v) => v !== undefined && /^(0|off|false|no)$/i.test(v);
+
+function run(cmd, args, extraEnv = {}) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: { ...env, ...extraEnv } });
+  if (r.error) throw r.error;
+  return r.status ?? 1;
+}
+
+function haveCmake() {
+  const r = spawnSync('cmake', ['--version'], { stdio: 'ignore' });
+  return !r.error && r.status === 0;
+}
+
+const sanitize = env.FUSED_MULTILABEL_SANITIZE === '1';
+const buildDir = env.FUSED_MULTILABEL_BUILD_DIR || (sanitize ? 'build-sanitize' : 'build-cmake');
+
+if (haveCmake()) {
+  const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
+  const args = [cmakeJs, 'compile', '--out', buildDir];
+  if (sanitize) args.push('--debug', '--CDFML_SANITIZE=ON', '--CDFML_CUDA=OFF', '--CDFML_BLAS=OFF');
+  if (off(env.FUSED_MULTILABEL_CUDA)) args.push('--CDFML_CUDA=OFF');
+  if (off(env.FUSED_MULTILABEL_BLAS)) args.push('--CDFML_BLAS=OFF');
+  if (env.FUSED_MULTILABEL_CUDA_ARCHS) args.push(`--CDFML_CUDA_ARCHS=${env.FUSED_MULTILABEL_CUDA_ARCHS}`);
+  const status = run(process.execPath, args, { CMAKE_BUILD_PARALLEL_LEVEL: env.CMAKE_BUILD_PARALLEL_LEVEL || '2' });
+  if (status !== 0) {
+    console.error(`fused-multilabel: the CMake build failed (exit ${status}). Fix the error above and run: npm run build:native`);
+    process.exit(status);
+  }
+} else {
+  console.log('CUDA: off (CMake not found: building the CPU-only fallback with node-gyp)');
+  const gyp = env.npm_config_node_gyp || join(dirname(process.execPath), '../lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js');
+  if (!existsSync(gyp)) {
+    console.error('fused-multilabel: neither CMake nor node-gyp was found; install cmake (apt-get install cmake) and run: npm run build:native');
+    process.exit(1);
+  }
+  const status = run(process.execPath, [gyp, 'rebuild']);
+  if (status !== 0) process.exit(status);
+}
