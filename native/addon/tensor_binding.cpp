@@ -83,6 +83,8 @@ AddonTensor::AddonTensor(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Addo
     } else {
       copy_to_device(device, buf_->data, src, buf_->bytes());
     }
+    external_bytes_ = (int64_t)buf_->bytes();
+    Napi::MemoryManagement::AdjustExternalMemory(env, external_bytes_);
   } catch (const Error& e) {
     buf_.reset();
     to_js_error(env, e).ThrowAsJavaScriptException();
@@ -92,9 +94,17 @@ AddonTensor::AddonTensor(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Addo
 Napi::Value AddonTensor::Dispose(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     if (pins_ > 0) throw Error(ErrorCode::Busy, ErrorKind::Error, "Tensor is busy: an operation using it is still running");
-    buf_.reset();
+    free_buffer();
     return info.Env().Undefined();
   });
+}
+
+void AddonTensor::free_buffer() {
+  buf_.reset();
+  if (external_bytes_ != 0) {
+    Napi::MemoryManagement::AdjustExternalMemory(Env(), -external_bytes_);
+    external_bytes_ = 0;
+  }
 }
 
 Napi::Value AddonTensor::ToArray(const Napi::CallbackInfo& info) {

@@ -17,6 +17,7 @@ class AddonTensor : public Napi::ObjectWrap<AddonTensor> {
   static bool Is(Napi::Env env, const Napi::Value& v);
 
   explicit AddonTensor(const Napi::CallbackInfo& info);
+  ~AddonTensor() override { free_buffer(); }
 
   Buffer& buffer() { return *buf_; }
   // Async work that reads or writes this tensor holds a pin; dispose() while pinned is ERR_BUSY.
@@ -31,8 +32,13 @@ class AddonTensor : public Napi::ObjectWrap<AddonTensor> {
   Napi::Value GetDevice(const Napi::CallbackInfo& info);
   Napi::Value GetDisposed(const Napi::CallbackInfo& info);
 
+  void free_buffer();
+
   std::unique_ptr<Buffer> buf_;
   int pins_ = 0;
+  // Bytes reported to V8 with AdjustExternalMemory, so that undisposed tensors create GC pressure and
+  // the finalizer safety net actually runs.
+  int64_t external_bytes_ = 0;
 };
 
 }  // namespace pkg
