@@ -29,6 +29,8 @@ namespace {
 constexpr int64_t TILE = 256;
 
 std::string fmt_num(double v) {
+  if (std::isnan(v)) return "NaN";  // JavaScript spellings
+  if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.9g", v);
   return buf;
