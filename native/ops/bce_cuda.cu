@@ -486,4 +486,9 @@ BceResult bce_fused_cuda(const BceArgs& a) {
   return res;
 }
 
+void bce_device_copy(void* dst, const void* src, size_t bytes) {
+  BCE_CUDA_CHECK(cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToDevice));
+  BCE_CUDA_CHECK(cudaDeviceSynchronize());
+}
+
 }  // namespace pkg
