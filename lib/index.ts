@@ -4,3 +4,17 @@ export type { DeviceInfo, CudaDevice, DeviceName, DeviceOption } from './device.
 export { Tensor } from './tensor.js';
 export type { DType, TensorData, TensorOptions } from './tensor.js';
 export type { ErrorCode, CodedError } from './errors.js';
+export { bceWithLogits, bceWithLogitsAsync, posWeightFromCounts, classBalancedWeights } from './losses.js';
+export type {
+  BceOptions,
+  BceResult,
+  LossOptions,
+  LossReduction,
+  WeightArray,
+  FocalOptions,
+  AsymmetricOptions,
+  DistributionBalancedOptions,
+  PosWeightOptions,
+  PosWeightMethod,
+  ClassBalancedOptions,
+} from './losses.js';
