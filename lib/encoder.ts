@@ -23,6 +23,7 @@ import {
   rejectUnknownKeys,
   typeError,
 } from './errors.js';
+import { normalizeLossOptions, type LossOptions } from './losses.js';
 import { readSafetensors, writeFileAtomic, writeSafetensors } from './safetensors.js';
 
 export type Architecture = 'bert' | 'distilbert';
@@ -78,17 +79,6 @@ export interface OptimizerOptions {
   eps?: number;
   /** clip the global gradient L2 norm to this (torch clip_grad_norm_); default: no clipping */
   maxGradNorm?: number;
-}
-
-export interface LossOptions {
-  /** K per-label weights of the positive term */
-  posWeight?: Float32Array;
-  /** B×K, 1 = use, 0 = ignore (missing label) */
-  mask?: Uint8Array | Int8Array;
-  /** B per-row weights */
-  sampleWeight?: Float32Array;
-  /** default 'mean' */
-  reduction?: 'mean' | 'sum';
 }
 
 export interface EncoderOptions {
@@ -442,7 +432,9 @@ export class Encoder {
 
   /**
    * One training step, all native: zero the gradients, forward with dropout, the fused BCE loss,
-   * backward, global-norm clipping (maxGradNorm), AdamW. Returns the loss and the gradient norm before clipping.
+   * backward, global-norm clipping (maxGradNorm), AdamW. `targets` and `lossOptions` are those of
+   * bceWithLogits (N = batchSize, K = numLabels; reduction 'mean' or 'sum'). Returns the loss and the
+   * gradient norm before clipping.
    */
   async trainStep(batch: Batch, targets: Float32Array | Uint8Array | Int8Array, lossOptions: LossOptions | undefined, optimizer: OptimizerOptions): Promise<{ loss: number; gradNorm: number }> {
     const h = this.#handle();
@@ -451,28 +443,15 @@ export class Encoder {
     if (!(targets instanceof Float32Array || targets instanceof Uint8Array || targets instanceof Int8Array))
       throw typeError('targets', `Float32Array | Uint8Array | Int8Array of length ${NK} (batchSize × numLabels)`, targets);
     if (targets.length !== NK) throw rangeError('targets', `length ${NK} (batchSize=${b.batchSize} × numLabels=${this.config.numLabels})`, targets);
-    const lo = checkOptions('lossOptions', lossOptions);
-    rejectUnknownKeys('lossOptions', lo, ['posWeight', 'mask', 'sampleWeight', 'reduction']);
-    const native: Record<string, unknown> = {};
-    if (lo.posWeight !== undefined) {
-      if (!(lo.posWeight instanceof Float32Array) || lo.posWeight.length !== this.config.numLabels)
-        throw typeError('lossOptions.posWeight', `Float32Array of length ${this.config.numLabels}`, lo.posWeight);
-      native.posWeight = lo.posWeight;
-    }
-    if (lo.mask !== undefined) {
-      const m = lo.mask;
-      if (!(m instanceof Uint8Array || m instanceof Int8Array) || m.length !== NK)
-        throw typeError('lossOptions.mask', `Uint8Array | Int8Array of length ${NK}`, m);
-      native.mask = m instanceof Uint8Array ? m : new Uint8Array(m.buffer, m.byteOffset, m.length);
-    }
-    if (lo.sampleWeight !== undefined) {
-      if (!(lo.sampleWeight instanceof Float32Array) || lo.sampleWeight.length !== b.batchSize)
-        throw typeError('lossOptions.sampleWeight', `Float32Array of length ${b.batchSize}`, lo.sampleWeight);
-      native.sampleWeight = lo.sampleWeight;
-    }
-    if (lo.reduction !== undefined) {
-      if (lo.reduction !== 'mean' && lo.reduction !== 'sum') throw typeError('lossOptions.reduction', "'mean' | 'sum'", lo.reduction);
-      native.reduction = lo.reduction;
+    const kind = targets instanceof Float32Array ? 'float32' : targets instanceof Int8Array ? 'int8' : 'uint8';
+    const native = normalizeLossOptions(lossOptions, b.batchSize, this.config.numLabels, kind, 'lossOptions');
+    if (native.reduction === 'none') throw typeError('lossOptions.reduction', "'mean' | 'sum' (trainStep needs a scalar loss)", 'none');
+    // Targets are checked here so that a bad one is reported before any kernel runs.
+    const ignore = native.ignoreValue;
+    for (let i = 0; i < NK; i++) {
+      const y = targets[i];
+      if (!(y >= 0 && y <= 1) && y !== ignore)
+        throw rangeErrorMessage(`Expected targets in [0, 1]${ignore !== undefined ? ` or ${ignore} (ignored)` : ''} but targets[${i}] is ${y}`);
     }
     const opt = this.#checkOptimizer(optimizer);
     return h.trainStep(b.inputIds, b.attentionMask, b.tokenTypeIds ?? null, b.batchSize, b.seqLen, targets, native, opt);

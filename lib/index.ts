@@ -4,7 +4,21 @@ export type { DeviceInfo, CudaDevice, DeviceName, DeviceOption } from './device.
 export { Tensor } from './tensor.js';
 export type { DType, TensorData, TensorOptions } from './tensor.js';
 export type { ErrorCode, CodedError } from './errors.js';
+export { bceWithLogits, bceWithLogitsAsync, posWeightFromCounts, classBalancedWeights } from './losses.js';
+export type {
+  BceOptions,
+  BceResult,
+  LossOptions,
+  LossReduction,
+  WeightArray,
+  FocalOptions,
+  AsymmetricOptions,
+  DistributionBalancedOptions,
+  PosWeightOptions,
+  PosWeightMethod,
+  ClassBalancedOptions,
+} from './losses.js';
 export { Encoder, normalizeConfig as normalizeEncoderConfig, configFromHuggingFace, configToHuggingFace } from './encoder.js';
-export type { EncoderConfig, Batch, OptimizerOptions, LossOptions, EncoderOptions, MemoryUsage, Architecture, Pooling } from './encoder.js';
+export type { EncoderConfig, Batch, OptimizerOptions, EncoderOptions, MemoryUsage, Architecture, Pooling } from './encoder.js';
 export { readSafetensors, readSafetensorsHeader, writeSafetensors, serializeSafetensors } from './safetensors.js';
 export type { LoadedTensor, TensorInfo, SafetensorsHeader } from './safetensors.js';

@@ -11,6 +11,7 @@
 
 #include "../model/encoder.h"
 #include "addon_data.h"
+#include "loss_args.h"
 
 namespace pkg {
 
@@ -346,64 +347,35 @@ class AddonEncoder : public Napi::ObjectWrap<AddonEncoder> {
   }
 
   // trainStep(inputIds, attentionMask, tokenTypeIds | null, batchSize, seqLen, targets, lossOptions, optimizer)
-  //   targets: Float32Array | Uint8Array | Int8Array (B×K); lossOptions: { posWeight?: Float32Array (K),
-  //   mask?: Uint8Array (B×K), sampleWeight?: Float32Array (B), reduction?: 'mean' | 'sum' }
+  //   targets and lossOptions: as bceWithLogits (addon/loss_args.h), N = batchSize, K = numLabels.
   Napi::Value TrainStep(const Napi::CallbackInfo& info) {
     return guarded(info.Env(), [&]() -> Napi::Value {
       check_usable();
       const EncoderConfig& c = enc_->config();
       Batch b = parse_batch(info, 0, c);
-      const int64_t NK = (int64_t)b.B * c.K;
-      BceArgs args;
-      Napi::Value t = info[5];
-      if (t.IsTypedArray() && t.As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array) {
-        args.targets = require_typed<uint8_t>(t, napi_uint8_array, "Uint8Array", "targets", NK);
-        args.targets_dtype = DType::U8;
-      } else if (t.IsTypedArray() && t.As<Napi::TypedArray>().TypedArrayType() == napi_int8_array) {
-        args.targets = require_typed<int8_t>(t, napi_int8_array, "Int8Array", "targets", NK);
-        args.targets_dtype = DType::I8;
-      } else {
-        args.targets = require_typed<float>(t, napi_float32_array, "Float32Array", "targets", NK);
-        args.targets_dtype = DType::F32;
-      }
-      if (!info[6].IsUndefined() && !info[6].IsObject())
-        throw_type("Expected an options object for lossOptions but received " + js_type_name(info[6]));
-      std::vector<Napi::Value> keep = {info[0], info[1], info[2], t};
-      if (info[6].IsObject()) {
-        Napi::Object lo = info[6].As<Napi::Object>();
-        Napi::Value pw = lo.Get("posWeight"), m = lo.Get("mask"), sw = lo.Get("sampleWeight"), r = lo.Get("reduction");
-        if (!pw.IsUndefined()) {
-          args.pos_weight = require_typed<float>(pw, napi_float32_array, "Float32Array", "posWeight", c.K);
-          keep.push_back(pw);
-        }
-        if (!m.IsUndefined()) {
-          args.mask = require_typed<uint8_t>(m, napi_uint8_array, "Uint8Array", "mask", NK);
-          keep.push_back(m);
-        }
-        if (!sw.IsUndefined()) {
-          args.sample_weight = require_typed<float>(sw, napi_float32_array, "Float32Array", "sampleWeight", b.B);
-          keep.push_back(sw);
-        }
-        if (!r.IsUndefined()) {
-          const std::string rs = require_string(r, "reduction");
-          if (rs == "mean") args.reduction = Reduction::Mean;
-          else if (rs == "sum") args.reduction = Reduction::Sum;
-          else throw_range("Expected 'mean' | 'sum' for reduction in trainStep but received \"" + rs + "\"");
-        }
-      }
+      // Loss options come normalised by lib/losses.ts normalizeLossOptions; parse_loss_* re-check them
+      // and stage host arrays on the encoder's device.
+      auto in = std::make_shared<LossInputs>();
+      if (!info[6].IsObject()) throw_type("Expected an options object for lossOptions but received " + js_type_name(info[6]));
+      parse_loss_options(info.Env(), info[6].As<Napi::Object>(), b.B, c.K, enc_->device(), *in);
+      parse_loss_targets(info.Env(), info[5], b.B, c.K, enc_->device(), *in);
+      if (in->args.reduction == Reduction::None) throw_range("trainStep needs reduction 'mean' or 'sum', not 'none'");
+      std::vector<Napi::Value> keep = {info[0], info[1], info[2]};
       TrainStepOptions opt;
       opt.adamw = parse_adamw(info[7], &opt.max_grad_norm);
       Encoder* e = enc_.get();
       auto res = std::make_shared<TrainStepResult>();
       auto* w = new Worker(
-          info.Env(), this, [=]() { *res = e->train_step(b.ids, b.mask, b.tt, b.B, b.T, args, opt); },
-          [res](Napi::Env env) -> Napi::Value {
+          info.Env(), this, [=]() { *res = e->train_step(b.ids, b.mask, b.tt, b.B, b.T, in->args, opt); },
+          [res, in](Napi::Env env) -> Napi::Value {
+            in->unpin_all();
             Napi::Object o = Napi::Object::New(env);
             o.Set("loss", Napi::Number::New(env, res->loss));
             o.Set("gradNorm", Napi::Number::New(env, res->grad_norm));
             return o;
           });
       for (auto& v : keep) w->Keep(v);
+      in->pin_all();
       return Queue(w);
     });
   }

@@ -8,7 +8,7 @@
 
 #include <cstdint>
 
-#include "hostdevice.h"
+#include "half.h"  // PKG_HD
 
 namespace pkg {
 

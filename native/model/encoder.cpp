@@ -464,38 +464,10 @@ TrainStepResult Encoder::train_step(const int32_t* ids, const uint8_t* mask, con
   args.loss_out = nullptr;
   args.reduction = loss.reduction == Reduction::None ? Reduction::Mean : loss.reduction;
   TrainStepResult r;
-  BceResult br;
 #ifdef FML_HAVE_CUDA
-  if (dev_ == Device::Cuda) {
-    // The loss inputs arrive in host memory: stage them on the device for the CUDA twin.
-    const size_t NK = (size_t)B * cfg_.K, Kz = (size_t)cfg_.K;
-    std::vector<Buffer*> staged;
-    auto stage = [&](const void* host, DType t, size_t n) -> void* {
-      if (!host) return nullptr;
-      Buffer* b = new Buffer(dev_, t, {(int64_t)n});
-      staged.push_back(b);
-      copy_to_device(dev_, b->data, host, n * dtype_size(t));
-      return b->data;
-    };
-    try {
-      args.targets = stage(loss.targets, loss.targets_dtype, NK);
-      args.pos_weight = (const float*)stage(loss.pos_weight, DType::F32, Kz);
-      args.sample_weight = (const float*)stage(loss.sample_weight, DType::F32, (size_t)B);
-      args.class_weight = (const float*)stage(loss.class_weight, DType::F32, Kz);
-      args.element_weight = (const float*)stage(loss.element_weight, DType::F32, NK);
-      args.mask = (const uint8_t*)stage(loss.mask, DType::U8, NK);
-      args.class_counts = (const float*)stage(loss.class_counts, DType::F32, Kz);
-      br = bce_fused_cuda(args);
-    } catch (...) {
-      for (Buffer* b : staged) delete b;
-      throw;
-    }
-    for (Buffer* b : staged) delete b;
-  } else {
-    br = bce_fused_cpu(args);
-  }
+  const BceResult br = dev_ == Device::Cuda ? bce_fused_cuda(args) : bce_fused_cpu(args);
 #else
-  br = bce_fused_cpu(args);
+  const BceResult br = bce_fused_cpu(args);
 #endif
   r.loss = br.loss;
   backward_device();

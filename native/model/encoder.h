@@ -125,7 +125,8 @@ class Encoder {
   int64_t steps() const { return adamw_t_; }
 
   // zero_grad, forward(train), fused BCE loss (args.logits/dlogits/N/K are filled in here; every other
-  // pointer in `loss` is host memory), backward, clipping, AdamW.
+  // pointer in `loss` is already on this encoder's device, as addon/loss_args.h stages it), backward,
+  // clipping, AdamW.
   TrainStepResult train_step(const int32_t* ids, const uint8_t* mask, const int32_t* tt, int B, int T,
                              const BceArgs& loss, const TrainStepOptions& opt);
 

@@ -10,7 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "../core/hostdevice.h"
+#include "../core/half.h"  // PKG_HD
 
 #ifdef FML_HAVE_CUDA
 #include <cuda_runtime.h>
