@@ -5,7 +5,7 @@
 // Backward: dinp (N, C) = dout · weight (or += when accumulate is set: q, k and v share one input);
 //           dweight (OC, C) += doutᵀ · inp;  dbias (OC) += Σ_rows dout.  dinp/dweight/dbias may be null.
 // CPU: OpenBLAS cblas_sgemm when built with it (FML_HAVE_OPENBLAS), else a cache-blocked kernel over
-// parallel_for. CUDA: a shared-memory tiled kernel with 8×8 register blocking.
+// parallel_for. CUDA: a shared-memory tiled kernel (64×64 tiles) with 4×4 register blocking per thread.
 #pragma once
 
 #include <cstddef>
