@@ -47,8 +47,9 @@ void attention_forward_cpu(float* out, float* att, const float* q, const float* 
         float* o = out + ((size_t)b * T + t) * C + h * HS;
         std::memset(o, 0, sizeof(float) * HS);
         const uint64_t base = ((uint64_t)bh * T + t) * T;
+        DropoutStream drop(p, seed, offset);
         for (int t2 = 0; t2 < T; t2++) {
-          const float w = a[t2] * dropout_scale(p, seed, offset, base + t2);
+          const float w = a[t2] * drop.scale(base + t2);
           if (w == 0.0f) continue;
           const float* vt = v + ((size_t)b * T + t2) * C + h * HS;
           for (int i = 0; i < HS; i++) o[i] += w * vt[i];
@@ -78,6 +79,7 @@ void attention_backward_cpu(float* dq, float* dk, float* dv, const float* dout, 
         const size_t row = ((size_t)b * T + t) * C + h * HS;
         const float* dot_ = dout + row;
         const uint64_t base = ((uint64_t)bh * T + t) * T;
+        DropoutStream drop(p, seed, offset);
         // d(att) through dropout, and dv += dropout(att)ᵀ · dout
         float sum_ad = 0.0f;
         for (int t2 = 0; t2 < T; t2++) {
@@ -85,7 +87,7 @@ void attention_backward_cpu(float* dq, float* dk, float* dv, const float* dout, 
             ds[t2] = 0.0f;
             continue;
           }
-          const float keep = dropout_scale(p, seed, offset, base + t2);
+          const float keep = drop.scale(base + t2);
           const size_t r2 = ((size_t)b * T + t2) * C + h * HS;
           const float* vt = v + r2;
           float dot = 0.0f;
