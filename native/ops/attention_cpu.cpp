@@ -1,6 +1,7 @@
-// CPU twin of attention.h. Each (batch, head) pair is four small matrix products through sgemm_cpu
-// (OpenBLAS when built with it, which parallelises each product) around a row-parallel masked softmax:
-// the products read q, k, v in place (leading dimension C), so nothing is transposed or copied.
+// CPU twin of attention.h. Each (batch, head) pair is a few small matrix products through sgemm_cpu
+// around a masked softmax; the products read q, k, v in place (leading dimension C), so nothing is
+// transposed or copied. The pairs run in parallel over parallel_for with the BLAS library held to one
+// thread meanwhile: many small independent products parallelise better than each product alone.
 #include <cfloat>
 #include <cmath>
 #include <vector>
@@ -12,20 +13,30 @@
 
 namespace pkg {
 
+namespace {
+// Restores the BLAS thread count on scope exit.
+struct SingleThreadedBlas {
+  int prev;
+  SingleThreadedBlas() : prev(sgemm_set_threads(1)) {}
+  ~SingleThreadedBlas() { sgemm_set_threads(prev); }
+};
+}  // namespace
+
 void attention_forward_cpu(float* out, float* att, const float* q, const float* k, const float* v, const uint8_t* mask,
                            int B, int T, int C, int NH, float p, uint64_t seed, uint64_t offset) {
   const int HS = C / NH;
   const float scale = 1.0f / std::sqrt((float)HS);
-  std::vector<float> dropped(p > 0.0f ? (size_t)T * T : 0);  // dropout(att) of one (b, h)
-  for (int64_t bh = 0; bh < (int64_t)B * NH; bh++) {
-    const int b = (int)(bh / NH), h = (int)(bh % NH);
-    const size_t base_qkv = (size_t)b * T * C + (size_t)h * HS;
-    float* A = att + (size_t)bh * T * T;
-    // scores (T, T) = scale · Q Kᵀ
-    sgemm_cpu(false, true, T, T, HS, scale, q + base_qkv, C, k + base_qkv, C, 0.0f, A, T);
-    const uint8_t* m = mask + (size_t)b * T;
-    parallel_for(T, 8, [&](int64_t, int64_t t0, int64_t t1) {
-      for (int64_t t = t0; t < t1; t++) {
+  SingleThreadedBlas single;
+  parallel_for((int64_t)B * NH, 1, [&](int64_t, int64_t i0, int64_t i1) {
+    std::vector<float> dropped(p > 0.0f ? (size_t)T * T : 0);  // dropout(att) of one (b, h)
+    for (int64_t bh = i0; bh < i1; bh++) {
+      const int b = (int)(bh / NH), h = (int)(bh % NH);
+      const size_t base_qkv = (size_t)b * T * C + (size_t)h * HS;
+      float* A = att + (size_t)bh * T * T;
+      // scores (T, T) = scale · Q Kᵀ
+      sgemm_cpu(false, true, T, T, HS, scale, q + base_qkv, C, k + base_qkv, C, 0.0f, A, T);
+      const uint8_t* m = mask + (size_t)b * T;
+      for (int t = 0; t < T; t++) {
         float* a = A + (size_t)t * T;
         float maxv = -FLT_MAX;
         for (int t2 = 0; t2 < T; t2++) {
@@ -47,10 +58,11 @@ void attention_forward_cpu(float* out, float* att, const float* q, const float* 
           for (int t2 = 0; t2 < T; t2++) d[t2] = a[t2] * drop.scale(base + t2);
         }
       }
-    });
-    // out (T, HS) = dropout(att) V
-    sgemm_cpu(false, false, T, HS, T, 1.0f, p > 0.0f ? dropped.data() : A, T, v + base_qkv, C, 0.0f, out + base_qkv, C);
-  }
+      // out (T, HS) = dropout(att) V
+      sgemm_cpu(false, false, T, HS, T, 1.0f, p > 0.0f ? dropped.data() : A, T, v + base_qkv, C, 0.0f, out + base_qkv,
+                C);
+    }
+  });
 }
 
 void attention_backward_cpu(float* dq, float* dk, float* dv, const float* dout, const float* q, const float* k,
@@ -58,28 +70,28 @@ void attention_backward_cpu(float* dq, float* dk, float* dv, const float* dout, 
                             uint64_t offset) {
   const int HS = C / NH;
   const float scale = 1.0f / std::sqrt((float)HS);
-  std::vector<float> dropped(p > 0.0f ? (size_t)T * T : 0);
-  std::vector<float> ds((size_t)T * T);
-  for (int64_t bh = 0; bh < (int64_t)B * NH; bh++) {
-    const int b = (int)(bh / NH), h = (int)(bh % NH);
-    const size_t base_qkv = (size_t)b * T * C + (size_t)h * HS;
-    const float* A = att + (size_t)bh * T * T;
-    if (p > 0.0f) {
-      parallel_for(T, 16, [&](int64_t, int64_t t0, int64_t t1) {
-        for (int64_t t = t0; t < t1; t++) {
+  SingleThreadedBlas single;
+  parallel_for((int64_t)B * NH, 1, [&](int64_t, int64_t i0, int64_t i1) {
+    std::vector<float> dropped(p > 0.0f ? (size_t)T * T : 0);
+    std::vector<float> ds((size_t)T * T);
+    for (int64_t bh = i0; bh < i1; bh++) {
+      const int b = (int)(bh / NH), h = (int)(bh % NH);
+      const size_t base_qkv = (size_t)b * T * C + (size_t)h * HS;
+      const float* A = att + (size_t)bh * T * T;
+      if (p > 0.0f) {
+        for (int t = 0; t < T; t++) {
           DropoutStream drop(p, seed, offset);
           const uint64_t base = ((uint64_t)bh * T + t) * T;
           for (int t2 = 0; t2 < T; t2++) dropped[(size_t)t * T + t2] = A[(size_t)t * T + t2] * drop.scale(base + t2);
         }
-      });
-    }
-    // dv (T, HS) = dropout(att)ᵀ · dout
-    sgemm_cpu(true, false, T, HS, T, 1.0f, p > 0.0f ? dropped.data() : A, T, dout + base_qkv, C, 0.0f, dv + base_qkv, C);
-    // d(dropout(att)) (T, T) = dout · Vᵀ
-    sgemm_cpu(false, true, T, T, HS, 1.0f, dout + base_qkv, C, v + base_qkv, C, 0.0f, ds.data(), T);
-    // through dropout and softmax: ds = att ⊙ (da - Σ att ⊙ da) · scale, with da = d(dropout(att)) ⊙ keep
-    parallel_for(T, 8, [&](int64_t, int64_t t0, int64_t t1) {
-      for (int64_t t = t0; t < t1; t++) {
+      }
+      // dv (T, HS) = dropout(att)ᵀ · dout
+      sgemm_cpu(true, false, T, HS, T, 1.0f, p > 0.0f ? dropped.data() : A, T, dout + base_qkv, C, 0.0f,
+                dv + base_qkv, C);
+      // d(dropout(att)) (T, T) = dout · Vᵀ
+      sgemm_cpu(false, true, T, T, HS, 1.0f, dout + base_qkv, C, v + base_qkv, C, 0.0f, ds.data(), T);
+      // through dropout and softmax: ds = att ⊙ (da - Σ att ⊙ da) · scale, with da = d(dropout(att)) ⊙ keep
+      for (int t = 0; t < T; t++) {
         const float* a = A + (size_t)t * T;
         float* d = ds.data() + (size_t)t * T;
         if (p > 0.0f) {
@@ -91,11 +103,11 @@ void attention_backward_cpu(float* dq, float* dk, float* dv, const float* dout, 
         for (int t2 = 0; t2 < T; t2++) sum += a[t2] * d[t2];
         for (int t2 = 0; t2 < T; t2++) d[t2] = a[t2] * (d[t2] - sum) * scale;
       }
-    });
-    // dq (T, HS) = ds · K;  dk (T, HS) = dsᵀ · Q
-    sgemm_cpu(false, false, T, HS, T, 1.0f, ds.data(), T, k + base_qkv, C, 0.0f, dq + base_qkv, C);
-    sgemm_cpu(true, false, T, HS, T, 1.0f, ds.data(), T, q + base_qkv, C, 0.0f, dk + base_qkv, C);
-  }
+      // dq (T, HS) = ds · K;  dk (T, HS) = dsᵀ · Q
+      sgemm_cpu(false, false, T, HS, T, 1.0f, ds.data(), T, k + base_qkv, C, 0.0f, dq + base_qkv, C);
+      sgemm_cpu(true, false, T, HS, T, 1.0f, ds.data(), T, q + base_qkv, C, 0.0f, dk + base_qkv, C);
+    }
+  });
 }
 
 }  // namespace pkg
