@@ -1,7 +1,8 @@
-// CPU twin of attention.h. Each (batch, head) pair is a few small matrix products through sgemm_cpu
+// CPU twin of attention.h ("no-trapping-math": lets GCC vectorise the softmax clamps; changes no result). Each (batch, head) pair is a few small matrix products through sgemm_cpu
 // around a masked softmax; the products read q, k, v in place (leading dimension C), so nothing is
 // transposed or copied. The pairs run in parallel over parallel_for with the BLAS library held to one
 // thread meanwhile: many small independent products parallelise better than each product alone.
+#pragma GCC optimize("no-trapping-math")
 #include <cfloat>
 #include <cmath>
 #include <vector>
@@ -9,6 +10,7 @@
 #include "../core/parallel.h"
 #include "../core/philox.h"
 #include "attention.h"
+#include "bce.h"  // bce_math::exp_nonpos
 #include "matmul.h"
 
 namespace pkg {
@@ -38,17 +40,15 @@ void attention_forward_cpu(float* out, float* att, const float* q, const float* 
       const uint8_t* m = mask + (size_t)b * T;
       for (int t = 0; t < T; t++) {
         float* a = A + (size_t)t * T;
+        // finfo.min for padded keys, as Hugging Face: a fully padded row stays finite (uniform)
+        for (int t2 = 0; t2 < T; t2++) a[t2] = m[t2] ? a[t2] : -FLT_MAX;
         float maxv = -FLT_MAX;
-        for (int t2 = 0; t2 < T; t2++) {
-          if (!m[t2]) a[t2] = -FLT_MAX;  // finfo.min, as Hugging Face: a fully padded row stays finite
-          maxv = a[t2] > maxv ? a[t2] : maxv;
-        }
+#pragma omp simd reduction(max : maxv)
+        for (int t2 = 0; t2 < T; t2++) maxv = a[t2] > maxv ? a[t2] : maxv;
+        for (int t2 = 0; t2 < T; t2++) a[t2] = bce_math::exp_nonpos(a[t2] - maxv);  // vectorisable, ~1 ulp
         float sum = 0.0f;
-        for (int t2 = 0; t2 < T; t2++) {
-          const float e = std::exp(a[t2] - maxv);
-          a[t2] = e;
-          sum += e;
-        }
+#pragma omp simd reduction(+ : sum)
+        for (int t2 = 0; t2 < T; t2++) sum += a[t2];
         const float inv = 1.0f / sum;
         for (int t2 = 0; t2 < T; t2++) a[t2] *= inv;
         if (p > 0.0f) {
@@ -100,6 +100,7 @@ void attention_backward_cpu(float* dq, float* dk, float* dv, const float* dout, 
           for (int t2 = 0; t2 < T; t2++) d[t2] *= drop.scale(base + t2);
         }
         float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
         for (int t2 = 0; t2 < T; t2++) sum += a[t2] * d[t2];
         for (int t2 = 0; t2 < T; t2++) d[t2] = a[t2] * (d[t2] - sum) * scale;
       }
