@@ -149,6 +149,38 @@ test('trainStep takes bceWithLogits loss options (posWeight, mask, Int8 targets 
   await assertRejectsCode(() => enc.trainStep(b, targets, undefined, { lr: 1, betas: 1 }), 'ERR_INVALID_ARG', TypeError, /betas/);
 });
 
+test('activations grow with the batch; gradients after a larger batch equal a fresh encoder\'s', async () => {
+  const a = await Encoder.create({ ...small, hiddenDropout: 0, attentionDropout: 0 }, { device: 'cpu', seed: 6 });
+  const b = await Encoder.create({ ...small, hiddenDropout: 0, attentionDropout: 0 }, { device: 'cpu', seed: 6 });
+  await a.forward(batchOf(1, 3));
+  const m1 = a.memory().activations;
+  const big = batchOf(6, 8);
+  const za = await a.forward(big);
+  const m2 = a.memory().activations;
+  assert.ok(m2 > m1, 'the activation arena grew');
+  const zb = await b.forward(big);
+  assert.equal(Array.from(za), Array.from(zb));
+  const d = Float32Array.from({ length: 30 }, (_, i) => Math.sin(i));
+  await a.backward(d);
+  await b.backward(d);
+  const ga = a.gradients(), gb = b.gradients();
+  for (const [n, t] of ga) assert.equal(Array.from(t), Array.from(gb.get(n)), n);
+  // a smaller batch afterwards reuses the arena
+  await a.forward(batchOf(2, 4));
+  assert.is(a.memory().activations, m2);
+});
+
+test('trainStep with the focal variant and classWeight runs and lowers its loss', async () => {
+  const enc = await Encoder.create({ ...small, hiddenDropout: 0, attentionDropout: 0, classifierDropout: 0 }, { device: 'cpu', seed: 3 });
+  const b = batchOf(4, 6);
+  const targets = Uint8Array.from({ length: 20 }, (_, i) => (i % 4 === 0 ? 1 : 0));
+  const opts = { focal: { gamma: 2 }, classWeight: new Float32Array([1, 2, 1, 1, 0.5]) };
+  const first = await enc.trainStep(b, targets, opts, { lr: 1e-2 });
+  let last = first;
+  for (let i = 0; i < 15; i++) last = await enc.trainStep(b, targets, opts, { lr: 1e-2 });
+  assert.ok(last.loss < first.loss * 0.8, `${first.loss} -> ${last.loss}`);
+});
+
 test('bad input is rejected before any kernel runs', async () => {
   const enc = await Encoder.create(small, { device: 'cpu', seed: 1 });
   const b = batchOf(2, 4);
