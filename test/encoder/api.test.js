@@ -2,7 +2,7 @@
 // (all before any kernel runs), ERR_DISPOSED, ERR_BUSY, memory().
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Encoder, readSafetensors, writeSafetensors } from '../../dist/index.js';
@@ -109,6 +109,31 @@ test('a base checkpoint (no prefix, no head) loads with a fresh head of numLabel
   base.delete('encoder.layer.0.output.dense.bias');
   writeSafetensors(join(dir, 'model.safetensors'), base);
   await assertRejectsCode(() => Encoder.fromPretrained(dir, { device: 'cpu', numLabels: 3 }), 'ERR_INVALID_FILE', Error, /layer\.0\.output\.dense\.bias/);
+});
+
+test('checkpoint tensors that are not parameters (an I64 position_ids buffer, a pre-training head) are skipped', async () => {
+  const dir = join(tmp, 'extra');
+  const enc = await Encoder.create(small, { device: 'cpu', seed: 8 });
+  await enc.save(dir);
+  const { tensors } = readSafetensors(join(dir, 'model.safetensors'));
+  // rebuild the file by hand with two extra entries: I64 position_ids and an F32 MLM bias
+  const entries = [...tensors].map(([n, t]) => [n, 'F32', t.shape, Buffer.from(t.data.buffer)]);
+  const ids = Buffer.alloc(8 * 8);
+  for (let i = 0; i < 8; i++) ids.writeBigInt64LE(BigInt(i), 8 * i);
+  entries.push(['bert.embeddings.position_ids', 'I64', [1, 8], ids], ['cls.predictions.bias', 'F32', [30], Buffer.alloc(120)]);
+  const header = {};
+  let off = 0;
+  for (const [n, dtype, shape, data] of entries) {
+    header[n] = { dtype, shape, data_offsets: [off, off + data.length] };
+    off += data.length;
+  }
+  const h = Buffer.from(JSON.stringify(header));
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(h.length));
+  writeFileSync(join(dir, 'model.safetensors'), Buffer.concat([len, h, ...entries.map((e) => e[3])]));
+  const back = await Encoder.fromPretrained(dir, { device: 'cpu' });
+  const p = enc.parameters();
+  for (const [n, t] of back.parameters()) assert.equal(Array.from(t), Array.from(p.get(n)), n);
 });
 
 test('pooling cls and mean change the logits; dropout is deterministic per seed and step', async () => {
