@@ -27,8 +27,8 @@ void sgemm_library_threads_cpu(bool trans_a, bool trans_b, int64_t M, int64_t N,
                                const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* Cm,
                                int64_t ldc);
 const char* sgemm_backend();  // "OpenBLAS" or "built-in"
-// Sets the BLAS library's thread count and returns the previous one (1 for the built-in kernel). Callers
-// that run many small products from parallel_for set 1 around them, so threads do not nest.
+// Sets the BLAS library's thread count and returns the previous one (1 for the built-in kernel). The CPU
+// twins keep it at 1: products are parallelised by splitting rows over parallel_for instead.
 int sgemm_set_threads(int n);
 
 void matmul_forward_cpu(float* out, const float* inp, const float* weight, const float* bias, int64_t N, int C, int OC);

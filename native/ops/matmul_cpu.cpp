@@ -66,14 +66,15 @@ int sgemm_set_threads(int n) {
 // and OpenBLAS's own threads taking turns (and spinning) on the same cores. Small products run whole.
 static void sgemm_rows(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
                        const float* Bm, int64_t ldb, float beta, float* Cm, int64_t ldc) {
-  const int prev = sgemm_set_threads(1);
+  // OpenBLAS stays single-threaded from here on (setThreads() may raise it; the next product lowers it
+  // again). Never restored: concurrent encoders in worker threads then only ever write the same value.
+  sgemm_set_threads(1);
   const int64_t grain = (M * N * K < (int64_t)1 << 22) ? M : 32;  // below ~4 MFLOP one call is cheaper
   parallel_for(M, grain, [&](int64_t, int64_t i0, int64_t i1) {
     const float* a = ta ? A + i0 : A + i0 * lda;
     cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (blasint)(i1 - i0),
                 (blasint)N, (blasint)K, alpha, a, (blasint)lda, Bm, (blasint)ldb, beta, Cm + i0 * ldc, (blasint)ldc);
   });
-  sgemm_set_threads(prev);
 }
 #endif
 
