@@ -4,6 +4,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { join } from 'node:path';
 import { Encoder, readSafetensors, writeSafetensors } from '../../dist/index.js';
 import { assertRejectsCode, assertClose } from '../helpers/assert.js';
@@ -238,6 +240,20 @@ test('bad input is rejected before any kernel runs', async () => {
   assert.throws(() => raw.forward(new Int32Array([99]), new Uint8Array(1), null, 1, 1, false), (e) => e.code === 'ERR_INVALID_ARG' && /inputIds/.test(e.message));
   assert.throws(() => raw.forward(new Float32Array(1), new Uint8Array(1), null, 1, 1, false), (e) => e instanceof TypeError);
   raw.dispose();
+});
+
+test('a pending call survives garbage collection of the encoder and of its input arrays', async () => {
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc');
+  let enc = await Encoder.create(small, { device: 'cpu', seed: 1 });
+  const expected = await enc.forward(batchOf(8, 8));
+  let pending = enc.forward(batchOf(8, 8));  // the batch object and arrays are referenced only by the call
+  enc = null;
+  gc();
+  const z = await pending;
+  pending = null;
+  gc();
+  assert.equal(Array.from(z), Array.from(expected));
 });
 
 test('ERR_BUSY while a call runs, ERR_DISPOSED after dispose', async () => {
