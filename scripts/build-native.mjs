@@ -35,12 +35,19 @@ const buildDir = env.FUSED_MULTILABEL_BUILD_DIR || (sanitize ? 'build-sanitize' 
 
 if (haveCmake()) {
   const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
-  const args = [cmakeJs, 'compile', '--out', buildDir];
-  if (sanitize) args.push('--debug', '--CDFML_SANITIZE=ON', '--CDFML_CUDA=OFF', '--CDFML_BLAS=OFF');
-  if (off(env.FUSED_MULTILABEL_CUDA)) args.push('--CDFML_CUDA=OFF');
-  if (off(env.FUSED_MULTILABEL_BLAS)) args.push('--CDFML_BLAS=OFF');
-  if (env.FUSED_MULTILABEL_CUDA_ARCHS) args.push(`--CDFML_CUDA_ARCHS=${env.FUSED_MULTILABEL_CUDA_ARCHS}`);
-  const status = run(process.execPath, args, { CMAKE_BUILD_PARALLEL_LEVEL: env.CMAKE_BUILD_PARALLEL_LEVEL || '2' });
+  // `configure` then `build` rather than `compile`: compile skips configuring a folder configured
+  // before, which would ignore the switches below. Configuring again is incremental and takes seconds.
+  const args = ['--out', buildDir];
+  // Every option is passed explicitly, every time: CMake caches -D values, so a switch left out would
+  // silently keep whatever an earlier build in the same folder chose.
+  const cuda = !sanitize && !off(env.FUSED_MULTILABEL_CUDA);
+  const blas = !sanitize && !off(env.FUSED_MULTILABEL_BLAS);
+  if (sanitize) args.push('--debug');
+  args.push(`--CDFML_SANITIZE=${sanitize ? 'ON' : 'OFF'}`, `--CDFML_CUDA=${cuda ? 'ON' : 'OFF'}`, `--CDFML_BLAS=${blas ? 'ON' : 'OFF'}`);
+  args.push(`--CDFML_CUDA_ARCHS=${env.FUSED_MULTILABEL_CUDA_ARCHS ?? ''}`);
+  const buildEnv = { CMAKE_BUILD_PARALLEL_LEVEL: env.CMAKE_BUILD_PARALLEL_LEVEL || '2' };
+  let status = run(process.execPath, [cmakeJs, 'configure', ...args], buildEnv);
+  if (status === 0) status = run(process.execPath, [cmakeJs, 'build', ...args], buildEnv);
   if (status !== 0) {
     console.error(`fused-multilabel: the CMake build failed (exit ${status}). Fix the error above and run: npm run build:native`);
     process.exit(status);
