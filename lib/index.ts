@@ -12,3 +12,5 @@ export { evaluate } from './metrics.js';
 export type { EvaluateOptions, EvaluateResult, PRF, LabelReport, GroupReport, GroupBoundaries } from './metrics.js';
 export { tuneThresholds } from './thresholds.js';
 export type { TuneThresholdsOptions, TuneThresholdsResult, ThresholdObjective } from './thresholds.js';
+export { Tokenizer } from './tokenizer.js';
+export type { BatchEncoding, EncodeBatchOptions, TrainOptions } from './tokenizer.js';
