@@ -71,11 +71,23 @@ export function floatKey(x: number): number {
   return (b & 0x80000000 ? ~b : b | 0x80000000) >>> 0;
 }
 
+/** Sortable uint32 key of float32 bits (as floatKey, from the raw bits of a Float32Array). */
+export function bitsKey(b: number): number {
+  if (b === 0x80000000) return 0x80000000; // -0 sorts with +0
+  return (b & 0x80000000 ? ~b : b | 0x80000000) >>> 0;
+}
+
+/** The raw bits of a Float32Array (a view, no copy); Float64Array scores are rounded to float32 first. */
+export function float32Bits(scores: Float32Array | Float64Array): Uint32Array {
+  const f = scores instanceof Float32Array ? scores : Float32Array.from(scores);
+  return new Uint32Array(f.buffer, f.byteOffset, f.length);
+}
+
 /** Reusable work space for radixSortPairs. */
 export class RadixScratch {
   keys: Uint32Array;
   vals: Uint8Array;
-  readonly hist = new Uint32Array(3 * 2048);
+  readonly hist = new Uint32Array(2 * 65536);
   constructor(capacity = 0) {
     this.keys = new Uint32Array(capacity);
     this.vals = new Uint8Array(capacity);
@@ -89,9 +101,9 @@ export class RadixScratch {
 }
 
 /**
- * Sorts keys[0..n) ascending (LSD radix, three 11-bit digits) carrying vals along. Passes where
- * every key shares the digit are skipped. The result may end up in the scratch buffers: the
- * returned pair says where.
+ * Sorts keys[0..n) ascending (LSD radix: three 11-bit digits, or two 16-bit digits for large n)
+ * carrying vals along. Passes where every key shares the digit are skipped. The result may end up
+ * in the scratch buffers: the returned pair says where.
  */
 export function radixSortPairs(
   keys: Uint32Array,
@@ -100,24 +112,37 @@ export function radixSortPairs(
   scratch: RadixScratch,
 ): { keys: Uint32Array; vals: Uint8Array } {
   scratch.ensure(n);
+  const wide = n >= 1 << 17;
+  const bits = wide ? 16 : 11;
+  const passes = wide ? 2 : 3;
+  const size = 1 << bits;
+  const mask = size - 1;
   const h = scratch.hist;
-  h.fill(0);
-  for (let i = 0; i < n; i++) {
-    const k = keys[i];
-    h[k & 2047]++;
-    h[2048 + ((k >>> 11) & 2047)]++;
-    h[4096 + (k >>> 22)]++;
+  h.fill(0, 0, passes * size);
+  if (wide) {
+    for (let i = 0; i < n; i++) {
+      const k = keys[i];
+      h[k & 65535]++;
+      h[65536 + (k >>> 16)]++;
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const k = keys[i];
+      h[k & 2047]++;
+      h[2048 + ((k >>> 11) & 2047)]++;
+      h[4096 + (k >>> 22)]++;
+    }
   }
   let srcK = keys;
   let srcV = vals;
   let dstK = scratch.keys;
   let dstV = scratch.vals;
-  for (let pass = 0; pass < 3; pass++) {
-    const base = pass * 2048;
-    const shift = pass * 11;
+  for (let pass = 0; pass < passes; pass++) {
+    const base = pass * size;
+    const shift = pass * bits;
     // Skip a pass whose digit is the same for all keys.
     let skip = false;
-    for (let d = 0; d < 2048; d++) {
+    for (let d = 0; d < size; d++) {
       const c = h[base + d];
       if (c === n) {
         skip = true;
@@ -127,15 +152,14 @@ export function radixSortPairs(
     }
     if (skip || n <= 1) continue;
     let sum = 0;
-    for (let d = 0; d < 2048; d++) {
+    for (let d = 0; d < size; d++) {
       const c = h[base + d];
       h[base + d] = sum;
       sum += c;
     }
     for (let i = 0; i < n; i++) {
       const k = srcK[i];
-      const d = base + ((k >>> shift) & 2047);
-      const pos = h[d]++;
+      const pos = h[base + ((k >>> shift) & mask)]++;
       dstK[pos] = k;
       dstV[pos] = srcV[i];
     }
