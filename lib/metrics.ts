@@ -165,6 +165,7 @@ export function evaluate(targets: TargetArray, scores: ScoreArray, options: Eval
   // Sorted positive scores of the current row and the rank histogram (see the LRAP block).
   let posScores = new Float64Array(16);
   let hist = new Float64Array(17);
+  let ranks = new Float64Array(16);
   // Flat indices of the known positives, for the ROC AUC pass.
   let posFlat = new Int32Array(1024);
   let nPosFlat = 0;
@@ -250,7 +251,7 @@ export function evaluate(targets: TargetArray, scores: ScoreArray, options: Eval
     let suffix = 0;
     let lrapRow = 0;
     let rankOfMin = 0;
-    const ranks = new Float64Array(npos);
+    if (ranks.length < npos) ranks = new Float64Array(npos * 2);
     for (let p = npos - 1; p >= 0; p--) {
       suffix += hist[p + 1];
       ranks[p] = suffix;
@@ -258,10 +259,10 @@ export function evaluate(targets: TargetArray, scores: ScoreArray, options: Eval
     rankOfMin = ranks[0];
     if (npos === rknown) lrapRow = 1;
     else {
+      let first = 0;
       for (let p = 0; p < npos; p++) {
-        // L = positives with score >= ps[p] = npos - (first index with value == ps[p])
-        let first = p;
-        while (first > 0 && ps[first - 1] === ps[p]) first--;
+        // L = positives with score >= ps[p] = npos - (first index holding the value ps[p])
+        if (p > 0 && ps[p] !== ps[p - 1]) first = p;
         lrapRow += (npos - first) / ranks[p];
       }
       lrapRow /= npos;
