@@ -229,14 +229,12 @@ export function evaluate(targets: TargetArray, scores: ScoreArray, options: Eval
     ps.sort();
     if (hist.length < npos + 1) hist = new Float64Array(npos * 2 + 1);
     hist.fill(0, 0, npos + 1);
+    const minPos = ps[0];
     for (let j = 0; j < k; j++) {
-      const t = y[off + j];
-      if (t < 0) continue;
       const sc = s[off + j];
-      if (sc < ps[0]) {
-        hist[0]++; // below every positive: the common case for negatives
-        continue;
-      }
+      // Below every positive (the common case for negatives): ranks no positive, so not counted
+      // (hist[0] is never read).
+      if (sc < minPos || y[off + j] < 0) continue;
       // u = number of positives with score <= sc (upper bound)
       let lo = 0;
       let hi = npos;
