@@ -78,11 +78,11 @@ function checkGrid(grid: unknown): Float32Array {
 }
 
 /** Number of grid values <= x (so x is predicted positive at grid indices 0 .. result-1). */
-function gridBin(grid: Float32Array, x: number, uniform: boolean, g0: number, step: number): number {
+function gridBin(grid: Float32Array, x: number, uniform: boolean, g0: number, invStep: number): number {
   const G = grid.length;
   let b: number;
   if (uniform) {
-    b = Math.floor((x - g0) / step) + 1;
+    b = Math.floor((x - g0) * invStep) + 1;
     if (b < 0) b = 0;
     else if (b > G) b = G;
     // float rounding: fix up against the actual float32 grid values
@@ -105,8 +105,8 @@ export function tuneThresholds(targets: TargetArray, scores: ScoreArray, options
   rejectUnknownKeys('tuneThresholds options', opts, KEYS);
   if (opts.shape === undefined) throw typeError('options.shape', 'an array [N, K] of two integers', undefined);
   const [n, k] = checkShape('options.shape', opts.shape);
-  const y = checkTargets('targets', targets, n, k);
-  const s = checkScores('scores', scores, n, k);
+  const y = checkTargets('targets', targets, n, k, false); // values checked in the histogram pass
+  const s = checkScores('scores', scores, n, k, false);
   const objective = (opts.objective ?? 'micro-f1') as ThresholdObjective;
   if (!OBJECTIVES.includes(objective)) {
     rejectUnknownKeys('options.objective', { [String(objective)]: 1 }, OBJECTIVES);
@@ -123,6 +123,7 @@ export function tuneThresholds(targets: TargetArray, scores: ScoreArray, options
   // Uniform grid detection for O(1) binning.
   const g0 = grid[0];
   const step = G > 1 ? (grid[G - 1] - grid[0]) / (G - 1) : 1;
+  const invStep = 1 / step;
   let uniform = G > 1;
   for (let i = 1; i < G && uniform; i++) if (Math.abs(grid[i] - (g0 + i * step)) > step * 1e-3) uniform = false;
 
@@ -138,8 +139,13 @@ export function tuneThresholds(targets: TargetArray, scores: ScoreArray, options
       const off = i * k;
       for (let j = j0; j < j1; j++) {
         const t = y[off + j];
-        if (t < 0) continue;
-        const b = gridBin(grid, s[off + j], uniform, g0, step);
+        if (t !== 0 && t !== 1) {
+          if (t === -1) continue;
+          throw rangeErrorMessage(`Expected targets to hold only 0, 1 or -1 (unknown) but element ${off + j} (row ${i}, label ${j}) is ${t}`);
+        }
+        const x = s[off + j];
+        if (x !== x) throw rangeErrorMessage(`Expected scores to hold no NaN but element ${off + j} (row ${i}, label ${j}) is NaN`);
+        const b = gridBin(grid, x, uniform, g0, invStep);
         if (t === 1) {
           pos[j * W + b]++;
           P[j]++;
