@@ -144,7 +144,12 @@ export function tuneThresholds(targets: TargetArray, scores: ScoreArray, options
           throw rangeErrorMessage(`Expected targets to hold only 0, 1 or -1 (unknown) but element ${off + j} (row ${i}, label ${j}) is ${t}`);
         }
         const x = s[off + j];
-        if (x !== x) throw rangeErrorMessage(`Expected scores to hold no NaN but element ${off + j} (row ${i}, label ${j}) is NaN`);
+        if (!(x >= g0)) {
+          // below every threshold: never predicted, so only the positive count matters
+          if (x !== x) throw rangeErrorMessage(`Expected scores to hold no NaN but element ${off + j} (row ${i}, label ${j}) is NaN`);
+          if (t === 1) P[j]++;
+          continue;
+        }
         const b = gridBin(grid, x, uniform, g0, invStep);
         if (t === 1) {
           pos[j * W + b]++;
