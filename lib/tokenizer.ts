@@ -226,7 +226,11 @@ export class Tokenizer {
     const { prefixIds, suffixIds } = postProcessorIds(pp);
     const padToken: string | undefined = json.padding?.pad_token;
     const normalizer = json.normalizer;
-    const bertLike = model.type === 'WordPiece' && (normalizer === null || normalizer === undefined || normalizer.type === 'BertNormalizer');
+    const pre = json.pre_tokenizer;
+    const bertLike =
+      model.type === 'WordPiece' &&
+      (normalizer === null || normalizer === undefined || normalizer.type === 'BertNormalizer') &&
+      pre?.type === 'BertPreTokenizer';
     if (bertLike) {
       const vocab = new Map<string, number>(Object.entries(model.vocab as Record<string, number>));
       for (const t of json.added_tokens ?? []) if (!vocab.has(t.content)) vocab.set(t.content, t.id);
@@ -247,7 +251,7 @@ export class Tokenizer {
         suffixIds,
       });
     }
-    // Other models (BPE, Unigram, other normalizers): @huggingface/tokenizers does the splitting.
+    // Other models (BPE, Unigram) and other normalizers / pre-tokenizers: @huggingface/tokenizers.
     let hf: HFTokenizer;
     try {
       hf = new HFTokenizer(json, {});
