@@ -151,7 +151,7 @@ export function evaluate(targets: TargetArray, scores: ScoreArray, options: Eval
   }
 
   const c = scan(y, s, thr, n, k);
-  const { tp, fp, fn, known } = c;
+  const { tp, fp, fn } = c;
   // Per-label and averaged P/R/F1.
   let TP = 0;
   let FP = 0;
