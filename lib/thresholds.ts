@@ -155,41 +155,41 @@ export function tuneThresholds(targets: TargetArray, scores: ScoreArray, options
       } else neg[j * W + b]++;
     }
   }
-  // Turn bins into "count with score >= grid[t]" = suffix sums over b > t, stored at index t.
-  // tpAt[j*G + t], fpAt[j*G + t]
-  const tpAt = new Float64Array(k * G);
-  const fpAt = new Float64Array(k * G);
+  // Suffix sums in place: pos[j*W + t + 1] = positives of label j with score >= grid[t] (TP at t),
+  // neg[j*W + t + 1] likewise for negatives (FP at t).
   for (let j = 0; j < k; j++) {
-    let cp = 0;
-    let cn = 0;
-    for (let t = G - 1; t >= 0; t--) {
-      cp += pos[j * W + t + 1];
-      cn += neg[j * W + t + 1];
-      tpAt[j * G + t] = cp;
-      fpAt[j * G + t] = cn;
+    const o = j * W;
+    for (let b = G - 1; b >= 1; b--) {
+      pos[o + b] += pos[o + b + 1];
+      neg[o + b] += neg[o + b + 1];
     }
   }
+  const tpAt = (j: number, t: number) => pos[j * W + t + 1];
+  const fpAt = (j: number, t: number) => neg[j * W + t + 1];
 
   // Global sweep.
   const curveValues = new Float64Array(G);
   let Ptot = 0;
   for (let j = 0; j < k; j++) Ptot += P[j];
+  // Label-major loops: each label's counts are contiguous.
   if (objective === 'micro-f1') {
-    for (let t = 0; t < G; t++) {
-      let T = 0;
-      let F = 0;
-      for (let j = 0; j < k; j++) {
-        T += tpAt[j * G + t];
-        F += fpAt[j * G + t];
+    const T = new Float64Array(G);
+    const F = new Float64Array(G);
+    for (let j = 0; j < k; j++) {
+      const o = j * W + 1;
+      for (let t = 0; t < G; t++) {
+        T[t] += pos[o + t];
+        F[t] += neg[o + t];
       }
-      curveValues[t] = f1(T, F, Ptot - T);
     }
+    for (let t = 0; t < G; t++) curveValues[t] = f1(T[t], F[t], Ptot - T[t]);
   } else {
-    for (let t = 0; t < G; t++) {
-      let sum = 0;
-      for (let j = 0; j < k; j++) sum += f1(tpAt[j * G + t], fpAt[j * G + t], P[j] - tpAt[j * G + t]);
-      curveValues[t] = sum / k;
+    for (let j = 0; j < k; j++) {
+      const o = j * W + 1;
+      const pj = P[j];
+      for (let t = 0; t < G; t++) curveValues[t] += f1(pos[o + t], neg[o + t], pj - pos[o + t]);
     }
+    for (let t = 0; t < G; t++) curveValues[t] /= k;
   }
   const gi = bestIndex(curveValues);
   const result: TuneThresholdsResult = {
@@ -207,7 +207,7 @@ export function tuneThresholds(targets: TargetArray, scores: ScoreArray, options
   if (objective === 'macro-f1') {
     for (let j = 0; j < k; j++) {
       if (!eligible[j]) continue;
-      for (let t = 0; t < G; t++) vals[t] = f1(tpAt[j * G + t], fpAt[j * G + t], P[j] - tpAt[j * G + t]);
+      for (let t = 0; t < G; t++) vals[t] = f1(tpAt(j, t), fpAt(j, t), P[j] - tpAt(j, t));
       choice[j] = bestIndex(vals);
     }
   } else {
@@ -215,26 +215,26 @@ export function tuneThresholds(targets: TargetArray, scores: ScoreArray, options
     let T = 0;
     let F = 0;
     for (let j = 0; j < k; j++) {
-      T += tpAt[j * G + gi];
-      F += fpAt[j * G + gi];
+      T += tpAt(j, gi);
+      F += fpAt(j, gi);
     }
     for (let pass = 0; pass < 20; pass++) {
       let changed = false;
       for (let j = 0; j < k; j++) {
         if (!eligible[j]) continue;
         const c = choice[j];
-        const Tr = T - tpAt[j * G + c];
-        const Fr = F - fpAt[j * G + c];
+        const Tr = T - tpAt(j, c);
+        const Fr = F - fpAt(j, c);
         for (let t = 0; t < G; t++) {
-          const Tt = Tr + tpAt[j * G + t];
-          vals[t] = f1(Tt, Fr + fpAt[j * G + t], Ptot - Tt);
+          const Tt = Tr + tpAt(j, t);
+          vals[t] = f1(Tt, Fr + fpAt(j, t), Ptot - Tt);
         }
         let b = bestIndex(vals);
         if (vals[b] <= vals[c] + 1e-12) b = c; // keep the current one unless strictly better
         if (b !== c) {
           choice[j] = b;
-          T = Tr + tpAt[j * G + b];
-          F = Fr + fpAt[j * G + b];
+          T = Tr + tpAt(j, b);
+          F = Fr + fpAt(j, b);
           changed = true;
         }
       }
@@ -249,9 +249,9 @@ export function tuneThresholds(targets: TargetArray, scores: ScoreArray, options
     const c = choice[j];
     th[j] = grid[c];
     if (eligible[j]) tuned++;
-    T += tpAt[j * G + c];
-    F += fpAt[j * G + c];
-    macro += f1(tpAt[j * G + c], fpAt[j * G + c], P[j] - tpAt[j * G + c]);
+    T += tpAt(j, c);
+    F += fpAt(j, c);
+    macro += f1(tpAt(j, c), fpAt(j, c), P[j] - tpAt(j, c));
   }
   result.perClass = th;
   result.perClassValue = objective === 'micro-f1' ? f1(T, F, Ptot - T) : macro / k;
