@@ -277,6 +277,22 @@ function labelGroups(
   };
 }
 
+/**
+ * First index in sorted a[from..to) whose value is >= x. The loop's trip count depends only on the
+ * length and the step is a conditional move, so random data costs no branch mispredictions.
+ */
+function lowerBound(a: Float32Array, from: number, to: number, x: number): number {
+  let base = from;
+  let len = to - from;
+  if (len === 0) return from;
+  while (len > 1) {
+    const half = len >>> 1;
+    base = a[base + half - 1] < x ? base + half : base;
+    len -= half;
+  }
+  return a[base] < x ? base + 1 : base;
+}
+
 interface ScanResult {
   tp: Float64Array;
   fp: Float64Array;
@@ -436,38 +452,33 @@ function scan(y: TargetArray, s: Float32Array, thr: Float32Array, n: number, k: 
       {
         const h = bitsKey(bits[off + j]) >>> 12;
         const end = table[h + 1];
-        let lo = table[h];
-        let hi = end;
-        while (lo < hi) {
-          const mid = (lo + hi) >> 1;
-          if (all[mid] < x) lo = mid + 1;
-          else hi = mid;
-        }
+        const lo = lowerBound(all, table[h], end, x);
         let up = lo;
-        hi = end;
-        while (up < hi) {
-          const mid = (up + hi) >> 1;
-          if (all[mid] <= x) up = mid + 1;
-          else hi = mid;
+        let hi: number;
+        if (up < end && all[up] === x) {
+          // ties (rare with continuous scores): find the end of the run
+          hi = end;
+          while (up < hi) {
+            const mid = (up + hi) >> 1;
+            if (all[mid] <= x) up = mid + 1;
+            else hi = mid;
+          }
         }
         micro2 += 2 * (P - up) + (up - lo);
       }
       if (x < minPos[j]) continue;
       slow[j]++;
       const end = labStart[j + 1];
-      let lo = labStart[j];
-      let hi = end;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (pos[mid] < x) lo = mid + 1;
-        else hi = mid;
-      }
+      const lo = lowerBound(pos, labStart[j], end, x);
       let up = lo;
-      hi = end;
-      while (up < hi) {
-        const mid = (up + hi) >> 1;
-        if (pos[mid] <= x) up = mid + 1;
-        else hi = mid;
+      let hi: number;
+      if (up < end && pos[up] === x) {
+        hi = end;
+        while (up < hi) {
+          const mid = (up + hi) >> 1;
+          if (pos[mid] <= x) up = mid + 1;
+          else hi = mid;
+        }
       }
       num2[j] += 2 * (end - up) + (up - lo);
     }
