@@ -22,3 +22,13 @@ export { Encoder, normalizeConfig as normalizeEncoderConfig, configFromHuggingFa
 export type { EncoderConfig, Batch, OptimizerOptions, EncoderOptions, MemoryUsage, Architecture, Pooling } from './encoder.js';
 export { readSafetensors, readSafetensorsHeader, writeSafetensors, serializeSafetensors } from './safetensors.js';
 export type { LoadedTensor, TensorInfo, SafetensorsHeader } from './safetensors.js';
+export { readDataset, encodeTargets, preprocess, labelCounts } from './data.js';
+export type { DataRow, Dataset, DatasetReport, ReadDatasetOptions, PreprocessOptions } from './data.js';
+export { iterativeStratifiedSplit } from './split.js';
+export type { SplitOptions, SplitResult, SplitCoverage } from './split.js';
+export { evaluate } from './metrics.js';
+export type { EvaluateOptions, EvaluateResult, PRF, LabelReport, GroupReport, GroupBoundaries } from './metrics.js';
+export { tuneThresholds } from './thresholds.js';
+export type { TuneThresholdsOptions, TuneThresholdsResult, ThresholdObjective } from './thresholds.js';
+export { Tokenizer } from './tokenizer.js';
+export type { BatchEncoding, EncodeBatchOptions, TrainOptions } from './tokenizer.js';
