@@ -4,3 +4,11 @@ export type { DeviceInfo, CudaDevice, DeviceName, DeviceOption } from './device.
 export { Tensor } from './tensor.js';
 export type { DType, TensorData, TensorOptions } from './tensor.js';
 export type { ErrorCode, CodedError } from './errors.js';
+export { readDataset, encodeTargets, preprocess, labelCounts } from './data.js';
+export type { DataRow, Dataset, DatasetReport, ReadDatasetOptions, PreprocessOptions } from './data.js';
+export { iterativeStratifiedSplit } from './split.js';
+export type { SplitOptions, SplitResult, SplitCoverage } from './split.js';
+export { evaluate } from './metrics.js';
+export type { EvaluateOptions, EvaluateResult, PRF, LabelReport, GroupReport, GroupBoundaries } from './metrics.js';
+export { tuneThresholds } from './thresholds.js';
+export type { TuneThresholdsOptions, TuneThresholdsResult, ThresholdObjective } from './thresholds.js';

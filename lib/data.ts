@@ -1,0 +1,354 @@
+/**
+ * Multi-label datasets: reading CSV (through csv-parse: quoted fields, embedded newlines and
+ * separators, BOM, CRLF) and JSONL files of text + labels, optional explicit negatives for
+ * partially annotated data (seed article 003), the seed articles' text preprocessing, target
+ * matrices (Int8Array, -1 = unknown) and per-label positive counts.
+ */
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { parse as parseCsv } from 'csv-parse/sync';
+import { checkOptions, rejectUnknownKeys, typeError, rangeErrorMessage, invalidFileError, codedError } from './errors.js';
+
+export interface DataRow {
+  text: string;
+  labels: string[];
+  /** Labels known to be absent (partial annotation); every other label not in `labels` is unknown. */
+  negatives?: string[];
+  /** 1-based line of the file where the row starts. */
+  line?: number;
+}
+
+export interface PreprocessOptions {
+  lowercase?: boolean;
+  stripUrls?: boolean;
+  stripDigits?: boolean;
+  stripPunctuation?: boolean;
+}
+
+export interface ReadDatasetOptions {
+  format?: 'csv' | 'jsonl';
+  textColumn?: string;
+  labelsColumn?: string;
+  labelSeparator?: string;
+  /** Column of labels known to be negative; with `partial` it defaults to "negatives". */
+  negativesColumn?: string;
+  /** Partially annotated data: labels neither positive nor negative are unknown. */
+  partial?: boolean;
+  /** Text preprocessing applied to every row (options or a function). */
+  preprocess?: PreprocessOptions | ((text: string) => string);
+}
+
+export interface DatasetReport {
+  /** Rows read from the file (before dropping). */
+  rowsRead: number;
+  /** Rows kept. */
+  rowsKept: number;
+  /** Rows dropped because their text is empty (after preprocessing), with their line numbers. */
+  emptyText: { line: number }[];
+  /** Kept rows without any positive label. */
+  rowsWithoutLabels: number;
+}
+
+export interface Dataset {
+  rows: DataRow[];
+  /** Every label seen (positives and negatives), sorted by code unit order. */
+  labelSet: string[];
+  report: DatasetReport;
+}
+
+const READ_KEYS = ['format', 'textColumn', 'labelsColumn', 'labelSeparator', 'negativesColumn', 'partial', 'preprocess'] as const;
+const PRE_KEYS = ['lowercase', 'stripUrls', 'stripDigits', 'stripPunctuation'] as const;
+
+export function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+const URL_RE = /\b(?:https?:\/\/|ftp:\/\/|www\.)\S+/giu;
+const DIGIT_RE = /\p{Nd}+/gu;
+const PUNCT_RE = /[\p{P}\p{S}]+/gu;
+
+/** The seed articles' cleaning steps; whitespace is collapsed and trimmed afterwards. */
+export function preprocess(text: string, options: PreprocessOptions = {}): string {
+  if (typeof text !== 'string') throw typeError('text', 'a string', text);
+  const o = checkPreprocessOptions('preprocess options', options);
+  let t = text;
+  if (o.stripUrls) t = t.replace(URL_RE, ' ');
+  if (o.lowercase) t = t.toLowerCase();
+  if (o.stripDigits) t = t.replace(DIGIT_RE, ' ');
+  if (o.stripPunctuation) t = t.replace(PUNCT_RE, ' ');
+  return t.replace(/\s+/gu, ' ').trim();
+}
+
+function checkPreprocessOptions(name: string, options: unknown): PreprocessOptions {
+  const o = checkOptions(name, options);
+  rejectUnknownKeys(name, o, PRE_KEYS);
+  for (const key of PRE_KEYS) if (o[key] !== undefined && typeof o[key] !== 'boolean') throw typeError(`${name}.${key}`, 'a boolean', o[key]);
+  return o as PreprocessOptions;
+}
+
+function checkString(name: string, v: unknown, def: string): string {
+  if (v === undefined) return def;
+  if (typeof v !== 'string' || v.length === 0) throw typeError(name, 'a non-empty string', v);
+  return v;
+}
+
+function splitLabels(value: unknown, sep: string, where: () => string, column: string): string[] {
+  let parts: unknown[];
+  if (value === undefined || value === null) parts = [];
+  else if (typeof value === 'string') parts = value.split(sep);
+  else if (Array.isArray(value)) parts = value;
+  else throw codedError('ERR_INVALID_FILE', `${where()}: column "${column}" must be a string or an array of strings, got ${typeof value}`);
+  const out: string[] = [];
+  const seen = new Set<string>();
+  for (const p of parts) {
+    if (typeof p !== 'string') throw codedError('ERR_INVALID_FILE', `${where()}: column "${column}" holds a non-string label (${JSON.stringify(p)})`);
+    const l = p.trim();
+    if (l === '' || seen.has(l)) continue;
+    seen.add(l);
+    out.push(l);
+  }
+  return out;
+}
+
+/** 1-based line of each byte offset: the number of '\n' before it, plus one. */
+function lineIndex(buf: Buffer): (offset: number) => number {
+  const nl: number[] = [];
+  for (let i = buf.indexOf(10); i >= 0; i = buf.indexOf(10, i + 1)) nl.push(i);
+  return (offset) => {
+    let lo = 0;
+    let hi = nl.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (nl[mid] < offset) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo + 1;
+  };
+}
+
+interface RawRecord {
+  line: number;
+  get(column: string): unknown;
+  has(column: string): boolean;
+}
+
+function readCsv(path: string, buf: Buffer, required: string[], optional: string[]): { records: RawRecord[]; columns: string[] } {
+  const delimiter = extname(path).toLowerCase() === '.tsv' ? '\t' : ',';
+  let parsed: { record: Record<string, string>; info: { bytes: number } }[];
+  try {
+    parsed = parseCsv(buf, { bom: true, columns: true, info: true, skip_empty_lines: true, delimiter }) as never;
+  } catch (e) {
+    const err = e as { message?: string; lines?: number; code?: string };
+    const line = err.lines ? `line ${err.lines}: ` : '';
+    throw invalidFileError(path, `${line}malformed CSV (${err.code ?? 'error'}): ${err.message ?? String(e)}`);
+  }
+  // Header columns: parse the first record only.
+  let columns: string[] = [];
+  try {
+    const head = parseCsv(buf, { bom: true, to_line: 1, delimiter }) as string[][];
+    columns = head[0] ?? [];
+  } catch {
+    columns = parsed.length ? Object.keys(parsed[0].record) : [];
+  }
+  for (const c of [...required, ...optional.filter((c) => c !== undefined)]) {
+    if (!columns.includes(c))
+      throw invalidFileError(path, `missing column "${c}"; the header has ${columns.length ? columns.map((x) => `"${x}"`).join(', ') : 'no columns'}`);
+  }
+  const lineOf = lineIndex(buf);
+  // A record starts where the previous one ended, after any empty lines.
+  let headerEnd = 0;
+  {
+    let inQuote = false;
+    for (let i = 0; i < buf.length; i++) {
+      const c = buf[i];
+      if (c === 34) inQuote = !inQuote;
+      else if (c === 10 && !inQuote) {
+        headerEnd = i + 1;
+        break;
+      }
+    }
+    if (headerEnd === 0) headerEnd = buf.length;
+  }
+  let prev = headerEnd;
+  const records: RawRecord[] = parsed.map(({ record, info }) => {
+    let start = prev;
+    while (start < buf.length && (buf[start] === 10 || buf[start] === 13)) start++;
+    prev = info.bytes;
+    return { line: lineOf(start), get: (c) => record[c], has: (c) => c in record };
+  });
+  return { records, columns };
+}
+
+function readJsonl(path: string, buf: Buffer, required: string[], optional: string[]): { records: RawRecord[]; columns: string[] } {
+  let text = buf.toString('utf8');
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const lines = text.split('\n');
+  const records: RawRecord[] = [];
+  const columns = new Set<string>();
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i].replace(/\r$/, '');
+    if (raw.trim() === '') continue;
+    let obj: unknown;
+    try {
+      obj = JSON.parse(raw);
+    } catch (e) {
+      throw invalidFileError(path, `line ${i + 1}: malformed JSON (${(e as Error).message})`);
+    }
+    if (obj === null || typeof obj !== 'object' || Array.isArray(obj))
+      throw invalidFileError(path, `line ${i + 1}: expected a JSON object per line but found ${Array.isArray(obj) ? 'an array' : typeof obj}`);
+    const o = obj as Record<string, unknown>;
+    for (const key of Object.keys(o)) columns.add(key);
+    records.push({ line: i + 1, get: (c) => o[c], has: (c) => Object.prototype.hasOwnProperty.call(o, c) });
+  }
+  const found = [...columns];
+  for (const c of [...required, ...optional]) {
+    if (records.length > 0 && !columns.has(c))
+      throw invalidFileError(path, `missing column "${c}"; the rows have ${found.length ? found.map((x) => `"${x}"`).join(', ') : 'no keys'}`);
+  }
+  for (const r of records)
+    for (const c of required)
+      if (!r.has(c)) throw invalidFileError(path, `line ${r.line}: missing "${c}" (the columns are ${found.map((x) => `"${x}"`).join(', ')})`);
+  return { records, columns: found };
+}
+
+export function readDataset(path: string, options: ReadDatasetOptions = {}): Dataset {
+  if (typeof path !== 'string' || path === '') throw typeError('path', 'a file path string', path);
+  const opts = checkOptions('readDataset options', options);
+  rejectUnknownKeys('readDataset options', opts, READ_KEYS);
+  let format = opts.format as string | undefined;
+  if (format === undefined) {
+    const ext = extname(path).toLowerCase();
+    format = ext === '.jsonl' || ext === '.ndjson' || ext === '.json' ? 'jsonl' : ext === '.csv' || ext === '.tsv' ? 'csv' : undefined;
+    if (!format) throw rangeErrorMessage(`Cannot tell the format of ${path} from its extension; pass options.format 'csv' or 'jsonl'`);
+  }
+  if (format !== 'csv' && format !== 'jsonl') throw typeError('options.format', "'csv' or 'jsonl'", format);
+  const textColumn = checkString('options.textColumn', opts.textColumn, 'text');
+  const labelsColumn = checkString('options.labelsColumn', opts.labelsColumn, 'labels');
+  const sep = checkString('options.labelSeparator', opts.labelSeparator, ',');
+  if (opts.partial !== undefined && typeof opts.partial !== 'boolean') throw typeError('options.partial', 'a boolean', opts.partial);
+  const partial = opts.partial === true;
+  const negativesColumn =
+    opts.negativesColumn === undefined ? (partial ? 'negatives' : undefined) : checkString('options.negativesColumn', opts.negativesColumn, '');
+  let pre: ((t: string) => string) | undefined;
+  if (typeof opts.preprocess === 'function') pre = opts.preprocess as (t: string) => string;
+  else if (opts.preprocess !== undefined) {
+    const po = checkPreprocessOptions('options.preprocess', opts.preprocess);
+    pre = (t) => preprocess(t, po);
+  }
+
+  let buf: Buffer;
+  try {
+    buf = readFileSync(path);
+  } catch (e) {
+    throw invalidFileError(path, `cannot read the file (${(e as Error).message})`);
+  }
+  const optional = negativesColumn ? [negativesColumn] : [];
+  const { records } = (format === 'csv' ? readCsv : readJsonl)(path, buf, [textColumn, labelsColumn], optional);
+
+  const rows: DataRow[] = [];
+  const emptyText: { line: number }[] = [];
+  const labels = new Set<string>();
+  let withoutLabels = 0;
+  for (const r of records) {
+    const where = () => `${path}: line ${r.line}`;
+    let text = r.get(textColumn);
+    if (text === null || text === undefined) text = '';
+    if (typeof text !== 'string') throw codedError('ERR_INVALID_FILE', `${where()}: column "${textColumn}" must be a string, got ${typeof text}`);
+    if (pre) text = pre(text as string);
+    if ((text as string).trim() === '') {
+      emptyText.push({ line: r.line });
+      continue;
+    }
+    const pos = splitLabels(r.get(labelsColumn), sep, where, labelsColumn);
+    const row: DataRow = { text: text as string, labels: pos, line: r.line };
+    if (negativesColumn) {
+      const neg = splitLabels(r.get(negativesColumn), sep, where, negativesColumn);
+      for (const l of neg)
+        if (pos.includes(l)) throw codedError('ERR_INVALID_FILE', `${where()}: label "${l}" is listed both as positive and as negative`);
+      row.negatives = neg;
+      for (const l of neg) labels.add(l);
+    }
+    for (const l of pos) labels.add(l);
+    if (pos.length === 0) withoutLabels++;
+    rows.push(row);
+  }
+  return {
+    rows,
+    labelSet: [...labels].sort(compareStrings),
+    report: { rowsRead: records.length, rowsKept: rows.length, emptyText, rowsWithoutLabels: withoutLabels },
+  };
+}
+
+function labelIds(labelSet: unknown): Map<string, number> {
+  if (!Array.isArray(labelSet) || labelSet.some((l) => typeof l !== 'string')) throw typeError('labelSet', 'an array of label names', labelSet);
+  const m = new Map<string, number>();
+  labelSet.forEach((l: string, j) => {
+    if (m.has(l)) throw rangeErrorMessage(`Expected labelSet to hold distinct names but "${l}" appears twice`);
+    m.set(l, j);
+  });
+  return m;
+}
+
+function checkRows(rows: unknown): DataRow[] {
+  if (!Array.isArray(rows)) throw typeError('rows', 'an array of { labels: string[] } rows', rows);
+  return rows as DataRow[];
+}
+
+function rowLabels(rows: DataRow[], i: number, key: 'labels' | 'negatives'): readonly string[] | undefined {
+  const row = rows[i];
+  if (row === null || typeof row !== 'object') throw typeError(`rows[${i}]`, 'an object with a labels array', row);
+  const v = row[key];
+  if (v === undefined && key === 'negatives') return undefined;
+  if (!Array.isArray(v)) throw typeError(`rows[${i}].${key}`, 'an array of label names', v);
+  return v;
+}
+
+/**
+ * N×K targets (row-major Int8Array): 1 for a row's labels, 0 for known negatives, -1 for unknown.
+ * partial 'auto' (default): rows that carry a `negatives` array are partial (labels in neither list
+ * are -1), other rows are fully annotated. true: every row is partial. false: unknown means 0.
+ */
+export function encodeTargets(rows: readonly DataRow[], labelSet: readonly string[], options: { partial?: boolean | 'auto' } = {}): Int8Array {
+  const rs = checkRows(rows);
+  const ids = labelIds(labelSet);
+  const opts = checkOptions('encodeTargets options', options);
+  rejectUnknownKeys('encodeTargets options', opts, ['partial']);
+  const partial = opts.partial ?? 'auto';
+  if (partial !== true && partial !== false && partial !== 'auto') throw typeError('options.partial', "true, false or 'auto'", partial);
+  const k = labelSet.length;
+  const out = new Int8Array(rs.length * k);
+  const lookup = (l: string, i: number) => {
+    const j = ids.get(l);
+    if (j === undefined) throw rangeErrorMessage(`rows[${i}] has label "${l}" which is not in labelSet (${k} labels)`);
+    return j;
+  };
+  for (let i = 0; i < rs.length; i++) {
+    const pos = rowLabels(rs, i, 'labels')!;
+    const neg = rowLabels(rs, i, 'negatives');
+    const isPartial = partial === true || (partial === 'auto' && neg !== undefined);
+    const row = out.subarray(i * k, (i + 1) * k);
+    if (isPartial) {
+      row.fill(-1);
+      if (neg) for (const l of neg) row[lookup(l, i)] = 0;
+    }
+    for (const l of pos) row[lookup(l, i)] = 1;
+  }
+  return out;
+}
+
+/** Positives per label (Int32Array of K), the input of the class-weight helpers (positives, total). */
+export function labelCounts(rows: readonly DataRow[], labelSet: readonly string[]): Int32Array {
+  const rs = checkRows(rows);
+  const ids = labelIds(labelSet);
+  const out = new Int32Array(labelSet.length);
+  for (let i = 0; i < rs.length; i++) {
+    const seen = new Set<number>();
+    for (const l of rowLabels(rs, i, 'labels')!) {
+      const j = ids.get(l);
+      if (j === undefined) throw rangeErrorMessage(`rows[${i}] has label "${l}" which is not in labelSet (${labelSet.length} labels)`);
+      if (!seen.has(j)) out[j]++;
+      seen.add(j);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,434 @@
+/**
+ * Multi-label evaluation with scikit-learn's definitions and zero_division = 0: micro / macro /
+ * weighted / samples precision, recall and F1, Hamming loss, subset accuracy, ROC AUC (micro and
+ * macro, labels with one class skipped and counted), label ranking average precision, coverage
+ * error, per-label figures and the HEAD / MEDIUM / TAIL / ZERO label groups of seed article 002.
+ *
+ * Unknown targets (-1, partial annotation) are left out:
+ *  - per-element figures (TP/FP/FN per label, so micro, macro, weighted and per-label P/R/F1;
+ *    Hamming loss, whose denominator is the number of known elements; ROC AUC) skip the element;
+ *  - per-row figures (samples P/R/F1, subset accuracy, LRAP, coverage error) use only the row's
+ *    known labels, and rows with no known label at all are left out of their means.
+ * A label is predicted when score >= threshold.
+ */
+import { checkOptions, rejectUnknownKeys, typeError, rangeErrorMessage, checkNumber } from './errors.js';
+import {
+  checkShape,
+  checkTargets,
+  checkScores,
+  checkThreshold,
+  floatKey,
+  radixSortPairs,
+  RadixScratch,
+  aucOfSorted,
+  type TargetArray,
+  type ScoreArray,
+} from './matrix.js';
+
+export interface PRF {
+  precision: number;
+  recall: number;
+  f1: number;
+}
+
+export interface LabelReport extends PRF {
+  /** The label's name (from labelSet) or its index as a string. */
+  label: string;
+  index: number;
+  /** Known positives of this label in the evaluated set (TP + FN). */
+  support: number;
+  /** Per-label ROC AUC; null when the label has only one class among its known targets. */
+  rocAuc: number | null;
+  trainCount?: number;
+}
+
+export interface GroupReport {
+  /** Labels (names, or indices as strings) in the group. */
+  labels: string[];
+  /** Mean support (known positives in the evaluated set) of the group's labels; 0 for an empty group. */
+  meanSupport: number;
+  /** Mean training count of the group's labels. */
+  meanTrainCount: number;
+  micro: PRF;
+  macro: PRF;
+}
+
+export interface GroupBoundaries {
+  /** Labels with trainCount < zeroBelow are ZERO (default 5). */
+  zeroBelow?: number;
+  /** Labels with zeroBelow <= trainCount < tailBelow are TAIL (default: the 1/3 quantile of the other labels' counts). */
+  tailBelow?: number;
+  /** Labels with tailBelow <= trainCount < mediumBelow are MEDIUM, the rest HEAD (default: the 2/3 quantile). */
+  mediumBelow?: number;
+}
+
+export interface EvaluateOptions {
+  shape: [number, number];
+  threshold?: number | Float32Array;
+  labelSet?: readonly string[];
+  /** Positives per label in the training set (labelCounts on the training rows); enables `groups`. */
+  trainCounts?: ArrayLike<number>;
+  groups?: GroupBoundaries;
+}
+
+export interface EvaluateResult {
+  micro: PRF;
+  macro: PRF;
+  weighted: PRF;
+  samples: PRF;
+  hammingLoss: number;
+  subsetAccuracy: number;
+  rocAuc: { micro: number; macro: number; skippedLabels: number };
+  labelRankingAveragePrecision: number;
+  coverageError: number;
+  /** Labels whose F1 is > 0 (seed article 002's "number of predicted labels"). */
+  labelsWithPositiveF1: number;
+  perLabel: LabelReport[];
+  groups?: { head: GroupReport; medium: GroupReport; tail: GroupReport; zero: GroupReport; boundaries: Required<GroupBoundaries> };
+  /** Rows and known target elements that entered the figures. */
+  counts: { rows: number; rowsWithKnownLabels: number; knownElements: number; unknownElements: number };
+}
+
+const EVAL_KEYS = ['shape', 'threshold', 'labelSet', 'trainCounts', 'groups'] as const;
+const GROUP_KEYS = ['zeroBelow', 'tailBelow', 'mediumBelow'] as const;
+
+function div(a: number, b: number): number {
+  return b === 0 ? 0 : a / b;
+}
+
+export function prf(tp: number, fp: number, fn: number): PRF {
+  return { precision: div(tp, tp + fp), recall: div(tp, tp + fn), f1: div(2 * tp, 2 * tp + fp + fn) };
+}
+
+function checkLabelSet(labelSet: unknown, k: number): readonly string[] | undefined {
+  if (labelSet === undefined) return undefined;
+  if (!Array.isArray(labelSet) || labelSet.some((s) => typeof s !== 'string'))
+    throw typeError('options.labelSet', `an array of K = ${k} label names`, labelSet);
+  if (labelSet.length !== k)
+    throw rangeErrorMessage(`Expected options.labelSet to have K = ${k} names (shape[1]) but it has ${labelSet.length}`);
+  return labelSet;
+}
+
+export function checkTrainCounts(name: string, counts: unknown, k: number): Float64Array | undefined {
+  if (counts === undefined) return undefined;
+  if (!(ArrayBuffer.isView(counts) || Array.isArray(counts)) || (counts as { length: number }).length === undefined)
+    throw typeError(name, `an array or typed array of K = ${k} counts`, counts);
+  const arr = counts as ArrayLike<number>;
+  if (arr.length !== k) throw rangeErrorMessage(`Expected ${name} to have K = ${k} counts but it has ${arr.length}`);
+  const out = new Float64Array(k);
+  for (let j = 0; j < k; j++) {
+    const v = arr[j];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+      throw rangeErrorMessage(`Expected ${name}[${j}] to be a finite count >= 0 but received ${String(v)}`);
+    out[j] = v;
+  }
+  return out;
+}
+
+/** Value at quantile q of sorted values (lower interpolation, deterministic). */
+function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return Infinity;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+export function evaluate(targets: TargetArray, scores: ScoreArray, options: EvaluateOptions): EvaluateResult {
+  const opts = checkOptions('evaluate options', options);
+  rejectUnknownKeys('evaluate options', opts, EVAL_KEYS);
+  if (opts.shape === undefined) throw typeError('options.shape', 'an array [N, K] of two integers', undefined);
+  const [n, k] = checkShape('options.shape', opts.shape);
+  const y = checkTargets('targets', targets, n, k);
+  const s = checkScores('scores', scores, n, k);
+  const thr = checkThreshold('options.threshold', opts.threshold ?? 0.5, k);
+  const labelSet = checkLabelSet(opts.labelSet, k);
+  const trainCounts = checkTrainCounts('options.trainCounts', opts.trainCounts, k);
+  let groupOpts: GroupBoundaries | undefined;
+  if (opts.groups !== undefined) {
+    const g = checkOptions('options.groups', opts.groups);
+    rejectUnknownKeys('options.groups', g, GROUP_KEYS);
+    for (const key of GROUP_KEYS) if (g[key] !== undefined) checkNumber(`options.groups.${key}`, g[key], 0);
+    if (!trainCounts) throw typeError('options.trainCounts', 'training counts per label (needed by options.groups)', undefined);
+    groupOpts = g as GroupBoundaries;
+  }
+
+  const tp = new Float64Array(k);
+  const fp = new Float64Array(k);
+  const fn = new Float64Array(k);
+  const known = new Float64Array(k);
+  let mismatches = 0;
+  let knownElements = 0;
+  let rowsKnown = 0;
+  let exactRows = 0;
+  let sp = 0;
+  let sr = 0;
+  let sf = 0;
+  let lrapSum = 0;
+  let coverageSum = 0;
+  // Sorted positive scores of the current row and the rank histogram (see the LRAP block).
+  let posScores = new Float64Array(16);
+  let hist = new Float64Array(17);
+
+  for (let i = 0; i < n; i++) {
+    const off = i * k;
+    let rtp = 0;
+    let rfp = 0;
+    let rfn = 0;
+    let rknown = 0;
+    let npos = 0;
+    for (let j = 0; j < k; j++) {
+      const t = y[off + j];
+      if (t < 0) continue;
+      const sc = s[off + j];
+      const pred = sc >= thr[j];
+      rknown++;
+      if (t === 1) {
+        if (npos === posScores.length) {
+          const bigger = new Float64Array(npos * 2);
+          bigger.set(posScores);
+          posScores = bigger;
+        }
+        posScores[npos++] = sc;
+        if (pred) {
+          tp[j]++;
+          rtp++;
+        } else {
+          fn[j]++;
+          rfn++;
+        }
+      } else if (pred) {
+        fp[j]++;
+        rfp++;
+      }
+      known[j]++;
+    }
+    knownElements += rknown;
+    if (rknown === 0) continue;
+    rowsKnown++;
+    mismatches += rfp + rfn;
+    if (rfp + rfn === 0) exactRows++;
+    sp += div(rtp, rtp + rfp);
+    sr += div(rtp, rtp + rfn);
+    sf += div(2 * rtp, 2 * rtp + rfp + rfn);
+
+    // Ranking figures over the row's known labels. rank(j) = #{known k: s_k >= s_j} (ties take the
+    // max rank); L(j) = #{positive k: s_k >= s_j}. One pass over the row with a binary search into
+    // the sorted positive scores gives every positive's rank via a suffix sum.
+    if (npos === 0) {
+      lrapSum += 1; // scikit-learn: rows without relevant labels score 1; their coverage is 0
+      continue;
+    }
+    const ps = posScores.subarray(0, npos);
+    ps.sort();
+    if (hist.length < npos + 1) hist = new Float64Array(npos * 2 + 1);
+    hist.fill(0, 0, npos + 1);
+    for (let j = 0; j < k; j++) {
+      const t = y[off + j];
+      if (t < 0) continue;
+      const sc = s[off + j];
+      // u = number of positives with score <= sc (upper bound)
+      let lo = 0;
+      let hi = npos;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (ps[mid] <= sc) lo = mid + 1;
+        else hi = mid;
+      }
+      hist[lo]++;
+    }
+    // rank of positive p (sorted ascending) = #{k : u_k > p} = sum of hist[p+1..npos]
+    let suffix = 0;
+    let lrapRow = 0;
+    let rankOfMin = 0;
+    const ranks = new Float64Array(npos);
+    for (let p = npos - 1; p >= 0; p--) {
+      suffix += hist[p + 1];
+      ranks[p] = suffix;
+    }
+    rankOfMin = ranks[0];
+    if (npos === rknown) lrapRow = 1;
+    else {
+      for (let p = 0; p < npos; p++) {
+        // L = positives with score >= ps[p] = npos - (first index with value == ps[p])
+        let first = p;
+        while (first > 0 && ps[first - 1] === ps[p]) first--;
+        lrapRow += (npos - first) / ranks[p];
+      }
+      lrapRow /= npos;
+    }
+    lrapSum += lrapRow;
+    coverageSum += rankOfMin;
+  }
+
+  // Per-label and averaged P/R/F1.
+  let TP = 0;
+  let FP = 0;
+  let FN = 0;
+  let mp = 0;
+  let mr = 0;
+  let mf = 0;
+  let wp = 0;
+  let wr = 0;
+  let wf = 0;
+  let supportSum = 0;
+  let positiveF1 = 0;
+  const perLabel: LabelReport[] = new Array(k);
+  const aucs = labelAucs(y, s, n, k);
+  let aucSum = 0;
+  let aucCount = 0;
+  for (let j = 0; j < k; j++) {
+    TP += tp[j];
+    FP += fp[j];
+    FN += fn[j];
+    const r = prf(tp[j], fp[j], fn[j]);
+    const support = tp[j] + fn[j];
+    mp += r.precision;
+    mr += r.recall;
+    mf += r.f1;
+    wp += r.precision * support;
+    wr += r.recall * support;
+    wf += r.f1 * support;
+    supportSum += support;
+    if (r.f1 > 0) positiveF1++;
+    const auc = aucs[j];
+    if (!Number.isNaN(auc)) {
+      aucSum += auc;
+      aucCount++;
+    }
+    const entry: LabelReport = {
+      label: labelSet ? labelSet[j] : String(j),
+      index: j,
+      ...r,
+      support,
+      rocAuc: Number.isNaN(auc) ? null : auc,
+    };
+    if (trainCounts) entry.trainCount = trainCounts[j];
+    perLabel[j] = entry;
+  }
+
+  const result: EvaluateResult = {
+    micro: prf(TP, FP, FN),
+    macro: { precision: mp / k, recall: mr / k, f1: mf / k },
+    weighted: { precision: div(wp, supportSum), recall: div(wr, supportSum), f1: div(wf, supportSum) },
+    samples: { precision: div(sp, rowsKnown), recall: div(sr, rowsKnown), f1: div(sf, rowsKnown) },
+    hammingLoss: div(mismatches, knownElements),
+    subsetAccuracy: div(exactRows, rowsKnown),
+    rocAuc: { micro: microAuc(y, s, n * k), macro: aucCount ? aucSum / aucCount : NaN, skippedLabels: k - aucCount },
+    labelRankingAveragePrecision: div(lrapSum, rowsKnown),
+    coverageError: div(coverageSum, rowsKnown),
+    labelsWithPositiveF1: positiveF1,
+    perLabel,
+    counts: { rows: n, rowsWithKnownLabels: rowsKnown, knownElements, unknownElements: n * k - knownElements },
+  };
+  if (trainCounts) result.groups = labelGroups(trainCounts, tp, fp, fn, perLabel, groupOpts ?? {});
+  return result;
+}
+
+function labelGroups(
+  trainCounts: Float64Array,
+  tp: Float64Array,
+  fp: Float64Array,
+  fn: Float64Array,
+  perLabel: LabelReport[],
+  g: GroupBoundaries,
+): NonNullable<EvaluateResult['groups']> {
+  const k = trainCounts.length;
+  const zeroBelow = g.zeroBelow ?? 5;
+  const rest = Array.from(trainCounts)
+    .filter((c) => c >= zeroBelow)
+    .sort((a, b) => a - b);
+  const tailBelow = g.tailBelow ?? Math.max(zeroBelow, quantile(rest, 1 / 3));
+  const mediumBelow = g.mediumBelow ?? Math.max(tailBelow, quantile(rest, 2 / 3));
+  if (!(zeroBelow <= tailBelow && tailBelow <= mediumBelow))
+    throw rangeErrorMessage(
+      `Expected options.groups boundaries zeroBelow <= tailBelow <= mediumBelow but received ${zeroBelow}, ${tailBelow}, ${mediumBelow}`,
+    );
+  const members: number[][] = [[], [], [], []]; // head, medium, tail, zero
+  for (let j = 0; j < k; j++) {
+    const c = trainCounts[j];
+    members[c < zeroBelow ? 3 : c < tailBelow ? 2 : c < mediumBelow ? 1 : 0].push(j);
+  }
+  const report = (idx: number[]): GroupReport => {
+    let T = 0;
+    let F = 0;
+    let N = 0;
+    let p = 0;
+    let r = 0;
+    let f = 0;
+    let sup = 0;
+    let tc = 0;
+    for (const j of idx) {
+      T += tp[j];
+      F += fp[j];
+      N += fn[j];
+      p += perLabel[j].precision;
+      r += perLabel[j].recall;
+      f += perLabel[j].f1;
+      sup += perLabel[j].support;
+      tc += trainCounts[j];
+    }
+    const m = idx.length;
+    return {
+      labels: idx.map((j) => perLabel[j].label),
+      meanSupport: div(sup, m),
+      meanTrainCount: div(tc, m),
+      micro: prf(T, F, N),
+      macro: { precision: div(p, m), recall: div(r, m), f1: div(f, m) },
+    };
+  };
+  return {
+    head: report(members[0]),
+    medium: report(members[1]),
+    tail: report(members[2]),
+    zero: report(members[3]),
+    boundaries: { zeroBelow, tailBelow, mediumBelow },
+  };
+}
+
+/**
+ * Per-label ROC AUC over known targets (NaN where a label has one class). Columns are gathered 64
+ * at a time so that the row-major matrix is read sequentially, then radix-sorted.
+ */
+function labelAucs(y: TargetArray, s: ScoreArray, n: number, k: number): Float64Array {
+  const out = new Float64Array(k);
+  const B = 64;
+  const keys = new Uint32Array(B * n);
+  const vals = new Uint8Array(B * n);
+  const lens = new Int32Array(B);
+  const scratch = new RadixScratch(n);
+  for (let j0 = 0; j0 < k; j0 += B) {
+    const nb = Math.min(B, k - j0);
+    lens.fill(0);
+    for (let i = 0; i < n; i++) {
+      const off = i * k + j0;
+      for (let b = 0; b < nb; b++) {
+        const t = y[off + b];
+        if (t < 0) continue;
+        const pos = b * n + lens[b]++;
+        keys[pos] = floatKey(s[off + b]);
+        vals[pos] = t === 1 ? 1 : 0;
+      }
+    }
+    for (let b = 0; b < nb; b++) {
+      const len = lens[b];
+      const sorted = radixSortPairs(keys.subarray(b * n, b * n + len), vals.subarray(b * n, b * n + len), len, scratch);
+      out[j0 + b] = aucOfSorted(sorted.keys, sorted.vals, len);
+    }
+  }
+  return out;
+}
+
+/** ROC AUC of all known elements pooled (scikit-learn's average='micro'); NaN with one class. */
+function microAuc(y: TargetArray, s: ScoreArray, total: number): number {
+  let m = 0;
+  for (let i = 0; i < total; i++) if (y[i] >= 0) m++;
+  const keys = new Uint32Array(m);
+  const vals = new Uint8Array(m);
+  let p = 0;
+  for (let i = 0; i < total; i++) {
+    const t = y[i];
+    if (t < 0) continue;
+    keys[p] = floatKey(s[i]);
+    vals[p++] = t === 1 ? 1 : 0;
+  }
+  const sorted = radixSortPairs(keys, vals, m, new RadixScratch(m));
+  return aucOfSorted(sorted.keys, sorted.vals, m);
+}

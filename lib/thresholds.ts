@@ -1,0 +1,247 @@
+/**
+ * Decision-threshold tuning on validation scores (seed article 002's grid search, finer). Every
+ * known (target, score) element is dropped once into a per-label histogram over the grid, so the
+ * TP/FP counts at every grid threshold come from one cumulative sum per label: no per-threshold
+ * recomputation. A label is predicted when score >= threshold, as in evaluate().
+ *
+ *  - global: the grid threshold maximising the objective with one threshold for all labels;
+ *  - perClass (optional): 'macro-f1' maximises each label's own F1 (macro F1 is separable);
+ *    'micro-f1' does coordinate ascent on the pooled micro F1, starting from the global threshold.
+ *    Labels with fewer than minSupport known positives keep the global threshold.
+ * Ties between grid points: the middle of the first run of best values (robust to plateaus).
+ */
+import { checkOptions, rejectUnknownKeys, typeError, rangeErrorMessage, checkInteger } from './errors.js';
+import { checkShape, checkTargets, checkScores, type TargetArray, type ScoreArray } from './matrix.js';
+
+export type ThresholdObjective = 'micro-f1' | 'macro-f1';
+
+export interface TuneThresholdsOptions {
+  shape: [number, number];
+  objective?: ThresholdObjective;
+  perClass?: boolean;
+  /** Ascending candidate thresholds (default 0.001, 0.002, …, 0.999). */
+  grid?: ArrayLike<number>;
+  /** Known positives a label needs for its own threshold (default 5). */
+  minSupport?: number;
+}
+
+export interface TuneThresholdsResult {
+  global: number;
+  /** The objective at the global threshold. */
+  value: number;
+  perClass?: Float32Array;
+  /** The objective with the per-class thresholds (when perClass). */
+  perClassValue?: number;
+  /** Labels that got their own threshold (the others use the global one). */
+  tunedLabels?: number;
+  curve: { threshold: number; value: number }[];
+}
+
+const KEYS = ['shape', 'objective', 'perClass', 'grid', 'minSupport'] as const;
+const OBJECTIVES = ['micro-f1', 'macro-f1'] as const;
+
+function f1(tp: number, fp: number, fn: number): number {
+  const d = 2 * tp + fp + fn;
+  return d === 0 ? 0 : (2 * tp) / d;
+}
+
+/** Index of the middle of the first run of maximal values. */
+function bestIndex(values: ArrayLike<number>, from = 0, to = values.length): number {
+  let best = -Infinity;
+  for (let i = from; i < to; i++) if (values[i] > best) best = values[i];
+  const eps = 1e-12;
+  let start = from;
+  while (values[start] < best - eps) start++;
+  let end = start;
+  while (end + 1 < to && values[end + 1] >= best - eps) end++;
+  return (start + end) >> 1;
+}
+
+function defaultGrid(): Float32Array {
+  const g = new Float32Array(999);
+  for (let i = 0; i < 999; i++) g[i] = (i + 1) / 1000;
+  return g;
+}
+
+function checkGrid(grid: unknown): Float32Array {
+  if (grid === undefined) return defaultGrid();
+  if (!(Array.isArray(grid) || grid instanceof Float32Array || grid instanceof Float64Array))
+    throw typeError('options.grid', 'an ascending array of candidate thresholds', grid);
+  const g = Float32Array.from(grid as ArrayLike<number>);
+  if (g.length === 0) throw rangeErrorMessage('Expected options.grid to hold at least one threshold but it is empty');
+  for (let i = 0; i < g.length; i++) {
+    if (!Number.isFinite(g[i])) throw rangeErrorMessage(`Expected options.grid[${i}] to be a finite number but received ${g[i]}`);
+    if (i > 0 && !(g[i] > g[i - 1]))
+      throw rangeErrorMessage(`Expected options.grid to be strictly ascending but grid[${i - 1}] = ${g[i - 1]} >= grid[${i}] = ${g[i]}`);
+  }
+  return g;
+}
+
+/** Number of grid values <= x (so x is predicted positive at grid indices 0 .. result-1). */
+function gridBin(grid: Float32Array, x: number, uniform: boolean, g0: number, step: number): number {
+  const G = grid.length;
+  let b: number;
+  if (uniform) {
+    b = Math.floor((x - g0) / step) + 1;
+    if (b < 0) b = 0;
+    else if (b > G) b = G;
+    // float rounding: fix up against the actual float32 grid values
+    while (b > 0 && grid[b - 1] > x) b--;
+    while (b < G && grid[b] <= x) b++;
+    return b;
+  }
+  let lo = 0;
+  let hi = G;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (grid[mid] <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+export function tuneThresholds(targets: TargetArray, scores: ScoreArray, options: TuneThresholdsOptions): TuneThresholdsResult {
+  const opts = checkOptions('tuneThresholds options', options);
+  rejectUnknownKeys('tuneThresholds options', opts, KEYS);
+  if (opts.shape === undefined) throw typeError('options.shape', 'an array [N, K] of two integers', undefined);
+  const [n, k] = checkShape('options.shape', opts.shape);
+  const y = checkTargets('targets', targets, n, k);
+  const s = checkScores('scores', scores, n, k);
+  const objective = (opts.objective ?? 'micro-f1') as ThresholdObjective;
+  if (!OBJECTIVES.includes(objective)) {
+    rejectUnknownKeys('options.objective', { [String(objective)]: 1 }, OBJECTIVES);
+    throw typeError('options.objective', "'micro-f1' or 'macro-f1'", objective);
+  }
+  if (opts.perClass !== undefined && typeof opts.perClass !== 'boolean')
+    throw typeError('options.perClass', 'a boolean', opts.perClass);
+  const perClass = opts.perClass === true;
+  const grid = checkGrid(opts.grid);
+  const minSupport = opts.minSupport === undefined ? 5 : checkInteger('options.minSupport', opts.minSupport, 0);
+
+  const G = grid.length;
+  const W = G + 1;
+  // Uniform grid detection for O(1) binning.
+  const g0 = grid[0];
+  const step = G > 1 ? (grid[G - 1] - grid[0]) / (G - 1) : 1;
+  let uniform = G > 1;
+  for (let i = 1; i < G && uniform; i++) if (Math.abs(grid[i] - (g0 + i * step)) > step * 1e-3) uniform = false;
+
+  // pos[j*W + b] / neg[j*W + b]: known positives / negatives of label j whose score has bin b.
+  const pos = new Int32Array(k * W);
+  const neg = new Int32Array(k * W);
+  const P = new Float64Array(k);
+  for (let i = 0; i < n; i++) {
+    const off = i * k;
+    for (let j = 0; j < k; j++) {
+      const t = y[off + j];
+      if (t < 0) continue;
+      const b = gridBin(grid, s[off + j], uniform, g0, step);
+      if (t === 1) {
+        pos[j * W + b]++;
+        P[j]++;
+      } else neg[j * W + b]++;
+    }
+  }
+  // Turn bins into "count with score >= grid[t]" = suffix sums over b > t, stored at index t.
+  // tpAt[j*G + t], fpAt[j*G + t]
+  const tpAt = new Float64Array(k * G);
+  const fpAt = new Float64Array(k * G);
+  for (let j = 0; j < k; j++) {
+    let cp = 0;
+    let cn = 0;
+    for (let t = G - 1; t >= 0; t--) {
+      cp += pos[j * W + t + 1];
+      cn += neg[j * W + t + 1];
+      tpAt[j * G + t] = cp;
+      fpAt[j * G + t] = cn;
+    }
+  }
+
+  // Global sweep.
+  const curveValues = new Float64Array(G);
+  let Ptot = 0;
+  for (let j = 0; j < k; j++) Ptot += P[j];
+  if (objective === 'micro-f1') {
+    for (let t = 0; t < G; t++) {
+      let T = 0;
+      let F = 0;
+      for (let j = 0; j < k; j++) {
+        T += tpAt[j * G + t];
+        F += fpAt[j * G + t];
+      }
+      curveValues[t] = f1(T, F, Ptot - T);
+    }
+  } else {
+    for (let t = 0; t < G; t++) {
+      let sum = 0;
+      for (let j = 0; j < k; j++) sum += f1(tpAt[j * G + t], fpAt[j * G + t], P[j] - tpAt[j * G + t]);
+      curveValues[t] = sum / k;
+    }
+  }
+  const gi = bestIndex(curveValues);
+  const result: TuneThresholdsResult = {
+    global: grid[gi],
+    value: curveValues[gi],
+    curve: Array.from(grid, (threshold, t) => ({ threshold, value: curveValues[t] })),
+  };
+  if (!perClass) return result;
+
+  const choice = new Int32Array(k).fill(gi);
+  const eligible = new Uint8Array(k);
+  let tuned = 0;
+  for (let j = 0; j < k; j++) if (P[j] >= Math.max(1, minSupport)) eligible[j] = 1;
+  const vals = new Float64Array(G);
+  if (objective === 'macro-f1') {
+    for (let j = 0; j < k; j++) {
+      if (!eligible[j]) continue;
+      for (let t = 0; t < G; t++) vals[t] = f1(tpAt[j * G + t], fpAt[j * G + t], P[j] - tpAt[j * G + t]);
+      choice[j] = bestIndex(vals);
+    }
+  } else {
+    // Coordinate ascent on pooled micro F1; each step can only raise it, so it terminates.
+    let T = 0;
+    let F = 0;
+    for (let j = 0; j < k; j++) {
+      T += tpAt[j * G + gi];
+      F += fpAt[j * G + gi];
+    }
+    for (let pass = 0; pass < 20; pass++) {
+      let changed = false;
+      for (let j = 0; j < k; j++) {
+        if (!eligible[j]) continue;
+        const c = choice[j];
+        const Tr = T - tpAt[j * G + c];
+        const Fr = F - fpAt[j * G + c];
+        for (let t = 0; t < G; t++) {
+          const Tt = Tr + tpAt[j * G + t];
+          vals[t] = f1(Tt, Fr + fpAt[j * G + t], Ptot - Tt);
+        }
+        let b = bestIndex(vals);
+        if (vals[b] <= vals[c] + 1e-12) b = c; // keep the current one unless strictly better
+        if (b !== c) {
+          choice[j] = b;
+          T = Tr + tpAt[j * G + b];
+          F = Fr + fpAt[j * G + b];
+          changed = true;
+        }
+      }
+      if (!changed) break;
+    }
+  }
+  const th = new Float32Array(k);
+  let T = 0;
+  let F = 0;
+  let macro = 0;
+  for (let j = 0; j < k; j++) {
+    const c = choice[j];
+    th[j] = grid[c];
+    if (eligible[j]) tuned++;
+    T += tpAt[j * G + c];
+    F += fpAt[j * G + c];
+    macro += f1(tpAt[j * G + c], fpAt[j * G + c], P[j] - tpAt[j * G + c]);
+  }
+  result.perClass = th;
+  result.perClassValue = objective === 'micro-f1' ? f1(T, F, Ptot - T) : macro / k;
+  result.tunedLabels = tuned;
+  return result;
+}
