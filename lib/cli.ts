@@ -15,9 +15,9 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import cliProgress from 'cli-progress';
 import { packageRoot } from './binding.js';
 import { deviceInfo, version } from './device.js';
-import { readDataset } from './data.js';
-import { iterativeStratifiedSplit } from './split.js';
-import { Classifier, Trainer, type EvaluationReport, type ProgressEvent, type TrainerOptions, type TrainRow } from './trainer.js';
+// the heavy modules (the encoder's binding, the trainer) load only for the commands that need them,
+// so `info`, `--help` and usage errors answer at once
+import type { EvaluationReport, ProgressEvent, TrainerOptions, TrainRow } from './trainer.js';
 import type { EvaluateResult } from './metrics.js';
 
 class UsageError extends Error {}
@@ -58,7 +58,9 @@ Trains a classifier. Without --val/--test, the data is split iteratively (60/20/
   --patience N             epochs without improvement before stopping (default 3)
   --threshold-objective M  micro-f1 | macro-f1: what the tuned thresholds maximise (default micro-f1)
   --vocab-size N           WordPiece vocabulary size when training the tokenizer (default 8000)
-  --partial                rows with a negatives column are partially annotated: unlisted labels are unknown
+  --partial                partially annotated rows: a row whose negatives cell lists labels was checked
+                           only for its positives and those negatives; its other labels are unknown and
+                           masked out of the loss and the metrics (an empty cell: fully annotated)
   --text-column NAME       (default text)
   --labels-column NAME     (default labels)
   --negatives-column NAME  (default negatives; used with --partial)
@@ -162,13 +164,17 @@ interface Dataset {
 async function loadData(path: string, v: Values, what: string): Promise<Dataset> {
   checkFile(path, what);
   const partial = v.partial === true;
-  const ds = (await readDataset(path, {
+  const { readDataset } = await import('./data.js');
+  const ds = (readDataset(path, {
     textColumn: (v['text-column'] as string) ?? 'text',
     labelsColumn: (v['labels-column'] as string) ?? 'labels',
     labelSeparator: (v['label-separator'] as string) ?? ',',
     ...(partial ? { negativesColumn: (v['negatives-column'] as string) ?? 'negatives', partial: true } : {}),
   })) as unknown as Dataset;
   if (ds.rows.length === 0) throw new Error(`${path}: no rows`);
+  // With --partial, a row whose negatives cell is empty is fully annotated; a row that lists negatives
+  // was checked only for those (and its positives): its other labels are unknown.
+  if (partial) for (const r of ds.rows) if (r.negatives && r.negatives.length === 0) delete r.negatives;
   return ds;
 }
 
@@ -376,6 +382,7 @@ async function train(args: string[]): Promise<void> {
     }
   } else {
     const seed = opts.seed ?? 42;
+    const { iterativeStratifiedSplit } = await import('./split.js');
     const split = iterativeStratifiedSplit(data.rows, { test: 0.2, val: 0.2, seed }) as unknown as {
       train: TrainRow[];
       val: TrainRow[];
@@ -395,6 +402,7 @@ async function train(args: string[]): Promise<void> {
       (partialRows ? `; ${partialRows} partially annotated training rows` : ''),
   );
   const progress = progressReporter(json);
+  const { Trainer } = await import('./trainer.js');
   const trainer = new Trainer({ ...opts, onProgress: progress.onProgress });
   trainer.setSplitCoverage(coverage);
   try {
@@ -430,6 +438,7 @@ async function evaluateCmd(args: string[]): Promise<void> {
   const modelDir = need('evaluate', v, 'model');
   const dataPath = need('evaluate', v, 'data');
   const device = oneOf('evaluate', v, 'device', ['auto', 'cpu', 'cuda'] as const) ?? 'auto';
+  const { Classifier } = await import('./trainer.js');
   const clf = await Classifier.load(modelDir, { device });
   try {
     const data = await loadData(dataPath, v, 'data file');
@@ -493,6 +502,7 @@ async function predict(args: string[]): Promise<void> {
   if (v.threshold !== undefined && v.threshold !== 'tuned') threshold = num('predict', v, 'threshold', 0, 1)!;
   const topK = int('predict', v, 'top-k', 1);
   const device = oneOf('predict', v, 'device', ['auto', 'cpu', 'cuda'] as const) ?? 'auto';
+  const { Classifier } = await import('./trainer.js');
   const clf = await Classifier.load(modelDir, { device });
   try {
     const all = v.data !== undefined ? readTexts(v.data as string, (v['text-column'] as string) ?? 'text') : texts;
