@@ -102,9 +102,15 @@ Runs the benchmark suites (bench/<suite>.bench.mjs); with names, only the suites
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 
-function parse(command: string, args: string[], options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }>, allowPositionals = false) {
+function parse(
+  command: string,
+  args: string[],
+  options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }>,
+  allowPositionals = false,
+): { values: Values; positionals: string[] } {
   try {
-    return parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals });
+    const r = parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals });
+    return { values: r.values as Values, positionals: r.positionals };
   } catch (err) {
     // node's messages carry a second sentence about '--'; the first names the problem
     const msg = (err as Error).message.split('. To specify')[0];

@@ -341,7 +341,7 @@ function resolveOptions(options: unknown): Resolved {
   if (!Array.isArray(clamp) || clamp.length !== 2 || !(clamp[0] > 0) || !(clamp[1] >= clamp[0]))
     throw typeError('options.posWeightClamp', '[min, max] with 0 < min <= max', clamp);
   const preset: ModelPreset | 'pretrained' =
-    typeof model === 'string' ? model : 'pretrained' in model ? 'pretrained' : (model as Partial<EncoderConfig>).hiddenSize && (model as Partial<EncoderConfig>).hiddenSize! >= 512 ? 'base' : 'tiny';
+    typeof model === 'string' ? (model as ModelPreset) : 'pretrained' in model ? 'pretrained' : (model as Partial<EncoderConfig>).hiddenSize && (model as Partial<EncoderConfig>).hiddenSize! >= 512 ? 'base' : 'tiny';
   let earlyStopping: Resolved['earlyStopping'] = { patience: 3, metric: 'val-loss' };
   if (o.earlyStopping === false) earlyStopping = false;
   else if (o.earlyStopping !== undefined) {
@@ -392,7 +392,7 @@ export function lossOptionsFor(
   trainSize: number,
   posWeight?: Float32Array,
 ): LossOptions {
-  let opts: Record<string, unknown>;
+  let opts: Record<string, unknown> = {};
   if (typeof loss === 'string') {
     switch (loss) {
       case 'bce':
@@ -428,7 +428,7 @@ export function lossOptionsFor(
 }
 
 function encoderConfigFor(model: ModelOption, vocabSize: number, numLabels: number): EncoderConfig {
-  const base = typeof model === 'string' ? MODEL_PRESETS[model] : (model as Partial<EncoderConfig>);
+  const base = typeof model === 'string' ? MODEL_PRESETS[model as ModelPreset] : (model as Partial<EncoderConfig>);
   const cfg = { ...MODEL_PRESETS.tiny, ...base, vocabSize, numLabels } as EncoderConfig;
   return cfg;
 }
@@ -624,7 +624,7 @@ export class Trainer {
           rec.valMacroF1 = m.macro.f1;
           let score: number;
           if (!es) score = epoch; // no early stopping: the last epoch is the one kept
-          else if (es.metric === 'val-loss') score = -rec.valLoss;
+          else if (es.metric === 'val-loss') score = -(rec.valLoss as number);
           else {
             // F1 metrics with the thresholds this epoch would get: early stopping should judge what will be used
             const t = tuneThresholds(vaT.targets, probs, { shape: [va.rows.length, K], objective: es.metric, perClass: o.thresholds.perClass, minSupport: o.thresholds.minSupport });
@@ -642,7 +642,7 @@ export class Trainer {
           } else sinceBest++;
           o.onProgress?.({
             phase: 'validate', step, totalSteps, epoch, epochs: o.epochs, loss: rec.trainLoss,
-            examplesPerSec: rec.examplesPerSec, etaSec: 0, lr, valLoss: rec.valLoss, valMicroF1: rec.valMicroF1, valMacroF1: rec.valMacroF1,
+            examplesPerSec: rec.examplesPerSec, etaSec: 0, lr, valLoss: rec.valLoss ?? undefined, valMicroF1: rec.valMicroF1 ?? undefined, valMacroF1: rec.valMacroF1 ?? undefined,
           });
         } else best = { score: 0, epoch };
         records.push(rec);
