@@ -134,6 +134,19 @@ interface RawRecord {
 
 function readCsv(path: string, buf: Buffer, required: string[], optional: string[]): { records: RawRecord[]; columns: string[] } {
   const delimiter = extname(path).toLowerCase() === '.tsv' ? '\t' : ',';
+  // Header first, so that a wrong column name is reported as such rather than as a parse error.
+  let columns: string[] = [];
+  try {
+    const head = parseCsv(buf, { bom: true, to_line: 1, delimiter, relax_column_count: true }) as string[][];
+    columns = head[0] ?? [];
+  } catch (e) {
+    const err = e as { message?: string; code?: string };
+    throw invalidFileError(path, `line 1: malformed CSV header (${err.code ?? 'error'}): ${err.message ?? String(e)}`);
+  }
+  for (const c of [...required, ...optional]) {
+    if (!columns.includes(c))
+      throw invalidFileError(path, `missing column "${c}"; the header has ${columns.length ? columns.map((x) => `"${x}"`).join(', ') : 'no columns'}`);
+  }
   let parsed: { record: Record<string, string>; info: { bytes: number } }[];
   try {
     parsed = parseCsv(buf, { bom: true, columns: true, info: true, skip_empty_lines: true, delimiter }) as never;
@@ -141,18 +154,6 @@ function readCsv(path: string, buf: Buffer, required: string[], optional: string
     const err = e as { message?: string; lines?: number; code?: string };
     const line = err.lines ? `line ${err.lines}: ` : '';
     throw invalidFileError(path, `${line}malformed CSV (${err.code ?? 'error'}): ${err.message ?? String(e)}`);
-  }
-  // Header columns: parse the first record only.
-  let columns: string[] = [];
-  try {
-    const head = parseCsv(buf, { bom: true, to_line: 1, delimiter }) as string[][];
-    columns = head[0] ?? [];
-  } catch {
-    columns = parsed.length ? Object.keys(parsed[0].record) : [];
-  }
-  for (const c of [...required, ...optional.filter((c) => c !== undefined)]) {
-    if (!columns.includes(c))
-      throw invalidFileError(path, `missing column "${c}"; the header has ${columns.length ? columns.map((x) => `"${x}"`).join(', ') : 'no columns'}`);
   }
   const lineOf = lineIndex(buf);
   // A record starts where the previous one ended, after any empty lines.

@@ -6,7 +6,9 @@
  *     priority per label), and give each of its unassigned rows (in a seeded shuffled order) to
  *     the subset with the largest c_j^l, ties by the largest c_j, then by the seeded PRNG; then
  *     decrement c_m^λ for every label λ of the row and c_m;
- *  3. rows without labels go to the subset with the largest remaining c_j (ties by the PRNG).
+ *  3. rows without labels go to the subset with the largest remaining c_j (ties by the PRNG);
+ *  4. (not in the paper) a repair pass: a label with at least one row per subset that the greedy
+ *     pass left out of a subset gets one row moved there from the subset holding most of its rows.
  * "Fewest remaining" is a binary heap with lazy deletion keyed by (remaining count, priority), so
  * the whole split is O(nnz · log L) for nnz row-label pairs.
  */
@@ -233,6 +235,44 @@ export function iterativeStratifiedSplit<T extends { labels: readonly string[] }
     const m = pickAmong(nc);
     assign[i] = m;
     desired[m] -= 1;
+  }
+
+  // Repair: the greedy pass can leave a label with >= 3 rows absent from a split (its rows were
+  // taken earlier by rarer labels). Move one of its rows there from the split holding most of
+  // them, preferring a row whose other labels keep a row in the donor split, then fewer labels.
+  const cnt = new Int32Array(S * L);
+  for (let i = 0; i < n; i++) for (let e = rowStart[i]; e < rowStart[i + 1]; e++) cnt[assign[i] * L + rowLabels[e]]++;
+  const byCount = Array.from({ length: L }, (_, l) => l).sort((a, b) => count[a] - count[b] || a - b);
+  for (const l of byCount) {
+    const splitsWanted = r.filter((x) => x > 0).length;
+    if (count[l] < splitsWanted) continue;
+    for (let m = 0; m < S; m++) {
+      if (r[m] === 0 || cnt[m * L + l] > 0) continue;
+      let donor = -1;
+      for (let d = 0; d < S; d++) if (d !== m && cnt[d * L + l] >= 2 && (donor < 0 || cnt[d * L + l] > cnt[donor * L + l])) donor = d;
+      if (donor < 0) continue;
+      let bestRow = -1;
+      let bestHoles = Infinity;
+      let bestSize = Infinity;
+      for (let e = labStart[l]; e < labStart[l + 1]; e++) {
+        const i = labRows[e];
+        if (assign[i] !== donor) continue;
+        let holes = 0;
+        for (let f = rowStart[i]; f < rowStart[i + 1]; f++) if (cnt[donor * L + rowLabels[f]] === 1) holes++;
+        const size = rowStart[i + 1] - rowStart[i];
+        if (holes < bestHoles || (holes === bestHoles && (size < bestSize || (size === bestSize && i < bestRow)))) {
+          bestRow = i;
+          bestHoles = holes;
+          bestSize = size;
+        }
+      }
+      if (bestRow < 0) continue;
+      for (let f = rowStart[bestRow]; f < rowStart[bestRow + 1]; f++) {
+        cnt[donor * L + rowLabels[f]]--;
+        cnt[m * L + rowLabels[f]]++;
+      }
+      assign[bestRow] = m;
+    }
   }
 
   const idx: number[][] = [[], [], []];

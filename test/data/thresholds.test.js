@@ -1,0 +1,109 @@
+// tuneThresholds(): known best thresholds, agreement of the sweep with evaluate(), fallbacks, errors.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { tuneThresholds, evaluate } from '../../dist/index.js';
+import { assertClose, assertThrowsCode } from '../helpers/assert.js';
+
+function rng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+test('separable single label: the global threshold lies in the gap and F1 is 1', () => {
+  const y = Int8Array.from([1, 1, 1, 0, 0, 0]);
+  const s = Float32Array.from([0.6, 0.7, 0.8, 0.1, 0.2, 0.3]);
+  const r = tuneThresholds(y, s, { shape: [6, 1], objective: 'micro-f1', perClass: false });
+  assert.ok(r.global > 0.3 && r.global <= 0.6, `global ${r.global}`);
+  assertClose(r.value, 1, { label: 'value' });
+  assert.is(r.curve.length, 999);
+  assert.is(r.perClass, undefined);
+  // the middle of the plateau (0.301 .. 0.600)
+  assertClose(r.global, 0.45, { atol: 0.002, label: 'plateau middle' });
+});
+
+test('two labels separable at different thresholds: per-class finds both, global cannot', () => {
+  const n = 40;
+  const y = new Int8Array(n * 2);
+  const s = new Float32Array(n * 2);
+  for (let i = 0; i < n; i++) {
+    const p0 = i % 2;
+    const p1 = (i >> 1) % 2;
+    y[i * 2] = p0;
+    s[i * 2] = p0 ? 0.25 + 0.001 * i : 0.05 + 0.001 * i; // gap (0.09, 0.25]
+    y[i * 2 + 1] = p1;
+    s[i * 2 + 1] = p1 ? 0.9 + 0.001 * i : 0.6 + 0.001 * i; // gap (0.64, 0.9]
+  }
+  for (const objective of ['macro-f1', 'micro-f1']) {
+    const r = tuneThresholds(y, s, { shape: [n, 2], objective, perClass: true, minSupport: 1 });
+    assert.ok(r.value < 1, `${objective}: global value ${r.value} < 1`);
+    assert.ok(r.perClass[0] > 0.09 && r.perClass[0] <= 0.25, `${objective}: label 0 threshold ${r.perClass[0]}`);
+    assert.ok(r.perClass[1] > 0.64 && r.perClass[1] <= 0.9, `${objective}: label 1 threshold ${r.perClass[1]}`);
+    assertClose(r.perClassValue, 1, { label: `${objective} per-class value` });
+    assert.is(r.tunedLabels, 2);
+    // the thresholds give exactly that score in evaluate()
+    const e = evaluate(y, s, { shape: [n, 2], threshold: r.perClass });
+    assertClose(objective === 'micro-f1' ? e.micro.f1 : e.macro.f1, 1, { label: 'evaluate' });
+  }
+});
+
+test('the curve equals evaluate() at every grid threshold (micro and macro F1), with masked targets', () => {
+  const R = rng(7);
+  const n = 300;
+  const k = 8;
+  const y = new Int8Array(n * k);
+  const s = new Float32Array(n * k);
+  for (let i = 0; i < n * k; i++) {
+    const pos = R() < 0.2 ? 1 : 0;
+    y[i] = R() < 0.1 ? -1 : pos;
+    s[i] = Math.round(Math.min(1, R() * 0.7 + 0.3 * pos) * 50) / 50; // ties on the grid points
+  }
+  const grid = Array.from({ length: 49 }, (_, t) => (t + 1) / 50);
+  for (const objective of ['micro-f1', 'macro-f1']) {
+    const r = tuneThresholds(y, s, { shape: [n, k], objective, grid });
+    let best = -1;
+    for (const { threshold, value } of r.curve) {
+      const e = evaluate(y, s, { shape: [n, k], threshold });
+      assertClose(value, objective === 'micro-f1' ? e.micro.f1 : e.macro.f1, { atol: 1e-12, label: `${objective} at ${threshold}` });
+      best = Math.max(best, value);
+    }
+    assertClose(r.value, best, { atol: 1e-12, label: 'global is a best point' });
+    const pc = tuneThresholds(y, s, { shape: [n, k], objective, grid, perClass: true, minSupport: 1 });
+    assert.ok(pc.perClassValue >= pc.value - 1e-12, 'per-class is at least as good as global');
+    const e = evaluate(y, s, { shape: [n, k], threshold: pc.perClass });
+    assertClose(objective === 'micro-f1' ? e.micro.f1 : e.macro.f1, pc.perClassValue, { atol: 1e-12, label: 'per-class value' });
+  }
+});
+
+test('labels with too little support fall back to the global threshold', () => {
+  const n = 20;
+  const y = new Int8Array(n * 2);
+  const s = new Float32Array(n * 2);
+  for (let i = 0; i < n; i++) {
+    y[i * 2] = i % 2;
+    s[i * 2] = i % 2 ? 0.7 : 0.2;
+    y[i * 2 + 1] = i < 2 ? 1 : 0; // two positives only
+    s[i * 2 + 1] = i < 2 ? 0.05 : 0.01;
+  }
+  const r = tuneThresholds(y, s, { shape: [n, 2], objective: 'macro-f1', perClass: true, minSupport: 3 });
+  assert.is(r.perClass[1], Math.fround(r.global));
+  assert.is(r.tunedLabels, 1);
+  const r2 = tuneThresholds(y, s, { shape: [n, 2], objective: 'macro-f1', perClass: true, minSupport: 2 });
+  assert.ok(r2.perClass[1] > 0.01 && r2.perClass[1] <= 0.05, `rare label tuned: ${r2.perClass[1]}`);
+});
+
+test('argument errors', () => {
+  const y = new Int8Array(4);
+  const s = new Float32Array(4);
+  assertThrowsCode(() => tuneThresholds(y, s, { shape: [2, 2], objective: 'micro_f1' }), 'ERR_INVALID_ARG', TypeError, /did you mean "micro-f1"/);
+  assertThrowsCode(() => tuneThresholds(y, s, { shape: [2, 2], grid: [0.5, 0.4] }), 'ERR_INVALID_ARG', RangeError, /ascending/);
+  assertThrowsCode(() => tuneThresholds(y, s, { shape: [2, 2], perclass: true }), 'ERR_INVALID_ARG', TypeError, /did you mean "perClass"/);
+  assertThrowsCode(() => tuneThresholds(y, s, { shape: [2, 3] }), 'ERR_INVALID_ARG', RangeError, /N\*K/);
+  assertThrowsCode(() => tuneThresholds(y, s, { shape: [2, 2], minSupport: -1 }), 'ERR_INVALID_ARG', RangeError, /minSupport/);
+});
+
+test.run();
