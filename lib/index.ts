@@ -12,3 +12,17 @@ export { evaluate } from './metrics.js';
 export type { EvaluateOptions, EvaluateResult, PRF, LabelReport, GroupReport, GroupBoundaries } from './metrics.js';
 export { tuneThresholds } from './thresholds.js';
 export type { TuneThresholdsOptions, TuneThresholdsResult, ThresholdObjective } from './thresholds.js';
+export { bceWithLogits, bceWithLogitsAsync, posWeightFromCounts, classBalancedWeights } from './losses.js';
+export type {
+  BceOptions,
+  BceResult,
+  LossOptions,
+  LossReduction,
+  WeightArray,
+  FocalOptions,
+  AsymmetricOptions,
+  DistributionBalancedOptions,
+  PosWeightOptions,
+  PosWeightMethod,
+  ClassBalancedOptions,
+} from './losses.js';

@@ -1,0 +1,471 @@
+/**
+ * Fused BCE-with-logits family (BCE, focal, asymmetric, distribution-balanced) with masking, weights
+ * and label smoothing: loss and gradient in one native pass (C++ CPU twin, CUDA twin for CUDA
+ * tensors). The contract is shared/LOSS_SPEC.md. This file validates and normalises the options (with
+ * friendly errors) and calls the addon, which checks types and lengths again.
+ */
+import { loadBinding } from './binding.js';
+import { checkNumber, checkOptions, describe, rangeError, rangeErrorMessage, rejectUnknownKeys, typeError } from './errors.js';
+import { nativeTensor, Tensor } from './tensor.js';
+
+export type LossReduction = 'mean' | 'sum' | 'none';
+export type WeightArray = Float32Array | readonly number[];
+
+export interface FocalOptions {
+  /** Focusing parameter γ >= 0. */
+  gamma: number;
+  /** α in [0, 1]; absent: no α weighting (torchvision's alpha < 0). */
+  alpha?: number;
+}
+
+export interface AsymmetricOptions {
+  /** γ+ (default 0). */
+  gammaPos?: number;
+  /** γ- (default 4). */
+  gammaNeg?: number;
+  /** Probability margin m in [0, 1) (default 0.05). */
+  clip?: number;
+}
+
+export interface DistributionBalancedOptions {
+  /** Training positives per class (K). */
+  classCounts: WeightArray;
+  /** Training rows. */
+  trainSize: number;
+  /** λ > 0 (default 2). */
+  negScale?: number;
+  /** κ (default 0.05). */
+  initBias?: number;
+  /** Rebalancing r_nk (default { alpha: 0.1, beta: 10, mu: 0.405 }); false turns it off (r = 1). */
+  rebalance?: { alpha?: number; beta?: number; mu?: number } | false;
+  /** Focal part (default { gamma: 2, alpha: 0.5 }); false: plain (no focusing, no α). */
+  focal?: { gamma?: number; alpha?: number } | false;
+}
+
+/** Loss options shared by bceWithLogits and the encoder's trainStep. */
+export interface LossOptions {
+  reduction?: LossReduction;
+  /** p_k multiplies the positive term (K). */
+  posWeight?: WeightArray;
+  /** Per-row weight (N). */
+  sampleWeight?: WeightArray;
+  /** Per-label weight (K). */
+  classWeight?: WeightArray;
+  /** Per-element weight (N×K). */
+  elementWeight?: WeightArray;
+  /** Uint8Array (N×K): 1 = use, 0 = ignore. */
+  mask?: Uint8Array;
+  /** Targets equal to this are ignored; default -1 for Int8Array targets, none otherwise; null turns it off. */
+  ignoreValue?: number | null;
+  /** ε in [0, 1): y becomes y·(1-ε) + ε/2. */
+  labelSmoothing?: number;
+  focal?: FocalOptions;
+  asymmetric?: AsymmetricOptions;
+  distributionBalanced?: DistributionBalancedOptions;
+}
+
+export interface BceOptions extends LossOptions {
+  /** [N, K]; required for typed-array logits, optional for a 2-D Tensor. */
+  shape?: readonly [number, number] | readonly number[];
+  /** Compute the gradient (default true). */
+  grad?: boolean;
+  /** Write the gradient here (Float32Array N×K, or a Tensor like the logits). */
+  gradOut?: Float32Array | Tensor;
+  /** Write the gradient into the logits buffer. */
+  inPlace?: boolean;
+}
+
+export interface BceResult {
+  /** The reduced loss, or a Float32Array of per-element losses for reduction 'none'. */
+  loss: number | Float32Array;
+  /** d loss / d logits (already divided by count for 'mean'); a Tensor when the logits are a Tensor. */
+  grad?: Float32Array | Tensor;
+  /** Unmasked elements (the mean's denominator). */
+  count: number;
+}
+
+export type TargetsKind = 'float32' | 'int8' | 'uint8';
+
+/** The plain object the native parser (native/addon/loss_args.h) reads. @internal */
+export interface NormalizedLossOptions {
+  reduction: LossReduction;
+  posWeight?: Float32Array;
+  sampleWeight?: Float32Array;
+  classWeight?: Float32Array;
+  elementWeight?: Float32Array;
+  mask?: Uint8Array;
+  ignoreValue?: number;
+  labelSmoothing: number;
+  variant: 'bce' | 'focal' | 'asymmetric' | 'distributionBalanced';
+  gamma?: number;
+  alpha?: number;
+  gammaPos?: number;
+  gammaNeg?: number;
+  clip?: number;
+  classCounts?: Float32Array;
+  trainSize?: number;
+  negScale?: number;
+  initBias?: number;
+  rebalance?: boolean;
+  rbAlpha?: number;
+  rbBeta?: number;
+  rbMu?: number;
+  dbFocal?: boolean;
+}
+
+export const LOSS_OPTION_KEYS = [
+  'reduction',
+  'posWeight',
+  'sampleWeight',
+  'classWeight',
+  'elementWeight',
+  'mask',
+  'ignoreValue',
+  'labelSmoothing',
+  'focal',
+  'asymmetric',
+  'distributionBalanced',
+] as const;
+const BCE_OPTION_KEYS = [...LOSS_OPTION_KEYS, 'shape', 'grad', 'gradOut', 'inPlace'] as const;
+
+function weightArray(name: string, value: unknown, length: number, what: string): Float32Array {
+  let arr: Float32Array;
+  if (value instanceof Float32Array) arr = value;
+  else if (Array.isArray(value)) {
+    value.forEach((v, i) => {
+      if (typeof v !== 'number') throw typeError(`${name}[${i}]`, 'a number', v);
+    });
+    arr = new Float32Array(value as number[]);
+  } else throw typeError(name, `a Float32Array or number[] of length ${length} (${what})`, value);
+  if (arr.length !== length)
+    throw rangeErrorMessage(`Expected ${name} of length ${length} (${what}) but received ${describe(value)}`);
+  for (let i = 0; i < arr.length; i++) {
+    const v = arr[i];
+    if (!Number.isFinite(v) || v < 0)
+      throw rangeErrorMessage(`Expected finite non-negative numbers in ${name} but received ${v} at index ${i}`);
+  }
+  return arr;
+}
+
+function optNumber(name: string, value: unknown, def: number, min = -Infinity, max = Infinity): number {
+  if (value === undefined) return def;
+  return checkNumber(name, value, min, max);
+}
+
+function subOptions(name: string, value: unknown, keys: readonly string[]): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || ArrayBuffer.isView(value))
+    throw typeError(name, 'an options object', value);
+  rejectUnknownKeys(name, value, keys);
+  return value as Record<string, unknown>;
+}
+
+/**
+ * Validates and normalises loss options for an N×K problem with targets of `targetsKind`.
+ * Reused by the encoder's trainStep. Throws TypeError/RangeError with code ERR_INVALID_ARG.
+ * @internal
+ */
+export function normalizeLossOptions(
+  options: LossOptions | undefined,
+  N: number,
+  K: number,
+  targetsKind: TargetsKind,
+  name = 'options',
+  extraKeys: readonly string[] = [],
+): NormalizedLossOptions {
+  const o = checkOptions(name, options);
+  rejectUnknownKeys(name, o, [...LOSS_OPTION_KEYS, ...extraKeys]);
+  const out: NormalizedLossOptions = { reduction: 'mean', labelSmoothing: 0, variant: 'bce' };
+  if (o.reduction !== undefined) {
+    if (o.reduction !== 'mean' && o.reduction !== 'sum' && o.reduction !== 'none')
+      throw typeError(`${name}.reduction`, "'mean' | 'sum' | 'none'", o.reduction);
+    out.reduction = o.reduction;
+  }
+  if (o.posWeight !== undefined) out.posWeight = weightArray(`${name}.posWeight`, o.posWeight, K, 'one per label');
+  if (o.classWeight !== undefined) out.classWeight = weightArray(`${name}.classWeight`, o.classWeight, K, 'one per label');
+  if (o.sampleWeight !== undefined) out.sampleWeight = weightArray(`${name}.sampleWeight`, o.sampleWeight, N, 'one per row');
+  if (o.elementWeight !== undefined) out.elementWeight = weightArray(`${name}.elementWeight`, o.elementWeight, N * K, 'N×K');
+  if (o.mask !== undefined) {
+    if (!(o.mask instanceof Uint8Array)) throw typeError(`${name}.mask`, `a Uint8Array of length ${N * K} (N×K, 1 = use)`, o.mask);
+    if (o.mask.length !== N * K) throw rangeErrorMessage(`Expected ${name}.mask of length ${N * K} (N×K) but received ${describe(o.mask)}`);
+    out.mask = o.mask;
+  }
+  if (o.ignoreValue === undefined) {
+    if (targetsKind === 'int8') out.ignoreValue = -1;
+  } else if (o.ignoreValue !== null) {
+    out.ignoreValue = checkNumber(`${name}.ignoreValue`, o.ignoreValue);
+  }
+  out.labelSmoothing = optNumber(`${name}.labelSmoothing`, o.labelSmoothing, 0, 0, 1);
+  if (out.labelSmoothing === 1) throw rangeError(`${name}.labelSmoothing`, 'a finite number in [0, 1)', 1);
+
+  const variants = (['focal', 'asymmetric', 'distributionBalanced'] as const).filter((k) => o[k] !== undefined);
+  if (variants.length > 1)
+    throw typeError(name, `at most one of focal, asymmetric, distributionBalanced`, `${variants.join(' and ')}` as unknown);
+  if (o.focal !== undefined) {
+    const f = subOptions(`${name}.focal`, o.focal, ['gamma', 'alpha']);
+    if (f.gamma === undefined) throw typeError(`${name}.focal.gamma`, 'a finite number >= 0', undefined);
+    out.variant = 'focal';
+    out.gamma = checkNumber(`${name}.focal.gamma`, f.gamma, 0);
+    if (f.alpha !== undefined) out.alpha = checkNumber(`${name}.focal.alpha`, f.alpha, 0, 1);
+  } else if (o.asymmetric !== undefined) {
+    const a = subOptions(`${name}.asymmetric`, o.asymmetric, ['gammaPos', 'gammaNeg', 'clip']);
+    out.variant = 'asymmetric';
+    out.gammaPos = optNumber(`${name}.asymmetric.gammaPos`, a.gammaPos, 0, 0);
+    out.gammaNeg = optNumber(`${name}.asymmetric.gammaNeg`, a.gammaNeg, 4, 0);
+    out.clip = optNumber(`${name}.asymmetric.clip`, a.clip, 0.05, 0, 1);
+    if (out.clip === 1) throw rangeError(`${name}.asymmetric.clip`, 'a finite number in [0, 1)', 1);
+  } else if (o.distributionBalanced !== undefined) {
+    const d = subOptions(`${name}.distributionBalanced`, o.distributionBalanced, [
+      'classCounts',
+      'trainSize',
+      'negScale',
+      'initBias',
+      'rebalance',
+      'focal',
+    ]);
+    out.variant = 'distributionBalanced';
+    if (d.classCounts === undefined)
+      throw typeError(`${name}.distributionBalanced.classCounts`, `training positives per label (K = ${K})`, undefined);
+    out.classCounts = weightArray(`${name}.distributionBalanced.classCounts`, d.classCounts, K, 'training positives per label');
+    if (d.trainSize === undefined) throw typeError(`${name}.distributionBalanced.trainSize`, 'the number of training rows', undefined);
+    out.trainSize = checkNumber(`${name}.distributionBalanced.trainSize`, d.trainSize, 2);
+    out.negScale = optNumber(`${name}.distributionBalanced.negScale`, d.negScale, 2, 0);
+    if (out.negScale === 0) throw rangeError(`${name}.distributionBalanced.negScale`, 'a finite number > 0', 0);
+    out.initBias = optNumber(`${name}.distributionBalanced.initBias`, d.initBias, 0.05);
+    if (d.rebalance === false) {
+      out.rebalance = false;
+    } else {
+      const r = d.rebalance === undefined ? {} : subOptions(`${name}.distributionBalanced.rebalance`, d.rebalance, ['alpha', 'beta', 'mu']);
+      out.rebalance = true;
+      out.rbAlpha = optNumber(`${name}.distributionBalanced.rebalance.alpha`, r.alpha, 0.1);
+      out.rbBeta = optNumber(`${name}.distributionBalanced.rebalance.beta`, r.beta, 10);
+      out.rbMu = optNumber(`${name}.distributionBalanced.rebalance.mu`, r.mu, 0.405);
+    }
+    if (d.focal === false) {
+      out.dbFocal = false;
+    } else {
+      const f = d.focal === undefined ? {} : subOptions(`${name}.distributionBalanced.focal`, d.focal, ['gamma', 'alpha']);
+      out.dbFocal = true;
+      out.gamma = optNumber(`${name}.distributionBalanced.focal.gamma`, f.gamma, 2, 0);
+      out.alpha = optNumber(`${name}.distributionBalanced.focal.alpha`, f.alpha, 0.5, 0, 1);
+    }
+  }
+  return out;
+}
+
+interface Resolved {
+  logits: unknown;
+  targets: unknown;
+  N: number;
+  K: number;
+  kind: TargetsKind;
+  norm: NormalizedLossOptions;
+  outputs: { grad: boolean; gradOut?: unknown; inPlace: boolean };
+  logitsTensor: boolean;
+}
+
+function targetsKindOf(targets: unknown): TargetsKind {
+  if (targets instanceof Float32Array) return 'float32';
+  if (targets instanceof Int8Array) return 'int8';
+  if (targets instanceof Uint8Array) return 'uint8';
+  if (targets instanceof Tensor) {
+    const dt = targets.dtype;
+    if (dt === 'float32' || dt === 'int8' || dt === 'uint8') return dt;
+    throw typeError('targets', "a Tensor of dtype 'float32', 'int8' or 'uint8'", `Tensor of dtype '${dt}'` as unknown);
+  }
+  throw typeError('targets', 'a Float32Array (soft labels), Int8Array or Uint8Array (hard labels) or a Tensor', targets);
+}
+
+function resolve(logits: unknown, targets: unknown, options: BceOptions | undefined): Resolved {
+  const o = checkOptions('options', options);
+  rejectUnknownKeys('options', o, BCE_OPTION_KEYS);
+  const logitsTensor = logits instanceof Tensor;
+  if (!logitsTensor && !(logits instanceof Float32Array))
+    throw typeError('logits', 'a Float32Array (N×K, row-major) or a Tensor', logits);
+  let N: number;
+  let K: number;
+  const numel = logitsTensor ? (logits as Tensor).size : (logits as Float32Array).length;
+  if (o.shape !== undefined) {
+    const s = o.shape;
+    if (!Array.isArray(s) || s.length !== 2) throw typeError('options.shape', '[N, K]', s);
+    N = s[0];
+    K = s[1];
+    if (typeof N !== 'number' || !Number.isInteger(N) || N < 0) throw rangeError('options.shape[0] (N)', 'an integer >= 0', N);
+    if (typeof K !== 'number' || !Number.isInteger(K) || K < 1) throw rangeError('options.shape[1] (K)', 'an integer >= 1', K);
+  } else if (logitsTensor) {
+    const shape = (logits as Tensor).shape;
+    if (shape.length !== 2) throw typeError('logits', 'a 2-D Tensor [N, K] (or give options.shape)', `Tensor of shape [${shape.join(', ')}]` as unknown);
+    [N, K] = shape;
+    if (K < 1) throw rangeError('logits shape[1] (K)', 'an integer >= 1', K);
+  } else {
+    throw typeError('options.shape', '[N, K] (required for typed-array logits)', undefined);
+  }
+  if (numel !== N * K)
+    throw rangeErrorMessage(`Expected logits with N×K = ${N}×${K} = ${N * K} elements but received ${describe(logits)}${logitsTensor ? ` with ${numel} elements` : ''}`);
+  const kind = targetsKindOf(targets);
+  const tnumel = targets instanceof Tensor ? targets.size : (targets as Float32Array).length;
+  if (tnumel !== N * K)
+    throw rangeErrorMessage(`Expected targets with N×K = ${N}×${K} = ${N * K} elements (the same shape as the logits) but received ${describe(targets)}${targets instanceof Tensor ? ` with ${tnumel} elements` : ''}`);
+  if (targets instanceof Tensor && logitsTensor && targets.device !== (logits as Tensor).device)
+    throw typeError('targets', `a Tensor on ${(logits as Tensor).device} (where the logits are)`, `Tensor on ${targets.device}` as unknown);
+  if (targets instanceof Tensor && !logitsTensor && targets.device !== 'cpu')
+    throw typeError('targets', 'a typed array or a CPU Tensor (the logits are a Float32Array)', `Tensor on ${targets.device}` as unknown);
+  if (logitsTensor) {
+    const dt = (logits as Tensor).dtype;
+    const dev = (logits as Tensor).device;
+    if (!(dt === 'float32' || (dev === 'cuda' && (dt === 'float16' || dt === 'bfloat16'))))
+      throw typeError('logits', "a float32 Tensor (float16/bfloat16 on CUDA)", `Tensor of dtype '${dt}' on ${dev}` as unknown);
+  }
+  const norm = normalizeLossOptions(options, N, K, kind, 'options', ['shape', 'grad', 'gradOut', 'inPlace']);
+  if (o.grad !== undefined && typeof o.grad !== 'boolean') throw typeError('options.grad', 'a boolean', o.grad);
+  if (o.inPlace !== undefined && typeof o.inPlace !== 'boolean') throw typeError('options.inPlace', 'a boolean', o.inPlace);
+  const grad = o.grad !== false;
+  const inPlace = o.inPlace === true;
+  if (!grad && (inPlace || o.gradOut !== undefined))
+    throw typeError('options', 'no gradOut/inPlace together with grad: false', 'both' as unknown);
+  if (inPlace && o.gradOut !== undefined) throw typeError('options', 'either gradOut or inPlace, not both', 'both' as unknown);
+  if (o.gradOut !== undefined) {
+    const g = o.gradOut;
+    if (logitsTensor) {
+      const lt = logits as Tensor;
+      if (!(g instanceof Tensor) || g.dtype !== lt.dtype || g.device !== lt.device || g.size !== N * K)
+        throw typeError('options.gradOut', `a ${lt.dtype} Tensor of ${N * K} elements on ${lt.device} (like the logits)`, g instanceof Tensor ? (`Tensor ${g.dtype} of ${g.size} elements on ${g.device}` as unknown) : g);
+    } else {
+      if (!(g instanceof Float32Array)) throw typeError('options.gradOut', `a Float32Array of length ${N * K}`, g);
+      if (g.length !== N * K) throw rangeErrorMessage(`Expected options.gradOut of length ${N * K} (N×K) but received ${describe(g)}`);
+    }
+  }
+  return { logits, targets, N, K, kind, norm, outputs: { grad, gradOut: o.gradOut, inPlace }, logitsTensor };
+}
+
+function nativeArgs(r: Resolved): unknown[] {
+  const lg = r.logitsTensor ? nativeTensor(r.logits as Tensor) : r.logits;
+  const tg = r.targets instanceof Tensor ? nativeTensor(r.targets) : r.targets;
+  const outputs: Record<string, unknown> = { grad: r.outputs.grad, inPlace: r.outputs.inPlace };
+  if (r.outputs.gradOut !== undefined)
+    outputs.gradOut = r.outputs.gradOut instanceof Tensor ? nativeTensor(r.outputs.gradOut) : r.outputs.gradOut;
+  return [lg, tg, r.N, r.K, r.norm, outputs];
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function wrapResult(r: Resolved, raw: any): BceResult {
+  const out: BceResult = { loss: raw.loss, count: raw.count };
+  if (raw.grad !== undefined) {
+    if (r.logitsTensor) {
+      if (r.outputs.inPlace) out.grad = r.logits as Tensor;
+      else if (r.outputs.gradOut instanceof Tensor) out.grad = r.outputs.gradOut;
+      else out.grad = Tensor.fromNative(raw.grad);
+    } else {
+      out.grad = raw.grad as Float32Array;
+    }
+  }
+  return out;
+}
+
+/**
+ * Binary cross-entropy with logits and its family, loss and gradient in one pass.
+ * @param logits Float32Array (N×K row-major, give options.shape) or a Tensor
+ * @param targets Float32Array (soft labels in [0, 1]), Int8Array (-1 = not annotated), Uint8Array, or a Tensor
+ */
+export function bceWithLogits(logits: Float32Array | Tensor, targets: Float32Array | Int8Array | Uint8Array | Tensor, options?: BceOptions): BceResult {
+  const r = resolve(logits, targets, options);
+  return wrapResult(r, loadBinding().bceWithLogits(...nativeArgs(r)));
+}
+
+/** Like bceWithLogits, on a worker thread of the addon. Do not modify the arrays until it settles. */
+export async function bceWithLogitsAsync(
+  logits: Float32Array | Tensor,
+  targets: Float32Array | Int8Array | Uint8Array | Tensor,
+  options?: BceOptions,
+): Promise<BceResult> {
+  const r = resolve(logits, targets, options);
+  return wrapResult(r, await loadBinding().bceWithLogitsAsync(...nativeArgs(r)));
+}
+
+function countsArray(name: string, value: unknown): Float64Array {
+  let arr: ArrayLike<number>;
+  if (Array.isArray(value) || value instanceof Float32Array || value instanceof Float64Array || value instanceof Int32Array || value instanceof Uint32Array)
+    arr = value as ArrayLike<number>;
+  else throw typeError(name, 'an array of counts (number[], Float32Array, Float64Array, Int32Array or Uint32Array)', value);
+  const out = new Float64Array(arr.length);
+  for (let i = 0; i < arr.length; i++) {
+    const v = arr[i];
+    if (typeof v !== 'number') throw typeError(`${name}[${i}]`, 'a number', v);
+    if (!Number.isFinite(v) || v < 0) throw rangeErrorMessage(`Expected finite counts >= 0 in ${name} but received ${v} at index ${i}`);
+    out[i] = v;
+  }
+  return out;
+}
+
+export type PosWeightMethod = 'neg-pos' | 'sqrt-neg-pos' | 'inverse' | 'sqrt-inverse';
+
+export interface PosWeightOptions {
+  /** 'neg-pos' (default): (total-pos)/pos; 'sqrt-neg-pos': its square root; 'inverse': total/pos; 'sqrt-inverse'. */
+  method?: PosWeightMethod;
+  /** Multiplies every weight (default 1). */
+  scale?: number;
+  /** [min, max]: weights are clamped into this range last (e.g. [0.5, 50] keeps weights above 0.5). */
+  clamp?: readonly [number, number];
+}
+
+/**
+ * posWeight per label from training counts. Counts are clamped into [1, total-1] first so a label
+ * with no (or only) positives gets a finite weight.
+ */
+export function posWeightFromCounts(positives: ArrayLike<number>, total: number, options?: PosWeightOptions): Float32Array {
+  const pos = countsArray('positives', positives);
+  checkNumber('total', total, 2);
+  const o = checkOptions('options', options);
+  rejectUnknownKeys('posWeightFromCounts options', o, ['method', 'scale', 'clamp']);
+  const method = (o.method ?? 'neg-pos') as PosWeightMethod;
+  if (!['neg-pos', 'sqrt-neg-pos', 'inverse', 'sqrt-inverse'].includes(method))
+    throw typeError('options.method', "'neg-pos' | 'sqrt-neg-pos' | 'inverse' | 'sqrt-inverse'", o.method);
+  const scale = optNumber('options.scale', o.scale, 1, 0);
+  let lo = 0;
+  let hi = Infinity;
+  if (o.clamp !== undefined) {
+    if (!Array.isArray(o.clamp) || o.clamp.length !== 2) throw typeError('options.clamp', '[min, max]', o.clamp);
+    lo = checkNumber('options.clamp[0]', o.clamp[0], 0);
+    hi = checkNumber('options.clamp[1]', o.clamp[1], lo);
+  }
+  const out = new Float32Array(pos.length);
+  for (let k = 0; k < pos.length; k++) {
+    const p = Math.min(Math.max(pos[k], 1), total - 1);
+    let w: number;
+    switch (method) {
+      case 'neg-pos': w = (total - p) / p; break;
+      case 'sqrt-neg-pos': w = Math.sqrt((total - p) / p); break;
+      case 'inverse': w = total / p; break;
+      default: w = Math.sqrt(total / p); break;
+    }
+    out[k] = Math.min(Math.max(w * scale, lo), hi);
+  }
+  return out;
+}
+
+export interface ClassBalancedOptions {
+  /** β in [0, 1) (Cui et al.: 0.9, 0.99, 0.999, 0.9999). */
+  beta: number;
+  /** Scale so the weights sum to K (default true). */
+  normalize?: boolean;
+}
+
+/** Class-balanced weights (1-β)/(1-β^n_k) (Cui et al., CVPR 2019), for options.classWeight. Counts below 1 count as 1. */
+export function classBalancedWeights(positives: ArrayLike<number>, options: ClassBalancedOptions): Float32Array {
+  const pos = countsArray('positives', positives);
+  const o = checkOptions('options', options);
+  rejectUnknownKeys('classBalancedWeights options', o, ['beta', 'normalize']);
+  if (o.beta === undefined) throw typeError('options.beta', 'a finite number in [0, 1)', undefined);
+  const beta = checkNumber('options.beta', o.beta, 0, 1);
+  if (beta === 1) throw rangeError('options.beta', 'a finite number in [0, 1)', 1);
+  if (o.normalize !== undefined && typeof o.normalize !== 'boolean') throw typeError('options.normalize', 'a boolean', o.normalize);
+  const w = new Float64Array(pos.length);
+  let sum = 0;
+  for (let k = 0; k < pos.length; k++) {
+    const n = Math.max(pos[k], 1);
+    // (1-β)/(1-β^n) with expm1/log1p so β close to 1 keeps its precision
+    w[k] = beta === 0 ? 1 : (1 - beta) / -Math.expm1(n * Math.log1p(-beta));
+    sum += w[k];
+  }
+  const scale = o.normalize === false || sum === 0 ? 1 : pos.length / sum;
+  return Float32Array.from(w, (v) => v * scale);
+}
