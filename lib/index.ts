@@ -26,3 +26,7 @@ export type {
   PosWeightMethod,
   ClassBalancedOptions,
 } from './losses.js';
+export { Encoder, normalizeConfig as normalizeEncoderConfig, configFromHuggingFace, configToHuggingFace } from './encoder.js';
+export type { EncoderConfig, Batch, OptimizerOptions, EncoderOptions, MemoryUsage, Architecture, Pooling } from './encoder.js';
+export { readSafetensors, readSafetensorsHeader, writeSafetensors, serializeSafetensors } from './safetensors.js';
+export type { LoadedTensor, TensorInfo, SafetensorsHeader } from './safetensors.js';

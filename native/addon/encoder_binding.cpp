@@ -1,8 +1,416 @@
-// Encoder bindings: filled in by the encoder work (issue 4).
+// AddonEncoder: the N-API object behind lib/encoder.ts. Owns one native Encoder (and its arenas).
+//
+// Rules: every argument is checked on the main thread before any kernel runs (token ids, lengths,
+// shapes); heavy calls run in an AsyncWorker that holds references to its input arrays and to this
+// object; a busy flag, set before Queue() and cleared in OnOK/OnError, turns a concurrent call into
+// ERR_BUSY; dispose() frees the arenas at once (ERR_DISPOSED afterwards), the destructor is the net.
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "../model/encoder.h"
 #include "addon_data.h"
+#include "loss_args.h"
 
 namespace pkg {
 
-void init_encoder(Napi::Env, Napi::Object) {}
+namespace {
+
+float opt_number(const Napi::Object& o, const char* key, float def) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined() || v.IsNull()) return def;
+  return (float)require_number(v, key);
+}
+
+int opt_int(const Napi::Object& o, const char* key, int def, int lo, int hi) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined() || v.IsNull()) return def;
+  return (int)require_int(v, key, lo, hi);
+}
+
+EncoderConfig parse_config(const Napi::Value& v) {
+  if (!v.IsObject()) throw_type("Expected a config object for config but received " + js_type_name(v));
+  Napi::Object o = v.As<Napi::Object>();
+  EncoderConfig c;
+  const std::string arch = require_string(o.Get("architecture"), "config.architecture");
+  if (arch == "bert") c.arch = Arch::Bert;
+  else if (arch == "distilbert") c.arch = Arch::DistilBert;
+  else throw_range("Expected 'bert' | 'distilbert' for config.architecture but received \"" + arch + "\"");
+  c.V = (int)require_int(o.Get("vocabSize"), "config.vocabSize", 1, 1 << 24);
+  c.C = (int)require_int(o.Get("hiddenSize"), "config.hiddenSize", 1, 16384);
+  c.L = (int)require_int(o.Get("numLayers"), "config.numLayers", 0, 64);
+  c.NH = (int)require_int(o.Get("numHeads"), "config.numHeads", 1, 16384);
+  c.FF = (int)require_int(o.Get("intermediateSize"), "config.intermediateSize", 1, 65536);
+  c.P = (int)require_int(o.Get("maxPositions"), "config.maxPositions", 1, 65536);
+  c.K = (int)require_int(o.Get("numLabels"), "config.numLabels", 1, 1 << 20);
+  c.TV = c.arch == Arch::Bert ? opt_int(o, "typeVocabSize", 2, 1, 1024) : 0;
+  c.eps = opt_number(o, "layerNormEps", 1e-12f);
+  c.hidden_dropout = opt_number(o, "hiddenDropout", 0.1f);
+  c.attention_dropout = opt_number(o, "attentionDropout", 0.1f);
+  c.classifier_dropout = opt_number(o, "classifierDropout", c.hidden_dropout);
+  c.pad_id = opt_int(o, "padTokenId", 0, -1, 1 << 24);
+  Napi::Value sin = o.Get("sinusoidalPositions");
+  c.sinusoidal = sin.IsBoolean() && sin.As<Napi::Boolean>().Value();
+  Napi::Value pool = o.Get("pooling");
+  if (!pool.IsUndefined()) {
+    const std::string p = require_string(pool, "config.pooling");
+    if (p == "pooler") c.pooling = Pooling::Pooler;
+    else if (p == "cls") c.pooling = Pooling::Cls;
+    else if (p == "mean") c.pooling = Pooling::Mean;
+    else throw_range("Expected 'pooler' | 'cls' | 'mean' for config.pooling but received \"" + p + "\"");
+  }
+  validate_config(c);
+  return c;
+}
+
+// A validated batch: pointers into JS typed arrays that the worker keeps referenced.
+struct Batch {
+  const int32_t* ids = nullptr;
+  const uint8_t* mask = nullptr;
+  const int32_t* tt = nullptr;
+  int B = 0, T = 0;
+};
+
+Batch parse_batch(const Napi::CallbackInfo& info, size_t first, const EncoderConfig& c) {
+  Batch b;
+  b.B = (int)require_int(info[first + 3], "batchSize", 1, 1 << 24);
+  b.T = (int)require_int(info[first + 4], "seqLen", 1, 1 << 24);
+  if (b.T > c.P)
+    throw_range("Expected seqLen <= maxPositions (" + std::to_string(c.P) + ") but received " + std::to_string(b.T));
+  const int64_t BT = (int64_t)b.B * b.T;
+  b.ids = require_typed<int32_t>(info[first], napi_int32_array, "Int32Array", "inputIds", BT);
+  b.mask = require_typed<uint8_t>(info[first + 1], napi_uint8_array, "Uint8Array", "attentionMask", BT);
+  if (!info[first + 2].IsUndefined() && !info[first + 2].IsNull())
+    b.tt = require_typed<int32_t>(info[first + 2], napi_int32_array, "Int32Array", "tokenTypeIds", BT);
+  for (int64_t i = 0; i < BT; i++) {
+    if (b.ids[i] < 0 || b.ids[i] >= c.V)
+      throw_range("Expected token ids in [0, " + std::to_string(c.V) + ") for inputIds but inputIds[" +
+                  std::to_string(i) + "] is " + std::to_string(b.ids[i]));
+    if (b.mask[i] > 1)
+      throw_range("Expected 0 or 1 in attentionMask but attentionMask[" + std::to_string(i) + "] is " +
+                  std::to_string(b.mask[i]));
+  }
+  if (b.tt) {
+    if (c.arch != Arch::Bert && c.TV == 0)
+      for (int64_t i = 0; i < BT; i++)
+        if (b.tt[i] != 0) throw_range("tokenTypeIds must be 0 for a model without token types (distilbert)");
+    for (int64_t i = 0; i < BT; i++)
+      if (b.tt[i] < 0 || (c.TV > 0 && b.tt[i] >= c.TV))
+        throw_range("Expected token type ids in [0, " + std::to_string(c.TV) + ") for tokenTypeIds but tokenTypeIds[" +
+                    std::to_string(i) + "] is " + std::to_string(b.tt[i]));
+    if (c.TV == 0) b.tt = nullptr;
+  }
+  return b;
+}
+
+AdamWParams parse_adamw(const Napi::Value& v, float* max_grad_norm) {
+  if (!v.IsObject()) throw_type("Expected an options object for optimizer options but received " + js_type_name(v));
+  Napi::Object o = v.As<Napi::Object>();
+  AdamWParams a;
+  a.lr = (float)require_number(o.Get("lr"), "lr");
+  a.beta1 = opt_number(o, "beta1", 0.9f);
+  a.beta2 = opt_number(o, "beta2", 0.999f);
+  a.eps = opt_number(o, "eps", 1e-8f);
+  a.weight_decay = opt_number(o, "weightDecay", 0.0f);
+  if (!(a.lr >= 0) || !(a.beta1 >= 0 && a.beta1 < 1) || !(a.beta2 >= 0 && a.beta2 < 1) || !(a.eps > 0) ||
+      !(a.weight_decay >= 0))
+    throw_range("Invalid optimizer options: need lr >= 0, beta1/beta2 in [0, 1), eps > 0, weightDecay >= 0");
+  *max_grad_norm = opt_number(o, "maxGradNorm", 0.0f);
+  if (!(*max_grad_norm >= 0)) throw_range("Expected maxGradNorm >= 0");
+  return a;
+}
+
+}  // namespace
+
+class AddonEncoder : public Napi::ObjectWrap<AddonEncoder> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "NativeEncoder",
+                       {InstanceMethod<&AddonEncoder::ParamTable>("paramTable"),
+                        InstanceMethod<&AddonEncoder::SetParameters>("setParameters"),
+                        InstanceMethod<&AddonEncoder::Parameters>("parameters"),
+                        InstanceMethod<&AddonEncoder::Gradients>("gradients"),
+                        InstanceMethod<&AddonEncoder::Forward>("forward"),
+                        InstanceMethod<&AddonEncoder::Backward>("backward"),
+                        InstanceMethod<&AddonEncoder::ZeroGrad>("zeroGrad"),
+                        InstanceMethod<&AddonEncoder::Step>("step"),
+                        InstanceMethod<&AddonEncoder::TrainStep>("trainStep"),
+                        InstanceMethod<&AddonEncoder::Memory>("memory"),
+                        InstanceMethod<&AddonEncoder::Dispose>("dispose"),
+                        InstanceAccessor<&AddonEncoder::GetDisposed>("disposed"),
+                        InstanceAccessor<&AddonEncoder::GetBusy>("busy")});
+  }
+
+  // new NativeEncoder(config, device: 'cpu' | 'cuda', seed)
+  explicit AddonEncoder(const Napi::CallbackInfo& info) : Napi::ObjectWrap<AddonEncoder>(info) {
+    Napi::Env env = info.Env();
+    guarded(env, [&]() -> Napi::Value {
+      EncoderConfig c = parse_config(info[0]);
+      const std::string dev = require_string(info[1], "device");
+      Device d;
+      if (dev == "cpu") d = Device::Cpu;
+      else if (dev == "cuda") {
+        require_cuda();
+        d = Device::Cuda;
+      } else throw_range("Expected 'cpu' | 'cuda' for device but received \"" + dev + "\"");
+      const uint64_t seed = (uint64_t)require_int(info[2], "seed", 0, ((int64_t)1 << 53) - 1);
+      enc_ = std::make_unique<Encoder>(c, d, seed);
+      return env.Undefined();
+    });
+  }
+
+  bool busy = false;
+  Encoder& enc() { return *enc_; }
+
+ private:
+  // A Promise-returning worker: `run` executes off the main thread and touches no N-API values;
+  // `done` builds the resolution value on the main thread.
+  class Worker : public Napi::AsyncWorker {
+   public:
+    Worker(Napi::Env env, AddonEncoder* owner, std::function<void()> run, std::function<Napi::Value(Napi::Env)> done)
+        : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), owner_(owner), run_(std::move(run)),
+          done_(std::move(done)) {
+      self_ = Napi::Persistent(owner->Value());
+    }
+    void Keep(const Napi::Value& v) {
+      if (v.IsObject()) keep_.push_back(Napi::Persistent(v.As<Napi::Object>()));
+    }
+    Napi::Promise Promise() { return deferred_.Promise(); }
+    void Execute() override {
+      try {
+        run_();
+      } catch (const Error& e) {
+        err_ = std::make_unique<Error>(e);
+        SetError(e.what());
+      } catch (const std::bad_alloc&) {
+        err_ = std::make_unique<Error>(ErrorCode::InvalidArg, ErrorKind::RangeError, "out of memory");
+        SetError("out of memory");
+      } catch (const std::exception& e) {
+        err_ = std::make_unique<Error>(ErrorCode::Internal, ErrorKind::Error, e.what());
+        SetError(e.what());
+      }
+    }
+    void OnOK() override {
+      owner_->busy = false;
+      Napi::Env env = Env();
+      try {
+        deferred_.Resolve(done_(env));
+      } catch (const Napi::Error& e) {
+        deferred_.Reject(e.Value());
+      }
+    }
+    void OnError(const Napi::Error& e) override {
+      owner_->busy = false;
+      deferred_.Reject(err_ ? to_js_error(Env(), *err_).Value() : e.Value());
+    }
+
+   private:
+    Napi::Promise::Deferred deferred_;
+    AddonEncoder* owner_;
+    std::function<void()> run_;
+    std::function<Napi::Value(Napi::Env)> done_;
+    Napi::ObjectReference self_;
+    std::vector<Napi::ObjectReference> keep_;
+    std::unique_ptr<Error> err_;
+  };
+
+  void check_usable(bool allow_busy = false) {
+    if (!enc_) throw Error(ErrorCode::Disposed, ErrorKind::Error, "Encoder is disposed");
+    if (busy && !allow_busy)
+      throw Error(ErrorCode::Busy, ErrorKind::Error, "Encoder is busy: another call is still running");
+  }
+
+  Napi::Value Queue(Worker* w) {
+    busy = true;
+    Napi::Promise p = w->Promise();
+    w->Queue();
+    return p;
+  }
+
+  Napi::Value ParamTable(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      check_usable(true);
+      Napi::Env env = info.Env();
+      const auto& es = enc_->entries();
+      Napi::Array out = Napi::Array::New(env, es.size());
+      for (size_t i = 0; i < es.size(); i++) {
+        Napi::Object o = Napi::Object::New(env);
+        o.Set("name", es[i].name);
+        Napi::Array shape = Napi::Array::New(env, es[i].shape.size());
+        for (size_t j = 0; j < es[i].shape.size(); j++) shape.Set((uint32_t)j, Napi::Number::New(env, (double)es[i].shape[j]));
+        o.Set("shape", shape);
+        o.Set("offset", Napi::Number::New(env, (double)es[i].offset));
+        o.Set("size", Napi::Number::New(env, (double)es[i].numel));
+        o.Set("trainable", Napi::Boolean::New(env, es[i].trainable));
+        out.Set((uint32_t)i, o);
+      }
+      return out;
+    });
+  }
+
+  Napi::Value SetParameters(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      check_usable();
+      const float* p = require_typed<float>(info[0], napi_float32_array, "Float32Array", "parameters",
+                                            (int64_t)enc_->num_params());
+      enc_->set_parameters(p);
+      return info.Env().Undefined();
+    });
+  }
+
+  Napi::Value Parameters(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      check_usable();
+      Napi::Float32Array out = Napi::Float32Array::New(info.Env(), enc_->num_params());
+      enc_->get_parameters(out.Data());
+      return out;
+    });
+  }
+
+  Napi::Value Gradients(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      check_usable();
+      Napi::Float32Array out = Napi::Float32Array::New(info.Env(), enc_->num_params());
+      enc_->get_gradients(out.Data());
+      return out;
+    });
+  }
+
+  // forward(inputIds, attentionMask, tokenTypeIds | null, batchSize, seqLen, train) → Promise<Float32Array>
+  Napi::Value Forward(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      check_usable();
+      Batch b = parse_batch(info, 0, enc_->config());
+      const bool train = info[5].ToBoolean().Value();
+      auto logits = std::make_shared<std::vector<float>>((size_t)b.B * enc_->config().K);
+      Encoder* e = enc_.get();
+      auto* w = new Worker(
+          info.Env(), this, [=]() { e->forward(b.ids, b.mask, b.tt, b.B, b.T, train, logits->data()); },
+          [logits](Napi::Env env) -> Napi::Value {
+            Napi::Float32Array out = Napi::Float32Array::New(env, logits->size());
+            std::copy(logits->begin(), logits->end(), out.Data());
+            return out;
+          });
+      for (int i = 0; i < 3; i++) w->Keep(info[i]);
+      return Queue(w);
+    });
+  }
+
+  // backward(dlogits) → Promise<void>
+  Napi::Value Backward(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      check_usable();
+      if (!enc_->has_forward()) throw_range("backward() needs a forward() first: no saved activations");
+      const float* d = require_typed<float>(info[0], napi_float32_array, "Float32Array", "dlogits",
+                                            (int64_t)enc_->last_batch() * enc_->config().K);
+      Encoder* e = enc_.get();
+      auto* w = new Worker(info.Env(), this, [=]() { e->backward(d); }, [](Napi::Env env) { return env.Undefined(); });
+      w->Keep(info[0]);
+      return Queue(w);
+    });
+  }
+
+  Napi::Value ZeroGrad(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      check_usable();
+      enc_->zero_grad();
+      return info.Env().Undefined();
+    });
+  }
+
+  // step({lr, beta1, beta2, eps, weightDecay, maxGradNorm}) → Promise<{ gradNorm }>
+  Napi::Value Step(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      check_usable();
+      float max_norm = 0;
+      AdamWParams a = parse_adamw(info[0], &max_norm);
+      Encoder* e = enc_.get();
+      auto norm = std::make_shared<double>(0);
+      auto* w = new Worker(
+          info.Env(), this,
+          [=]() {
+            *norm = e->grad_norm();
+            if (max_norm > 0) {
+              const double coef = max_norm / (*norm + 1e-6);
+              if (coef < 1.0) e->scale_grads((float)coef);
+            }
+            e->adamw_step(a);
+          },
+          [norm](Napi::Env env) -> Napi::Value {
+            Napi::Object o = Napi::Object::New(env);
+            o.Set("gradNorm", Napi::Number::New(env, *norm));
+            return o;
+          });
+      return Queue(w);
+    });
+  }
+
+  // trainStep(inputIds, attentionMask, tokenTypeIds | null, batchSize, seqLen, targets, lossOptions, optimizer)
+  //   targets and lossOptions: as bceWithLogits (addon/loss_args.h), N = batchSize, K = numLabels.
+  Napi::Value TrainStep(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      check_usable();
+      const EncoderConfig& c = enc_->config();
+      Batch b = parse_batch(info, 0, c);
+      // Loss options come normalised by lib/losses.ts normalizeLossOptions; parse_loss_* re-check them
+      // and stage host arrays on the encoder's device.
+      auto in = std::make_shared<LossInputs>();
+      if (!info[6].IsObject()) throw_type("Expected an options object for lossOptions but received " + js_type_name(info[6]));
+      parse_loss_options(info.Env(), info[6].As<Napi::Object>(), b.B, c.K, enc_->device(), *in);
+      parse_loss_targets(info.Env(), info[5], b.B, c.K, enc_->device(), *in);
+      if (in->args.reduction == Reduction::None) throw_range("trainStep needs reduction 'mean' or 'sum', not 'none'");
+      std::vector<Napi::Value> keep = {info[0], info[1], info[2]};
+      TrainStepOptions opt;
+      opt.adamw = parse_adamw(info[7], &opt.max_grad_norm);
+      Encoder* e = enc_.get();
+      auto res = std::make_shared<TrainStepResult>();
+      auto* w = new Worker(
+          info.Env(), this, [=]() { *res = e->train_step(b.ids, b.mask, b.tt, b.B, b.T, in->args, opt); },
+          [res, in](Napi::Env env) -> Napi::Value {
+            in->unpin_all();
+            Napi::Object o = Napi::Object::New(env);
+            o.Set("loss", Napi::Number::New(env, res->loss));
+            o.Set("gradNorm", Napi::Number::New(env, res->grad_norm));
+            return o;
+          });
+      for (auto& v : keep) w->Keep(v);
+      in->pin_all();
+      return Queue(w);
+    });
+  }
+
+  Napi::Value Memory(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      check_usable(true);
+      Napi::Env env = info.Env();
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("parameters", Napi::Number::New(env, (double)enc_->param_bytes()));
+      o.Set("gradients", Napi::Number::New(env, (double)enc_->param_bytes()));
+      o.Set("optimizer", Napi::Number::New(env, (double)enc_->optimizer_bytes()));
+      o.Set("activations", Napi::Number::New(env, (double)enc_->activation_bytes()));
+      return o;
+    });
+  }
+
+  Napi::Value Dispose(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      if (busy) throw Error(ErrorCode::Busy, ErrorKind::Error, "Encoder is busy: dispose() after the pending call settles");
+      enc_.reset();
+      return info.Env().Undefined();
+    });
+  }
+
+  Napi::Value GetDisposed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), !enc_); }
+  Napi::Value GetBusy(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), busy); }
+
+  std::unique_ptr<Encoder> enc_;
+};
+
+void init_encoder(Napi::Env env, Napi::Object exports) {
+  Napi::Function ctor = AddonEncoder::Define(env);
+  addon_data(env).encoder_ctor = Napi::Persistent(ctor);
+  exports.Set("NativeEncoder", ctor);
+}
 
 }  // namespace pkg

@@ -6,6 +6,7 @@
 // class_weight are K; sample_weight is N. One pass over memory computes the loss and the gradient.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "../core/device.h"

@@ -1,0 +1,552 @@
+/**
+ * Encoder: a BERT / DistilBERT sequence classifier for multi-label training, running on the native
+ * CPU or CUDA twins. Parameters use the Hugging Face names of BertForSequenceClassification and
+ * DistilBertForSequenceClassification, so checkpoints load from and save to `transformers` directories
+ * (config.json + model.safetensors).
+ *
+ * Every call checks its arguments here first (friendly messages) and again in C++. Heavy calls return
+ * Promises; a second call while one runs rejects with ERR_BUSY; after dispose() every call is ERR_DISPOSED.
+ * Input typed arrays must not be transferred or detached while a call that uses them is pending.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadBinding } from './binding.js';
+import { resolveDevice, type DeviceName, type DeviceOption } from './device.js';
+import {
+  checkInteger,
+  checkNumber,
+  checkOptions,
+  disposedError,
+  invalidFileError,
+  rangeError,
+  rangeErrorMessage,
+  rejectUnknownKeys,
+  typeError,
+} from './errors.js';
+import { normalizeLossOptions, type LossOptions } from './losses.js';
+import { readSafetensors, writeFileAtomic, writeSafetensors } from './safetensors.js';
+
+export type Architecture = 'bert' | 'distilbert';
+export type Pooling = 'pooler' | 'cls' | 'mean';
+
+export interface EncoderConfig {
+  architecture: Architecture;
+  vocabSize: number;
+  hiddenSize: number;
+  numLayers: number;
+  numHeads: number;
+  intermediateSize: number;
+  maxPositions: number;
+  /** BERT token types (default 2); DistilBERT has none. */
+  typeVocabSize?: number;
+  /** default 1e-12 */
+  layerNormEps?: number;
+  /** default 0.1 */
+  hiddenDropout?: number;
+  /** default 0.1 */
+  attentionDropout?: number;
+  /** default: hiddenDropout (BERT classifier_dropout null) or 0.2 (DistilBERT seq_classif_dropout) */
+  classifierDropout?: number;
+  numLabels: number;
+  /**
+   * 'pooler' (default): the architecture's head on the first token (BERT pooler dense + tanh, DistilBERT
+   * pre_classifier + ReLU); 'cls': the first token's hidden state; 'mean': the mean over unmasked tokens.
+   */
+  pooling?: Pooling;
+  /** DistilBERT fixed sinusoidal positions (not trained). Default false. */
+  sinusoidalPositions?: boolean;
+  /** The [PAD] id: its word-embedding row gets no gradient (nn.Embedding padding_idx). Default 0; -1 for none. */
+  padTokenId?: number;
+}
+
+export interface Batch {
+  /** B×T token ids in [0, vocabSize) */
+  inputIds: Int32Array;
+  /** B×T, 1 = real token, 0 = padding */
+  attentionMask: Uint8Array;
+  /** B×T token types (BERT), default all 0 */
+  tokenTypeIds?: Int32Array;
+  batchSize: number;
+  seqLen: number;
+}
+
+export interface OptimizerOptions {
+  lr: number;
+  /** decoupled weight decay (PyTorch AdamW), default 0 */
+  weightDecay?: number;
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  /** clip the global gradient L2 norm to this (torch clip_grad_norm_); default: no clipping */
+  maxGradNorm?: number;
+}
+
+export interface EncoderOptions {
+  device?: DeviceOption;
+  /** parameter initialisation and dropout masks (Philox); default 0 */
+  seed?: number;
+}
+
+export interface MemoryUsage {
+  parameters: number;
+  gradients: number;
+  optimizer: number;
+  activations: number;
+}
+
+interface ParamRow {
+  name: string;
+  shape: number[];
+  offset: number;
+  size: number;
+  trainable: boolean;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type NativeEncoder = any;
+
+const CONFIG_KEYS = [
+  'architecture', 'vocabSize', 'hiddenSize', 'numLayers', 'numHeads', 'intermediateSize', 'maxPositions', 'typeVocabSize',
+  'layerNormEps', 'hiddenDropout', 'attentionDropout', 'classifierDropout', 'numLabels', 'pooling', 'sinusoidalPositions',
+  'padTokenId',
+] as const;
+
+/** Checks a config and fills in the defaults. */
+export function normalizeConfig(config: unknown): Required<EncoderConfig> {
+  if (config === null || typeof config !== 'object' || Array.isArray(config)) throw typeError('config', 'an EncoderConfig object', config);
+  const c = config as Record<string, unknown>;
+  rejectUnknownKeys('EncoderConfig', c, CONFIG_KEYS);
+  if (c.architecture !== 'bert' && c.architecture !== 'distilbert')
+    throw typeError('config.architecture', "'bert' | 'distilbert'", c.architecture);
+  const arch = c.architecture as Architecture;
+  const hiddenSize = checkInteger('config.hiddenSize', c.hiddenSize, 1, 16384);
+  const numHeads = checkInteger('config.numHeads', c.numHeads, 1, 16384);
+  if (hiddenSize % numHeads !== 0) throw rangeError('config.numHeads', `a divisor of hiddenSize (${hiddenSize})`, numHeads);
+  const prob = (name: string, v: unknown, def: number) => (v === undefined ? def : checkNumber(`config.${name}`, v, 0, 0.999999));
+  const hiddenDropout = prob('hiddenDropout', c.hiddenDropout, 0.1);
+  const pooling = c.pooling === undefined ? 'pooler' : c.pooling;
+  if (pooling !== 'pooler' && pooling !== 'cls' && pooling !== 'mean') throw typeError('config.pooling', "'pooler' | 'cls' | 'mean'", c.pooling);
+  if (c.sinusoidalPositions !== undefined && typeof c.sinusoidalPositions !== 'boolean')
+    throw typeError('config.sinusoidalPositions', 'a boolean', c.sinusoidalPositions);
+  if (arch === 'bert' && c.sinusoidalPositions) throw rangeErrorMessage('config.sinusoidalPositions is only supported for distilbert');
+  if (arch === 'distilbert' && c.typeVocabSize !== undefined && c.typeVocabSize !== 0)
+    throw rangeError('config.typeVocabSize', '0 or undefined for distilbert (no token types)', c.typeVocabSize);
+  const vocabSize = checkInteger('config.vocabSize', c.vocabSize, 1, 1 << 24);
+  return {
+    architecture: arch,
+    vocabSize,
+    hiddenSize,
+    numLayers: checkInteger('config.numLayers', c.numLayers, 0, 64),
+    numHeads,
+    intermediateSize: checkInteger('config.intermediateSize', c.intermediateSize, 1, 65536),
+    maxPositions: checkInteger('config.maxPositions', c.maxPositions, 1, 65536),
+    typeVocabSize: arch === 'bert' ? (c.typeVocabSize === undefined ? 2 : checkInteger('config.typeVocabSize', c.typeVocabSize, 1, 1024)) : 0,
+    layerNormEps: c.layerNormEps === undefined ? 1e-12 : checkNumber('config.layerNormEps', c.layerNormEps, Number.MIN_VALUE, 0.5),
+    hiddenDropout,
+    attentionDropout: prob('attentionDropout', c.attentionDropout, 0.1),
+    classifierDropout: prob('classifierDropout', c.classifierDropout, arch === 'bert' ? hiddenDropout : 0.2),
+    numLabels: checkInteger('config.numLabels', c.numLabels, 1, 1 << 20),
+    pooling: pooling as Pooling,
+    sinusoidalPositions: (c.sinusoidalPositions as boolean | undefined) ?? false,
+    padTokenId: c.padTokenId === undefined ? 0 : checkInteger('config.padTokenId', c.padTokenId, -1, vocabSize - 1),
+  };
+}
+
+function checkEncoderOptions(options: unknown, extra: readonly string[] = []): { device: DeviceName; seed: number } & Record<string, unknown> {
+  const o = checkOptions('options', options);
+  rejectUnknownKeys('encoder options', o, ['device', 'seed', ...extra]);
+  const device = resolveDevice((o.device ?? 'auto') as DeviceOption, 'options.device');
+  const seed = o.seed === undefined ? 0 : checkInteger('options.seed', o.seed, 0);
+  return { ...o, device, seed };
+}
+
+/** Maps a Hugging Face config.json object to an EncoderConfig (numLabels from the checkpoint unless given). */
+export function configFromHuggingFace(hf: Record<string, unknown>, numLabels?: number, path = 'config.json'): { config: Required<EncoderConfig>; labels?: string[] } {
+  const type = (hf.model_type as string | undefined) ?? '';
+  const archs = Array.isArray(hf.architectures) ? (hf.architectures as string[]) : [];
+  const isDistil = type === 'distilbert' || archs.some((a) => a.startsWith('DistilBert'));
+  const isBert = type === 'bert' || archs.some((a) => a.startsWith('Bert'));
+  if (!isDistil && !isBert) throw invalidFileError(path, `model_type ${JSON.stringify(hf.model_type)} is not supported (bert or distilbert)`);
+  const num = (key: string, def?: number): number => {
+    const v = hf[key];
+    if (v === undefined || v === null) {
+      if (def === undefined) throw invalidFileError(path, `missing "${key}"`);
+      return def;
+    }
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw invalidFileError(path, `"${key}" is not a number`);
+    return v;
+  };
+  let labels: string[] | undefined;
+  if (hf.id2label && typeof hf.id2label === 'object') {
+    const entries = Object.entries(hf.id2label as Record<string, unknown>);
+    const arr: string[] = [];
+    for (const [k, v] of entries) arr[Number(k)] = String(v);
+    if (arr.length === entries.length && !arr.includes(undefined as unknown as string)) labels = arr;
+  }
+  const ckptLabels = hf.num_labels !== undefined ? num('num_labels') : labels?.length;
+  const K = numLabels ?? ckptLabels;
+  if (K === undefined) throw rangeErrorMessage(`${path} names no labels (id2label/num_labels): pass options.numLabels`);
+  if (labels && labels.length !== K) labels = undefined;
+  const act = (hf.hidden_act ?? hf.activation) as string | undefined;
+  if (act !== undefined && act !== 'gelu') throw invalidFileError(path, `activation ${JSON.stringify(act)} is not supported (gelu)`);
+  if (hf.position_embedding_type !== undefined && hf.position_embedding_type !== 'absolute')
+    throw invalidFileError(path, `position_embedding_type ${JSON.stringify(hf.position_embedding_type)} is not supported (absolute)`);
+  const pooling = (hf.fused_multilabel_pooling as Pooling | undefined) ?? 'pooler';
+  const pad = hf.pad_token_id === undefined || hf.pad_token_id === null ? 0 : num('pad_token_id');
+  const config = isDistil
+    ? normalizeConfig({
+        architecture: 'distilbert',
+        vocabSize: num('vocab_size'),
+        hiddenSize: num('dim', 768),
+        numLayers: num('n_layers', 6),
+        numHeads: num('n_heads', 12),
+        intermediateSize: num('hidden_dim', 3072),
+        maxPositions: num('max_position_embeddings', 512),
+        layerNormEps: 1e-12,
+        hiddenDropout: num('dropout', 0.1),
+        attentionDropout: num('attention_dropout', 0.1),
+        classifierDropout: num('seq_classif_dropout', 0.2),
+        numLabels: K,
+        pooling,
+        sinusoidalPositions: hf.sinusoidal_pos_embds === true,
+        padTokenId: pad,
+      })
+    : normalizeConfig({
+        architecture: 'bert',
+        vocabSize: num('vocab_size'),
+        hiddenSize: num('hidden_size', 768),
+        numLayers: num('num_hidden_layers', 12),
+        numHeads: num('num_attention_heads', 12),
+        intermediateSize: num('intermediate_size', 3072),
+        maxPositions: num('max_position_embeddings', 512),
+        typeVocabSize: num('type_vocab_size', 2),
+        layerNormEps: num('layer_norm_eps', 1e-12),
+        hiddenDropout: num('hidden_dropout_prob', 0.1),
+        attentionDropout: num('attention_probs_dropout_prob', 0.1),
+        classifierDropout: hf.classifier_dropout === null || hf.classifier_dropout === undefined ? undefined : num('classifier_dropout'),
+        numLabels: K,
+        pooling,
+        padTokenId: pad,
+      });
+  return { config, labels };
+}
+
+/** The Hugging Face config.json object for a config (and label names, when known). */
+export function configToHuggingFace(c: Required<EncoderConfig>, labels?: readonly string[]): Record<string, unknown> {
+  const names = labels ?? Array.from({ length: c.numLabels }, (_, i) => `LABEL_${i}`);
+  const id2label = Object.fromEntries(names.map((n, i) => [String(i), n]));
+  const label2id = Object.fromEntries(names.map((n, i) => [n, i]));
+  const common = {
+    vocab_size: c.vocabSize,
+    max_position_embeddings: c.maxPositions,
+    initializer_range: 0.02,
+    pad_token_id: c.padTokenId < 0 ? null : c.padTokenId,
+    problem_type: 'multi_label_classification',
+    id2label,
+    label2id,
+    ...(c.pooling !== 'pooler' ? { fused_multilabel_pooling: c.pooling } : {}),
+  };
+  if (c.architecture === 'bert') {
+    return {
+      architectures: ['BertForSequenceClassification'],
+      model_type: 'bert',
+      hidden_size: c.hiddenSize,
+      num_hidden_layers: c.numLayers,
+      num_attention_heads: c.numHeads,
+      intermediate_size: c.intermediateSize,
+      hidden_act: 'gelu',
+      type_vocab_size: c.typeVocabSize,
+      layer_norm_eps: c.layerNormEps,
+      hidden_dropout_prob: c.hiddenDropout,
+      attention_probs_dropout_prob: c.attentionDropout,
+      classifier_dropout: c.classifierDropout === c.hiddenDropout ? null : c.classifierDropout,
+      position_embedding_type: 'absolute',
+      ...common,
+    };
+  }
+  return {
+    architectures: ['DistilBertForSequenceClassification'],
+    model_type: 'distilbert',
+    dim: c.hiddenSize,
+    n_layers: c.numLayers,
+    n_heads: c.numHeads,
+    hidden_dim: c.intermediateSize,
+    activation: 'gelu',
+    sinusoidal_pos_embds: c.sinusoidalPositions,
+    dropout: c.hiddenDropout,
+    attention_dropout: c.attentionDropout,
+    seq_classif_dropout: c.classifierDropout,
+    ...common,
+  };
+}
+
+// Tensors a base checkpoint may lack: they start from the BERT initialisation instead.
+function isHeadTensor(name: string): boolean {
+  return name.startsWith('classifier.') || name.startsWith('pre_classifier.') || name.startsWith('bert.pooler.');
+}
+
+export class Encoder {
+  #native: NativeEncoder | null;
+  #table: ParamRow[];
+  readonly config: Readonly<Required<EncoderConfig>>;
+  readonly device: DeviceName;
+  /** Label names from the checkpoint's id2label (or set by the caller), when known. */
+  labels: string[] | undefined;
+
+  private constructor(native: NativeEncoder, config: Required<EncoderConfig>, device: DeviceName, labels?: string[]) {
+    this.#native = native;
+    this.#table = native.paramTable() as ParamRow[];
+    this.config = Object.freeze({ ...config });
+    this.device = device;
+    this.labels = labels;
+  }
+
+  /** A freshly initialised encoder: weights N(0, 0.02) (Philox, from `seed`), biases 0, LayerNorm 1/0. */
+  static async create(config: EncoderConfig, options?: EncoderOptions): Promise<Encoder> {
+    const c = normalizeConfig(config);
+    const o = checkEncoderOptions(options);
+    const Native = loadBinding().NativeEncoder;
+    return new Encoder(new Native(c, o.device, o.seed), c, o.device);
+  }
+
+  /**
+   * Loads a Hugging Face directory: config.json + model.safetensors (F32, F16 or BF16). Names with or
+   * without the `bert.` / `distilbert.` prefix load (base models saved by BertModel lack it); a
+   * checkpoint without a classification head (or with `numLabels` different from it) gets a fresh head.
+   */
+  static async fromPretrained(dir: string, options?: EncoderOptions & { numLabels?: number }): Promise<Encoder> {
+    if (typeof dir !== 'string' || dir === '') throw typeError('dir', 'a directory path string', dir);
+    const o = checkEncoderOptions(options, ['numLabels']);
+    const numLabels = o.numLabels === undefined ? undefined : checkInteger('options.numLabels', o.numLabels, 1, 1 << 20);
+    const cfgPath = join(dir, 'config.json');
+    if (!existsSync(cfgPath)) throw invalidFileError(cfgPath, 'not found (a Hugging Face model directory needs config.json)');
+    let hf: unknown;
+    try {
+      hf = JSON.parse(readFileSync(cfgPath, 'utf8'));
+    } catch (err) {
+      throw invalidFileError(cfgPath, `not valid JSON (${(err as Error).message})`);
+    }
+    if (hf === null || typeof hf !== 'object' || Array.isArray(hf)) throw invalidFileError(cfgPath, 'not a JSON object');
+    const { config, labels } = configFromHuggingFace(hf as Record<string, unknown>, numLabels, cfgPath);
+    const stPath = join(dir, 'model.safetensors');
+    if (!existsSync(stPath))
+      throw invalidFileError(stPath, 'not found (only safetensors checkpoints load; convert pytorch_model.bin with save_pretrained(dir, safe_serialization=True))');
+    const { tensors } = readSafetensors(stPath);
+    const Native = loadBinding().NativeEncoder;
+    const native = new Native(config, o.device, o.seed);
+    const enc = new Encoder(native, config, o.device, labels);
+    try {
+      const arena = native.parameters() as Float32Array;
+      const prefix = config.architecture === 'bert' ? 'bert.' : 'distilbert.';
+      const missing: string[] = [];
+      for (const row of enc.#table) {
+        const candidates = [row.name];
+        if (row.name.startsWith(prefix)) candidates.push(row.name.slice(prefix.length));
+        for (const n of [...candidates]) if (n.includes('LayerNorm.')) candidates.push(n.replace(/\.weight$/, '.gamma').replace(/\.bias$/, '.beta'));
+        const found = candidates.map((n) => tensors.get(n)).find((t) => t !== undefined);
+        if (!found) {
+          if (isHeadTensor(row.name) || (!row.trainable && config.sinusoidalPositions)) continue;
+          missing.push(row.name);
+          continue;
+        }
+        const same = found.shape.length === row.shape.length && found.shape.every((d, i) => d === row.shape[i]);
+        if (!same) {
+          if (row.name.startsWith('classifier.') && numLabels !== undefined) continue;  // new label set: fresh head
+          throw invalidFileError(stPath, `tensor "${row.name}" has shape ${JSON.stringify(found.shape)} but the config needs ${JSON.stringify(row.shape)}`);
+        }
+        arena.set(found.data, row.offset);
+      }
+      if (missing.length)
+        throw invalidFileError(stPath, `missing ${missing.length} tensor(s): ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}`);
+      native.setParameters(arena);
+    } catch (err) {
+      native.dispose();
+      throw err;
+    }
+    return enc;
+  }
+
+  #handle(): NativeEncoder {
+    if (!this.#native) throw disposedError('Encoder');
+    return this.#native;
+  }
+
+  #checkBatch(batch: unknown): Batch {
+    if (batch === null || typeof batch !== 'object') throw typeError('batch', 'a batch object { inputIds, attentionMask, batchSize, seqLen }', batch);
+    const b = batch as Record<string, unknown>;
+    rejectUnknownKeys('batch', b, ['inputIds', 'attentionMask', 'tokenTypeIds', 'batchSize', 'seqLen']);
+    const B = checkInteger('batch.batchSize', b.batchSize, 1, 1 << 24);
+    const T = checkInteger('batch.seqLen', b.seqLen, 1, 1 << 24);
+    const c = this.config;
+    if (T > c.maxPositions) throw rangeError('batch.seqLen', `an integer <= maxPositions (${c.maxPositions})`, T);
+    const n = B * T;
+    const ids = b.inputIds;
+    if (!(ids instanceof Int32Array)) throw typeError('batch.inputIds', `Int32Array of length ${n} (batchSize=${B} × seqLen=${T})`, ids);
+    if (ids.length !== n) throw rangeError('batch.inputIds', `Int32Array of length ${n} (batchSize=${B} × seqLen=${T})`, ids);
+    for (let i = 0; i < n; i++)
+      if (ids[i] < 0 || ids[i] >= c.vocabSize)
+        throw rangeErrorMessage(`Expected token ids in [0, ${c.vocabSize}) for batch.inputIds but inputIds[${i}] is ${ids[i]}`);
+    const mask = b.attentionMask;
+    if (!(mask instanceof Uint8Array)) throw typeError('batch.attentionMask', `Uint8Array of length ${n}`, mask);
+    if (mask.length !== n) throw rangeError('batch.attentionMask', `Uint8Array of length ${n} (batchSize=${B} × seqLen=${T})`, mask);
+    const tt = b.tokenTypeIds;
+    if (tt !== undefined) {
+      if (!(tt instanceof Int32Array)) throw typeError('batch.tokenTypeIds', `Int32Array of length ${n}`, tt);
+      if (tt.length !== n) throw rangeError('batch.tokenTypeIds', `Int32Array of length ${n} (batchSize=${B} × seqLen=${T})`, tt);
+      const TV = Math.max(c.typeVocabSize, 1);
+      for (let i = 0; i < n; i++)
+        if (tt[i] < 0 || tt[i] >= TV) throw rangeErrorMessage(`Expected token type ids in [0, ${TV}) for batch.tokenTypeIds but tokenTypeIds[${i}] is ${tt[i]}`);
+    }
+    return { inputIds: ids, attentionMask: mask, tokenTypeIds: tt as Int32Array | undefined, batchSize: B, seqLen: T };
+  }
+
+  #checkOptimizer(options: unknown): OptimizerOptions {
+    const o = checkOptions('optimizer options', options);
+    rejectUnknownKeys('optimizer options', o, ['lr', 'weightDecay', 'beta1', 'beta2', 'eps', 'maxGradNorm']);
+    if (o.lr === undefined) throw typeError('optimizer.lr', 'a learning rate >= 0', o.lr);
+    checkNumber('optimizer.lr', o.lr, 0);
+    if (o.weightDecay !== undefined) checkNumber('optimizer.weightDecay', o.weightDecay, 0);
+    if (o.beta1 !== undefined) checkNumber('optimizer.beta1', o.beta1, 0, 0.999999999);
+    if (o.beta2 !== undefined) checkNumber('optimizer.beta2', o.beta2, 0, 0.999999999);
+    if (o.eps !== undefined) checkNumber('optimizer.eps', o.eps, Number.MIN_VALUE);
+    if (o.maxGradNorm !== undefined) checkNumber('optimizer.maxGradNorm', o.maxGradNorm, 0);
+    return o as unknown as OptimizerOptions;
+  }
+
+  /** B×numLabels logits. `train: true` applies dropout (a new Philox stream per training forward). */
+  async forward(batch: Batch, options?: { train?: boolean }): Promise<Float32Array> {
+    const h = this.#handle();
+    const b = this.#checkBatch(batch);
+    const o = checkOptions('forward options', options);
+    rejectUnknownKeys('forward options', o, ['train']);
+    if (o.train !== undefined && typeof o.train !== 'boolean') throw typeError('options.train', 'a boolean', o.train);
+    return h.forward(b.inputIds, b.attentionMask, b.tokenTypeIds ?? null, b.batchSize, b.seqLen, o.train === true);
+  }
+
+  /** Back-propagates dlogits (B×numLabels, for the last forward) and adds (+=) into the gradients. */
+  async backward(dlogits: Float32Array): Promise<void> {
+    const h = this.#handle();
+    if (!(dlogits instanceof Float32Array)) throw typeError('dlogits', 'a Float32Array (batchSize × numLabels)', dlogits);
+    await h.backward(dlogits);
+  }
+
+  /**
+   * One training step, all native: zero the gradients, forward with dropout, the fused BCE loss,
+   * backward, global-norm clipping (maxGradNorm), AdamW. `targets` and `lossOptions` are those of
+   * bceWithLogits (N = batchSize, K = numLabels; reduction 'mean' or 'sum'). Returns the loss and the
+   * gradient norm before clipping.
+   */
+  async trainStep(batch: Batch, targets: Float32Array | Uint8Array | Int8Array, lossOptions: LossOptions | undefined, optimizer: OptimizerOptions): Promise<{ loss: number; gradNorm: number }> {
+    const h = this.#handle();
+    const b = this.#checkBatch(batch);
+    const NK = b.batchSize * this.config.numLabels;
+    if (!(targets instanceof Float32Array || targets instanceof Uint8Array || targets instanceof Int8Array))
+      throw typeError('targets', `Float32Array | Uint8Array | Int8Array of length ${NK} (batchSize × numLabels)`, targets);
+    if (targets.length !== NK) throw rangeError('targets', `length ${NK} (batchSize=${b.batchSize} × numLabels=${this.config.numLabels})`, targets);
+    const kind = targets instanceof Float32Array ? 'float32' : targets instanceof Int8Array ? 'int8' : 'uint8';
+    const native = normalizeLossOptions(lossOptions, b.batchSize, this.config.numLabels, kind, 'lossOptions');
+    if (native.reduction === 'none') throw typeError('lossOptions.reduction', "'mean' | 'sum' (trainStep needs a scalar loss)", 'none');
+    // Targets are checked here so that a bad one is reported before any kernel runs.
+    const ignore = native.ignoreValue;
+    for (let i = 0; i < NK; i++) {
+      const y = targets[i];
+      if (!(y >= 0 && y <= 1) && y !== ignore)
+        throw rangeErrorMessage(`Expected targets in [0, 1]${ignore !== undefined ? ` or ${ignore} (ignored)` : ''} but targets[${i}] is ${y}`);
+    }
+    const opt = this.#checkOptimizer(optimizer);
+    return h.trainStep(b.inputIds, b.attentionMask, b.tokenTypeIds ?? null, b.batchSize, b.seqLen, targets, native, opt);
+  }
+
+  /** Sets every gradient to 0. */
+  zeroGrad(): void {
+    this.#handle().zeroGrad();
+  }
+
+  /** Clips (maxGradNorm) and applies one AdamW step with the current gradients. */
+  async step(optimizer: OptimizerOptions): Promise<{ gradNorm: number }> {
+    const h = this.#handle();
+    return h.step(this.#checkOptimizer(optimizer));
+  }
+
+  #split(arena: Float32Array): Map<string, Float32Array> {
+    const out = new Map<string, Float32Array>();
+    for (const row of this.#table) out.set(row.name, arena.slice(row.offset, row.offset + row.size));
+    return out;
+  }
+
+  /** Copies of every parameter, by Hugging Face name. */
+  parameters(): Map<string, Float32Array> {
+    return this.#split(this.#handle().parameters());
+  }
+
+  /** Copies of every gradient, by Hugging Face name. */
+  gradients(): Map<string, Float32Array> {
+    return this.#split(this.#handle().gradients());
+  }
+
+  /** Shapes of every parameter, by Hugging Face name. */
+  parameterShapes(): Map<string, number[]> {
+    this.#handle();
+    return new Map(this.#table.map((r) => [r.name, [...r.shape]]));
+  }
+
+  /** Overwrites parameters by name (each must have the parameter's size); others are unchanged. */
+  setParameters(values: Map<string, Float32Array>): void {
+    const h = this.#handle();
+    if (!(values instanceof Map)) throw typeError('values', 'a Map<string, Float32Array>', values);
+    const arena = h.parameters() as Float32Array;
+    const rows = new Map(this.#table.map((r) => [r.name, r]));
+    for (const [name, v] of values) {
+      const row = rows.get(name);
+      if (!row) throw rangeErrorMessage(`Unknown parameter "${name}"`);
+      if (!(v instanceof Float32Array) || v.length !== row.size) throw typeError(`values.get("${name}")`, `Float32Array of length ${row.size}`, v);
+      arena.set(v, row.offset);
+    }
+    h.setParameters(arena);
+  }
+
+  /** Bytes held by each arena. */
+  memory(): MemoryUsage {
+    return this.#handle().memory() as MemoryUsage;
+  }
+
+  /**
+   * Writes config.json (Hugging Face names, problem_type multi_label_classification, id2label/label2id)
+   * and model.safetensors (F32) into `dir`, each atomically. `BertForSequenceClassification.from_pretrained(dir)`
+   * (or the DistilBERT class) loads it.
+   */
+  async save(dir: string, options?: { labels?: string[] }): Promise<void> {
+    const h = this.#handle();
+    if (typeof dir !== 'string' || dir === '') throw typeError('dir', 'a directory path string', dir);
+    const o = checkOptions('save options', options);
+    rejectUnknownKeys('save options', o, ['labels']);
+    let labels = this.labels;
+    if (o.labels !== undefined) {
+      if (!Array.isArray(o.labels) || o.labels.length !== this.config.numLabels || !o.labels.every((s) => typeof s === 'string'))
+        throw typeError('options.labels', `an array of ${this.config.numLabels} strings`, o.labels);
+      if (new Set(o.labels).size !== o.labels.length) throw rangeErrorMessage('options.labels must be distinct');
+      labels = o.labels as string[];
+    }
+    const arena = h.parameters() as Float32Array;
+    mkdirSync(dir, { recursive: true });
+    const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
+    for (const row of this.#table) tensors.set(row.name, { shape: row.shape, data: arena.subarray(row.offset, row.offset + row.size) });
+    writeSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'pt' });
+    writeFileAtomic(join(dir, 'config.json'), JSON.stringify(configToHuggingFace(this.config, labels), null, 2) + '\n');
+  }
+
+  get disposed(): boolean {
+    return this.#native === null;
+  }
+
+  /** Frees the native memory now (ERR_BUSY while a call is pending). Later calls give ERR_DISPOSED. */
+  dispose(): void {
+    if (!this.#native) return;
+    this.#native.dispose();
+    this.#native = null;
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}

@@ -1,0 +1,483 @@
+// The encoder: parameter table → arenas, forward, backward, AdamW, and the fused training step.
+// Every op call goes through OP(), the one CPU/CUDA switch: the model code is written once.
+#include "encoder.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+
+#include "../core/common.h"
+#include "../core/philox.h"
+#include "../ops/attention.h"
+#include "../ops/dropout.h"
+#include "../ops/embedding.h"
+#include "../ops/gelu.h"
+#include "../ops/layernorm.h"
+#include "../ops/matmul.h"
+
+#ifdef FML_HAVE_CUDA
+#include <cuda_runtime.h>
+#define OP(name, ...) (cuda_ ? name##_cuda(__VA_ARGS__, (cudaStream_t)0) : name##_cpu(__VA_ARGS__))
+#else
+#define OP(name, ...) name##_cpu(__VA_ARGS__)
+#endif
+
+namespace pkg {
+
+// ---------------------------------------------------------------------------------------------------
+// configuration and the parameter table
+
+void validate_config(const EncoderConfig& c) {
+  auto need = [](bool ok, const std::string& what) {
+    if (!ok) throw_range("Invalid encoder config: " + what);
+  };
+  need(c.V >= 1 && c.V <= (1 << 24), "vocabSize must be in [1, 16777216], got " + std::to_string(c.V));
+  need(c.C >= 1 && c.C <= 16384, "hiddenSize must be in [1, 16384], got " + std::to_string(c.C));
+  need(c.L >= 0 && c.L <= 64, "numLayers must be in [0, 64], got " + std::to_string(c.L));
+  need(c.NH >= 1 && c.C % c.NH == 0, "hiddenSize (" + std::to_string(c.C) + ") must be a multiple of numHeads (" +
+                                          std::to_string(c.NH) + ")");
+  need(c.FF >= 1 && c.FF <= 65536, "intermediateSize must be in [1, 65536], got " + std::to_string(c.FF));
+  need(c.P >= 1 && c.P <= 65536, "maxPositions must be in [1, 65536], got " + std::to_string(c.P));
+  need(c.K >= 1 && c.K <= 1 << 20, "numLabels must be in [1, 1048576], got " + std::to_string(c.K));
+  need(c.arch == Arch::DistilBert ? c.TV == 0 : (c.TV >= 1 && c.TV <= 1024), "typeVocabSize out of range");
+  need(c.eps > 0 && c.eps < 1, "layerNormEps must be in (0, 1)");
+  for (float p : {c.hidden_dropout, c.attention_dropout, c.classifier_dropout})
+    need(p >= 0 && p < 1, "dropout probabilities must be in [0, 1)");
+  need(c.pad_id >= -1 && c.pad_id < c.V, "padTokenId must be -1 or a token id");
+}
+
+std::vector<ParamEntry> param_entries(const EncoderConfig& c) {
+  std::vector<ParamEntry> out;
+  size_t offset = 0;
+  const bool bert = c.arch == Arch::Bert;
+#define PKG_X(field, per_layer, bn, dn, rows, cols)                                                  \
+  {                                                                                                  \
+    const char* fmt = bert ? bn : dn;                                                                \
+    const int64_t r = (rows), k = (cols);                                                            \
+    if (fmt && r > 0) {                                                                              \
+      const size_t numel = (size_t)r * (size_t)(k > 0 ? k : 1);                                      \
+      for (int l = 0; l < (per_layer ? c.L : 1); l++) {                                              \
+        ParamEntry e;                                                                                \
+        char name[160];                                                                              \
+        std::snprintf(name, sizeof name, fmt, l);                                                    \
+        e.name = name;                                                                               \
+        e.shape = k > 0 ? std::vector<int64_t>{r, k} : std::vector<int64_t>{r};                      \
+        e.offset = offset;                                                                           \
+        e.numel = numel;                                                                             \
+        e.trainable = !(c.sinusoidal && std::string(#field) == "wpe");                               \
+        out.push_back(e);                                                                            \
+        offset += numel;                                                                             \
+      }                                                                                              \
+    }                                                                                                \
+  }
+  PKG_ENCODER_PARAMS(PKG_X)
+#undef PKG_X
+  return out;
+}
+
+// Points every field of `t` into `base` in table order (null for tensors the architecture lacks).
+static void point_params(ParamTensors& t, float* base, const EncoderConfig& c) {
+  size_t offset = 0;
+  const bool bert = c.arch == Arch::Bert;
+#define PKG_X(field, per_layer, bn, dn, rows, cols)                                \
+  {                                                                                \
+    const char* fmt = bert ? bn : dn;                                              \
+    const size_t r = (size_t)(rows), k = (size_t)(cols);                           \
+    const size_t numel = (fmt && r > 0) ? r * (k > 0 ? k : 1) * (per_layer ? c.L : 1) : 0; \
+    t.field = numel ? base + offset : nullptr;                                     \
+    offset += numel;                                                               \
+  }
+  PKG_ENCODER_PARAMS(PKG_X)
+#undef PKG_X
+}
+
+// ---------------------------------------------------------------------------------------------------
+// activations: one table of (name, floats) for a given B×T; inputs are stored in float-sized slots
+
+#define PKG_ENCODER_ACTS(X)                                                                            \
+  X(ids, BT) X(tt, BT) X(mask, (BT + 3) / 4)                                                           \
+  X(emb, BTC) X(emb_mean, BT) X(emb_rstd, BT) X(x0, BTC)                                               \
+  X(q, L * BTC) X(k, L * BTC) X(v, L * BTC) X(ctx, L * BTC) X(att, L * B * NH * T * T)                 \
+  X(res1, L * BTC) X(ln1, L * BTC) X(ln1_mean, L * BT) X(ln1_rstd, L * BT)                             \
+  X(fc1, L * BTF) X(gel, L * BTF) X(res2, L * BTC) X(ln2, L * BTC) X(ln2_mean, L * BT) X(ln2_rstd, L * BT) \
+  X(scratch, BTC) X(pooled, BC) X(pool_pre, BC) X(pool_act, BC) X(cls_in, BC) X(logits, BK)            \
+  X(dy, BTC) X(dres, BTC) X(dtmp, BTC) X(dff, BTF) X(dq, BTC) X(dk, BTC) X(dv, BTC)                    \
+  X(dpool, BC) X(dpool2, BC) X(dlogits, BK)
+
+struct Encoder::Acts {
+#define PKG_X(name, count) float* name;
+  PKG_ENCODER_ACTS(PKG_X)
+#undef PKG_X
+};
+
+static size_t acts_floats(const EncoderConfig& c, int B_, int T_, Encoder::Acts* a, float* base) {
+  const size_t B = (size_t)B_, T = (size_t)T_, L = (size_t)c.L, NH = (size_t)c.NH;
+  const size_t BT = B * T, BTC = BT * c.C, BTF = BT * c.FF, BC = B * c.C, BK = B * c.K;
+  size_t off = 0;
+#define PKG_X(name, count)                  \
+  if (a) a->name = base + off;              \
+  off += ((size_t)(count) + 15) / 16 * 16;  // 64-byte aligned slices
+  PKG_ENCODER_ACTS(PKG_X)
+#undef PKG_X
+  return off;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// construction, memory
+
+Encoder::Encoder(const EncoderConfig& config, Device device, uint64_t seed) : cfg_(config), dev_(device), seed_(seed) {
+  validate_config(cfg_);
+#ifndef FML_HAVE_CUDA
+  if (dev_ == Device::Cuda) require_cuda();
+#endif
+  entries_ = param_entries(cfg_);
+  for (const ParamEntry& e : entries_) nparams_ += e.numel;
+  params_mem_ = (float*)device_alloc(dev_, nparams_ * sizeof(float));
+  try {
+    grads_mem_ = (float*)device_alloc(dev_, nparams_ * sizeof(float));
+  } catch (...) {
+    device_free(dev_, params_mem_);
+    throw;
+  }
+  point_params(p_, params_mem_, cfg_);
+  point_params(g_, grads_mem_, cfg_);
+  a_ = new Acts();
+  zero_grad();
+  init_parameters(seed);
+}
+
+Encoder::~Encoder() {
+  device_free(dev_, params_mem_);
+  device_free(dev_, grads_mem_);
+  if (m_) device_free(dev_, m_);
+  if (v_) device_free(dev_, v_);
+  if (act_mem_) device_free(dev_, act_mem_);
+  delete a_;
+}
+
+void Encoder::zero(float* p, size_t n) {
+#ifdef FML_HAVE_CUDA
+  if (dev_ == Device::Cuda) {
+    cudaMemsetAsync(p, 0, n * sizeof(float), 0);
+    return;
+  }
+#endif
+  std::memset(p, 0, n * sizeof(float));
+}
+
+void Encoder::copy(float* dst, const float* src, size_t n) {
+#ifdef FML_HAVE_CUDA
+  if (dev_ == Device::Cuda) {
+    cudaMemcpyAsync(dst, src, n * sizeof(float), cudaMemcpyDeviceToDevice, 0);
+    return;
+  }
+#endif
+  std::memcpy(dst, src, n * sizeof(float));
+}
+
+void Encoder::ensure_acts(int B, int T) {
+  const size_t need = acts_floats(cfg_, B, T, nullptr, nullptr);
+  if (need > act_cap_) {
+    if (act_mem_) device_free(dev_, act_mem_);
+    act_mem_ = nullptr;
+    act_cap_ = 0;
+    fwd_B_ = fwd_T_ = 0;  // saved activations are gone
+    act_mem_ = (float*)device_alloc(dev_, need * sizeof(float));
+    act_cap_ = need;
+  }
+  acts_floats(cfg_, B, T, a_, act_mem_);
+}
+
+void Encoder::init_parameters(uint64_t seed) {
+  std::vector<float> host(nparams_, 0.0f);
+  for (size_t i = 0; i < entries_.size(); i++) {
+    const ParamEntry& e = entries_[i];
+    float* x = host.data() + e.offset;
+    const bool is_ln = e.name.find("LayerNorm") != std::string::npos || e.name.find("layer_norm") != std::string::npos;
+    const bool is_bias = e.shape.size() == 1;
+    if (is_ln && !is_bias) continue;  // set to 1 below
+    if (is_bias) continue;            // zeros
+    // N(0, 0.02) by Box-Muller over Philox draws; a separate stream per tensor.
+    const uint64_t off = (1ull << 40) + i;
+    for (size_t j = 0; j < e.numel; j++) {
+      const float u1 = philox_uniform(seed, off, 2 * j) + 1.0f / 33554432.0f;
+      const float u2 = philox_uniform(seed, off, 2 * j + 1);
+      x[j] = 0.02f * std::sqrt(-2.0f * std::log(u1)) * std::cos(6.28318530717958648f * u2);
+    }
+  }
+  for (const ParamEntry& e : entries_) {
+    const bool is_ln = e.name.find("LayerNorm") != std::string::npos || e.name.find("layer_norm") != std::string::npos;
+    if (is_ln && e.name.find(".weight") != std::string::npos)
+      for (size_t j = 0; j < e.numel; j++) host[e.offset + j] = 1.0f;
+  }
+  // The [PAD] row starts at zero (Hugging Face _init_weights).
+  if (cfg_.pad_id >= 0)
+    for (int c = 0; c < cfg_.C; c++) host[entries_[0].offset + (size_t)cfg_.pad_id * cfg_.C + c] = 0.0f;
+  if (cfg_.sinusoidal) {
+    // DistilBERT create_sinusoidal_embeddings: angle = pos / 10000^(2⌊j/2⌋/C); sin on even j, cos on odd.
+    float* wpe = host.data() + entries_[1].offset;
+    for (int pos = 0; pos < cfg_.P; pos++)
+      for (int j = 0; j < cfg_.C; j++) {
+        const double angle = pos / std::pow(10000.0, 2.0 * (j / 2) / cfg_.C);
+        wpe[(size_t)pos * cfg_.C + j] = (float)(j % 2 == 0 ? std::sin(angle) : std::cos(angle));
+      }
+  }
+  set_parameters(host.data());
+}
+
+void Encoder::set_parameters(const float* host) {
+  copy_to_device(dev_, params_mem_, host, nparams_ * sizeof(float));
+  device_synchronize(dev_);
+}
+void Encoder::get_parameters(float* host) const {
+  device_synchronize(dev_);
+  copy_to_host(dev_, host, params_mem_, nparams_ * sizeof(float));
+}
+void Encoder::get_gradients(float* host) const {
+  device_synchronize(dev_);
+  copy_to_host(dev_, host, grads_mem_, nparams_ * sizeof(float));
+}
+
+void Encoder::zero_grad() {
+  zero(grads_mem_, nparams_);
+  device_synchronize(dev_);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// forward
+
+// Dropout sites: a distinct Philox offset per (training step, site).
+static uint64_t site(uint64_t step, uint64_t s) { return (step << 8) | s; }
+static const uint64_t kSiteClassifier = 255;
+
+void Encoder::upload_inputs(const int32_t* ids, const uint8_t* mask, const int32_t* tt, int B, int T) {
+  const size_t BT = (size_t)B * T;
+  copy_to_device(dev_, a_->ids, ids, BT * sizeof(int32_t));
+  if (tt) copy_to_device(dev_, a_->tt, tt, BT * sizeof(int32_t));
+  else if (dev_ == Device::Cpu) std::memset(a_->tt, 0, BT * sizeof(int32_t));
+  else zero(a_->tt, BT);
+  copy_to_device(dev_, a_->mask, mask, BT);
+}
+
+void Encoder::forward(const int32_t* ids, const uint8_t* mask, const int32_t* tt, int B, int T, bool train,
+                      float* logits_host) {
+  if (B < 1 || T < 1 || T > cfg_.P) throw_range("forward: batchSize must be >= 1 and seqLen in [1, maxPositions]");
+  ensure_acts(B, T);
+  upload_inputs(ids, mask, tt, B, T);
+  if (train) rng_step_++;
+  fwd_rng_ = rng_step_;
+  fwd_train_ = train;
+  forward_device(B, T, train);
+  fwd_B_ = B;
+  fwd_T_ = T;
+  device_synchronize(dev_);
+  if (logits_host) copy_to_host(dev_, logits_host, a_->logits, (size_t)B * cfg_.K * sizeof(float));
+}
+
+void Encoder::forward_device(int B, int T, bool train) {
+#ifdef FML_HAVE_CUDA
+  const bool cuda_ = dev_ == Device::Cuda;
+#endif
+  const EncoderConfig& c = cfg_;
+  const int C = c.C, FF = c.FF, NH = c.NH, K = c.K;
+  const int64_t BT = (int64_t)B * T, BTC = BT * C, BTF = BT * FF;
+  const bool bert = c.arch == Arch::Bert;
+  const float ph = train ? c.hidden_dropout : 0.0f, pa = train ? c.attention_dropout : 0.0f;
+  const float pc = train ? c.classifier_dropout : 0.0f;
+  const float p_attn_out = bert ? ph : 0.0f;  // DistilBERT has no dropout after the attention projection
+  const uint64_t s = fwd_rng_, seed = seed_;
+  const int32_t* ids = (const int32_t*)a_->ids;
+  const int32_t* tt = (const int32_t*)a_->tt;
+  const uint8_t* mask = (const uint8_t*)a_->mask;
+  Acts& a = *a_;
+
+  OP(embedding_forward, a.emb, ids, tt, p_.wte, p_.wpe, bert ? p_.wtt : nullptr, B, T, C);
+  OP(layernorm_forward, a.x0, a.emb_mean, a.emb_rstd, a.emb, p_.emb_lnw, p_.emb_lnb, BT, C, c.eps);
+  OP(dropout_forward, a.x0, a.x0, BTC, ph, seed, site(s, 0));
+  const float* x = a.x0;
+  for (int l = 0; l < c.L; l++) {
+    const size_t lc = (size_t)l * C * C, lb = (size_t)l * C, lf = (size_t)l * FF * C, lfb = (size_t)l * FF;
+    float *q = a.q + l * BTC, *k = a.k + l * BTC, *v = a.v + l * BTC, *ctx = a.ctx + l * BTC;
+    float* att = a.att + (size_t)l * B * NH * T * T;
+    float *res1 = a.res1 + l * BTC, *ln1 = a.ln1 + l * BTC, *res2 = a.res2 + l * BTC, *ln2 = a.ln2 + l * BTC;
+    float *fc1 = a.fc1 + l * BTF, *gel = a.gel + l * BTF;
+    OP(matmul_forward, q, x, p_.qw + lc, p_.qb + lb, BT, C, C);
+    OP(matmul_forward, k, x, p_.kw + lc, p_.kb + lb, BT, C, C);
+    OP(matmul_forward, v, x, p_.vw + lc, p_.vb + lb, BT, C, C);
+    OP(attention_forward, ctx, att, q, k, v, mask, B, T, C, NH, pa, seed, site(s, 1 + 3 * l));
+    OP(matmul_forward, a.scratch, ctx, p_.ow + lc, p_.ob + lb, BT, C, C);
+    OP(dropout_residual_forward, res1, x, a.scratch, BTC, p_attn_out, seed, site(s, 2 + 3 * l));
+    OP(layernorm_forward, ln1, a.ln1_mean + l * BT, a.ln1_rstd + l * BT, res1, p_.ln1w + lb, p_.ln1b + lb, BT, C,
+       c.eps);
+    OP(matmul_forward, fc1, ln1, p_.fc1w + lf, p_.fc1b + lfb, BT, C, FF);
+    OP(gelu_forward, gel, fc1, BTF);
+    OP(matmul_forward, a.scratch, gel, p_.fc2w + lf, p_.fc2b + lb, BT, FF, C);
+    OP(dropout_residual_forward, res2, ln1, a.scratch, BTC, ph, seed, site(s, 3 + 3 * l));
+    OP(layernorm_forward, ln2, a.ln2_mean + l * BT, a.ln2_rstd + l * BT, res2, p_.ln2w + lb, p_.ln2b + lb, BT, C,
+       c.eps);
+    x = ln2;
+  }
+  const PoolMode mode = c.pooling == Pooling::Mean ? PoolMode::Mean : PoolMode::Cls;
+  OP(pool_forward, a.pooled, x, mask, B, T, C, mode);
+  const float* head_in = a.pooled;
+  if (c.pooling == Pooling::Pooler) {
+    OP(matmul_forward, a.pool_pre, a.pooled, p_.poolw, p_.poolb, B, C, C);
+    OP(act_forward, a.pool_act, a.pool_pre, (int64_t)B * C, bert ? Activation::Tanh : Activation::Relu);
+    head_in = a.pool_act;
+  }
+  OP(dropout_forward, a.cls_in, head_in, (int64_t)B * C, pc, seed, site(s, kSiteClassifier));
+  OP(matmul_forward, a.logits, a.cls_in, p_.clsw, p_.clsb, B, C, K);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// backward
+
+void Encoder::backward(const float* dlogits_host) {
+  if (!has_forward()) throw_range("backward: call forward() first (no saved activations)");
+  copy_to_device(dev_, a_->dlogits, dlogits_host, (size_t)fwd_B_ * cfg_.K * sizeof(float));
+  backward_device();
+  device_synchronize(dev_);
+}
+
+void Encoder::backward_device() {
+#ifdef FML_HAVE_CUDA
+  const bool cuda_ = dev_ == Device::Cuda;
+#endif
+  const EncoderConfig& c = cfg_;
+  const int B = fwd_B_, T = fwd_T_, C = c.C, FF = c.FF, NH = c.NH, K = c.K;
+  const int64_t BT = (int64_t)B * T, BTC = BT * C, BTF = BT * FF;
+  const bool bert = c.arch == Arch::Bert, train = fwd_train_;
+  const float ph = train ? c.hidden_dropout : 0.0f, pa = train ? c.attention_dropout : 0.0f;
+  const float pc = train ? c.classifier_dropout : 0.0f;
+  const float p_attn_out = bert ? ph : 0.0f;
+  const uint64_t s = fwd_rng_, seed = seed_;
+  const int32_t* ids = (const int32_t*)a_->ids;
+  const int32_t* tt = (const int32_t*)a_->tt;
+  const uint8_t* mask = (const uint8_t*)a_->mask;
+  Acts& a = *a_;
+
+  OP(matmul_backward, a.dpool, g_.clsw, g_.clsb, a.dlogits, a.cls_in, p_.clsw, B, C, K, false);
+  OP(dropout_backward, a.dpool, a.dpool, (int64_t)B * C, pc, seed, site(s, kSiteClassifier));
+  const float* dpooled = a.dpool;
+  if (c.pooling == Pooling::Pooler) {
+    OP(act_backward, a.dpool, a.dpool, a.pool_act, (int64_t)B * C, bert ? Activation::Tanh : Activation::Relu);
+    OP(matmul_backward, a.dpool2, g_.poolw, g_.poolb, a.dpool, a.pooled, p_.poolw, B, C, C, false);
+    dpooled = a.dpool2;
+  }
+  const PoolMode mode = c.pooling == Pooling::Mean ? PoolMode::Mean : PoolMode::Cls;
+  OP(pool_backward, a.dy, dpooled, mask, B, T, C, mode);
+
+  // a.dy holds the gradient of the current layer's output; dres, dtmp, dff are scratch.
+  for (int l = c.L - 1; l >= 0; l--) {
+    const size_t lc = (size_t)l * C * C, lb = (size_t)l * C, lf = (size_t)l * FF * C, lfb = (size_t)l * FF;
+    const float* x = l > 0 ? a.ln2 + (l - 1) * BTC : a.x0;
+    float *q = a.q + l * BTC, *k = a.k + l * BTC, *v = a.v + l * BTC, *ctx = a.ctx + l * BTC;
+    float* att = a.att + (size_t)l * B * NH * T * T;
+    float *res1 = a.res1 + l * BTC, *ln1 = a.ln1 + l * BTC, *res2 = a.res2 + l * BTC;
+    float *fc1 = a.fc1 + l * BTF, *gel = a.gel + l * BTF;
+    // output LayerNorm, feed-forward block
+    OP(layernorm_backward, a.dres, g_.ln2w + lb, g_.ln2b + lb, a.dy, res2, p_.ln2w + lb, a.ln2_mean + l * BT,
+       a.ln2_rstd + l * BT, BT, C);
+    OP(dropout_backward, a.dtmp, a.dres, BTC, ph, seed, site(s, 3 + 3 * l));
+    OP(matmul_backward, a.dff, g_.fc2w + lf, g_.fc2b + lb, a.dtmp, gel, p_.fc2w + lf, BT, FF, C, false);
+    OP(gelu_backward, a.dff, a.dff, fc1, BTF);
+    copy(a.dtmp, a.dres, (size_t)BTC);  // the residual path into ln1
+    OP(matmul_backward, a.dtmp, g_.fc1w + lf, g_.fc1b + lfb, a.dff, ln1, p_.fc1w + lf, BT, C, FF, true);
+    // attention LayerNorm, attention block
+    OP(layernorm_backward, a.dres, g_.ln1w + lb, g_.ln1b + lb, a.dtmp, res1, p_.ln1w + lb, a.ln1_mean + l * BT,
+       a.ln1_rstd + l * BT, BT, C);
+    OP(dropout_backward, a.dtmp, a.dres, BTC, p_attn_out, seed, site(s, 2 + 3 * l));
+    OP(matmul_backward, a.dy, g_.ow + lc, g_.ob + lb, a.dtmp, ctx, p_.ow + lc, BT, C, C, false);
+    OP(attention_backward, a.dq, a.dk, a.dv, a.dy, q, k, v, att, B, T, C, NH, pa, seed, site(s, 1 + 3 * l));
+    copy(a.dy, a.dres, (size_t)BTC);  // the residual path into the layer input
+    OP(matmul_backward, a.dy, g_.qw + lc, g_.qb + lb, a.dq, x, p_.qw + lc, BT, C, C, true);
+    OP(matmul_backward, a.dy, g_.kw + lc, g_.kb + lb, a.dk, x, p_.kw + lc, BT, C, C, true);
+    OP(matmul_backward, a.dy, g_.vw + lc, g_.vb + lb, a.dv, x, p_.vw + lc, BT, C, C, true);
+  }
+  OP(dropout_backward, a.dy, a.dy, BTC, ph, seed, site(s, 0));
+  OP(layernorm_backward, a.dres, g_.emb_lnw, g_.emb_lnb, a.dy, a.emb, p_.emb_lnw, a.emb_mean, a.emb_rstd, BT, C);
+  OP(embedding_backward, g_.wte, c.sinusoidal ? nullptr : g_.wpe, bert ? g_.wtt : nullptr, a.dres, ids, tt, B, T, C,
+     c.pad_id);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// optimizer
+
+double Encoder::grad_norm() {
+#ifdef FML_HAVE_CUDA
+  const bool cuda_ = dev_ == Device::Cuda;
+  if (cuda_) return std::sqrt(sum_squares_cuda(grads_mem_, (int64_t)nparams_, (cudaStream_t)0));
+#endif
+  return std::sqrt(sum_squares_cpu(grads_mem_, (int64_t)nparams_));
+}
+
+void Encoder::scale_grads(float sc) {
+#ifdef FML_HAVE_CUDA
+  const bool cuda_ = dev_ == Device::Cuda;
+#endif
+  OP(scale, grads_mem_, (int64_t)nparams_, sc);
+}
+
+void Encoder::adamw_step(const AdamWParams& args) {
+#ifdef FML_HAVE_CUDA
+  const bool cuda_ = dev_ == Device::Cuda;
+#endif
+  if (!m_) {
+    m_ = (float*)device_alloc(dev_, nparams_ * sizeof(float));
+    try {
+      v_ = (float*)device_alloc(dev_, nparams_ * sizeof(float));
+    } catch (...) {
+      device_free(dev_, m_);
+      m_ = nullptr;
+      throw;
+    }
+    zero(m_, nparams_);
+    zero(v_, nparams_);
+  }
+  AdamWParams a = args;
+  a.t = ++adamw_t_;
+  // Frozen tensors (sinusoidal positions) are not in the optimizer, as requires_grad=False in PyTorch:
+  // update the arena in ranges around them.
+  size_t begin = 0;
+  auto run = [&](size_t b, size_t e) {
+    if (e > b) OP(adamw, params_mem_ + b, m_ + b, v_ + b, grads_mem_ + b, (int64_t)(e - b), a);
+  };
+  for (const ParamEntry& e : entries_) {
+    if (e.trainable) continue;
+    run(begin, e.offset);
+    begin = e.offset + e.numel;
+  }
+  run(begin, nparams_);
+  device_synchronize(dev_);
+}
+
+TrainStepResult Encoder::train_step(const int32_t* ids, const uint8_t* mask, const int32_t* tt, int B, int T,
+                                    const BceArgs& loss, const TrainStepOptions& opt) {
+  zero_grad();
+  forward(ids, mask, tt, B, T, true, nullptr);
+  BceArgs args = loss;
+  args.N = B;
+  args.K = cfg_.K;
+  args.logits = a_->logits;
+  args.logits_dtype = DType::F32;
+  args.dlogits = a_->dlogits;
+  args.loss_out = nullptr;
+  args.reduction = loss.reduction == Reduction::None ? Reduction::Mean : loss.reduction;
+  TrainStepResult r;
+#ifdef FML_HAVE_CUDA
+  const BceResult br = dev_ == Device::Cuda ? bce_fused_cuda(args) : bce_fused_cpu(args);
+#else
+  const BceResult br = bce_fused_cpu(args);
+#endif
+  r.loss = br.loss;
+  backward_device();
+  r.grad_norm = grad_norm();
+  if (opt.max_grad_norm > 0) {
+    const double coef = opt.max_grad_norm / (r.grad_norm + 1e-6);
+    if (coef < 1.0) scale_grads((float)coef);
+  }
+  adamw_step(opt.adamw);
+  return r;
+}
+
+}  // namespace pkg

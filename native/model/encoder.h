@@ -1,0 +1,169 @@
+// The BERT / DistilBERT encoder for sequence classification: parameter table, arenas, forward,
+// backward, AdamW. The one place that picks the CPU or the CUDA twin of each op (once per call).
+//
+// Dimension letters: B batch, T tokens, C hidden, NH heads, HS = C/NH, FF intermediate, L layers,
+// V vocab, P max positions, TV token types, K labels.
+//
+// Arenas (one allocation each): parameters, gradients (same layout), AdamW m, AdamW v, activations
+// (sized for the largest B×T seen; it grows, never shrinks, and backward reuses the last forward's).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "../core/device.h"
+#include "../ops/adamw.h"
+#include "../ops/bce.h"
+#include "../ops/pooler.h"
+
+namespace pkg {
+
+enum class Arch { Bert = 0, DistilBert = 1 };
+enum class Pooling { Pooler = 0, Cls = 1, Mean = 2 };
+
+struct EncoderConfig {
+  Arch arch = Arch::Bert;
+  int V = 0, C = 0, L = 0, NH = 0, FF = 0, P = 0, TV = 2, K = 0;
+  float eps = 1e-12f;
+  float hidden_dropout = 0.1f, attention_dropout = 0.1f, classifier_dropout = 0.1f;
+  Pooling pooling = Pooling::Pooler;
+  bool sinusoidal = false;  // DistilBERT: fixed sinusoidal positions (not trained)
+  int pad_id = 0;           // its word-embedding row gets no gradient (nn.Embedding padding_idx)
+};
+
+// Throws RangeError naming the field when a config value is out of range.
+void validate_config(const EncoderConfig& c);
+
+// The parameter table. X(field, per_layer, bert_name, distilbert_name, rows, cols): cols == 0 means a
+// 1-D tensor of `rows`; a null name or rows == 0 means the architecture has no such tensor. Per-layer
+// names hold "%d" for the layer index; per-layer tensors are stored as (L, rows, cols).
+#define PKG_ENCODER_PARAMS(X)                                                                                        \
+  X(wte, 0, "bert.embeddings.word_embeddings.weight", "distilbert.embeddings.word_embeddings.weight", c.V, c.C)    \
+  X(wpe, 0, "bert.embeddings.position_embeddings.weight", "distilbert.embeddings.position_embeddings.weight", c.P, \
+    c.C)                                                                                                             \
+  X(wtt, 0, "bert.embeddings.token_type_embeddings.weight", nullptr, c.TV, c.C)                                     \
+  X(emb_lnw, 0, "bert.embeddings.LayerNorm.weight", "distilbert.embeddings.LayerNorm.weight", c.C, 0)               \
+  X(emb_lnb, 0, "bert.embeddings.LayerNorm.bias", "distilbert.embeddings.LayerNorm.bias", c.C, 0)                   \
+  X(qw, 1, "bert.encoder.layer.%d.attention.self.query.weight", "distilbert.transformer.layer.%d.attention.q_lin.weight", c.C, c.C) \
+  X(qb, 1, "bert.encoder.layer.%d.attention.self.query.bias", "distilbert.transformer.layer.%d.attention.q_lin.bias", c.C, 0)       \
+  X(kw, 1, "bert.encoder.layer.%d.attention.self.key.weight", "distilbert.transformer.layer.%d.attention.k_lin.weight", c.C, c.C)   \
+  X(kb, 1, "bert.encoder.layer.%d.attention.self.key.bias", "distilbert.transformer.layer.%d.attention.k_lin.bias", c.C, 0)         \
+  X(vw, 1, "bert.encoder.layer.%d.attention.self.value.weight", "distilbert.transformer.layer.%d.attention.v_lin.weight", c.C, c.C) \
+  X(vb, 1, "bert.encoder.layer.%d.attention.self.value.bias", "distilbert.transformer.layer.%d.attention.v_lin.bias", c.C, 0)       \
+  X(ow, 1, "bert.encoder.layer.%d.attention.output.dense.weight", "distilbert.transformer.layer.%d.attention.out_lin.weight", c.C, c.C) \
+  X(ob, 1, "bert.encoder.layer.%d.attention.output.dense.bias", "distilbert.transformer.layer.%d.attention.out_lin.bias", c.C, 0)   \
+  X(ln1w, 1, "bert.encoder.layer.%d.attention.output.LayerNorm.weight", "distilbert.transformer.layer.%d.sa_layer_norm.weight", c.C, 0) \
+  X(ln1b, 1, "bert.encoder.layer.%d.attention.output.LayerNorm.bias", "distilbert.transformer.layer.%d.sa_layer_norm.bias", c.C, 0) \
+  X(fc1w, 1, "bert.encoder.layer.%d.intermediate.dense.weight", "distilbert.transformer.layer.%d.ffn.lin1.weight", c.FF, c.C)      \
+  X(fc1b, 1, "bert.encoder.layer.%d.intermediate.dense.bias", "distilbert.transformer.layer.%d.ffn.lin1.bias", c.FF, 0)            \
+  X(fc2w, 1, "bert.encoder.layer.%d.output.dense.weight", "distilbert.transformer.layer.%d.ffn.lin2.weight", c.C, c.FF)            \
+  X(fc2b, 1, "bert.encoder.layer.%d.output.dense.bias", "distilbert.transformer.layer.%d.ffn.lin2.bias", c.C, 0)                   \
+  X(ln2w, 1, "bert.encoder.layer.%d.output.LayerNorm.weight", "distilbert.transformer.layer.%d.output_layer_norm.weight", c.C, 0)  \
+  X(ln2b, 1, "bert.encoder.layer.%d.output.LayerNorm.bias", "distilbert.transformer.layer.%d.output_layer_norm.bias", c.C, 0)      \
+  X(poolw, 0, "bert.pooler.dense.weight", "pre_classifier.weight", c.C, c.C)                                        \
+  X(poolb, 0, "bert.pooler.dense.bias", "pre_classifier.bias", c.C, 0)                                              \
+  X(clsw, 0, "classifier.weight", "classifier.weight", c.K, c.C)                                                    \
+  X(clsb, 0, "classifier.bias", "classifier.bias", c.K, 0)
+
+// Pointers into an arena laid out by the table (the same struct serves parameters and gradients).
+struct ParamTensors {
+#define PKG_X(field, per_layer, bn, dn, rows, cols) float* field;
+  PKG_ENCODER_PARAMS(PKG_X)
+#undef PKG_X
+};
+
+// One checkpoint tensor: a Hugging Face name, its shape and where it lives in the arena (in floats).
+struct ParamEntry {
+  std::string name;
+  std::vector<int64_t> shape;
+  size_t offset = 0, numel = 0;
+  bool trainable = true;  // false for fixed sinusoidal positions
+};
+
+std::vector<ParamEntry> param_entries(const EncoderConfig& c);
+
+struct TrainStepOptions {
+  AdamWParams adamw;
+  float max_grad_norm = 0.0f;  // <= 0: no clipping
+};
+
+struct TrainStepResult {
+  double loss = 0, grad_norm = 0;
+};
+
+class Encoder {
+ public:
+  Encoder(const EncoderConfig& config, Device device, uint64_t seed);
+  ~Encoder();
+  Encoder(const Encoder&) = delete;
+  Encoder& operator=(const Encoder&) = delete;
+
+  const EncoderConfig& config() const { return cfg_; }
+  Device device() const { return dev_; }
+  const std::vector<ParamEntry>& entries() const { return entries_; }
+  size_t num_params() const { return nparams_; }
+
+  // BERT initialisation: weights N(0, 0.02) from Philox, biases 0, LayerNorm 1/0, sinusoidal positions.
+  void init_parameters(uint64_t seed);
+  void set_parameters(const float* host);  // num_params() floats
+  void get_parameters(float* host) const;
+  void get_gradients(float* host) const;
+
+  // ids, tt (B·T) int32 (tt may be null), mask (B·T) uint8, all host memory and already validated;
+  // logits_host (B·K). Saves activations for backward().
+  void forward(const int32_t* ids, const uint8_t* mask, const int32_t* tt, int B, int T, bool train,
+               float* logits_host);
+  // dlogits_host (B·K) for the last forward; accumulates (+=) into the gradients.
+  void backward(const float* dlogits_host);
+  bool has_forward() const { return fwd_B_ > 0; }
+  int last_batch() const { return fwd_B_; }
+  void zero_grad();
+  double grad_norm();            // ‖grads‖₂
+  void scale_grads(float s);
+  void adamw_step(const AdamWParams& a);  // a.t ignored: the encoder counts steps
+  int64_t steps() const { return adamw_t_; }
+
+  // zero_grad, forward(train), fused BCE loss (args.logits/dlogits/N/K are filled in here; every other
+  // pointer in `loss` is already on this encoder's device, as addon/loss_args.h stages it), backward,
+  // clipping, AdamW.
+  TrainStepResult train_step(const int32_t* ids, const uint8_t* mask, const int32_t* tt, int B, int T,
+                             const BceArgs& loss, const TrainStepOptions& opt);
+
+  size_t param_bytes() const { return nparams_ * sizeof(float); }
+  size_t optimizer_bytes() const { return m_ ? 2 * nparams_ * sizeof(float) : 0; }
+  size_t activation_bytes() const { return act_cap_ * sizeof(float); }
+
+ public:
+  struct Acts;  // activation pointers, laid out by the table in encoder.cpp
+
+ private:
+  void ensure_acts(int B, int T);
+  void point_acts(int B, int T);
+  void upload_inputs(const int32_t* ids, const uint8_t* mask, const int32_t* tt, int B, int T);
+  void forward_device(int B, int T, bool train);
+  void backward_device();
+  void zero(float* p, size_t n);
+  void copy(float* dst, const float* src, size_t n);
+
+  EncoderConfig cfg_;
+  Device dev_;
+  std::vector<ParamEntry> entries_;
+  size_t nparams_ = 0;
+  float* params_mem_ = nullptr;
+  float* grads_mem_ = nullptr;
+  float* m_ = nullptr;  // AdamW state, allocated at the first step
+  float* v_ = nullptr;
+  ParamTensors p_{}, g_{};
+  float* act_mem_ = nullptr;
+  size_t act_cap_ = 0;  // floats
+  Acts* a_ = nullptr;
+  uint64_t seed_ = 0;
+  uint64_t rng_step_ = 0;  // advanced by each training forward: the dropout stream
+  uint64_t fwd_rng_ = 0;
+  bool fwd_train_ = false;
+  int fwd_B_ = 0, fwd_T_ = 0;
+  int64_t adamw_t_ = 0;
+};
+
+}  // namespace pkg

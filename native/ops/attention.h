@@ -1,0 +1,36 @@
+// Bidirectional multi-head self-attention with a key-padding mask.
+//
+// B batch, T tokens, C = NH·HS channels, NH heads, HS head size. q, k, v, out (B,T,C) with head h in
+// channels [h·HS, (h+1)·HS); mask (B,T) uint8, 1 = real token; att (B,NH,T,T) softmax probabilities
+// (before dropout), saved for backward.
+//   scores[t,t2] = q[t]·k[t2] / √HS, or the most negative float (as Hugging Face's finfo.min) when
+//   mask[t2] == 0, so a fully padded row is uniform instead of NaN; att = softmax(scores);
+//   out[t] = Σ_t2 dropout(att)[t,t2] · v[t2], dropout element index ((b·NH + h)·T + t)·T + t2.
+// Backward: dq, dk, dv (B,T,C) = (not +=).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#ifdef FML_HAVE_CUDA
+#include <cuda_runtime.h>
+#endif
+
+namespace pkg {
+
+void attention_forward_cpu(float* out, float* att, const float* q, const float* k, const float* v, const uint8_t* mask,
+                           int B, int T, int C, int NH, float p, uint64_t seed, uint64_t offset);
+void attention_backward_cpu(float* dq, float* dk, float* dv, const float* dout, const float* q, const float* k,
+                            const float* v, const float* att, int B, int T, int C, int NH, float p, uint64_t seed,
+                            uint64_t offset);
+
+#ifdef FML_HAVE_CUDA
+void attention_forward_cuda(float* out, float* att, const float* q, const float* k, const float* v,
+                            const uint8_t* mask, int B, int T, int C, int NH, float p, uint64_t seed, uint64_t offset,
+                            cudaStream_t stream);
+void attention_backward_cuda(float* dq, float* dk, float* dv, const float* dout, const float* q, const float* k,
+                             const float* v, const float* att, int B, int T, int C, int NH, float p, uint64_t seed,
+                             uint64_t offset, cudaStream_t stream);
+#endif
+
+}  // namespace pkg

@@ -1,0 +1,70 @@
+// CPU twin of layernorm.h: rows over parallel_for; dweight/dbias reduced per chunk then summed in order.
+#include <cmath>
+#include <vector>
+
+#include "../core/parallel.h"
+#include "layernorm.h"
+
+namespace pkg {
+
+void layernorm_forward_cpu(float* out, float* mean, float* rstd, const float* inp, const float* weight,
+                           const float* bias, int64_t N, int C, float eps) {
+  parallel_for(N, 16, [&](int64_t, int64_t b, int64_t e) {
+    for (int64_t n = b; n < e; n++) {
+      const float* x = inp + n * C;
+      float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+      for (int c = 0; c < C; c++) s += x[c];
+      const float m = s / C;
+      float v = 0.0f;
+#pragma omp simd reduction(+ : v)
+      for (int c = 0; c < C; c++) v += (x[c] - m) * (x[c] - m);
+      const float r = 1.0f / std::sqrt(v / C + eps);
+      float* o = out + n * C;
+      for (int c = 0; c < C; c++) o[c] = (x[c] - m) * r * weight[c] + bias[c];
+      mean[n] = m;
+      rstd[n] = r;
+    }
+  });
+}
+
+void layernorm_backward_cpu(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
+                            const float* weight, const float* mean, const float* rstd, int64_t N, int C) {
+  const int64_t chunks = parallel_chunks(N, 16);
+  std::vector<float> part((size_t)chunks * 2 * C, 0.0f);  // per chunk: dweight then dbias partials
+  parallel_for(N, 16, [&](int64_t chunk, int64_t b, int64_t e) {
+    float* pw = part.data() + (size_t)chunk * 2 * C;
+    float* pb = pw + C;
+    for (int64_t n = b; n < e; n++) {
+      const float* x = inp + n * C;
+      const float* d = dout + n * C;
+      const float m = mean[n], r = rstd[n];
+      float s1 = 0.0f, s2 = 0.0f;
+#pragma omp simd reduction(+ : s1, s2)
+      for (int c = 0; c < C; c++) {
+        const float norm = (x[c] - m) * r;
+        const float dn = d[c] * weight[c];
+        s1 += dn;
+        s2 += dn * norm;
+      }
+      s1 /= C;
+      s2 /= C;
+      float* di = dinp + n * C;
+      for (int c = 0; c < C; c++) {
+        const float norm = (x[c] - m) * r;
+        pw[c] += d[c] * norm;
+        pb[c] += d[c];
+        di[c] = layernorm_dinp(d[c] * weight[c], norm, s1, s2, r);
+      }
+    }
+  });
+  for (int64_t k = 0; k < chunks; k++) {
+    const float* pw = part.data() + (size_t)k * 2 * C;
+    for (int c = 0; c < C; c++) {
+      dweight[c] += pw[c];
+      dbias[c] += pw[C + c];
+    }
+  }
+}
+
+}  // namespace pkg

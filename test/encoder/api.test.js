@@ -1,0 +1,206 @@
+// Encoder API: create, save → fromPretrained round trip, base checkpoints, dropout, argument errors
+// (all before any kernel runs), ERR_DISPOSED, ERR_BUSY, memory().
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Encoder, readSafetensors, writeSafetensors } from '../../dist/index.js';
+import { assertRejectsCode, assertClose } from '../helpers/assert.js';
+
+const FIX = new URL('../fixtures/encoder/', import.meta.url).pathname;
+const tmp = mkdtempSync(join(tmpdir(), 'fml-encoder-'));
+
+const small = {
+  architecture: 'bert', vocabSize: 30, hiddenSize: 16, numLayers: 2, numHeads: 4, intermediateSize: 32,
+  maxPositions: 8, numLabels: 5,
+};
+
+function batchOf(B, T, V = 30) {
+  const inputIds = Int32Array.from({ length: B * T }, (_, i) => 1 + ((i * 7) % (V - 1)));
+  const attentionMask = Uint8Array.from({ length: B * T }, (_, i) => (i % T < T - (i / T | 0) % 3 ? 1 : 0));
+  return { inputIds, attentionMask, batchSize: B, seqLen: T };
+}
+
+test('create: BERT initialisation (N(0, 0.02), LayerNorm 1/0, biases 0, [PAD] row 0)', async () => {
+  const enc = await Encoder.create(small, { device: 'cpu', seed: 1 });
+  const p = enc.parameters();
+  assert.equal(enc.parameterShapes().get('bert.encoder.layer.1.intermediate.dense.weight'), [32, 16]);
+  assert.ok(p.get('bert.embeddings.LayerNorm.weight').every((x) => x === 1));
+  assert.ok(p.get('bert.encoder.layer.0.attention.self.query.bias').every((x) => x === 0));
+  const w = p.get('bert.encoder.layer.0.intermediate.dense.weight');
+  const mean = w.reduce((a, b) => a + b, 0) / w.length;
+  const sd = Math.sqrt(w.reduce((a, b) => a + (b - mean) ** 2, 0) / w.length);
+  assert.ok(Math.abs(mean) < 0.005 && Math.abs(sd - 0.02) < 0.004, `mean ${mean} sd ${sd}`);
+  assert.ok(p.get('bert.embeddings.word_embeddings.weight').subarray(0, 16).every((x) => x === 0));
+  const again = (await Encoder.create(small, { device: 'cpu', seed: 1 })).parameters();
+  assert.equal(Array.from(again.get('classifier.weight')), Array.from(p.get('classifier.weight')), 'same seed, same weights');
+  const other = (await Encoder.create(small, { device: 'cpu', seed: 2 })).parameters();
+  assert.not.equal(Array.from(other.get('classifier.weight')), Array.from(p.get('classifier.weight')));
+  const m = enc.memory();
+  assert.is(m.parameters, [...p.values()].reduce((a, t) => a + 4 * t.length, 0));
+  assert.is(m.gradients, m.parameters);
+  assert.is(m.optimizer, 0);
+  enc.dispose();
+});
+
+test('save → fromPretrained is bit-identical, with a Hugging Face config.json', async () => {
+  const enc = await Encoder.fromPretrained(FIX + 'bert', { device: 'cpu' });
+  const dir = join(tmp, 'saved');
+  await enc.save(dir, { labels: ['a', 'b', 'c', 'd', 'e', 'f', 'g'] });
+  const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+  assert.equal(cfg.architectures, ['BertForSequenceClassification']);
+  assert.is(cfg.model_type, 'bert');
+  assert.is(cfg.problem_type, 'multi_label_classification');
+  assert.is(cfg.hidden_size, 64);
+  assert.equal(cfg.id2label, { 0: 'a', 1: 'b', 2: 'c', 3: 'd', 4: 'e', 5: 'f', 6: 'g' });
+  assert.is(cfg.label2id.g, 6);
+  assert.equal(readdirSync(dir).sort(), ['config.json', 'model.safetensors'], 'no temporary files left');
+  const back = await Encoder.fromPretrained(dir, { device: 'cpu' });
+  assert.equal(back.labels, ['a', 'b', 'c', 'd', 'e', 'f', 'g']);
+  const p1 = enc.parameters();
+  const p2 = back.parameters();
+  for (const [n, t] of p1) assert.ok(Buffer.from(t.buffer).equals(Buffer.from(p2.get(n).buffer)), n);
+  const dir2 = join(tmp, 'saved2');
+  await back.save(dir2);
+  assert.ok(readFileSync(join(dir, 'model.safetensors')).equals(readFileSync(join(dir2, 'model.safetensors'))));
+  // the original fixture (written by torch) and ours hold the same tensors
+  const orig = readSafetensors(FIX + 'bert/model.safetensors').tensors;
+  for (const [n, t] of orig) assert.equal(Array.from(p2.get(n)), Array.from(t.data), n);
+  enc.dispose();
+  back.dispose();
+});
+
+test('distilbert save round trip keeps the architecture', async () => {
+  const enc = await Encoder.fromPretrained(FIX + 'distilbert', { device: 'cpu' });
+  const dir = join(tmp, 'distil');
+  await enc.save(dir);
+  const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+  assert.equal(cfg.architectures, ['DistilBertForSequenceClassification']);
+  assert.is(cfg.dim, 64);
+  assert.is(cfg.n_layers, 2);
+  const back = await Encoder.fromPretrained(dir, { device: 'cpu' });
+  assert.is(back.config.architecture, 'distilbert');
+  assert.is(back.config.numLabels, 7);
+  const a = enc.parameters(), b = back.parameters();
+  for (const [n, t] of a) assert.equal(Array.from(b.get(n)), Array.from(t), n);
+});
+
+test('a base checkpoint (no prefix, no head) loads with a fresh head of numLabels outputs', async () => {
+  const { tensors } = readSafetensors(FIX + 'bert/model.safetensors');
+  const base = new Map();
+  for (const [n, t] of tensors) if (!n.startsWith('classifier.')) base.set(n.replace(/^bert\./, ''), { shape: t.shape, data: t.data });
+  const dir = join(tmp, 'base');
+  await (await Encoder.create(small, { device: 'cpu' })).save(dir);  // a config.json to overwrite below
+  const cfg = JSON.parse(readFileSync(FIX + 'bert/config.json', 'utf8'));
+  delete cfg.id2label;
+  delete cfg.label2id;
+  cfg.architectures = ['BertModel'];
+  (await import('node:fs')).writeFileSync(join(dir, 'config.json'), JSON.stringify(cfg));
+  writeSafetensors(join(dir, 'model.safetensors'), base);
+  await assertRejectsCode(() => Encoder.fromPretrained(dir, { device: 'cpu' }), 'ERR_INVALID_ARG', RangeError, /numLabels/);
+  const enc = await Encoder.fromPretrained(dir, { device: 'cpu', numLabels: 3, seed: 5 });
+  const p = enc.parameters();
+  assert.equal(Array.from(p.get('bert.encoder.layer.1.output.dense.weight')), Array.from(tensors.get('bert.encoder.layer.1.output.dense.weight').data));
+  assert.is(p.get('classifier.weight').length, 3 * 64);
+  assert.ok(p.get('classifier.bias').every((x) => x === 0));
+  // a missing body tensor is named
+  base.delete('encoder.layer.0.output.dense.bias');
+  writeSafetensors(join(dir, 'model.safetensors'), base);
+  await assertRejectsCode(() => Encoder.fromPretrained(dir, { device: 'cpu', numLabels: 3 }), 'ERR_INVALID_FILE', Error, /layer\.0\.output\.dense\.bias/);
+});
+
+test('pooling cls and mean change the logits; dropout is deterministic per seed and step', async () => {
+  const b = batchOf(3, 8);
+  const z = {};
+  for (const pooling of ['pooler', 'cls', 'mean']) {
+    const enc = await Encoder.create({ ...small, pooling }, { device: 'cpu', seed: 9 });
+    z[pooling] = await enc.forward(b);
+  }
+  assert.not.equal(Array.from(z.cls), Array.from(z.mean));
+  assert.not.equal(Array.from(z.cls), Array.from(z.pooler));
+  const e1 = await Encoder.create({ ...small, hiddenDropout: 0.3, attentionDropout: 0.3 }, { device: 'cpu', seed: 4 });
+  const e2 = await Encoder.create({ ...small, hiddenDropout: 0.3, attentionDropout: 0.3 }, { device: 'cpu', seed: 4 });
+  const eval1 = await e1.forward(b);
+  const t1 = await e1.forward(b, { train: true });
+  const t2 = await e2.forward(b, { train: true });
+  assert.equal(Array.from(t1), Array.from(t2), 'same seed and step: same masks');
+  assert.not.equal(Array.from(t1), Array.from(eval1), 'dropout changes the training forward');
+  const t1b = await e1.forward(b, { train: true });
+  assert.not.equal(Array.from(t1b), Array.from(t1), 'the next step draws new masks');
+  assertClose(await e1.forward(b), eval1, { atol: 0, rtol: 0, label: 'eval is deterministic' });
+});
+
+test('trainStep takes bceWithLogits loss options (posWeight, mask, Int8 targets with -1 ignored)', async () => {
+  const b = batchOf(2, 6);
+  const enc = await Encoder.create({ ...small, hiddenDropout: 0, attentionDropout: 0 }, { device: 'cpu', seed: 2 });
+  const targets = Int8Array.from([1, 0, -1, 1, 0, 0, 1, 1, -1, 0]);
+  const r1 = await enc.trainStep(b, targets, { posWeight: new Float32Array([2, 1, 1, 1, 3]) }, { lr: 1e-3, weightDecay: 0.01, maxGradNorm: 1 });
+  assert.ok(Number.isFinite(r1.loss) && r1.loss > 0);
+  assert.ok(r1.gradNorm > 0);
+  assert.ok(enc.memory().optimizer > 0);
+  const mask = Uint8Array.from([1, 1, 0, 1, 1, 1, 1, 1, 0, 1]);
+  const r2 = await enc.trainStep(b, Float32Array.from(targets, (x) => Math.max(x, 0)), { mask, reduction: 'sum' }, { lr: 1e-3 });
+  assert.ok(Number.isFinite(r2.loss));
+  await assertRejectsCode(() => enc.trainStep(b, targets, { pos_weight: 1 }, { lr: 1 }), 'ERR_INVALID_ARG', TypeError, /posWeight/);
+  await assertRejectsCode(() => enc.trainStep(b, new Float32Array(10).fill(2), undefined, { lr: 1 }), 'ERR_INVALID_ARG', RangeError, /targets/);
+  await assertRejectsCode(() => enc.trainStep(b, targets, undefined, {}), 'ERR_INVALID_ARG', TypeError, /lr/);
+  await assertRejectsCode(() => enc.trainStep(b, targets, undefined, { lr: 1, betas: 1 }), 'ERR_INVALID_ARG', TypeError, /betas/);
+});
+
+test('bad input is rejected before any kernel runs', async () => {
+  const enc = await Encoder.create(small, { device: 'cpu', seed: 1 });
+  const b = batchOf(2, 4);
+  const before = enc.parameters().get('classifier.weight');
+  const bad = [
+    [{ ...b, inputIds: Int32Array.from(b.inputIds, (x, i) => (i === 5 ? 30 : x)) }, RangeError, /inputIds\[5\] is 30/],
+    [{ ...b, inputIds: Int32Array.from(b.inputIds, (x, i) => (i === 1 ? -1 : x)) }, RangeError, /inputIds\[1\]/],
+    [{ ...batchOf(1, 9) }, RangeError, /maxPositions/],
+    [{ ...b, batchSize: 3 }, RangeError, /inputIds/],
+    [{ ...b, attentionMask: new Uint8Array(7) }, RangeError, /attentionMask/],
+    [{ ...b, inputIds: Array.from(b.inputIds) }, TypeError, /Int32Array/],
+    [{ ...b, tokenTypeIds: new Int32Array(8).fill(2) }, RangeError, /tokenTypeIds/],
+    [{ ...b, seqLen: 4.5 }, RangeError, /seqLen/],
+    [{ ...b, inputIDs: b.inputIds }, TypeError, /did you mean "inputIds"/],
+  ];
+  for (const [batch, Ctor, re] of bad) await assertRejectsCode(() => enc.forward(batch), 'ERR_INVALID_ARG', Ctor, re);
+  await assertRejectsCode(() => enc.backward(new Float32Array(10)), 'ERR_INVALID_ARG', RangeError, /forward/);
+  await enc.forward(b);
+  await assertRejectsCode(() => enc.backward(new Float32Array(9)), 'ERR_INVALID_ARG', RangeError, /dlogits/);
+  await assertRejectsCode(() => enc.backward(new Float64Array(10)), 'ERR_INVALID_ARG', TypeError, /dlogits/);
+  await assertRejectsCode(() => Encoder.create({ ...small, numHeads: 3 }), 'ERR_INVALID_ARG', RangeError, /numHeads/);
+  await assertRejectsCode(() => Encoder.create({ ...small, hidenSize: 3 }), 'ERR_INVALID_ARG', TypeError, /hiddenSize/);
+  await assertRejectsCode(() => Encoder.create({ ...small, architecture: 'gpt2' }), 'ERR_INVALID_ARG', TypeError, /architecture/);
+  await assertRejectsCode(() => Encoder.fromPretrained(join(tmp, 'nope')), 'ERR_INVALID_FILE', Error, /config\.json/);
+  assert.equal(Array.from(enc.parameters().get('classifier.weight')), Array.from(before));
+  // the raw binding checks again
+  const { loadBinding } = await import('../../dist/binding.js');
+  const N = loadBinding().NativeEncoder;
+  const raw = new N({ ...small, typeVocabSize: 2 }, 'cpu', 0);
+  assert.throws(() => raw.forward(new Int32Array([99]), new Uint8Array(1), null, 1, 1, false), (e) => e.code === 'ERR_INVALID_ARG' && /inputIds/.test(e.message));
+  assert.throws(() => raw.forward(new Float32Array(1), new Uint8Array(1), null, 1, 1, false), (e) => e instanceof TypeError);
+  raw.dispose();
+});
+
+test('ERR_BUSY while a call runs, ERR_DISPOSED after dispose', async () => {
+  const enc = await Encoder.create({ ...small, numLayers: 2 }, { device: 'cpu' });
+  const b = batchOf(8, 8);
+  const pending = enc.forward(b);
+  await assertRejectsCode(() => enc.forward(b), 'ERR_BUSY', Error, /busy/);
+  await assertRejectsCode(() => enc.step({ lr: 1 }), 'ERR_BUSY', Error);
+  assert.throws(() => enc.zeroGrad(), (e) => e.code === 'ERR_BUSY');
+  assert.throws(() => enc.dispose(), (e) => e.code === 'ERR_BUSY');
+  const z = await pending;
+  assert.is(z.length, 8 * 5);
+  await enc.forward(b);  // usable again
+  enc.dispose();
+  assert.ok(enc.disposed);
+  enc.dispose();  // idempotent
+  await assertRejectsCode(() => enc.forward(b), 'ERR_DISPOSED', Error, /disposed/);
+  assert.throws(() => enc.parameters(), (e) => e.code === 'ERR_DISPOSED');
+  assert.throws(() => enc.memory(), (e) => e.code === 'ERR_DISPOSED');
+  await assertRejectsCode(() => enc.save(join(tmp, 'x')), 'ERR_DISPOSED', Error);
+});
+
+test.after(() => rmSync(tmp, { recursive: true, force: true }));
+test.run();
