@@ -30,3 +30,5 @@ export { Encoder, normalizeConfig as normalizeEncoderConfig, configFromHuggingFa
 export type { EncoderConfig, Batch, OptimizerOptions, EncoderOptions, MemoryUsage, Architecture, Pooling } from './encoder.js';
 export { readSafetensors, readSafetensorsHeader, writeSafetensors, serializeSafetensors } from './safetensors.js';
 export type { LoadedTensor, TensorInfo, SafetensorsHeader } from './safetensors.js';
+export { Tokenizer } from './tokenizer.js';
+export type { BatchEncoding, EncodeBatchOptions, TrainOptions } from './tokenizer.js';

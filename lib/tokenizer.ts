@@ -1,0 +1,606 @@
+/**
+ * BERT WordPiece tokenizer written here (no native code), with the BERT basic tokenizer's rules:
+ * drop NUL / U+FFFD / control characters and map whitespace to spaces, put spaces around CJK
+ * ideographs (iterating by code point, astral planes included), lowercase and strip accents (NFD,
+ * drop Mn) when uncased, split punctuation (Unicode P* and the ASCII symbol ranges), then greedy
+ * longest-match-first WordPiece with the "##" prefix; words over 100 code points become [UNK].
+ *
+ * Sources: vocab.txt (fromVocab), a Hugging Face tokenizer.json (fromTokenizerJson: WordPiece
+ * models run on this implementation; other model types go through @huggingface/tokenizers), or a
+ * vocabulary learnt from texts (train: BPE-style pair merges over basic-tokenized words with "##"
+ * continuation pieces, as Hugging Face's WordPiece trainer does, ties broken by token strings).
+ * save() writes vocab.txt and tokenizer_config.json that Hugging Face's BertTokenizer loads.
+ */
+import { readFileSync, writeFileSync, renameSync, mkdirSync, statSync, existsSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { Tokenizer as HFTokenizer } from '@huggingface/tokenizers';
+import { checkOptions, rejectUnknownKeys, typeError, rangeErrorMessage, invalidFileError, checkInteger } from './errors.js';
+
+export interface BatchEncoding {
+  /** batchSize × seqLen token ids, row-major. */
+  inputIds: Int32Array;
+  /** 1 for real tokens, 0 for padding. */
+  attentionMask: Uint8Array;
+  /** All zeros (single sequences). */
+  tokenTypeIds: Int32Array;
+  batchSize: number;
+  seqLen: number;
+}
+
+export interface EncodeBatchOptions {
+  /** Longest sequence including [CLS] and [SEP] (default 512). */
+  maxLength?: number;
+  /** 'longest' pads to the longest row of the batch, 'max_length' to maxLength (default 'longest'). */
+  padding?: 'longest' | 'max_length';
+  /** Cut rows longer than maxLength (default true); false makes a too-long row an error. */
+  truncation?: boolean;
+}
+
+export interface TrainOptions {
+  vocabSize: number;
+  lowercase?: boolean;
+  minFrequency?: number;
+}
+
+interface NormalizerConfig {
+  cleanText: boolean;
+  handleChinese: boolean;
+  lowercase: boolean;
+  stripAccents: boolean;
+}
+
+const SPECIALS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'] as const;
+const MAX_CHARS_PER_WORD = 100;
+
+// ---- BERT basic tokenizer ----------------------------------------------------------------------
+
+const CONTROL_RE = /[\u0000\uFFFD]|(?![\t\n\r])\p{C}/gu;
+const WHITESPACE_RE = /[\t\n\r\p{Zs}]/gu;
+// CJK Unified Ideographs and extensions, compatibility ideographs (BERT's _is_chinese_char ranges).
+const CJK_RE =
+  /[\u{4E00}-\u{9FFF}\u{3400}-\u{4DBF}\u{20000}-\u{2A6DF}\u{2A700}-\u{2B73F}\u{2B740}-\u{2B81F}\u{2B820}-\u{2CEAF}\u{F900}-\u{FAFF}\u{2F800}-\u{2FA1F}]/gu;
+const MN_RE = /\p{Mn}/gu;
+const PUNCT_SPLIT_RE = /[\p{P}\x21-\x2F\x3A-\x40\x5B-\x60\x7B-\x7E]|[^\p{P}\x21-\x2F\x3A-\x40\x5B-\x60\x7B-\x7E]+/gu;
+
+function basicTokenize(text: string, n: NormalizerConfig, out: string[]): void {
+  let t = text;
+  if (n.cleanText) t = t.replace(CONTROL_RE, '').replace(WHITESPACE_RE, ' ');
+  if (n.handleChinese) t = t.replace(CJK_RE, ' $& ');
+  for (let word of t.split(/[\t\n\r\p{Zs}]+/u)) {
+    if (word === '') continue;
+    if (n.lowercase) word = word.toLowerCase();
+    if (n.stripAccents) word = word.normalize('NFD').replace(MN_RE, '');
+    if (word === '') continue;
+    const parts = word.match(PUNCT_SPLIT_RE);
+    if (parts) for (const p of parts) out.push(p);
+  }
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function atomicWrite(path: string, content: string): void {
+  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
+  try {
+    writeFileSync(tmp, content);
+    renameSync(tmp, path);
+  } catch (e) {
+    if (existsSync(tmp)) unlinkSync(tmp);
+    throw e;
+  }
+}
+
+// ---- Tokenizer ----------------------------------------------------------------------------------
+
+interface WordPieceModel {
+  vocab: Map<string, number>;
+  prefix: string;
+  maxChars: number;
+}
+
+export class Tokenizer {
+  /** token -> id */
+  readonly vocab: Map<string, number>;
+  private readonly idTokens: string[];
+  private readonly norm: NormalizerConfig;
+  private readonly wp?: WordPieceModel;
+  private readonly hf?: HFTokenizer;
+  private readonly cache = new Map<string, string[]>();
+  private readonly specialRe?: RegExp;
+  readonly unkToken: string;
+  readonly padId: number;
+  readonly unkId: number;
+  readonly clsId: number;
+  readonly sepId: number;
+  readonly maskId: number;
+  /** Ids put before / after every sequence ([CLS] / [SEP] for BERT). */
+  private readonly prefixIds: number[];
+  private readonly suffixIds: number[];
+
+  private constructor(init: {
+    vocab: Map<string, number>;
+    norm: NormalizerConfig;
+    wp?: WordPieceModel;
+    hf?: HFTokenizer;
+    unkToken?: string;
+    padToken?: string;
+    clsToken?: string;
+    sepToken?: string;
+    maskToken?: string;
+    prefixIds?: number[];
+    suffixIds?: number[];
+  }) {
+    this.vocab = init.vocab;
+    this.norm = init.norm;
+    this.wp = init.wp;
+    this.hf = init.hf;
+    let maxId = -1;
+    for (const id of this.vocab.values()) if (id > maxId) maxId = id;
+    this.idTokens = new Array<string>(maxId + 1);
+    for (const [tok, id] of this.vocab) this.idTokens[id] = tok;
+    this.unkToken = init.unkToken ?? '[UNK]';
+    const id = (tok: string | undefined, fallback: number) => (tok !== undefined && this.vocab.has(tok) ? this.vocab.get(tok)! : fallback);
+    this.unkId = id(this.unkToken, -1);
+    if (this.wp && this.unkId < 0) throw rangeErrorMessage(`The vocabulary has no unknown token "${this.unkToken}"`);
+    this.clsId = id(init.clsToken ?? '[CLS]', -1);
+    this.sepId = id(init.sepToken ?? '[SEP]', -1);
+    // Vocabularies without a padding token (the classic BERT test vocab) pad with id 0.
+    this.padId = id(init.padToken ?? '[PAD]', 0);
+    this.maskId = id(init.maskToken ?? '[MASK]', -1);
+    this.prefixIds = init.prefixIds ?? (this.clsId >= 0 ? [this.clsId] : []);
+    this.suffixIds = init.suffixIds ?? (this.sepId >= 0 ? [this.sepId] : []);
+    const specials = [init.unkToken ?? '[UNK]', init.clsToken ?? '[CLS]', init.sepToken ?? '[SEP]', init.padToken ?? '[PAD]', init.maskToken ?? '[MASK]'].filter(
+      (t) => this.vocab.has(t),
+    );
+    if (specials.length) this.specialRe = new RegExp(`(${specials.map(escapeRe).join('|')})`);
+  }
+
+  get vocabSize(): number {
+    return this.idTokens.length;
+  }
+
+  idToToken(id: number): string | undefined {
+    return this.idTokens[id];
+  }
+
+  tokenToId(token: string): number | undefined {
+    return this.vocab.get(token);
+  }
+
+  get lowercase(): boolean {
+    return this.norm.lowercase;
+  }
+
+  /** BERT WordPiece from a vocab.txt file (one token per line, id = line number), or a folder holding one. */
+  static fromVocab(path: string, options: { lowercase?: boolean } = {}): Tokenizer {
+    if (typeof path !== 'string' || path === '') throw typeError('path', 'the path of a vocab.txt file or its folder', path);
+    const opts = checkOptions('fromVocab options', options);
+    rejectUnknownKeys('fromVocab options', opts, ['lowercase']);
+    if (opts.lowercase !== undefined && typeof opts.lowercase !== 'boolean') throw typeError('options.lowercase', 'a boolean', opts.lowercase);
+    let file = path;
+    let lowercase = opts.lowercase as boolean | undefined;
+    try {
+      if (statSync(path).isDirectory()) {
+        file = join(path, 'vocab.txt');
+        const cfgPath = join(path, 'tokenizer_config.json');
+        if (lowercase === undefined && existsSync(cfgPath)) {
+          const cfg = JSON.parse(readFileSync(cfgPath, 'utf8')) as { do_lower_case?: boolean };
+          if (typeof cfg.do_lower_case === 'boolean') lowercase = cfg.do_lower_case;
+        }
+      }
+    } catch (e) {
+      throw invalidFileError(path, `cannot read (${(e as Error).message})`);
+    }
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw invalidFileError(file, `cannot read the vocabulary (${(e as Error).message})`);
+    }
+    const lines = text.split('\n');
+    if (lines.length && lines[lines.length - 1] === '') lines.pop();
+    const vocab = new Map<string, number>();
+    lines.forEach((line, i) => vocab.set(line.replace(/\r$/, ''), i));
+    if (!vocab.has('[UNK]')) throw invalidFileError(file, 'the vocabulary has no "[UNK]" token');
+    const lc = lowercase ?? true;
+    return new Tokenizer({
+      vocab,
+      norm: { cleanText: true, handleChinese: true, lowercase: lc, stripAccents: lc },
+      wp: { vocab, prefix: '##', maxChars: MAX_CHARS_PER_WORD },
+    });
+  }
+
+  /** A Hugging Face tokenizer.json read from disk (offline). */
+  static fromTokenizerJson(path: string): Tokenizer {
+    if (typeof path !== 'string' || path === '') throw typeError('path', 'the path of a tokenizer.json file', path);
+    let json: Record<string, any>;
+    try {
+      json = JSON.parse(readFileSync(path, 'utf8'));
+    } catch (e) {
+      throw invalidFileError(path, `cannot read a tokenizer.json (${(e as Error).message})`);
+    }
+    const model = json.model;
+    if (!model || typeof model !== 'object') throw invalidFileError(path, 'no "model" object');
+    const pp = json.post_processor;
+    const { prefixIds, suffixIds } = postProcessorIds(pp);
+    const padToken: string | undefined = json.padding?.pad_token;
+    const normalizer = json.normalizer;
+    const bertLike = model.type === 'WordPiece' && (normalizer === null || normalizer === undefined || normalizer.type === 'BertNormalizer');
+    if (bertLike) {
+      const vocab = new Map<string, number>(Object.entries(model.vocab as Record<string, number>));
+      for (const t of json.added_tokens ?? []) if (!vocab.has(t.content)) vocab.set(t.content, t.id);
+      const n = normalizer ?? {};
+      const lowercase = normalizer ? n.lowercase !== false : false;
+      return new Tokenizer({
+        vocab,
+        norm: {
+          cleanText: normalizer ? n.clean_text !== false : false,
+          handleChinese: normalizer ? n.handle_chinese_chars !== false : false,
+          lowercase,
+          stripAccents: n.strip_accents === null || n.strip_accents === undefined ? lowercase : !!n.strip_accents,
+        },
+        wp: { vocab, prefix: model.continuing_subword_prefix ?? '##', maxChars: model.max_input_chars_per_word ?? MAX_CHARS_PER_WORD },
+        unkToken: model.unk_token ?? '[UNK]',
+        padToken,
+        prefixIds,
+        suffixIds,
+      });
+    }
+    // Other models (BPE, Unigram, other normalizers): @huggingface/tokenizers does the splitting.
+    let hf: HFTokenizer;
+    try {
+      hf = new HFTokenizer(json, {});
+    } catch (e) {
+      throw invalidFileError(path, `@huggingface/tokenizers cannot load it (${(e as Error).message})`);
+    }
+    const vocab = new Map<string, number>(hf.get_vocab(true));
+    for (const t of json.added_tokens ?? []) if (!vocab.has(t.content)) vocab.set(t.content, t.id);
+    const unk = typeof model.unk_token === 'string' ? model.unk_token : vocab.has('<unk>') ? '<unk>' : '[UNK]';
+    return new Tokenizer({
+      vocab,
+      norm: { cleanText: false, handleChinese: false, lowercase: false, stripAccents: false },
+      hf,
+      unkToken: unk,
+      padToken: padToken ?? (vocab.has('<pad>') ? '<pad>' : '[PAD]'),
+      clsToken: vocab.has('[CLS]') ? '[CLS]' : '<s>',
+      sepToken: vocab.has('[SEP]') ? '[SEP]' : '</s>',
+      maskToken: vocab.has('[MASK]') ? '[MASK]' : '<mask>',
+      prefixIds,
+      suffixIds,
+    });
+  }
+
+  /**
+   * Learns a WordPiece vocabulary: [PAD]=0 [UNK]=1 [CLS]=2 [SEP]=3 [MASK]=4, then every character seen
+   * (sorted) and their "##" forms, then pieces from repeated merges of the most frequent adjacent
+   * pair (ties: smaller left token, then smaller right token) while the pair occurs at least
+   * minFrequency times and the vocabulary is below vocabSize. The alphabet is always kept whole.
+   */
+  static train(texts: readonly string[], options: TrainOptions): Tokenizer {
+    if (!Array.isArray(texts)) throw typeError('texts', 'an array of strings', texts);
+    const opts = checkOptions('train options', options);
+    rejectUnknownKeys('train options', opts, ['vocabSize', 'lowercase', 'minFrequency']);
+    const vocabSize = checkInteger('options.vocabSize', opts.vocabSize, SPECIALS.length);
+    if (opts.lowercase !== undefined && typeof opts.lowercase !== 'boolean') throw typeError('options.lowercase', 'a boolean', opts.lowercase);
+    const lowercase = opts.lowercase ?? true;
+    const minFrequency = opts.minFrequency === undefined ? 2 : checkInteger('options.minFrequency', opts.minFrequency, 1);
+    const norm: NormalizerConfig = { cleanText: true, handleChinese: true, lowercase: lowercase as boolean, stripAccents: lowercase as boolean };
+
+    const wordCounts = new Map<string, number>();
+    const buf: string[] = [];
+    texts.forEach((t, i) => {
+      if (typeof t !== 'string') throw typeError(`texts[${i}]`, 'a string', t);
+      buf.length = 0;
+      basicTokenize(t, norm, buf);
+      for (const w of buf) if ([...w].length <= MAX_CHARS_PER_WORD) wordCounts.set(w, (wordCounts.get(w) ?? 0) + 1);
+    });
+    const tokens: string[] = [...SPECIALS];
+    const ids = new Map<string, number>();
+    tokens.forEach((t, i) => ids.set(t, i));
+    const chars = new Set<string>();
+    for (const w of wordCounts.keys()) for (const c of w) chars.add(c);
+    const alphabet = [...chars].sort(cmp);
+    const add = (t: string) => {
+      let id = ids.get(t);
+      if (id === undefined) {
+        id = tokens.length;
+        tokens.push(t);
+        ids.set(t, id);
+      }
+      return id;
+    };
+    for (const c of alphabet) add(c);
+    for (const c of alphabet) add('##' + c);
+
+    // Words as symbol-id arrays; pair statistics with the words they occur in.
+    const words: number[][] = [];
+    const freq: number[] = [];
+    for (const [w, c] of wordCounts) {
+      const cs = [...w];
+      words.push(cs.map((ch, i) => ids.get(i === 0 ? ch : '##' + ch)!));
+      freq.push(c);
+    }
+    const SH = 2 ** 21;
+    const pairCount = new Map<number, number>();
+    const pairWords = new Map<number, Set<number>>();
+    const addPairs = (w: number, sign: number, changed: Set<number>) => {
+      const s = words[w];
+      for (let i = 0; i + 1 < s.length; i++) {
+        const key = s[i] * SH + s[i + 1];
+        pairCount.set(key, (pairCount.get(key) ?? 0) + sign * freq[w]);
+        changed.add(key);
+        if (sign > 0) {
+          let set = pairWords.get(key);
+          if (!set) pairWords.set(key, (set = new Set()));
+          set.add(w);
+        }
+      }
+    };
+    const init = new Set<number>();
+    for (let w = 0; w < words.length; w++) addPairs(w, 1, init);
+
+    // Max-heap on (count desc, left token asc, right token asc) with lazy deletion.
+    type Entry = { count: number; key: number };
+    const heap: Entry[] = [];
+    const better = (a: Entry, b: Entry) => {
+      if (a.count !== b.count) return a.count > b.count;
+      const la = tokens[Math.floor(a.key / SH)];
+      const lb = tokens[Math.floor(b.key / SH)];
+      if (la !== lb) return la < lb;
+      return tokens[a.key % SH] < tokens[b.key % SH];
+    };
+    const push = (e: Entry) => {
+      heap.push(e);
+      let i = heap.length - 1;
+      while (i > 0) {
+        const p = (i - 1) >> 1;
+        if (!better(heap[i], heap[p])) break;
+        [heap[i], heap[p]] = [heap[p], heap[i]];
+        i = p;
+      }
+    };
+    const pop = (): Entry => {
+      const top = heap[0];
+      const last = heap.pop()!;
+      if (heap.length) {
+        heap[0] = last;
+        let i = 0;
+        for (;;) {
+          const a = 2 * i + 1;
+          const b = a + 1;
+          let c = i;
+          if (a < heap.length && better(heap[a], heap[c])) c = a;
+          if (b < heap.length && better(heap[b], heap[c])) c = b;
+          if (c === i) break;
+          [heap[i], heap[c]] = [heap[c], heap[i]];
+          i = c;
+        }
+      }
+      return top;
+    };
+    for (const key of init) {
+      const c = pairCount.get(key)!;
+      if (c > 0) push({ count: c, key });
+    }
+
+    while (tokens.length < vocabSize && heap.length) {
+      const e = pop();
+      const current = pairCount.get(e.key) ?? 0;
+      if (current !== e.count || current <= 0) continue; // stale
+      if (current < minFrequency) break;
+      const a = Math.floor(e.key / SH);
+      const b = e.key % SH;
+      const ta = tokens[a];
+      const tb = tokens[b];
+      const merged = add(ta + (tb.startsWith('##') ? tb.slice(2) : tb));
+      const changed = new Set<number>();
+      const affected = [...(pairWords.get(e.key) ?? [])].sort((x, y) => x - y);
+      for (const w of affected) {
+        const s = words[w];
+        let has = false;
+        for (let i = 0; i + 1 < s.length; i++)
+          if (s[i] === a && s[i + 1] === b) {
+            has = true;
+            break;
+          }
+        if (!has) continue;
+        addPairs(w, -1, changed);
+        const next: number[] = [];
+        for (let i = 0; i < s.length; i++) {
+          if (i + 1 < s.length && s[i] === a && s[i + 1] === b) {
+            next.push(merged);
+            i++;
+          } else next.push(s[i]);
+        }
+        words[w] = next;
+        addPairs(w, 1, changed);
+      }
+      pairCount.delete(e.key);
+      pairWords.delete(e.key);
+      changed.delete(e.key);
+      for (const key of changed) {
+        const c = pairCount.get(key) ?? 0;
+        if (c > 0) push({ count: c, key });
+        else pairCount.delete(key);
+      }
+    }
+    const vocab = new Map<string, number>();
+    tokens.forEach((t, i) => vocab.set(t, i));
+    return new Tokenizer({ vocab, norm, wp: { vocab, prefix: '##', maxChars: MAX_CHARS_PER_WORD } });
+  }
+
+  /** Writes vocab.txt, tokenizer_config.json and special_tokens_map.json (each atomically) into dir. */
+  save(dir: string): void {
+    if (typeof dir !== 'string' || dir === '') throw typeError('dir', 'a folder path', dir);
+    if (!this.wp) throw rangeErrorMessage('save() writes WordPiece vocabularies only; this tokenizer came from a non-WordPiece tokenizer.json');
+    for (let i = 0; i < this.idTokens.length; i++)
+      if (this.idTokens[i] === undefined) throw rangeErrorMessage(`Cannot write vocab.txt: no token has id ${i}`);
+    mkdirSync(dir, { recursive: true });
+    atomicWrite(join(dir, 'vocab.txt'), this.idTokens.join('\n') + '\n');
+    const tok = (id: number, fallback: string) => (id >= 0 ? this.idTokens[id] : fallback);
+    const specials = {
+      unk_token: this.unkToken,
+      sep_token: tok(this.sepId, '[SEP]'),
+      pad_token: tok(this.vocab.has('[PAD]') ? this.padId : -1, '[PAD]'),
+      cls_token: tok(this.clsId, '[CLS]'),
+      mask_token: tok(this.maskId, '[MASK]'),
+    };
+    const config = {
+      tokenizer_class: 'BertTokenizer',
+      do_lower_case: this.norm.lowercase,
+      strip_accents: this.norm.stripAccents === this.norm.lowercase ? null : this.norm.stripAccents,
+      tokenize_chinese_chars: this.norm.handleChinese,
+      do_basic_tokenize: true,
+      model_max_length: 512,
+      ...specials,
+    };
+    atomicWrite(join(dir, 'tokenizer_config.json'), JSON.stringify(config, null, 2) + '\n');
+    atomicWrite(join(dir, 'special_tokens_map.json'), JSON.stringify(specials, null, 2) + '\n');
+  }
+
+  private wordPiece(word: string, out: string[]): void {
+    const wp = this.wp!;
+    const cached = this.cache.get(word);
+    if (cached) {
+      for (const t of cached) out.push(t);
+      return;
+    }
+    const chars = Array.from(word);
+    let pieces: string[];
+    if (chars.length > wp.maxChars) pieces = [this.unkToken];
+    else {
+      pieces = [];
+      let start = 0;
+      while (start < chars.length) {
+        let end = chars.length;
+        let found: string | undefined;
+        while (start < end) {
+          let sub = chars.slice(start, end).join('');
+          if (start > 0) sub = wp.prefix + sub;
+          if (wp.vocab.has(sub)) {
+            found = sub;
+            break;
+          }
+          end--;
+        }
+        if (found === undefined) {
+          pieces = [this.unkToken];
+          break;
+        }
+        pieces.push(found);
+        start = end;
+      }
+    }
+    if (this.cache.size > 200_000) this.cache.clear();
+    this.cache.set(word, pieces);
+    for (const t of pieces) out.push(t);
+  }
+
+  /** Tokens of a text, without [CLS] / [SEP]. */
+  tokenize(text: string): string[] {
+    if (typeof text !== 'string') throw typeError('text', 'a string', text);
+    if (this.hf) return this.hf.tokenize(text, { add_special_tokens: false });
+    const out: string[] = [];
+    const words: string[] = [];
+    // Special tokens written in the text are kept whole, as Hugging Face's tokenizers do.
+    const segments = this.specialRe ? text.split(this.specialRe) : [text];
+    for (let i = 0; i < segments.length; i++) {
+      const seg = segments[i];
+      if (i % 2 === 1) {
+        out.push(seg);
+        continue;
+      }
+      words.length = 0;
+      basicTokenize(seg, this.norm, words);
+      for (const w of words) this.wordPiece(w, out);
+    }
+    return out;
+  }
+
+  private ids(text: string): number[] {
+    if (this.hf) return this.hf.encode(text, { add_special_tokens: false }).ids.map(Number);
+    const toks = this.tokenize(text);
+    return toks.map((t) => this.vocab.get(t) ?? this.unkId);
+  }
+
+  /** Ids with the special tokens around them: [CLS] … [SEP]. */
+  encode(text: string, options: { maxLength?: number; truncation?: boolean } = {}): { ids: number[]; tokens: string[] } {
+    const opts = checkOptions('encode options', options);
+    rejectUnknownKeys('encode options', opts, ['maxLength', 'truncation']);
+    const b = this.encodeBatch([text], { maxLength: opts.maxLength as number | undefined, truncation: opts.truncation as boolean | undefined });
+    const ids = Array.from(b.inputIds);
+    return { ids, tokens: ids.map((id) => this.idTokens[id] ?? this.unkToken) };
+  }
+
+  /** A padded batch for the encoder: ids, attention mask and token type ids, batchSize × seqLen. */
+  encodeBatch(texts: readonly string[], options: EncodeBatchOptions = {}): BatchEncoding {
+    if (!Array.isArray(texts)) throw typeError('texts', 'an array of strings', texts);
+    const opts = checkOptions('encodeBatch options', options);
+    rejectUnknownKeys('encodeBatch options', opts, ['maxLength', 'padding', 'truncation']);
+    const special = this.prefixIds.length + this.suffixIds.length;
+    const maxLength = opts.maxLength === undefined ? 512 : checkInteger('options.maxLength', opts.maxLength, special + 1);
+    const padding = opts.padding ?? 'longest';
+    if (padding !== 'longest' && padding !== 'max_length') {
+      rejectUnknownKeys('options.padding', { [String(padding)]: 1 }, ['longest', 'max_length']);
+      throw typeError('options.padding', "'longest' or 'max_length'", padding);
+    }
+    if (opts.truncation !== undefined && typeof opts.truncation !== 'boolean') throw typeError('options.truncation', 'a boolean', opts.truncation);
+    const truncation = opts.truncation !== false;
+    const room = maxLength - special;
+    const rows: number[][] = texts.map((t, i) => {
+      if (typeof t !== 'string') throw typeError(`texts[${i}]`, 'a string', t);
+      let ids = this.ids(t);
+      if (ids.length > room) {
+        if (!truncation)
+          throw rangeErrorMessage(`texts[${i}] has ${ids.length + special} tokens, more than maxLength ${maxLength}, and truncation is false`);
+        ids = ids.slice(0, room);
+      }
+      return ids;
+    });
+    let seqLen = padding === 'max_length' ? maxLength : 0;
+    if (padding === 'longest') for (const r of rows) seqLen = Math.max(seqLen, r.length + special);
+    const B = rows.length;
+    const inputIds = new Int32Array(B * seqLen).fill(this.padId);
+    const attentionMask = new Uint8Array(B * seqLen);
+    rows.forEach((r, i) => {
+      const full = [...this.prefixIds, ...r, ...this.suffixIds];
+      inputIds.set(full, i * seqLen);
+      attentionMask.fill(1, i * seqLen, i * seqLen + full.length);
+    });
+    return { inputIds, attentionMask, tokenTypeIds: new Int32Array(B * seqLen), batchSize: B, seqLen };
+  }
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Leading / trailing special ids of single sequences from a tokenizer.json post_processor. */
+function postProcessorIds(pp: any): { prefixIds?: number[]; suffixIds?: number[] } {
+  if (!pp || typeof pp !== 'object') return {};
+  if ((pp.type === 'BertProcessing' || pp.type === 'RobertaProcessing') && Array.isArray(pp.cls) && Array.isArray(pp.sep))
+    return { prefixIds: [pp.cls[1]], suffixIds: [pp.sep[1]] };
+  if (pp.type === 'TemplateProcessing' && Array.isArray(pp.single)) {
+    const prefixIds: number[] = [];
+    const suffixIds: number[] = [];
+    let seenSeq = false;
+    for (const piece of pp.single) {
+      if (piece.Sequence) {
+        seenSeq = true;
+        continue;
+      }
+      const name = piece.SpecialToken?.id;
+      const ids: number[] = pp.special_tokens?.[name]?.ids ?? [];
+      (seenSeq ? suffixIds : prefixIds).push(...ids);
+    }
+    return { prefixIds, suffixIds };
+  }
+  if (pp.type === 'Sequence' && Array.isArray(pp.processors)) {
+    for (const p of pp.processors) {
+      const r = postProcessorIds(p);
+      if (r.prefixIds) return r;
+    }
+  }
+  return {};
+}
