@@ -146,10 +146,16 @@ export interface Prediction {
 
 // ---------------------------------------------------------------------------------------------------
 
-/** Architecture presets. 'base' has BERT-base's dimensions (trained from scratch unless pretrained). */
+/**
+ * Architecture presets. 'base' has BERT-base's dimensions (trained from scratch unless pretrained).
+ * 'tiny' and 'small' pool by the mean over tokens: trained from scratch on a few thousand rows, a
+ * first-token (pooler) head sits at the label-prior plateau for many epochs before attention learns to
+ * route anything to it, while mean pooling learns from the first epoch (measured with the PyTorch twin
+ * in bench/torch_train.py). 'base' keeps BERT's pooler so its checkpoints mean the same in transformers.
+ */
 export const MODEL_PRESETS: Record<ModelPreset, Omit<EncoderConfig, 'vocabSize' | 'numLabels'>> = {
-  tiny: { architecture: 'bert', hiddenSize: 64, numLayers: 2, numHeads: 4, intermediateSize: 256, maxPositions: 512, typeVocabSize: 2 },
-  small: { architecture: 'bert', hiddenSize: 256, numLayers: 4, numHeads: 4, intermediateSize: 1024, maxPositions: 512, typeVocabSize: 2 },
+  tiny: { architecture: 'bert', hiddenSize: 64, numLayers: 2, numHeads: 4, intermediateSize: 256, maxPositions: 512, typeVocabSize: 2, pooling: 'mean' },
+  small: { architecture: 'bert', hiddenSize: 256, numLayers: 4, numHeads: 4, intermediateSize: 1024, maxPositions: 512, typeVocabSize: 2, pooling: 'mean' },
   base: { architecture: 'bert', hiddenSize: 768, numLayers: 12, numHeads: 12, intermediateSize: 3072, maxPositions: 512, typeVocabSize: 2 },
 } as Record<ModelPreset, Omit<EncoderConfig, 'vocabSize' | 'numLabels'>>;
 
@@ -746,7 +752,7 @@ export class Trainer {
     await saveDirAtomic(
       dir,
       async (tmp) => {
-        await encoder.save(tmp);
+        await encoder.save(tmp, { labels: this.#labels });
         const cfg = JSON.parse(readFileSync(join(tmp, 'config.json'), 'utf8')) as Record<string, unknown>;
         writeJsonDurable(join(tmp, 'config.json'), labelConfig(cfg, this.#labels));
         tokenizer.save(tmp);
