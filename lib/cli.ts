@@ -47,7 +47,7 @@ Trains a classifier. Without --val/--test, the data is split iteratively (60/20/
                            with config.json, model.safetensors and vocab.txt (default tiny)
   --loss NAME              bce | focal | db (distribution-balanced) | asl (asymmetric) (default bce)
   --epochs N               (default 5)
-  --batch-size N           (default 32)
+  --batch-size N           (default 16)
   --max-length N           tokens per text (default 128)
   --lr X                   peak learning rate (default: 2e-3 tiny, 5e-4 small, 1e-4 base, 5e-5 pretrained)
   --warmup-ratio X         share of steps for linear warm-up (default 0.1)

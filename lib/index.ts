@@ -32,3 +32,22 @@ export { readSafetensors, readSafetensorsHeader, writeSafetensors, serializeSafe
 export type { LoadedTensor, TensorInfo, SafetensorsHeader } from './safetensors.js';
 export { Tokenizer } from './tokenizer.js';
 export type { BatchEncoding, EncodeBatchOptions, TrainOptions } from './tokenizer.js';
+export { Trainer, Classifier, MODEL_PRESETS } from './trainer.js';
+export type {
+  TrainerOptions,
+  TrainRow,
+  TrainData,
+  ModelOption,
+  ModelPreset,
+  LossPreset,
+  PosWeightOption,
+  EarlyStoppingMetric,
+  ProgressEvent,
+  EpochRecord,
+  FitResult,
+  DataStats,
+  EvaluationReport,
+  PredictOptions,
+  Prediction,
+} from './trainer.js';
+export type { ThresholdsFile } from './model_dir.js';

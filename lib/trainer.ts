@@ -371,7 +371,7 @@ function resolveOptions(options: unknown): Resolved {
     posWeight: posWeight as PosWeightOption,
     posWeightClamp: [clamp[0], clamp[1]],
     epochs: o.epochs === undefined ? 5 : checkInteger('options.epochs', o.epochs, 1, 100000),
-    batchSize: o.batchSize === undefined ? 32 : checkInteger('options.batchSize', o.batchSize, 1, 65536),
+    batchSize: o.batchSize === undefined ? 16 : checkInteger('options.batchSize', o.batchSize, 1, 65536),
     maxLength: o.maxLength === undefined ? 128 : checkInteger('options.maxLength', o.maxLength, 3, 8192),
     lr: o.lr === undefined ? DEFAULT_LR[preset] : checkNumber('options.lr', o.lr, 0, 10),
     warmupRatio: o.warmupRatio === undefined ? 0.1 : checkNumber('options.warmupRatio', o.warmupRatio, 0, 1),
@@ -834,7 +834,12 @@ export class Classifier {
     } catch {
       /* checked by readModelDir */
     }
-    const encoder = await Encoder.fromPretrained(c.dir, { numLabels: c.labels.length, device: (o.device as DeviceOption) ?? 'auto' });
+    // no numLabels here: a head of another size must be an error, never a silently fresh head
+    const encoder = await Encoder.fromPretrained(c.dir, { device: (o.device as DeviceOption) ?? 'auto' });
+    if (encoder.config.numLabels !== c.labels.length) {
+      encoder.dispose();
+      throw codedError('ERR_INVALID_FILE', `${join(c.dir, 'model.safetensors')}: the encoder has ${encoder.config.numLabels} outputs but config.json lists ${c.labels.length} labels`);
+    }
     return new Classifier(c, encoder, tokenizer, preprocess);
   }
 
