@@ -372,6 +372,8 @@ async function train(args: string[]): Promise<void> {
   for (const k of Object.keys(opts) as (keyof TrainerOptions)[]) if (opts[k] === undefined) delete opts[k];
   if (opts.earlyStopping && typeof opts.earlyStopping === 'object' && opts.earlyStopping.patience === undefined) delete opts.earlyStopping.patience;
 
+  const { assertReplaceable } = await import('./model_dir.js');
+  assertReplaceable(out); // before hours of training, not after
   const data = await loadData(dataPath, v, 'data file');
   let train: Dataset;
   let val: Dataset;

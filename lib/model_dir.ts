@@ -17,7 +17,7 @@
  * under `dir`.
  */
 import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, readSync, statSync, writeSync } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { invalidFileError } from './errors.js';
@@ -116,6 +116,15 @@ export interface SaveHooks {
   betweenRenames?: (oldDir: string, tmpDir: string) => void | Promise<void>;
 }
 
+/** Throws unless `dir` is absent, empty, or a model directory written by this package (checked before training). */
+export function assertReplaceable(dirIn: string): void {
+  const dir = resolve(dirIn);
+  if (!existsSync(dir)) return;
+  if (!statSync(dir).isDirectory()) throw invalidFileError(dir, 'exists and is not a directory; refusing to replace it with a model');
+  if (readdirSync(dir).length > 0 && !isOurModelDir(dir))
+    throw invalidFileError(dir, 'is a non-empty directory that is not a fused-multilabel model directory; refusing to replace it');
+}
+
 /**
  * Saves a directory atomically: `fill(tmpDir)` writes every file into a fresh temporary sibling, which
  * then replaces `dir`. Refuses to replace a non-empty directory that is not a model directory written by
@@ -125,14 +134,7 @@ export async function saveDirAtomic(dir: string, fill: (tmpDir: string) => Promi
   dir = resolve(dir);
   const parent = dirname(dir);
   await mkdir(parent, { recursive: true });
-
-  if (existsSync(dir)) {
-    const st = await stat(dir);
-    if (!st.isDirectory()) throw invalidFileError(dir, 'exists and is not a directory; refusing to replace it with a model');
-    const entries = await readdir(dir);
-    if (entries.length > 0 && !isOurModelDir(dir))
-      throw invalidFileError(dir, 'is a non-empty directory that is not a fused-multilabel model directory; refusing to replace it');
-  }
+  assertReplaceable(dir);
   // Remove what dead writers left: temporary directories always; set-aside copies only once `dir` is whole.
   for (const s of siblings(dir)) {
     if (pidAlive(s.pid)) continue;
