@@ -205,7 +205,7 @@ export function formatReport(r: EvaluationReport): string {
   lines.push('');
   lines.push(`  ${pad('Hamming loss', 28)}${m.hammingLoss.toFixed(4)}`);
   lines.push(`  ${pad('subset accuracy', 28)}${f3(m.subsetAccuracy)}`);
-  lines.push(`  ${pad('ROC-AUC micro / macro', 28)}${f3(m.rocAuc.micro)} / ${f3(m.rocAuc.macro)}${m.rocAuc.skippedLabels ? ` (${m.rocAuc.skippedLabels} labels with one class skipped)` : ''}`);
+  lines.push(`  ${pad('ROC-AUC micro / macro', 28)}${f3(m.rocAuc.micro)} / ${f3(m.rocAuc.macro)}${m.rocAuc.skippedLabels ? ` (${m.rocAuc.skippedLabels} label${m.rocAuc.skippedLabels === 1 ? "" : "s"} with one class skipped)` : ''}`);
   lines.push(`  ${pad('labels with F1 > 0', 28)}${m.labelsWithPositiveF1} / ${m.perLabel.length}`);
   lines.push(`  ${pad('at threshold 0.5', 28)}micro F1 ${f3(r.at05.micro.f1)}, macro F1 ${f3(r.at05.macro.f1)}, labels with F1 > 0: ${r.at05.labelsWithPositiveF1}`);
   if (m.groups) {
