@@ -1,7 +1,6 @@
 /**
- * Internal helpers shared by metrics, thresholds and targets: argument checks for row-major N×K
- * target/score matrices, and a radix sort of float32 scores by their bit pattern (native
- * TypedArray.sort is too slow for 1,500 columns of 10,000 rows; see bench/README.md).
+ * Internal helpers shared by metrics and thresholds: argument checks for row-major N×K target and
+ * score matrices, and sortable integer keys of float32 scores.
  */
 import { checkInteger, typeError, rangeError, rangeErrorMessage, describe } from './errors.js';
 
@@ -56,122 +55,13 @@ export function checkThreshold(name: string, threshold: unknown, k: number): Flo
   throw typeError(name, `a number or a Float32Array of K = ${k} thresholds`, threshold);
 }
 
-// ---- float32 keys and radix sort --------------------------------------------------------------
-
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
+// ---- float32 keys ----------------------------------------------------------------------------
 
 /**
- * Maps a float32 score to a uint32 whose unsigned order equals the numeric order (+0 and -0 map
- * to the same key; ±Infinity sort at the ends). NaN must be rejected beforehand.
+ * Maps the raw bits of a float32 to a uint32 whose unsigned order is the numeric order (-0 maps
+ * to the key of +0; ±Infinity sort at the ends). NaN must be rejected beforehand.
  */
-export function floatKey(x: number): number {
-  f32[0] = x + 0; // -0 -> +0
-  const b = u32[0];
+export function bitsKey(b: number): number {
+  if (b === 0x80000000) return 0x80000000; // -0 sorts with +0
   return (b & 0x80000000 ? ~b : b | 0x80000000) >>> 0;
-}
-
-/** Reusable work space for radixSortPairs. */
-export class RadixScratch {
-  keys: Uint32Array;
-  vals: Uint8Array;
-  readonly hist = new Uint32Array(3 * 2048);
-  constructor(capacity = 0) {
-    this.keys = new Uint32Array(capacity);
-    this.vals = new Uint8Array(capacity);
-  }
-  ensure(n: number): void {
-    if (this.keys.length < n) {
-      this.keys = new Uint32Array(n);
-      this.vals = new Uint8Array(n);
-    }
-  }
-}
-
-/**
- * Sorts keys[0..n) ascending (LSD radix, three 11-bit digits) carrying vals along. Passes where
- * every key shares the digit are skipped. The result may end up in the scratch buffers: the
- * returned pair says where.
- */
-export function radixSortPairs(
-  keys: Uint32Array,
-  vals: Uint8Array,
-  n: number,
-  scratch: RadixScratch,
-): { keys: Uint32Array; vals: Uint8Array } {
-  scratch.ensure(n);
-  const h = scratch.hist;
-  h.fill(0);
-  for (let i = 0; i < n; i++) {
-    const k = keys[i];
-    h[k & 2047]++;
-    h[2048 + ((k >>> 11) & 2047)]++;
-    h[4096 + (k >>> 22)]++;
-  }
-  let srcK = keys;
-  let srcV = vals;
-  let dstK = scratch.keys;
-  let dstV = scratch.vals;
-  for (let pass = 0; pass < 3; pass++) {
-    const base = pass * 2048;
-    const shift = pass * 11;
-    // Skip a pass whose digit is the same for all keys.
-    let skip = false;
-    for (let d = 0; d < 2048; d++) {
-      const c = h[base + d];
-      if (c === n) {
-        skip = true;
-        break;
-      }
-      if (c !== 0) break;
-    }
-    if (skip || n <= 1) continue;
-    let sum = 0;
-    for (let d = 0; d < 2048; d++) {
-      const c = h[base + d];
-      h[base + d] = sum;
-      sum += c;
-    }
-    for (let i = 0; i < n; i++) {
-      const k = srcK[i];
-      const d = base + ((k >>> shift) & 2047);
-      const pos = h[d]++;
-      dstK[pos] = k;
-      dstV[pos] = srcV[i];
-    }
-    const tk = srcK;
-    srcK = dstK;
-    dstK = tk;
-    const tv = srcV;
-    srcV = dstV;
-    dstV = tv;
-  }
-  return { keys: srcK, vals: srcV };
-}
-
-/**
- * ROC AUC of sorted (key, isPositive) pairs: Mann–Whitney with tied scores counted 1/2, which is
- * the trapezoidal area under the ROC curve that scikit-learn computes. NaN when one class is absent.
- */
-export function aucOfSorted(keys: Uint32Array, vals: Uint8Array, n: number): number {
-  let negBelow = 0;
-  let num = 0;
-  let pos = 0;
-  let i = 0;
-  while (i < n) {
-    const k = keys[i];
-    let p = 0;
-    let q = 0;
-    while (i < n && keys[i] === k) {
-      if (vals[i]) p++;
-      else q++;
-      i++;
-    }
-    num += p * negBelow + 0.5 * p * q;
-    negBelow += q;
-    pos += p;
-  }
-  const neg = n - pos;
-  if (pos === 0 || neg === 0) return NaN;
-  return num / pos / neg;
 }

@@ -17,10 +17,7 @@ import {
   checkTargets,
   checkScores,
   checkThreshold,
-  floatKey,
-  radixSortPairs,
-  RadixScratch,
-  aucOfSorted,
+  bitsKey,
   type TargetArray,
   type ScoreArray,
 } from './matrix.js';
@@ -137,7 +134,9 @@ export function evaluate(targets: TargetArray, scores: ScoreArray, options: Eval
   if (opts.shape === undefined) throw typeError('options.shape', 'an array [N, K] of two integers', undefined);
   const [n, k] = checkShape('options.shape', opts.shape);
   const y = checkTargets('targets', targets, n, k);
-  const s = checkScores('scores', scores, n, k);
+  // Scores are compared as float32 (Float64Array input is rounded once), so ties are float32 ties.
+  const s32 = checkScores('scores', scores, n, k);
+  const s = s32 instanceof Float32Array ? s32 : Float32Array.from(s32);
   const thr = checkThreshold('options.threshold', opts.threshold ?? 0.5, k);
   const labelSet = checkLabelSet(opts.labelSet, k);
   const trainCounts = checkTrainCounts('options.trainCounts', opts.trainCounts, k);
@@ -166,6 +165,10 @@ export function evaluate(targets: TargetArray, scores: ScoreArray, options: Eval
   // Sorted positive scores of the current row and the rank histogram (see the LRAP block).
   let posScores = new Float64Array(16);
   let hist = new Float64Array(17);
+  let ranks = new Float64Array(16);
+  // Flat indices of the known positives, for the ROC AUC pass.
+  let posFlat = new Int32Array(1024);
+  let nPosFlat = 0;
 
   for (let i = 0; i < n; i++) {
     const off = i * k;
@@ -187,6 +190,12 @@ export function evaluate(targets: TargetArray, scores: ScoreArray, options: Eval
           posScores = bigger;
         }
         posScores[npos++] = sc;
+        if (nPosFlat === posFlat.length) {
+          const bigger = new Int32Array(nPosFlat * 2);
+          bigger.set(posFlat);
+          posFlat = bigger;
+        }
+        posFlat[nPosFlat++] = off + j;
         if (pred) {
           tp[j]++;
           rtp++;
@@ -220,10 +229,12 @@ export function evaluate(targets: TargetArray, scores: ScoreArray, options: Eval
     ps.sort();
     if (hist.length < npos + 1) hist = new Float64Array(npos * 2 + 1);
     hist.fill(0, 0, npos + 1);
+    const minPos = ps[0];
     for (let j = 0; j < k; j++) {
-      const t = y[off + j];
-      if (t < 0) continue;
       const sc = s[off + j];
+      // Below every positive (the common case for negatives): ranks no positive, so not counted
+      // (hist[0] is never read).
+      if (sc < minPos || y[off + j] < 0) continue;
       // u = number of positives with score <= sc (upper bound)
       let lo = 0;
       let hi = npos;
@@ -238,7 +249,7 @@ export function evaluate(targets: TargetArray, scores: ScoreArray, options: Eval
     let suffix = 0;
     let lrapRow = 0;
     let rankOfMin = 0;
-    const ranks = new Float64Array(npos);
+    if (ranks.length < npos) ranks = new Float64Array(npos * 2);
     for (let p = npos - 1; p >= 0; p--) {
       suffix += hist[p + 1];
       ranks[p] = suffix;
@@ -246,10 +257,10 @@ export function evaluate(targets: TargetArray, scores: ScoreArray, options: Eval
     rankOfMin = ranks[0];
     if (npos === rknown) lrapRow = 1;
     else {
+      let first = 0;
       for (let p = 0; p < npos; p++) {
-        // L = positives with score >= ps[p] = npos - (first index with value == ps[p])
-        let first = p;
-        while (first > 0 && ps[first - 1] === ps[p]) first--;
+        // L = positives with score >= ps[p] = npos - (first index holding the value ps[p])
+        if (p > 0 && ps[p] !== ps[p - 1]) first = p;
         lrapRow += (npos - first) / ranks[p];
       }
       lrapRow /= npos;
@@ -271,7 +282,7 @@ export function evaluate(targets: TargetArray, scores: ScoreArray, options: Eval
   let supportSum = 0;
   let positiveF1 = 0;
   const perLabel: LabelReport[] = new Array(k);
-  const aucs = labelAucs(y, s, n, k);
+  const { perLabel: aucs, micro: aucMicro } = rocAucs(y, s, n, k, posFlat.subarray(0, nPosFlat), known);
   let aucSum = 0;
   let aucCount = 0;
   for (let j = 0; j < k; j++) {
@@ -311,7 +322,7 @@ export function evaluate(targets: TargetArray, scores: ScoreArray, options: Eval
     samples: { precision: div(sp, rowsKnown), recall: div(sr, rowsKnown), f1: div(sf, rowsKnown) },
     hammingLoss: div(mismatches, knownElements),
     subsetAccuracy: div(exactRows, rowsKnown),
-    rocAuc: { micro: microAuc(y, s, n * k), macro: aucCount ? aucSum / aucCount : NaN, skippedLabels: k - aucCount },
+    rocAuc: { micro: aucMicro, macro: aucCount ? aucSum / aucCount : NaN, skippedLabels: k - aucCount },
     labelRankingAveragePrecision: div(lrapSum, rowsKnown),
     coverageError: div(coverageSum, rowsKnown),
     labelsWithPositiveF1: positiveF1,
@@ -384,51 +395,114 @@ function labelGroups(
 }
 
 /**
- * Per-label ROC AUC over known targets (NaN where a label has one class). Columns are gathered 64
- * at a time so that the row-major matrix is read sequentially, then radix-sorted.
+ * ROC AUC per label and pooled (micro) over known targets, without sorting the matrix: the
+ * positives (usually few) are sorted per label and pooled, then one row-major pass over the known
+ * negatives adds, for each negative, 2·#{positives above it} + #{positives equal to it}; that is
+ * twice the Mann–Whitney count with ties as 1/2, i.e. scikit-learn's trapezoidal AUC. Scores are
+ * float32 values (-0 equals +0). NaN where a label (or the pool) has one class.
  */
-function labelAucs(y: TargetArray, s: ScoreArray, n: number, k: number): Float64Array {
-  const out = new Float64Array(k);
-  const B = 64;
-  const keys = new Uint32Array(B * n);
-  const vals = new Uint8Array(B * n);
-  const lens = new Int32Array(B);
-  const scratch = new RadixScratch(n);
-  for (let j0 = 0; j0 < k; j0 += B) {
-    const nb = Math.min(B, k - j0);
-    lens.fill(0);
-    for (let i = 0; i < n; i++) {
-      const off = i * k + j0;
-      for (let b = 0; b < nb; b++) {
-        const t = y[off + b];
-        if (t < 0) continue;
-        const pos = b * n + lens[b]++;
-        keys[pos] = floatKey(s[off + b]);
-        vals[pos] = t === 1 ? 1 : 0;
-      }
-    }
-    for (let b = 0; b < nb; b++) {
-      const len = lens[b];
-      const sorted = radixSortPairs(keys.subarray(b * n, b * n + len), vals.subarray(b * n, b * n + len), len, scratch);
-      out[j0 + b] = aucOfSorted(sorted.keys, sorted.vals, len);
+function rocAucs(
+  y: TargetArray,
+  s: Float32Array,
+  n: number,
+  k: number,
+  posFlat: Int32Array,
+  known: Float64Array,
+): { perLabel: Float64Array; micro: number } {
+  const P = posFlat.length;
+  const start = new Int32Array(k + 1);
+  for (let p = 0; p < P; p++) start[(posFlat[p] % k) + 1]++;
+  for (let j = 0; j < k; j++) start[j + 1] += start[j];
+  const fillAt = start.slice(0, k);
+  const pos = new Float32Array(P);
+  for (let p = 0; p < P; p++) {
+    const f = posFlat[p];
+    pos[fillAt[f % k]++] = s[f];
+  }
+  const minPos = new Float32Array(k).fill(Infinity);
+  for (let j = 0; j < k; j++) {
+    if (start[j + 1] > start[j]) {
+      pos.subarray(start[j], start[j + 1]).sort();
+      minPos[j] = pos[start[j]];
     }
   }
-  return out;
-}
+  // Pooled positives, with a table over the top 20 bits of the sortable key narrowing each search
+  // to a handful of entries.
+  const all = pos.slice().sort();
+  const allBits = new Uint32Array(all.buffer);
+  const TB = 1 << 20;
+  const table = new Int32Array(TB + 1);
+  for (let p = 0; p < P; p++) table[(bitsKey(allBits[p]) >>> 12) + 1]++;
+  for (let h = 0; h < TB; h++) table[h + 1] += table[h];
+  const allMin = P ? all[0] : Infinity;
+  const bits = new Uint32Array(s.buffer, s.byteOffset, s.length);
 
-/** ROC AUC of all known elements pooled (scikit-learn's average='micro'); NaN with one class. */
-function microAuc(y: TargetArray, s: ScoreArray, total: number): number {
-  let m = 0;
-  for (let i = 0; i < total; i++) if (y[i] >= 0) m++;
-  const keys = new Uint32Array(m);
-  const vals = new Uint8Array(m);
-  let p = 0;
-  for (let i = 0; i < total; i++) {
-    const t = y[i];
-    if (t < 0) continue;
-    keys[p] = floatKey(s[i]);
-    vals[p++] = t === 1 ? 1 : 0;
+  // Negatives below every positive (of the label / of the pool) add 2·P each; they are counted
+  // at the end from the totals, so the common case costs one comparison.
+  const num2 = new Float64Array(k);
+  const slow = new Int32Array(k);
+  let micro2 = 0;
+  let slowMicro = 0;
+  for (let i = 0; i < n; i++) {
+    const off = i * k;
+    for (let j = 0; j < k; j++) {
+      if (y[off + j] !== 0) continue; // positives and unknowns
+      const x = s[off + j];
+      if (!(x >= allMin)) continue; // below all positives (allMin <= minPos[j])
+      slowMicro++;
+      {
+        const h = bitsKey(bits[off + j]) >>> 12;
+        const end = table[h + 1];
+        let lo = table[h];
+        let hi = end;
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1;
+          if (all[mid] < x) lo = mid + 1;
+          else hi = mid;
+        }
+        let up = lo;
+        hi = end;
+        while (up < hi) {
+          const mid = (up + hi) >> 1;
+          if (all[mid] <= x) up = mid + 1;
+          else hi = mid;
+        }
+        micro2 += 2 * (P - up) + (up - lo);
+      }
+      if (x < minPos[j]) continue;
+      slow[j]++;
+      // lower / upper bounds of x among the label's sorted positives
+      const end = start[j + 1];
+      let lo = start[j];
+      let hi = end;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (pos[mid] < x) lo = mid + 1;
+        else hi = mid;
+      }
+      let up = lo;
+      hi = end;
+      while (up < hi) {
+        const mid = (up + hi) >> 1;
+        if (pos[mid] <= x) up = mid + 1;
+        else hi = mid;
+      }
+      num2[j] += 2 * (end - up) + (up - lo);
+    }
   }
-  const sorted = radixSortPairs(keys, vals, m, new RadixScratch(m));
-  return aucOfSorted(sorted.keys, sorted.vals, m);
+  let negTotal = 0;
+  for (let j = 0; j < k; j++) {
+    const pj = start[j + 1] - start[j];
+    const nj = known[j] - pj;
+    negTotal += nj;
+    num2[j] += 2 * pj * (nj - slow[j]);
+  }
+  micro2 += 2 * P * (negTotal - slowMicro);
+  const perLabel = new Float64Array(k);
+  for (let j = 0; j < k; j++) {
+    const pj = start[j + 1] - start[j];
+    const nj = known[j] - pj;
+    perLabel[j] = pj === 0 || nj === 0 ? NaN : num2[j] / 2 / pj / nj;
+  }
+  return { perLabel, micro: P === 0 || negTotal === 0 ? NaN : micro2 / 2 / P / negTotal };
 }

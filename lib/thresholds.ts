@@ -130,16 +130,21 @@ export function tuneThresholds(targets: TargetArray, scores: ScoreArray, options
   const pos = new Int32Array(k * W);
   const neg = new Int32Array(k * W);
   const P = new Float64Array(k);
-  for (let i = 0; i < n; i++) {
-    const off = i * k;
-    for (let j = 0; j < k; j++) {
-      const t = y[off + j];
-      if (t < 0) continue;
-      const b = gridBin(grid, s[off + j], uniform, g0, step);
-      if (t === 1) {
-        pos[j * W + b]++;
-        P[j]++;
-      } else neg[j * W + b]++;
+  // Labels in blocks of 32 so that the block's histograms stay in cache while the rows stream by.
+  const BL = 32;
+  for (let j0 = 0; j0 < k; j0 += BL) {
+    const j1 = Math.min(k, j0 + BL);
+    for (let i = 0; i < n; i++) {
+      const off = i * k;
+      for (let j = j0; j < j1; j++) {
+        const t = y[off + j];
+        if (t < 0) continue;
+        const b = gridBin(grid, s[off + j], uniform, g0, step);
+        if (t === 1) {
+          pos[j * W + b]++;
+          P[j]++;
+        } else neg[j * W + b]++;
+      }
     }
   }
   // Turn bins into "count with score >= grid[t]" = suffix sums over b > t, stored at index t.

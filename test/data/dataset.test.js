@@ -56,6 +56,15 @@ test('CSV: custom columns and separator; malformed rows and missing columns name
   assertThrowsCode(() => readDataset(unclosed), 'ERR_INVALID_FILE', Error, /e\.csv: line 2/);
 });
 
+test('TSV by extension: tab-separated columns, labels still split by labelSeparator', () => {
+  const p = file('t.tsv', 'text\tlabels\nhello, world\ta,b\n"quoted\ttab"\tc\n');
+  const d = readDataset(p);
+  assert.equal(d.rows.map((r) => [r.text, r.labels]), [
+    ['hello, world', ['a', 'b']],
+    ['quoted\ttab', ['c']],
+  ]);
+});
+
 test('JSONL: labels as an array or a separated string, blank lines, errors with line numbers', () => {
   const p = file('a.jsonl', '\ufeff{"text":"one","labels":["x"," y "]}\r\n\n{"text":"two","labels":"y,z"}\n{"text":"","labels":"x"}\n');
   const d = readDataset(p);

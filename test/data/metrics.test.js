@@ -48,6 +48,22 @@ test('the same figures from Uint8Array and Float32Array targets and Float64Array
   close(d.labelRankingAveragePrecision, a.labelRankingAveragePrecision, 'lrap');
 });
 
+test('ranking figures are invariant under a monotone map to negative scores (logits); -0 ties +0', () => {
+  const c = fx.cases[1];
+  const y = Int8Array.from(c.targets);
+  const s = Float32Array.from(c.scores);
+  const logits = s.map((v) => 10 * v - 5);
+  const a = evaluate(y, s, { shape: c.shape });
+  const b = evaluate(y, logits, { shape: c.shape, threshold: 0 });
+  close(b.rocAuc.micro, a.rocAuc.micro, 'micro auc');
+  close(b.rocAuc.macro, a.rocAuc.macro, 'macro auc');
+  close(b.labelRankingAveragePrecision, a.labelRankingAveragePrecision, 'lrap');
+  close(b.coverageError, a.coverageError, 'coverage');
+  const z = evaluate(Int8Array.from([1, 0, 0, 1]), Float32Array.from([-0, -Infinity, 0, Infinity]), { shape: [2, 2] });
+  close(z.perLabel[0].rocAuc, 0.5, 'tie of -0 and +0');
+  close(z.perLabel[1].rocAuc, 1, 'infinities');
+});
+
 test('a fully masked matrix leaves every figure at 0 / NaN without throwing', () => {
   const r = evaluate(new Int8Array(6).fill(-1), new Float32Array(6), { shape: [2, 3] });
   assert.is(r.counts.knownElements, 0);

@@ -191,5 +191,20 @@ test('save writes vocab.txt and tokenizer_config.json atomically; fromVocab load
   assertThrowsCode(() => Tokenizer.fromVocab(join(dir, 'rich.txt'), { lowerCase: true }), 'ERR_INVALID_ARG', TypeError, /did you mean "lowercase"/);
 });
 
+test('matches Hugging Face Rust tokenizers (fixture from test/fixtures/gen_tokenizer.py), cased and uncased', () => {
+  const fxDir = new URL('../fixtures/tokenizer/', import.meta.url).pathname;
+  const e = JSON.parse(readFileSync(join(fxDir, 'expected.json'), 'utf8'));
+  const uncased = Tokenizer.fromVocab(join(fxDir, 'vocab.txt'));
+  const cased = Tokenizer.fromVocab(join(fxDir, 'vocab.txt'), { lowercase: false });
+  const fromJson = Tokenizer.fromTokenizerJson(join(fxDir, 'tokenizer.json'));
+  e.texts.forEach((text, i) => {
+    const label = JSON.stringify(text.slice(0, 30));
+    assert.equal(uncased.encode(text).tokens, e.uncased[i].tokens, `uncased tokens ${label}`);
+    assert.equal(uncased.encode(text).ids, e.uncased[i].ids, `uncased ids ${label}`);
+    assert.equal(fromJson.encode(text).ids, e.uncased[i].ids, `tokenizer.json ids ${label}`);
+    assert.equal(cased.encode(text).ids, e.cased[i].ids, `cased ids ${label}`);
+  });
+});
+
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 test.run();

@@ -1,0 +1,65 @@
+// Benchmarks evaluate() and tuneThresholds() on 10,000 rows × 1,500 labels, iterativeStratifiedSplit()
+// on 100,000 rows × 1,500 labels, and Tokenizer.encodeBatch on 1,000 texts. Data: sparse random
+// multi-label targets (Zipf-like label frequencies, 1–5 labels per row) with noisy scores.
+//   node bench/metrics.bench.mjs [--quick]
+import { Bench } from 'tinybench';
+import { evaluate, tuneThresholds, iterativeStratifiedSplit, Tokenizer } from '../dist/index.js';
+
+const quick = process.argv.includes('--quick');
+function rng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const R = rng(1);
+const N = 10_000;
+const K = 1_500;
+const targets = new Int8Array(N * K);
+const scores = new Float32Array(N * K);
+for (let i = 0; i < N * K; i++) scores[i] = R() * 0.4;
+for (let i = 0; i < N; i++) {
+  const c = 1 + Math.floor(R() * 5);
+  for (let p = 0; p < c; p++) {
+    const j = Math.floor(K * R() ** 2);
+    targets[i * K + j] = 1;
+    scores[i * K + j] = Math.min(1, 0.3 + R() * 0.7);
+  }
+}
+const names = Array.from({ length: K }, (_, j) => `label${j}`);
+const NS = 100_000;
+const splitRows = Array.from({ length: NS }, () => {
+  const c = 1 + Math.floor(R() * 5);
+  const s = new Set();
+  while (s.size < c) s.add(names[Math.floor(K * R() ** 2)]);
+  return { labels: [...s] };
+});
+const words = ['the', 'quick', 'brown', 'fox', 'jumps', 'over', 'lazy', 'dog', 'multi', 'label', 'classification', 'tokenizer', 'running', 'unwanted'];
+const texts = Array.from({ length: 1000 }, () => Array.from({ length: 60 }, () => words[Math.floor(R() * words.length)]).join(' ') + '.');
+const tok = Tokenizer.train(texts.slice(0, 200), { vocabSize: 500 });
+
+const bench = new Bench({ time: quick ? 200 : 2000, iterations: quick ? 2 : 5, warmupIterations: 1, warmupTime: 0 });
+bench
+  .add('evaluate 10,000×1,500', () => evaluate(targets, scores, { shape: [N, K], threshold: 0.5 }))
+  .add('tuneThresholds 10,000×1,500 micro-f1 per-class', () =>
+    tuneThresholds(targets, scores, { shape: [N, K], objective: 'micro-f1', perClass: true }),
+  )
+  .add('tuneThresholds 10,000×1,500 macro-f1 per-class', () =>
+    tuneThresholds(targets, scores, { shape: [N, K], objective: 'macro-f1', perClass: true }),
+  )
+  .add('iterativeStratifiedSplit 100,000×1,500', () => iterativeStratifiedSplit(splitRows, { seed: 1 }))
+  .add('encodeBatch 1,000 texts × ~64 tokens', () => tok.encodeBatch(texts, { maxLength: 128 }));
+await bench.run();
+console.log(`node ${process.version}, ${N}×${K} (${targets.reduce((a, b) => a + b, 0)} positives), split ${NS} rows`);
+console.table(
+  bench.tasks.map((t) => ({
+    task: t.name,
+    'mean ms': t.result.latency?.mean?.toFixed(1),
+    'min ms': t.result.latency?.min?.toFixed(1),
+    'max ms': t.result.latency?.max?.toFixed(1),
+    samples: t.result.latency?.samplesCount,
+  })),
+);
