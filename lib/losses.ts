@@ -462,8 +462,8 @@ export function classBalancedWeights(positives: ArrayLike<number>, options: Clas
   let sum = 0;
   for (let k = 0; k < pos.length; k++) {
     const n = Math.max(pos[k], 1);
-    // (1-β)/(1-β^n) with expm1/log1p so β close to 1 keeps its precision
-    w[k] = beta === 0 ? 1 : (1 - beta) / -Math.expm1(n * Math.log1p(-beta));
+    // (1-β)/(1-β^n), with 1-β^n = -expm1(n·log β) so β close to 1 keeps its precision
+    w[k] = beta === 0 ? 1 : (1 - beta) / -Math.expm1(n * Math.log(beta));
     sum += w[k];
   }
   const scale = o.normalize === false || sum === 0 ? 1 : pos.length / sum;

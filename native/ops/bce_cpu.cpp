@@ -5,13 +5,14 @@
 // arrays (converting int8/uint8 targets, applying label smoothing, checking target range), then one
 // branch-free loop computes loss and gradient per element from a single exp(-|x|). That loop works only
 // on local restrict arrays, so the compiler vectorises it (an AVX2+FMA clone is picked at run time on
-// x86-64; the portable build is SSE2). Row sums of the loss are accumulated in fp64 into a per-row
+// x86-64, and an AVX-512 clone where available; the portable build is SSE2). Row sums of the loss are accumulated in fp64 into a per-row
 // array and added up in row order at the end, so the loss does not depend on the thread count.
 // The element loop must be if-converted to vectorise; GCC refuses to speculate a division or a select
 // under -ftrapping-math (FP exception flags, which nothing here reads). Results are unchanged.
 #pragma GCC optimize("no-trapping-math")
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -29,6 +30,8 @@ namespace {
 constexpr int64_t TILE = 256;
 
 std::string fmt_num(double v) {
+  if (std::isnan(v)) return "NaN";  // JavaScript spellings
+  if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.9g", v);
   return buf;
@@ -38,73 +41,7 @@ void check_finite(float v, const char* name) {
   if (!std::isfinite(v)) throw_range(std::string("Expected a finite number for ") + name + " but received " + fmt_num(v));
 }
 
-// The per-tile element loop. Everything it touches is a local or restrict array: it vectorises.
-template <int V, bool HARD>
-inline __attribute__((always_inline)) void tile_body(int64_t T, const float* __restrict x, const float* __restrict y,
-                                                     const float* __restrict w, const float* __restrict p,
-                                                     const float* __restrict mf, const float* __restrict nu,
-                                                     const float* __restrict invn, float R, const Params& P, float gs,
-                                                     float* __restrict lout, float* __restrict gout) {
-  const Params Q = P;
-  for (int64_t j = 0; j < T; j++) {
-    float l, g;
-    if (V == 0) {
-      bce_math::bce_focal_elem<false>(x[j], y[j], w[j], p[j], Q, l, g);
-    } else if (V == 1) {
-      bce_math::bce_focal_elem<true>(x[j], y[j], w[j], p[j], Q, l, g);
-    } else if (V == 2) {
-      bce_math::asl_elem(x[j], y[j], w[j], p[j], Q, l, g);
-    } else {
-      float r = bce_math::db_rebalance(invn[j], R, Q);
-      bce_math::db_elem<HARD>(x[j], y[j], w[j], p[j], nu[j], r, Q, l, g);
-    }
-    const bool use = mf[j] != 0.0f;  // selection, not multiplication: masked NaN/Inf never leak
-    lout[j] = use ? l : 0.0f;
-    gout[j] = use ? g * gs : 0.0f;
-  }
-}
-
-template <int V, bool HARD>
-void tile_generic(int64_t T, const float* x, const float* y, const float* w, const float* p, const float* mf,
-                  const float* nu, const float* invn, float R, const Params& P, float gs, float* lout, float* gout) {
-  tile_body<V, HARD>(T, x, y, w, p, mf, nu, invn, R, P, gs, lout, gout);
-}
-
-#if defined(__x86_64__) && defined(__GNUC__)
-#define FML_HAVE_AVX2_CLONE 1
-template <int V, bool HARD>
-__attribute__((target("avx2,fma"))) void tile_avx2(int64_t T, const float* x, const float* y, const float* w,
-                                                   const float* p, const float* mf, const float* nu, const float* invn,
-                                                   float R, const Params& P, float gs, float* lout, float* gout) {
-  tile_body<V, HARD>(T, x, y, w, p, mf, nu, invn, R, P, gs, lout, gout);
-}
-bool cpu_has_avx2() {
-  static const bool ok = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return ok;
-}
-#endif
-
-using TileFn = void (*)(int64_t, const float*, const float*, const float*, const float*, const float*, const float*,
-                        const float*, float, const Params&, float, float*, float*);
-
-template <int V, bool HARD>
-TileFn pick_tile() {
-#ifdef FML_HAVE_AVX2_CLONE
-  if (cpu_has_avx2()) return &tile_avx2<V, HARD>;
-#endif
-  return &tile_generic<V, HARD>;
-}
-
-TileFn select_tile(int kind, bool hard) {
-  switch (kind) {
-    case 0: return pick_tile<0, false>();
-    case 1: return pick_tile<1, false>();
-    case 2: return pick_tile<2, false>();
-    default: return hard ? pick_tile<3, true>() : pick_tile<3, false>();
-  }
-}
-
-// Reads target i as float; sets *masked when it is the ignore value or the mask says so.
+// Reads target i as float.
 inline float load_target(const BceArgs& a, int64_t i) {
   switch (a.targets_dtype) {
     case DType::I8: return (float)static_cast<const int8_t*>(a.targets)[i];
@@ -113,51 +50,236 @@ inline float load_target(const BceArgs& a, int64_t i) {
   }
 }
 
-// Gathers a tile's targets into y (smoothed) and the use-mask into mf; returns the first bad column
-// (relative to k0) or -1.
-int64_t gather_targets(const BceArgs& a, int64_t i0, int64_t T, float* __restrict y, float* __restrict mf) {
-  const bool ign = a.has_ignore_value;
-  const float iv = a.ignore_value;
+// Everything a chunk of rows needs, flattened once per call.
+struct Ctx {
+  const BceArgs* a;
+  Params P;
+  int kind;
+  bool gather;  // targets need converting/masking/smoothing into a local tile (else read in place)
+  float gs;
+  const float* ones;
+  const float* nu;
+  const float* inv_n;
+  double* row_sum;  // null for reduction 'none'
+};
+
+// Gathers a tile's targets into y (converted, masked to 0, smoothed) and the use-mask into mf; returns
+// nonzero when a used target is outside [0, 1] (checked on the raw value, before smoothing).
+inline __attribute__((always_inline)) int gather_targets(const BceArgs& a, int64_t i0, int64_t T, float* __restrict y,
+                                                         float* __restrict mf) {
   switch (a.targets_dtype) {
     case DType::I8: {
-      const int8_t* t = static_cast<const int8_t*>(a.targets) + i0;
+      const int8_t* __restrict t = static_cast<const int8_t*>(a.targets) + i0;
       for (int64_t j = 0; j < T; j++) y[j] = (float)t[j];
       break;
     }
     case DType::U8: {
-      const uint8_t* t = static_cast<const uint8_t*>(a.targets) + i0;
+      const uint8_t* __restrict t = static_cast<const uint8_t*>(a.targets) + i0;
       for (int64_t j = 0; j < T; j++) y[j] = (float)t[j];
       break;
     }
     default: std::memcpy(y, static_cast<const float*>(a.targets) + i0, (size_t)T * 4); break;
   }
+  const float iv = a.has_ignore_value ? a.ignore_value : __builtin_nanf("");  // NaN equals nothing
   if (a.mask) {
-    const uint8_t* m = a.mask + i0;
-    for (int64_t j = 0; j < T; j++) mf[j] = m[j] != 0 ? 1.0f : 0.0f;
+    const uint8_t* __restrict m = a.mask + i0;
+    for (int64_t j = 0; j < T; j++) mf[j] = (m[j] != 0 && y[j] != iv) ? 1.0f : 0.0f;
   } else {
-    for (int64_t j = 0; j < T; j++) mf[j] = 1.0f;
+    for (int64_t j = 0; j < T; j++) mf[j] = y[j] != iv ? 1.0f : 0.0f;
   }
-  if (ign)
-    for (int64_t j = 0; j < T; j++) mf[j] = y[j] == iv ? 0.0f : mf[j];
-  // Range check (fused): a masked position is never an error.
   int bad = 0;
   for (int64_t j = 0; j < T; j++) bad |= (mf[j] != 0.0f && !bce_math::target_ok(y[j])) ? 1 : 0;
-  int64_t first_bad = -1;
-  if (bad)
-    for (int64_t j = 0; j < T; j++)
-      if (mf[j] != 0.0f && !bce_math::target_ok(y[j])) {
-        first_bad = j;
-        break;
-      }
-  // Masked targets become 0 so no garbage (e.g. the ignore value -1) reaches the math.
   const float eps = a.label_smoothing;
-  if (eps != 0.0f) {
-    const float s = 1.0f - eps, h = 0.5f * eps;
-    for (int64_t j = 0; j < T; j++) y[j] = mf[j] != 0.0f ? y[j] * s + h : 0.0f;
-  } else {
-    for (int64_t j = 0; j < T; j++) y[j] = mf[j] != 0.0f ? y[j] : 0.0f;
+  const float s = 1.0f - eps, h = 0.5f * eps;
+  // masked targets become 0, so no garbage (the ignore value, NaN) reaches the math or DB's R_n
+  for (int64_t j = 0; j < T; j++) y[j] = mf[j] != 0.0f ? y[j] * s + h : 0.0f;
+  return bad;
+}
+
+// A chunk of rows: for each row (DB: R_n first), tiles of up to TILE labels through one branch-free,
+// vectorised element loop. Returns the first bad target index or -1.
+template <int V, bool HARD>
+inline __attribute__((always_inline)) int64_t rows_body(const Ctx& c, int64_t r0, int64_t r1) {
+  const BceArgs& a = *c.a;
+  const int64_t K = a.K;
+  const Params P = c.P;
+  const float gs = c.gs;
+  const float* __restrict logits = static_cast<const float*>(a.logits);
+  float* dl = static_cast<float*>(a.dlogits);
+  const bool direct = dl != nullptr && static_cast<const void*>(dl) != a.logits;  // inPlace goes through gb
+  alignas(64) float ybuf[TILE], mbuf[TILE], wbuf[TILE], lb[TILE], gb[TILE];
+  for (int64_t n = r0; n < r1; n++) {
+    const int64_t row = n * K;
+    const float sw = a.sample_weight ? a.sample_weight[n] : 1.0f;
+    float R = 0.0f;
+    if (V == 3) {
+      // R_n = Σ_k y_nk / n_k over the row's unmasked targets; the row stays in cache for the pass below
+      double Rd = 0;
+      for (int64_t k0 = 0; k0 < K; k0 += TILE) {
+        const int64_t T = std::min(TILE, K - k0);
+        const float* y = static_cast<const float*>(a.targets) + row + k0;
+        if (c.gather) {
+          gather_targets(a, row + k0, T, ybuf, mbuf);
+          y = ybuf;
+        }
+        float s = 0;
+        for (int64_t j = 0; j < T; j++) s += y[j] * c.inv_n[k0 + j];
+        Rd += s;
+      }
+      R = (float)Rd;
+    }
+    double rs = 0;
+    for (int64_t k0 = 0; k0 < K; k0 += TILE) {
+      const int64_t T = std::min(TILE, K - k0);
+      const int64_t i0 = row + k0;
+      const float* __restrict y;
+      const float* __restrict mf;
+      int bad = 0;
+      if (c.gather) {
+        bad = gather_targets(a, i0, T, ybuf, mbuf);
+        y = ybuf;
+        mf = mbuf;
+      } else {
+        y = static_cast<const float*>(a.targets) + i0;
+        mf = c.ones;
+      }
+      const float* __restrict w = c.ones;
+      if (a.class_weight || a.element_weight || a.sample_weight) {
+        if (a.class_weight)
+          for (int64_t j = 0; j < T; j++) wbuf[j] = sw * a.class_weight[k0 + j];
+        else
+          for (int64_t j = 0; j < T; j++) wbuf[j] = sw;
+        if (a.element_weight)
+          for (int64_t j = 0; j < T; j++) wbuf[j] *= a.element_weight[i0 + j];
+        w = wbuf;
+      }
+      const float* __restrict p = a.pos_weight ? a.pos_weight + k0 : c.ones;
+      const float* __restrict nu = V == 3 ? c.nu + k0 : c.ones;
+      const float* __restrict invn = V == 3 ? c.inv_n + k0 : c.ones;
+      const float* __restrict x = logits + i0;
+      float* __restrict go = direct ? dl + i0 : gb;
+      for (int64_t j = 0; j < T; j++) {
+        float l, g;
+        if (V == 0) {
+          bce_math::bce_focal_elem<false>(x[j], y[j], w[j], p[j], P, l, g);
+        } else if (V == 1) {
+          bce_math::bce_focal_elem<true>(x[j], y[j], w[j], p[j], P, l, g);
+        } else if (V == 2) {
+          bce_math::asl_elem(x[j], y[j], w[j], p[j], P, l, g);
+        } else {
+          float r = bce_math::db_rebalance(invn[j], R, P);
+          bce_math::db_elem<HARD>(x[j], y[j], w[j], p[j], nu[j], r, P, l, g);
+        }
+        const bool use = mf[j] != 0.0f;  // selection, not multiplication: masked NaN/Inf never leak
+        bad |= (use && !bce_math::target_ok(y[j])) ? 1 : 0;  // fused range check
+        lb[j] = use ? l : 0.0f;
+        go[j] = use ? g * gs : 0.0f;
+      }
+      if (bad) {  // outputs written so far are private to the call (else validate_first ran a pre-pass)
+        for (int64_t j = 0; j < T; j++)
+          if (mf[j] != 0.0f && !bce_math::target_ok(load_target(a, i0 + j))) return i0 + j;
+        return i0;
+      }
+      if (dl && !direct) std::memcpy(dl + i0, gb, (size_t)T * 4);  // inPlace: x was read before this write
+      if (c.row_sum) {
+        double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        int64_t j = 0;
+        for (; j + 8 <= T; j += 8)
+          for (int q = 0; q < 8; q++) acc[q] += (double)lb[j + q];
+        for (; j < T; j++) acc[0] += (double)lb[j];
+        rs += ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+      } else {
+        std::memcpy(a.loss_out + i0, lb, (size_t)T * 4);
+      }
+    }
+    if (c.row_sum) c.row_sum[n] = rs;
   }
-  return first_bad;
+  return -1;
+}
+
+// Pre-pass: the unmasked count and the first bad target (reads the targets/mask only).
+inline __attribute__((always_inline)) int64_t count_body(const BceArgs& a, int64_t r0, int64_t r1, int64_t* count) {
+  alignas(64) float y[TILE], mf[TILE];
+  int64_t local = 0;
+  for (int64_t n = r0; n < r1; n++)
+    for (int64_t k0 = 0; k0 < a.K; k0 += TILE) {
+      const int64_t T = std::min(TILE, a.K - k0);
+      const int64_t i0 = n * a.K + k0;
+      if (gather_targets(a, i0, T, y, mf)) {
+        for (int64_t j = 0; j < T; j++)
+          if (mf[j] != 0.0f && !bce_math::target_ok(load_target(a, i0 + j))) return i0 + j;
+      }
+      float s = 0;
+      for (int64_t j = 0; j < T; j++) s += mf[j];
+      local += (int64_t)s;
+    }
+  *count = local;
+  return -1;
+}
+
+using RowsFn = int64_t (*)(const Ctx&, int64_t, int64_t);
+using CountFn = int64_t (*)(const BceArgs&, int64_t, int64_t, int64_t*);
+
+template <int V, bool HARD>
+int64_t rows_generic(const Ctx& c, int64_t r0, int64_t r1) { return rows_body<V, HARD>(c, r0, r1); }
+int64_t count_generic(const BceArgs& a, int64_t r0, int64_t r1, int64_t* n) { return count_body(a, r0, r1, n); }
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define FML_HAVE_AVX2_CLONE 1
+// The same code compiled for AVX2+FMA, chosen at run time (the portable build targets SSE2).
+template <int V, bool HARD>
+__attribute__((target("avx2,fma"))) int64_t rows_avx2(const Ctx& c, int64_t r0, int64_t r1) {
+  return rows_body<V, HARD>(c, r0, r1);
+}
+__attribute__((target("avx2,fma"))) int64_t count_avx2(const BceArgs& a, int64_t r0, int64_t r1, int64_t* n) {
+  return count_body(a, r0, r1, n);
+}
+// AVX-512 (16 lanes): Zen 4 and recent Intel; the masks and selects map to k-registers.
+template <int V, bool HARD>
+__attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma"))) int64_t rows_avx512(const Ctx& c, int64_t r0, int64_t r1) {
+  return rows_body<V, HARD>(c, r0, r1);
+}
+// FUSED_MULTILABEL_NO_AVX512=1 forces the AVX2 clone (to test it, or where AVX-512 downclocks).
+bool cpu_has_avx512() {
+  static const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+                         __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw") &&
+                         !std::getenv("FUSED_MULTILABEL_NO_AVX512");
+  return ok;
+}
+__attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma"))) int64_t count_avx512(const BceArgs& a, int64_t r0,
+                                                                                       int64_t r1, int64_t* n) {
+  return count_body(a, r0, r1, n);
+}
+bool cpu_has_avx2() {
+  static const bool ok = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return ok;
+}
+#endif
+
+template <int V, bool HARD>
+RowsFn pick_rows() {
+#ifdef FML_HAVE_AVX2_CLONE
+  if (cpu_has_avx512()) return &rows_avx512<V, HARD>;
+  if (cpu_has_avx2()) return &rows_avx2<V, HARD>;
+#endif
+  return &rows_generic<V, HARD>;
+}
+
+RowsFn select_rows(int kind, bool hard) {
+  switch (kind) {
+    case 0: return pick_rows<0, false>();
+    case 1: return pick_rows<1, false>();
+    case 2: return pick_rows<2, false>();
+    default: return hard ? pick_rows<3, true>() : pick_rows<3, false>();
+  }
+}
+
+CountFn select_count() {
+#ifdef FML_HAVE_AVX2_CLONE
+  if (cpu_has_avx512()) return &count_avx512;
+  if (cpu_has_avx2()) return &count_avx2;
+#endif
+  return &count_generic;
 }
 
 [[noreturn]] void throw_bad_target(const BceArgs& a, int64_t idx) {
@@ -273,31 +395,16 @@ BceResult bce_fused_cpu(const BceArgs& a) {
   if (masked || a.validate_first) {
     const int64_t chunks = parallel_chunks(N, grain);
     std::vector<int64_t> cnt((size_t)chunks, 0), bad((size_t)chunks, -1);
-    parallel_for(N, grain, [&](int64_t c, int64_t r0, int64_t r1) {
-      alignas(64) float y[TILE], mf[TILE];
-      int64_t local = 0;
-      for (int64_t n = r0; n < r1 && bad[c] < 0; n++)
-        for (int64_t k0 = 0; k0 < K; k0 += TILE) {
-          const int64_t T = std::min(TILE, K - k0);
-          int64_t fb = gather_targets(a, n * K + k0, T, y, mf);
-          if (fb >= 0) {
-            bad[c] = n * K + k0 + fb;
-            break;
-          }
-          float s = 0;
-          for (int64_t j = 0; j < T; j++) s += mf[j];
-          local += (int64_t)s;
-        }
-      cnt[c] = local;
-    });
+    const CountFn cf = select_count();
+    parallel_for(N, grain, [&](int64_t c, int64_t r0, int64_t r1) { bad[c] = cf(a, r0, r1, &cnt[c]); });
     for (int64_t c = 0; c < chunks; c++)
       if (bad[c] >= 0) throw_bad_target(a, bad[c]);
-    count = 0;
-    for (int64_t c = 0; c < chunks; c++) count += cnt[c];
-    if (!masked) count = NK;
+    if (masked) {
+      count = 0;
+      for (int64_t c = 0; c < chunks; c++) count += cnt[c];
+    }
   }
   res.count = count;
-  const float gs = a.reduction == Reduction::Mean ? (count > 0 ? (float)(1.0 / (double)count) : 0.0f) : 1.0f;
 
   std::vector<float> nu, inv_n;
   if (prep.variant_kind == 3) {
@@ -305,75 +412,24 @@ BceResult bce_fused_cpu(const BceArgs& a) {
     inv_n.resize((size_t)K);
     bce_db_class_terms(a, nu.data(), inv_n.data());
   }
-  const bool hard = a.targets_dtype != DType::F32 && a.label_smoothing == 0.0f;
-  const TileFn tile = select_tile(prep.variant_kind, hard);
-  const float* logits = static_cast<const float*>(a.logits);
-  float* dl = static_cast<float*>(a.dlogits);
+  static const std::vector<float> ones_v((size_t)TILE, 1.0f);
   const bool want_sum = a.reduction != Reduction::None;
   std::vector<double> row_sum(want_sum ? (size_t)N : 0);
+  Ctx ctx;
+  ctx.a = &a;
+  ctx.P = prep.P;
+  ctx.kind = prep.variant_kind;
+  ctx.gather = a.targets_dtype != DType::F32 || masked || a.label_smoothing != 0.0f;
+  ctx.gs = a.reduction == Reduction::Mean ? (count > 0 ? (float)(1.0 / (double)count) : 0.0f) : 1.0f;
+  ctx.ones = ones_v.data();
+  ctx.nu = nu.data();
+  ctx.inv_n = inv_n.data();
+  ctx.row_sum = want_sum ? row_sum.data() : nullptr;
+  const bool hard = a.targets_dtype != DType::F32 && a.label_smoothing == 0.0f;
+  const RowsFn rows = select_rows(prep.variant_kind, hard);
   const int64_t chunks = parallel_chunks(N, grain);
   std::vector<int64_t> bad((size_t)chunks, -1);
-  static const std::vector<float> ones_v((size_t)TILE, 1.0f);
-  const float* ones = ones_v.data();
-  const Params P = prep.P;
-
-  parallel_for(N, grain, [&](int64_t c, int64_t r0, int64_t r1) {
-    alignas(64) float y[TILE], mf[TILE], w[TILE], lb[TILE], gb[TILE];
-    for (int64_t n = r0; n < r1; n++) {
-      const int64_t row = n * K;
-      const float sw = a.sample_weight ? a.sample_weight[n] : 1.0f;
-      // DB: R_n = Σ_k y_nk / n_k over the row's unmasked targets, before the element pass (the row is
-      // small and stays in cache, so memory is still read once).
-      float R = 0.0f;
-      if (prep.variant_kind == 3) {
-        double Rd = 0;
-        for (int64_t k0 = 0; k0 < K; k0 += TILE) {
-          const int64_t T = std::min(TILE, K - k0);
-          gather_targets(a, row + k0, T, y, mf);
-          float s = 0;
-          for (int64_t j = 0; j < T; j++) s += y[j] * inv_n[k0 + j];
-          Rd += s;
-        }
-        R = (float)Rd;
-      }
-      double rs = 0;
-      for (int64_t k0 = 0; k0 < K; k0 += TILE) {
-        const int64_t T = std::min(TILE, K - k0);
-        const int64_t i0 = row + k0;
-        int64_t fb = gather_targets(a, i0, T, y, mf);
-        if (fb >= 0) {  // fused check: outputs here are private to the call, so stopping is enough
-          if (bad[c] < 0) bad[c] = i0 + fb;
-          return;
-        }
-        const float* wp = ones;
-        if (a.class_weight || a.element_weight || a.sample_weight) {
-          if (a.class_weight)
-            for (int64_t j = 0; j < T; j++) w[j] = sw * a.class_weight[k0 + j];
-          else
-            for (int64_t j = 0; j < T; j++) w[j] = sw;
-          if (a.element_weight)
-            for (int64_t j = 0; j < T; j++) w[j] *= a.element_weight[i0 + j];
-          wp = w;
-        }
-        const float* pp = a.pos_weight ? a.pos_weight + k0 : ones;
-        const float* nup = prep.variant_kind == 3 ? nu.data() + k0 : ones;
-        const float* inp = prep.variant_kind == 3 ? inv_n.data() + k0 : ones;
-        tile(T, logits + i0, y, wp, pp, mf, nup, inp, R, P, gs, lb, gb);
-        if (dl) std::memcpy(dl + i0, gb, (size_t)T * 4);  // may alias logits (inPlace): read before write
-        if (want_sum) {
-          double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-          int64_t j = 0;
-          for (; j + 8 <= T; j += 8)
-            for (int q = 0; q < 8; q++) acc[q] += (double)lb[j + q];
-          for (; j < T; j++) acc[0] += (double)lb[j];
-          rs += ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-        } else {
-          std::memcpy(a.loss_out + i0, lb, (size_t)T * 4);
-        }
-      }
-      if (want_sum) row_sum[(size_t)n] = rs;
-    }
-  });
+  parallel_for(N, grain, [&](int64_t c, int64_t r0, int64_t r1) { bad[c] = rows(ctx, r0, r1); });
   for (int64_t c = 0; c < chunks; c++)
     if (bad[c] >= 0) throw_bad_target(a, bad[c]);
   if (want_sum) {

@@ -1,0 +1,230 @@
+#!/usr/bin/env node
+// Fused BCE-family loss (forward + backward) on the CPU: this package at 1 and 2 threads vs a plain
+// JavaScript loop, TensorFlow.js (cpu and wasm backends; tf.losses.sigmoidCrossEntropy + tf.grad),
+// PyTorch CPU eager (bench/torch_losses.py in a subprocess, same thread counts) and a memory copy of
+// the same bytes (the addon's native memcpy, one thread). Prints a markdown table.
+//   npm run bench -- losses            (FML_BENCH_QUICK=1 for the smallest size only)
+import { spawnSync } from 'node:child_process';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadBinding } from '../dist/binding.js';
+import { bceWithLogits, getThreads, setThreads } from '../dist/index.js';
+
+// The addon's plain memcpy (a reference, not public API); TypedArray.prototype.set otherwise.
+const copyBytes = loadBinding()._copyBytes ?? ((dst, src) => dst.set(src));
+
+const here = dirname(fileURLToPath(import.meta.url));
+const quick = process.env.FML_BENCH_QUICK === '1';
+// [N, K, iterations]
+const SIZES = quick ? [[256, 128, 50]] : [[256, 128, 200], [4096, 1536, 10], [32768, 1024, 2]];
+const VARIANTS = ['bce', 'posWeight', 'masked', 'focal', 'db'];
+const THREADS = [1, 2];
+
+function median(a) {
+  const s = [...a].sort((x, y) => x - y);
+  return s[Math.floor(s.length / 2)];
+}
+function time(fn, iters) {
+  fn();  // warm-up
+  const t = [];
+  for (let i = 0; i < iters; i++) {
+    const t0 = process.hrtime.bigint();
+    fn();
+    t.push(Number(process.hrtime.bigint() - t0) / 1e9);
+  }
+  return median(t);
+}
+
+// Deterministic data (xorshift), same distribution as the PyTorch script.
+function rng(seed) {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s / 4294967296;
+  };
+}
+function makeData(N, K) {
+  const r = rng(N * 31 + K);
+  const n = N * K;
+  const x = new Float32Array(n);
+  const y = new Float32Array(n);
+  const y8 = new Int8Array(n);
+  for (let i = 0; i < n; i++) {
+    x[i] = r() * 16 - 8;
+    y[i] = r() < 0.3 ? 1 : 0;
+    y8[i] = r() < 0.2 ? -1 : y[i];
+  }
+  const pw = Float32Array.from({ length: K }, () => 0.5 + 4 * r());
+  const counts = Float32Array.from({ length: K }, () => Math.floor(500 * r()));
+  return { x, y, y8, pw, counts };
+}
+
+function oursOptions(v, d, N, K, grad) {
+  const o = { shape: [N, K], gradOut: grad };
+  if (v === 'posWeight') o.posWeight = d.pw;
+  if (v === 'focal') o.focal = { gamma: 2, alpha: 0.25 };
+  if (v === 'db') o.distributionBalanced = { classCounts: d.counts, trainSize: 40000 };
+  return o;
+}
+
+// Plain JavaScript: the same one-pass math with Math.exp/Math.log1p (float64).
+function jsLoop(v, d, N, K, grad) {
+  const { x } = d;
+  const y = v === 'masked' ? d.y8 : d.y;
+  const n = N * K;
+  let count = n;
+  if (v === 'masked') {
+    count = 0;
+    for (let i = 0; i < n; i++) if (y[i] !== -1) count++;
+  }
+  const inv = count ? 1 / count : 0;
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const t = y[i];
+    if (t === -1) {
+      grad[i] = 0;
+      continue;
+    }
+    const xi = x[i];
+    const e = Math.exp(-Math.abs(xi));
+    const l1p = Math.log1p(e);
+    const spPos = Math.max(xi, 0) + l1p;
+    const spNeg = Math.max(-xi, 0) + l1p;
+    const sig = xi >= 0 ? 1 / (1 + e) : e / (1 + e);
+    const p = v === 'posWeight' ? d.pw[i % K] : 1;
+    let l = p * t * spNeg + (1 - t) * spPos;
+    let g = (1 - t) * sig - p * t * (1 - sig);
+    if (v === 'focal') {
+      const q = (1 - t) * sig + t * (1 - sig);
+      const at = 0.25 * t + 0.75 * (1 - t);
+      const f = q * q;
+      const gg = 2 * q * sig * (1 - sig) * (1 - 2 * t) * l;
+      l = at * f * l;
+      g = at * (gg + f * g);
+    }
+    sum += l;
+    grad[i] = g * inv;
+  }
+  return sum * inv;
+}
+
+async function tfSetup(backend) {
+  const tf = await import('@tensorflow/tfjs');
+  if (backend === 'wasm') {
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    const dir = join(here, '../node_modules/@tensorflow/tfjs-backend-wasm/dist/');
+    wasm.setWasmPaths(dir.endsWith('/') ? dir : dir + '/');
+  }
+  const ok = await tf.setBackend(backend);
+  if (!ok) throw new Error(`tf.setBackend('${backend}') returned false`);
+  await tf.ready();
+  return tf;
+}
+
+function tfStep(tf, v, d, N, K) {
+  return () => {
+    tf.tidy(() => {
+      const x = tf.tensor2d(d.x, [N, K]);
+      const y = tf.tensor2d(d.y, [N, K]);
+      const f = (xx) => tf.losses.sigmoidCrossEntropy(y, xx);
+      const g = tf.grad(f)(x);
+      g.dataSync();
+    });
+  };
+}
+
+function runTorch(sizes) {
+  for (const py of ['python3', '/usr/bin/python3']) {
+    const probe = spawnSync(py, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
+    if (probe.status !== 0) continue;
+    const job = { sizes, threads: THREADS, variants: VARIANTS };
+    const r = spawnSync(py, [join(here, 'torch_losses.py')], { input: JSON.stringify(job), encoding: 'utf8', maxBuffer: 1 << 24 });
+    if (r.status !== 0) return { version: probe.stdout.trim(), error: r.stderr.split('\n').slice(-3).join(' ') };
+    return { version: probe.stdout.trim(), rows: r.stdout.trim().split('\n').map((l) => JSON.parse(l)) };
+  }
+  return { error: 'python3 with torch not found' };
+}
+
+const fmtRate = (v) => (v >= 1e9 ? `${(v / 1e9).toFixed(2)} G` : `${(v / 1e6).toFixed(1)} M`);
+const rows = [];
+function add(size, variant, impl, threads, sec, bytesPerElem, n) {
+  rows.push({ size, variant, impl, threads, sec, eps: n / sec, gbs: (bytesPerElem * n) / sec / 1e9 });
+}
+
+const savedThreads = getThreads();
+console.log(`CPU: ${cpus()[0]?.model ?? 'unknown'} × ${cpus().length}; node ${process.version}`);
+const torch = runTorch(SIZES);
+console.log(torch.error ? `PyTorch: unavailable (${torch.error})` : `PyTorch ${torch.version} CPU eager`);
+let tfCpu;
+let tfWasm;
+let tfWasmError;
+try {
+  tfCpu = await tfSetup('cpu');
+} catch (e) {
+  console.log(`TensorFlow.js cpu backend unavailable: ${e.message}`);
+}
+
+for (const [N, K, iters] of SIZES) {
+  const size = `${N}×${K}`;
+  const n = N * K;
+  const d = makeData(N, K);
+  const grad = new Float32Array(n);
+  // memory copy of the same bytes: logits + targets read, the same amount written
+  const buf = new Float32Array(2 * n);
+  const lo = buf.subarray(0, n);
+  const hi = buf.subarray(n);
+  const copySec = time(() => {
+    copyBytes(lo, d.x);
+    copyBytes(hi, d.y);
+  }, Math.max(iters, 5));
+  add(size, 'copy', 'memcpy (native, 1 thread)', 1, copySec, 16, n);
+  for (const v of VARIANTS) {
+    const bpe = v === 'masked' ? 9 : 12;  // logits read + targets read + gradient written
+    for (const th of THREADS) {
+      setThreads(th);
+      const tg = v === 'masked' ? d.y8 : d.y;
+      const opts = oursOptions(v, d, N, K, grad);
+      add(size, v, 'fused-multilabel', th, time(() => bceWithLogits(d.x, tg, opts), iters), bpe, n);
+    }
+    if (v !== 'db') add(size, v, 'JS loop', 1, time(() => jsLoop(v, d, N, K, grad), Math.max(1, Math.ceil(iters / 5))), bpe, n);
+    for (const th of THREADS) {
+      const t = torch.rows?.find((r) => r.variant === v && r.N === N && r.K === K && r.threads === th);
+      if (t) add(size, v, 'PyTorch eager', th, t.sec, bpe, n);
+    }
+  }
+  if (tfCpu && N * K <= 4096 * 1536) {
+    tfCpu.setBackend('cpu');
+    add(size, 'bce', 'TF.js cpu', 1, time(tfStep(tfCpu, 'bce', d, N, K), Math.max(1, Math.ceil(iters / 10))), 12, n);
+  }
+  if (N * K <= 4096 * 1536 && !tfWasmError) {
+    try {
+      tfWasm = tfWasm ?? (await tfSetup('wasm'));
+      await tfWasm.setBackend('wasm');
+      add(size, 'bce', 'TF.js wasm', 1, time(tfStep(tfWasm, 'bce', d, N, K), Math.max(1, Math.ceil(iters / 10))), 12, n);
+    } catch (e) {
+      tfWasmError = e.message;
+      console.log(`TensorFlow.js wasm backend could not initialise: ${e.message}`);
+    }
+  }
+}
+setThreads(savedThreads);
+
+// Table: per size and variant, each implementation with its ratio to ours at the same thread count.
+console.log('\n| size | variant | implementation | threads | time | elements/s | GB/s | ours ÷ this (speed-up) | % of copy GB/s |');
+console.log('|---|---|---|---|---|---|---|---|---|');
+for (const r of rows) {
+  const ours = rows.find((o) => o.size === r.size && o.variant === r.variant && o.impl === 'fused-multilabel' && o.threads === r.threads) ??
+    rows.find((o) => o.size === r.size && o.variant === r.variant && o.impl === 'fused-multilabel' && o.threads === 1);
+  const copy = rows.find((o) => o.size === r.size && o.variant === 'copy');
+  const speed = ours && r.impl !== 'fused-multilabel' && r.variant !== 'copy' ? `${(r.sec / ours.sec).toFixed(1)}×` : '';
+  const pct = copy ? `${((100 * r.gbs) / copy.gbs).toFixed(0)}%` : '';
+  const ms = r.sec * 1e3;
+  console.log(`| ${r.size} | ${r.variant} | ${r.impl} | ${r.threads} | ${ms < 1 ? ms.toFixed(3) : ms.toFixed(1)} ms | ${fmtRate(r.eps)} | ${r.gbs.toFixed(2)} | ${speed} | ${pct} |`);
+}
+console.log('\nGB/s counts logits read + targets read + gradient written (12 B/element, 9 with int8 targets); the copy counts 8 B read + 8 B written per element.');
+if (tfWasmError) console.log(`TF.js wasm: not measured (${tfWasmError}).`);

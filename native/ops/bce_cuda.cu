@@ -1,0 +1,494 @@
+// CUDA twin of the fused BCE-family loss (see bce.h and shared/LOSS_SPEC.md). Same per-element math as
+// the CPU twin (the inline functions of bce.h, including the exp/log polynomials).
+//
+// Launches per call: one fused forward+backward kernel and one single-block finalize that adds the
+// per-block loss partials in a fixed order (deterministic; no float atomics). A small pre-pass kernel
+// over the mask/targets runs only when the mean needs a mask count or when the gradient goes to
+// caller-visible memory (gradOut/inPlace), where a bad target must leave it untouched.
+//   - BCE/focal/ASL: grid-stride over groups of 4 elements, 128-bit loads/stores of fp32 logits, targets
+//     and gradients (64-bit for fp16/bf16, 32-bit for int8/uint8 targets: read as bytes), int64 indexing.
+//   - DB: one block per row; the block first reduces R_n = Σ_k y/n_k over the row, then runs the element
+//     pass over the same row (still one launch).
+// Template flags: the logits type, the targets type, the variant, and OPTS (any weight/mask/ignore/
+// smoothing): plain BCE compiles without a single optional load.
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstring>
+#include <type_traits>
+#include <cmath>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "../core/common.h"
+#include "bce.h"
+
+namespace pkg {
+
+namespace {
+
+#define BCE_CUDA_CHECK(call)                                                                                     \
+  do {                                                                                                           \
+    cudaError_t err_ = (call);                                                                                   \
+    if (err_ != cudaSuccess)                                                                                     \
+      throw Error(ErrorCode::Cuda, ErrorKind::Error,                                                             \
+                  std::string("CUDA error in ") + #call + " (" + __FILE__ + ":" + std::to_string(__LINE__) + "): " + \
+                      cudaGetErrorString(err_));                                                                 \
+  } while (0)
+
+constexpr int kThreads = 256;
+
+struct F16Tag {};
+struct BF16Tag {};
+
+// ---- logits/gradient storage ----
+template <typename LT>
+struct LTraits;
+template <>
+struct LTraits<float> {
+  static __device__ __forceinline__ float load1(const void* p, int64_t i) { return static_cast<const float*>(p)[i]; }
+  static __device__ __forceinline__ void load4(const void* p, int64_t i0, float* v) {
+    float4 q = reinterpret_cast<const float4*>(static_cast<const float*>(p) + i0)[0];
+    v[0] = q.x; v[1] = q.y; v[2] = q.z; v[3] = q.w;
+  }
+  static __device__ __forceinline__ void store1(void* p, int64_t i, float v) { static_cast<float*>(p)[i] = v; }
+  static __device__ __forceinline__ void store4(void* p, int64_t i0, const float* v) {
+    reinterpret_cast<float4*>(static_cast<float*>(p) + i0)[0] = make_float4(v[0], v[1], v[2], v[3]);
+  }
+};
+template <typename Tag>
+struct L16 {
+  static __device__ __forceinline__ float cvt(uint16_t h) {
+    return std::is_same<Tag, F16Tag>::value ? f16_to_f32(h) : bf16_to_f32(h);
+  }
+  static __device__ __forceinline__ uint16_t back(float f) {  // the one rounding, at the store
+    return std::is_same<Tag, F16Tag>::value ? f32_to_f16(f) : f32_to_bf16(f);
+  }
+  static __device__ __forceinline__ float load1(const void* p, int64_t i) { return cvt(static_cast<const uint16_t*>(p)[i]); }
+  static __device__ __forceinline__ void load4(const void* p, int64_t i0, float* v) {
+    ushort4 q = reinterpret_cast<const ushort4*>(static_cast<const uint16_t*>(p) + i0)[0];
+    v[0] = cvt(q.x); v[1] = cvt(q.y); v[2] = cvt(q.z); v[3] = cvt(q.w);
+  }
+  static __device__ __forceinline__ void store1(void* p, int64_t i, float v) { static_cast<uint16_t*>(p)[i] = back(v); }
+  static __device__ __forceinline__ void store4(void* p, int64_t i0, const float* v) {
+    reinterpret_cast<ushort4*>(static_cast<uint16_t*>(p) + i0)[0] = make_ushort4(back(v[0]), back(v[1]), back(v[2]), back(v[3]));
+  }
+};
+template <>
+struct LTraits<F16Tag> : L16<F16Tag> {};
+template <>
+struct LTraits<BF16Tag> : L16<BF16Tag> {};
+
+// ---- targets ----
+template <typename TT>
+struct TTraits;
+template <>
+struct TTraits<float> {
+  static __device__ __forceinline__ float load1(const void* p, int64_t i) { return static_cast<const float*>(p)[i]; }
+  static __device__ __forceinline__ void load4(const void* p, int64_t i0, float* v) {
+    float4 q = reinterpret_cast<const float4*>(static_cast<const float*>(p) + i0)[0];
+    v[0] = q.x; v[1] = q.y; v[2] = q.z; v[3] = q.w;
+  }
+};
+template <>
+struct TTraits<int8_t> {
+  static __device__ __forceinline__ float load1(const void* p, int64_t i) { return (float)static_cast<const int8_t*>(p)[i]; }
+  static __device__ __forceinline__ void load4(const void* p, int64_t i0, float* v) {
+    char4 q = reinterpret_cast<const char4*>(static_cast<const int8_t*>(p) + i0)[0];
+    v[0] = q.x; v[1] = q.y; v[2] = q.z; v[3] = q.w;
+  }
+};
+template <>
+struct TTraits<uint8_t> {
+  static __device__ __forceinline__ float load1(const void* p, int64_t i) { return (float)static_cast<const uint8_t*>(p)[i]; }
+  static __device__ __forceinline__ void load4(const void* p, int64_t i0, float* v) {
+    uchar4 q = reinterpret_cast<const uchar4*>(static_cast<const uint8_t*>(p) + i0)[0];
+    v[0] = q.x; v[1] = q.y; v[2] = q.z; v[3] = q.w;
+  }
+};
+
+struct DevArgs {
+  int64_t N, K, NK;
+  const void* logits;
+  const void* targets;
+  const float *pw, *sw, *cw, *ew;
+  const uint8_t* mask;
+  int has_ign;
+  float ign;
+  float eps;
+  const float *nu, *inv_n;
+  void* dl;
+  float* loss_out;
+  float gs;
+  int hard;
+  float* partials;               // one per block
+  unsigned long long* count;     // pre-pass
+  long long* first_bad;          // LLONG_MAX when none
+  double* result;                // finalize output
+  bce_math::Params P;
+};
+
+// Unmasked?  Smoothed target, element weight, pos weight. Bad targets set the error flag (int atomic).
+template <bool OPTS>
+__device__ __forceinline__ bool prep_elem(const DevArgs& a, float yraw, int64_t i, int64_t n, int64_t k, float& y,
+                                          float& w, float& p) {
+  bool use = true;
+  if (OPTS) {
+    if (a.mask) use = a.mask[i] != 0;
+    if (a.has_ign && yraw == a.ign) use = false;
+  }
+  if (use && !bce_math::target_ok(yraw)) {
+    atomicMin(a.first_bad, (long long)i);
+    use = false;
+  }
+  y = use ? yraw : 0.0f;
+  w = 1.0f;
+  p = 1.0f;
+  if (OPTS) {
+    if (a.eps != 0.0f) y = use ? yraw * (1.0f - a.eps) + 0.5f * a.eps : 0.0f;
+    if (a.sw || a.cw || a.ew) {
+      float sw = a.sw ? a.sw[n] : 1.0f;
+      w = a.cw ? sw * a.cw[k] : sw;
+      if (a.ew) w *= a.ew[i];
+    }
+    if (a.pw) p = a.pw[k];
+  }
+  return use;
+}
+
+template <int V>
+__device__ __forceinline__ void elem_math(float x, float y, float w, float p, const bce_math::Params& P, float& l, float& g) {
+  if (V == 0) bce_math::bce_focal_elem<false>(x, y, w, p, P, l, g);
+  else if (V == 1) bce_math::bce_focal_elem<true>(x, y, w, p, P, l, g);
+  else bce_math::asl_elem(x, y, w, p, P, l, g);
+}
+
+__device__ __forceinline__ float warp_sum(float v) {
+  for (int o = 16; o > 0; o >>= 1) v += __shfl_down_sync(0xffffffffu, v, o);
+  return v;
+}
+
+// Block sum in a fixed order; the result is valid in every thread. `sh` holds 32 floats.
+__device__ __forceinline__ float block_sum(float v, float* sh) {
+  const int lane = threadIdx.x & 31, wid = threadIdx.x >> 5;
+  v = warp_sum(v);
+  __syncthreads();  // sh may still be read from a previous call
+  if (lane == 0) sh[wid] = v;
+  __syncthreads();
+  const int nw = (blockDim.x + 31) >> 5;
+  float t = threadIdx.x < nw ? sh[threadIdx.x] : 0.0f;
+  if (wid == 0) t = warp_sum(t);
+  if (threadIdx.x == 0) sh[0] = t;
+  __syncthreads();
+  return sh[0];
+}
+
+template <typename LT, typename TT, int V, bool OPTS>
+__global__ void __launch_bounds__(kThreads) bce_elementwise_kernel(DevArgs a) {
+  __shared__ float sh[32];
+  const bce_math::Params P = a.P;
+  float acc = 0.0f;
+  const int64_t groups = a.NK >> 2;
+  const int64_t stride = (int64_t)gridDim.x * blockDim.x;
+  const int64_t tid = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
+  for (int64_t gi = tid; gi < groups; gi += stride) {
+    const int64_t i0 = gi << 2;
+    float xs[4], ys[4], ls[4], gs[4];
+    LTraits<LT>::load4(a.logits, i0, xs);
+    TTraits<TT>::load4(a.targets, i0, ys);
+    int64_t n = i0 / a.K, k = i0 - n * a.K;
+#pragma unroll
+    for (int j = 0; j < 4; j++) {
+      float y, w, p, l, g;
+      const bool use = prep_elem<OPTS>(a, ys[j], i0 + j, n, k, y, w, p);
+      elem_math<V>(xs[j], y, w, p, P, l, g);
+      ls[j] = use ? l : 0.0f;  // selection: masked NaN/Inf never leak
+      gs[j] = use ? g * a.gs : 0.0f;
+      acc += ls[j];
+      if (++k == a.K) {
+        k = 0;
+        n++;
+      }
+    }
+    if (a.dl) LTraits<LT>::store4(a.dl, i0, gs);
+    if (a.loss_out) reinterpret_cast<float4*>(a.loss_out + i0)[0] = make_float4(ls[0], ls[1], ls[2], ls[3]);
+  }
+  // tail (NK not a multiple of 4)
+  const int64_t i = (groups << 2) + tid;
+  if (i < a.NK) {
+    const int64_t n = i / a.K, k = i - n * a.K;
+    float y, w, p, l, g;
+    const bool use = prep_elem<OPTS>(a, TTraits<TT>::load1(a.targets, i), i, n, k, y, w, p);
+    elem_math<V>(LTraits<LT>::load1(a.logits, i), y, w, p, P, l, g);
+    l = use ? l : 0.0f;
+    acc += l;
+    if (a.dl) LTraits<LT>::store1(a.dl, i, use ? g * a.gs : 0.0f);
+    if (a.loss_out) a.loss_out[i] = l;
+  }
+  const float s = block_sum(acc, sh);
+  if (threadIdx.x == 0) a.partials[blockIdx.x] = s;
+}
+
+// DB: one block per row (grid-stride over rows); R_n first, then the elements of the same row.
+template <typename LT, typename TT, bool OPTS>
+__global__ void __launch_bounds__(kThreads) bce_db_kernel(DevArgs a) {
+  __shared__ float sh[32];
+  const bce_math::Params P = a.P;
+  float acc = 0.0f;
+  for (int64_t n = blockIdx.x; n < a.N; n += gridDim.x) {
+    const int64_t row = n * a.K;
+    float r = 0.0f;
+    for (int64_t k = threadIdx.x; k < a.K; k += blockDim.x) {
+      float y, w, p;
+      const int64_t i = row + k;
+      if (prep_elem<OPTS>(a, TTraits<TT>::load1(a.targets, i), i, n, k, y, w, p)) r += y * a.inv_n[k];
+    }
+    const float R = block_sum(r, sh);
+    for (int64_t k = threadIdx.x; k < a.K; k += blockDim.x) {
+      const int64_t i = row + k;
+      float y, w, p, l, g;
+      const bool use = prep_elem<OPTS>(a, TTraits<TT>::load1(a.targets, i), i, n, k, y, w, p);
+      const float rr = bce_math::db_rebalance(a.inv_n[k], R, P);
+      const float x = LTraits<LT>::load1(a.logits, i);
+      if (a.hard) bce_math::db_elem<true>(x, y, w, p, a.nu[k], rr, P, l, g);
+      else bce_math::db_elem<false>(x, y, w, p, a.nu[k], rr, P, l, g);
+      l = use ? l : 0.0f;
+      acc += l;
+      if (a.dl) LTraits<LT>::store1(a.dl, i, use ? g * a.gs : 0.0f);
+      if (a.loss_out) a.loss_out[i] = l;
+    }
+  }
+  const float s = block_sum(acc, sh);
+  if (threadIdx.x == 0) a.partials[blockIdx.x] = s;
+}
+
+// Pre-pass: unmasked count (int atomics: order-free) and the first bad target.
+template <typename TT>
+__global__ void __launch_bounds__(kThreads) bce_count_kernel(DevArgs a) {
+  __shared__ float sh[32];
+  unsigned long long c = 0;
+  const int64_t stride = (int64_t)gridDim.x * blockDim.x;
+  for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < a.NK; i += stride) {
+    const float yraw = TTraits<TT>::load1(a.targets, i);
+    bool use = a.mask ? a.mask[i] != 0 : true;
+    if (a.has_ign && yraw == a.ign) use = false;
+    if (use && !bce_math::target_ok(yraw)) atomicMin(a.first_bad, (long long)i);
+    c += use ? 1 : 0;
+  }
+  (void)sh;
+  for (int o = 16; o > 0; o >>= 1) c += __shfl_down_sync(0xffffffffu, c, o);
+  if ((threadIdx.x & 31) == 0 && c) atomicAdd(a.count, c);
+}
+
+// Finalize: one block adds the partials in a fixed order, in double.
+__global__ void __launch_bounds__(1024) bce_finalize_kernel(const float* partials, int n, double* out) {
+  __shared__ double sh[1024];
+  double s = 0;
+  for (int i = threadIdx.x; i < n; i += blockDim.x) s += (double)partials[i];
+  sh[threadIdx.x] = s;
+  __syncthreads();
+  for (int w = blockDim.x / 2; w > 0; w >>= 1) {
+    if ((int)threadIdx.x < w) sh[threadIdx.x] += sh[threadIdx.x + w];
+    __syncthreads();
+  }
+  if (threadIdx.x == 0) out[0] = sh[0];
+}
+
+// Per-thread scratch (async calls run on several libuv threads): header + DB class terms + partials.
+struct Scratch {
+  void* p = nullptr;
+  size_t bytes = 0;
+  int device = -1;
+  ~Scratch() {
+    if (p) cudaFree(p);
+  }
+  void* get(size_t need, int dev) {
+    if (p && (need > bytes || dev != device)) {
+      cudaFree(p);
+      p = nullptr;
+    }
+    if (!p) {
+      BCE_CUDA_CHECK(cudaMalloc(&p, need));
+      bytes = need;
+      device = dev;
+    }
+    return p;
+  }
+};
+thread_local Scratch tl_scratch;
+
+struct Header {
+  unsigned long long count;
+  long long first_bad;
+  double result;
+  double pad;
+};
+
+int sm_count() {
+  int dev = 0, sms = 0;
+  BCE_CUDA_CHECK(cudaGetDevice(&dev));
+  BCE_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
+  return sms > 0 ? sms : 1;
+}
+
+template <typename LT, typename TT>
+void launch_main(int kind, bool opts, int grid, const DevArgs& d) {
+#define BCE_LAUNCH(V, O)                                                       \
+  do {                                                                         \
+    if (V == 3) bce_db_kernel<LT, TT, O><<<grid, kThreads>>>(d);               \
+    else bce_elementwise_kernel<LT, TT, (V == 3 ? 0 : V), O><<<grid, kThreads>>>(d); \
+  } while (0)
+  if (opts) {
+    switch (kind) {
+      case 0: BCE_LAUNCH(0, true); break;
+      case 1: BCE_LAUNCH(1, true); break;
+      case 2: BCE_LAUNCH(2, true); break;
+      default: BCE_LAUNCH(3, true); break;
+    }
+  } else {
+    switch (kind) {
+      case 0: BCE_LAUNCH(0, false); break;
+      case 1: BCE_LAUNCH(1, false); break;
+      case 2: BCE_LAUNCH(2, false); break;
+      default: BCE_LAUNCH(3, false); break;
+    }
+  }
+#undef BCE_LAUNCH
+}
+
+template <typename LT>
+void launch_by_targets(DType tt, int kind, bool opts, int grid, const DevArgs& d) {
+  switch (tt) {
+    case DType::I8: launch_main<LT, int8_t>(kind, opts, grid, d); break;
+    case DType::U8: launch_main<LT, uint8_t>(kind, opts, grid, d); break;
+    default: launch_main<LT, float>(kind, opts, grid, d); break;
+  }
+}
+
+std::string fmt_num(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.9g", v);
+  return buf;
+}
+
+[[noreturn]] void throw_bad_target_dev(const BceArgs& a, int64_t idx) {
+  double v = 0;
+  const size_t es = a.targets_dtype == DType::F32 ? 4 : 1;
+  unsigned char raw[4] = {0, 0, 0, 0};
+  cudaMemcpy(raw, static_cast<const unsigned char*>(a.targets) + idx * es, es, cudaMemcpyDeviceToHost);
+  if (a.targets_dtype == DType::F32) {
+    float f;
+    std::memcpy(&f, raw, 4);
+    v = f;
+  } else if (a.targets_dtype == DType::I8) {
+    v = (double)(int8_t)raw[0];
+  } else {
+    v = (double)raw[0];
+  }
+  throw_range("Expected targets in [0, 1]" +
+              std::string(a.has_ignore_value ? " (or the ignore value " + fmt_num(a.ignore_value) + ")" : "") +
+              " but received " + fmt_num(v) + " at row " + std::to_string(idx / a.K) + ", column " +
+              std::to_string(idx % a.K) + " (class indices given where a multi-hot matrix belongs?); nothing was computed");
+}
+
+}  // namespace
+
+BceResult bce_fused_cuda(const BceArgs& a) {
+  const BcePrepared prep = bce_prepare(a);
+  if (a.logits_dtype != DType::F32 && a.logits_dtype != DType::F16 && a.logits_dtype != DType::BF16)
+    throw_type(std::string("Expected float32, float16 or bfloat16 logits but received ") + dtype_name(a.logits_dtype));
+  if (a.targets_dtype != DType::F32 && a.targets_dtype != DType::I8 && a.targets_dtype != DType::U8)
+    throw_type(std::string("Expected float32, int8 or uint8 targets but received ") + dtype_name(a.targets_dtype));
+  BceResult res;
+  const int64_t N = a.N, K = a.K, NK = N * K;
+  if (N == 0) return res;
+  if (a.reduction == Reduction::None && !a.loss_out) throw_type("reduction 'none' needs loss_out");
+  int dev = 0;
+  BCE_CUDA_CHECK(cudaGetDevice(&dev));
+  const int sms = sm_count();
+  const int kind = prep.variant_kind;
+  int grid;
+  if (kind == 3) grid = (int)std::min<int64_t>(N, (int64_t)sms * 16);
+  else grid = (int)std::max<int64_t>(1, std::min<int64_t>(CEIL_DIV(NK / 4 + 1, kThreads), (int64_t)sms * 8));
+
+  const size_t hdr = sizeof(Header);
+  const size_t db_bytes = kind == 3 ? (size_t)K * 8 : 0;
+  const size_t need = hdr + db_bytes + (size_t)grid * 4 + 256;
+  char* base = static_cast<char*>(tl_scratch.get(need, dev));
+  Header h0{0ull, LLONG_MAX, 0.0, 0.0};
+  BCE_CUDA_CHECK(cudaMemcpy(base, &h0, hdr, cudaMemcpyHostToDevice));
+
+  DevArgs d{};
+  d.N = N;
+  d.K = K;
+  d.NK = NK;
+  d.logits = a.logits;
+  d.targets = a.targets;
+  d.pw = a.pos_weight;
+  d.sw = a.sample_weight;
+  d.cw = a.class_weight;
+  d.ew = a.element_weight;
+  d.mask = a.mask;
+  d.has_ign = a.has_ignore_value ? 1 : 0;
+  d.ign = a.ignore_value;
+  d.eps = a.label_smoothing;
+  d.hard = (a.targets_dtype != DType::F32 && a.label_smoothing == 0.0f) ? 1 : 0;
+  d.count = reinterpret_cast<unsigned long long*>(base);
+  d.first_bad = reinterpret_cast<long long*>(base + 8);
+  d.result = reinterpret_cast<double*>(base + 16);
+  d.partials = reinterpret_cast<float*>(base + hdr + db_bytes);
+  d.P = prep.P;
+  if (kind == 3) {
+    std::vector<float> terms((size_t)K * 2);
+    bce_db_class_terms(a, terms.data(), terms.data() + K);
+    BCE_CUDA_CHECK(cudaMemcpy(base + hdr, terms.data(), db_bytes, cudaMemcpyHostToDevice));
+    d.nu = reinterpret_cast<const float*>(base + hdr);
+    d.inv_n = d.nu + K;
+  }
+
+  const bool masked = a.mask != nullptr || a.has_ignore_value;
+  int64_t count = NK;
+  if (masked || a.validate_first) {
+    const int cgrid = (int)std::max<int64_t>(1, std::min<int64_t>(CEIL_DIV(NK, kThreads), (int64_t)sms * 8));
+    switch (a.targets_dtype) {
+      case DType::I8: bce_count_kernel<int8_t><<<cgrid, kThreads>>>(d); break;
+      case DType::U8: bce_count_kernel<uint8_t><<<cgrid, kThreads>>>(d); break;
+      default: bce_count_kernel<float><<<cgrid, kThreads>>>(d); break;
+    }
+    BCE_CUDA_CHECK(cudaGetLastError());
+    Header h;
+    BCE_CUDA_CHECK(cudaMemcpy(&h, base, hdr, cudaMemcpyDeviceToHost));
+    if (h.first_bad != LLONG_MAX) throw_bad_target_dev(a, h.first_bad);
+    if (masked) count = (int64_t)h.count;
+  }
+  res.count = count;
+  d.gs = a.reduction == Reduction::Mean ? (count > 0 ? (float)(1.0 / (double)count) : 0.0f) : 1.0f;
+  d.dl = a.dlogits;
+  d.loss_out = a.reduction == Reduction::None ? a.loss_out : nullptr;
+  const bool opts = a.pos_weight || a.sample_weight || a.class_weight || a.element_weight || masked ||
+                    a.label_smoothing != 0.0f;
+  switch (a.logits_dtype) {
+    case DType::F16: launch_by_targets<F16Tag>(a.targets_dtype, kind, opts, grid, d); break;
+    case DType::BF16: launch_by_targets<BF16Tag>(a.targets_dtype, kind, opts, grid, d); break;
+    default: launch_by_targets<float>(a.targets_dtype, kind, opts, grid, d); break;
+  }
+  BCE_CUDA_CHECK(cudaGetLastError());
+  bce_finalize_kernel<<<1, 1024>>>(d.partials, grid, d.result);
+  BCE_CUDA_CHECK(cudaGetLastError());
+  Header h;
+  BCE_CUDA_CHECK(cudaMemcpy(&h, base, hdr, cudaMemcpyDeviceToHost));  // synchronises
+  if (h.first_bad != LLONG_MAX) throw_bad_target_dev(a, h.first_bad);
+  if (a.reduction != Reduction::None) res.loss = a.reduction == Reduction::Mean ? (count > 0 ? h.result / (double)count : 0.0) : h.result;
+  return res;
+}
+
+void bce_device_copy(void* dst, const void* src, size_t bytes) {
+  BCE_CUDA_CHECK(cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToDevice));
+  BCE_CUDA_CHECK(cudaDeviceSynchronize());
+}
+
+}  // namespace pkg
