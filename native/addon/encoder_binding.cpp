@@ -4,12 +4,14 @@
 // shapes); heavy calls run in an AsyncWorker that holds references to its input arrays and to this
 // object; a busy flag, set before Queue() and cleared in OnOK/OnError, turns a concurrent call into
 // ERR_BUSY; dispose() frees the arenas at once (ERR_DISPOSED afterwards), the destructor is the net.
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "../model/encoder.h"
+#include "../ops/matmul.h"
 #include "addon_data.h"
 #include "loss_args.h"
 
@@ -407,7 +409,28 @@ class AddonEncoder : public Napi::ObjectWrap<AddonEncoder> {
   std::unique_ptr<Encoder> enc_;
 };
 
+// _benchMatmul(N, C, OC, iters, raw): seconds for `iters` CPU products out (N,OC) = inp (N,C) · W (OC,C)ᵀ,
+// through matmul_forward_cpu (raw false: bias included) or the bare sgemm (raw true: OpenBLAS itself
+// when the build has it). For bench/encoder.bench.mjs only.
+static Napi::Value BenchMatmul(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    const int64_t N = require_int(info[0], "N", 1, 1 << 16), C = require_int(info[1], "C", 1, 1 << 14);
+    const int64_t OC = require_int(info[2], "OC", 1, 1 << 14), iters = require_int(info[3], "iters", 1, 1 << 20);
+    const bool raw = info[4].ToBoolean().Value();
+    std::vector<float> a((size_t)(N * C), 0.5f), w((size_t)(OC * C), 0.25f), b((size_t)OC, 1.0f), o((size_t)(N * OC));
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int64_t i = 0; i < iters; i++) {
+      if (raw) sgemm_cpu(false, true, N, OC, C, 1.0f, a.data(), C, w.data(), C, 0.0f, o.data(), OC);
+      else matmul_forward_cpu(o.data(), a.data(), w.data(), b.data(), N, (int)C, (int)OC);
+    }
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return Napi::Number::New(info.Env(), s);
+  });
+}
+
 void init_encoder(Napi::Env env, Napi::Object exports) {
+  exports.Set("_benchMatmul", Napi::Function::New(env, BenchMatmul));
+  exports.Set("sgemmBackend", Napi::String::New(env, sgemm_backend()));
   Napi::Function ctor = AddonEncoder::Define(env);
   addon_data(env).encoder_ctor = Napi::Persistent(ctor);
   exports.Set("NativeEncoder", ctor);

@@ -14,9 +14,9 @@ namespace pkg {
 
 PKG_HD uint32_t philox_mulhi(uint32_t a, uint32_t b) { return (uint32_t)(((uint64_t)a * (uint64_t)b) >> 32); }
 
-// Returns the first 32-bit word of Philox4x32-10 for counter (index, offset) and key seed.
-PKG_HD uint32_t philox_u32(uint64_t seed, uint64_t offset, uint64_t index) {
-  uint32_t c0 = (uint32_t)index, c1 = (uint32_t)(index >> 32), c2 = (uint32_t)offset, c3 = (uint32_t)(offset >> 32);
+// Philox4x32-10: four 32-bit words for counter (ctr, offset) and key seed.
+PKG_HD void philox4x32(uint64_t seed, uint64_t offset, uint64_t ctr, uint32_t out[4]) {
+  uint32_t c0 = (uint32_t)ctr, c1 = (uint32_t)(ctr >> 32), c2 = (uint32_t)offset, c3 = (uint32_t)(offset >> 32);
   uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
   for (int r = 0; r < 10; r++) {
     const uint32_t lo0 = 0xD2511F53u * c0, hi0 = philox_mulhi(0xD2511F53u, c0);
@@ -28,12 +28,18 @@ PKG_HD uint32_t philox_u32(uint64_t seed, uint64_t offset, uint64_t index) {
     k0 += 0x9E3779B9u;
     k1 += 0xBB67AE85u;
   }
-  return c0;
+  out[0] = c0;
+  out[1] = c1;
+  out[2] = c2;
+  out[3] = c3;
 }
 
-// Uniform in [0, 1) with 24 random bits (exactly representable in float).
+// Uniform in [0, 1) with 24 random bits (exactly representable in float) for element `index`: word
+// index % 4 of counter index / 4, so four consecutive elements share one Philox evaluation.
 PKG_HD float philox_uniform(uint64_t seed, uint64_t offset, uint64_t index) {
-  return (float)(philox_u32(seed, offset, index) >> 8) * (1.0f / 16777216.0f);
+  uint32_t r[4];
+  philox4x32(seed, offset, index >> 2, r);
+  return (float)(r[index & 3] >> 8) * (1.0f / 16777216.0f);
 }
 
 // Dropout multiplier for element `index`: 0 when dropped, 1/(1-p) when kept; 1 when p == 0.
@@ -41,5 +47,22 @@ PKG_HD float dropout_scale(float p, uint64_t seed, uint64_t offset, uint64_t ind
   if (p <= 0.0f) return 1.0f;
   return philox_uniform(seed, offset, index) >= p ? 1.0f / (1.0f - p) : 0.0f;
 }
+
+// Sequential reader for CPU loops: the same values as dropout_scale, one Philox evaluation per 4 elements.
+struct DropoutStream {
+  float p;
+  uint64_t seed, offset;
+  uint64_t ctr = ~(uint64_t)0;
+  uint32_t r[4] = {0, 0, 0, 0};
+  DropoutStream(float p_, uint64_t seed_, uint64_t offset_) : p(p_), seed(seed_), offset(offset_) {}
+  float scale(uint64_t index) {
+    if (p <= 0.0f) return 1.0f;
+    if ((index >> 2) != ctr) {
+      ctr = index >> 2;
+      philox4x32(seed, offset, ctr, r);
+    }
+    return (float)(r[index & 3] >> 8) * (1.0f / 16777216.0f) >= p ? 1.0f / (1.0f - p) : 0.0f;
+  }
+};
 
 }  // namespace pkg

@@ -1,40 +1,47 @@
-// CPU twin of attention.h: one (batch, head) pair per parallel_for item, so the backward's
-// accumulations into dk and dv never race (each pair owns its head's channel slice).
+// CPU twin of attention.h. Each (batch, head) pair is a few small matrix products through sgemm_cpu
+// around a masked softmax; the products read q, k, v in place (leading dimension C), so nothing is
+// transposed or copied. The pairs run in parallel over parallel_for with the BLAS library held to one
+// thread meanwhile: many small independent products parallelise better than each product alone.
 #include <cfloat>
 #include <cmath>
-#include <cstring>
 #include <vector>
 
 #include "../core/parallel.h"
 #include "../core/philox.h"
 #include "attention.h"
+#include "matmul.h"
 
 namespace pkg {
+
+namespace {
+// Restores the BLAS thread count on scope exit.
+struct SingleThreadedBlas {
+  int prev;
+  SingleThreadedBlas() : prev(sgemm_set_threads(1)) {}
+  ~SingleThreadedBlas() { sgemm_set_threads(prev); }
+};
+}  // namespace
 
 void attention_forward_cpu(float* out, float* att, const float* q, const float* k, const float* v, const uint8_t* mask,
                            int B, int T, int C, int NH, float p, uint64_t seed, uint64_t offset) {
   const int HS = C / NH;
   const float scale = 1.0f / std::sqrt((float)HS);
+  SingleThreadedBlas single;
   parallel_for((int64_t)B * NH, 1, [&](int64_t, int64_t i0, int64_t i1) {
+    std::vector<float> dropped(p > 0.0f ? (size_t)T * T : 0);  // dropout(att) of one (b, h)
     for (int64_t bh = i0; bh < i1; bh++) {
       const int b = (int)(bh / NH), h = (int)(bh % NH);
+      const size_t base_qkv = (size_t)b * T * C + (size_t)h * HS;
+      float* A = att + (size_t)bh * T * T;
+      // scores (T, T) = scale · Q Kᵀ
+      sgemm_cpu(false, true, T, T, HS, scale, q + base_qkv, C, k + base_qkv, C, 0.0f, A, T);
+      const uint8_t* m = mask + (size_t)b * T;
       for (int t = 0; t < T; t++) {
-        const float* qt = q + ((size_t)b * T + t) * C + h * HS;
-        float* a = att + ((size_t)bh * T + t) * T;
+        float* a = A + (size_t)t * T;
         float maxv = -FLT_MAX;
         for (int t2 = 0; t2 < T; t2++) {
-          float s;
-          if (mask[(size_t)b * T + t2]) {
-            const float* kt = k + ((size_t)b * T + t2) * C + h * HS;
-            float dot = 0.0f;
-#pragma omp simd reduction(+ : dot)
-            for (int i = 0; i < HS; i++) dot += qt[i] * kt[i];
-            s = dot * scale;
-          } else {
-            s = -FLT_MAX;
-          }
-          a[t2] = s;
-          if (s > maxv) maxv = s;
+          if (!m[t2]) a[t2] = -FLT_MAX;  // finfo.min, as Hugging Face: a fully padded row stays finite
+          maxv = a[t2] > maxv ? a[t2] : maxv;
         }
         float sum = 0.0f;
         for (int t2 = 0; t2 < T; t2++) {
@@ -44,16 +51,16 @@ void attention_forward_cpu(float* out, float* att, const float* q, const float* 
         }
         const float inv = 1.0f / sum;
         for (int t2 = 0; t2 < T; t2++) a[t2] *= inv;
-        float* o = out + ((size_t)b * T + t) * C + h * HS;
-        std::memset(o, 0, sizeof(float) * HS);
-        const uint64_t base = ((uint64_t)bh * T + t) * T;
-        for (int t2 = 0; t2 < T; t2++) {
-          const float w = a[t2] * dropout_scale(p, seed, offset, base + t2);
-          if (w == 0.0f) continue;
-          const float* vt = v + ((size_t)b * T + t2) * C + h * HS;
-          for (int i = 0; i < HS; i++) o[i] += w * vt[i];
+        if (p > 0.0f) {
+          DropoutStream drop(p, seed, offset);
+          const uint64_t base = ((uint64_t)bh * T + t) * T;
+          float* d = dropped.data() + (size_t)t * T;
+          for (int t2 = 0; t2 < T; t2++) d[t2] = a[t2] * drop.scale(base + t2);
         }
       }
+      // out (T, HS) = dropout(att) V
+      sgemm_cpu(false, false, T, HS, T, 1.0f, p > 0.0f ? dropped.data() : A, T, v + base_qkv, C, 0.0f, out + base_qkv,
+                C);
     }
   });
 }
@@ -63,58 +70,42 @@ void attention_backward_cpu(float* dq, float* dk, float* dv, const float* dout, 
                             uint64_t offset) {
   const int HS = C / NH;
   const float scale = 1.0f / std::sqrt((float)HS);
+  SingleThreadedBlas single;
   parallel_for((int64_t)B * NH, 1, [&](int64_t, int64_t i0, int64_t i1) {
-    std::vector<float> ds((size_t)T);
+    std::vector<float> dropped(p > 0.0f ? (size_t)T * T : 0);
+    std::vector<float> ds((size_t)T * T);
     for (int64_t bh = i0; bh < i1; bh++) {
       const int b = (int)(bh / NH), h = (int)(bh % NH);
-      for (int t = 0; t < T; t++) {
-        const size_t row = ((size_t)b * T + t) * C + h * HS;
-        std::memset(dq + row, 0, sizeof(float) * HS);
-        std::memset(dk + row, 0, sizeof(float) * HS);
-        std::memset(dv + row, 0, sizeof(float) * HS);
-      }
-      for (int t = 0; t < T; t++) {
-        const float* a = att + ((size_t)bh * T + t) * T;
-        const size_t row = ((size_t)b * T + t) * C + h * HS;
-        const float* dot_ = dout + row;
-        const uint64_t base = ((uint64_t)bh * T + t) * T;
-        // d(att) through dropout, and dv += dropout(att)ᵀ · dout
-        float sum_ad = 0.0f;
-        for (int t2 = 0; t2 < T; t2++) {
-          if (a[t2] == 0.0f) {
-            ds[t2] = 0.0f;
-            continue;
-          }
-          const float keep = dropout_scale(p, seed, offset, base + t2);
-          const size_t r2 = ((size_t)b * T + t2) * C + h * HS;
-          const float* vt = v + r2;
-          float dot = 0.0f;
-#pragma omp simd reduction(+ : dot)
-          for (int i = 0; i < HS; i++) dot += dot_[i] * vt[i];
-          const float da = dot * keep;
-          ds[t2] = da;
-          sum_ad += a[t2] * da;
-          const float w = a[t2] * keep;
-          if (w != 0.0f) {
-            float* dvt = dv + r2;
-            for (int i = 0; i < HS; i++) dvt[i] += w * dot_[i];
-          }
-        }
-        // softmax backward, then the scaled dot products
-        const float* qt = q + row;
-        float* dqt = dq + row;
-        for (int t2 = 0; t2 < T; t2++) {
-          if (a[t2] == 0.0f) continue;
-          const float d = a[t2] * (ds[t2] - sum_ad) * scale;
-          const size_t r2 = ((size_t)b * T + t2) * C + h * HS;
-          const float* kt = k + r2;
-          float* dkt = dk + r2;
-          for (int i = 0; i < HS; i++) {
-            dqt[i] += d * kt[i];
-            dkt[i] += d * qt[i];
-          }
+      const size_t base_qkv = (size_t)b * T * C + (size_t)h * HS;
+      const float* A = att + (size_t)bh * T * T;
+      if (p > 0.0f) {
+        for (int t = 0; t < T; t++) {
+          DropoutStream drop(p, seed, offset);
+          const uint64_t base = ((uint64_t)bh * T + t) * T;
+          for (int t2 = 0; t2 < T; t2++) dropped[(size_t)t * T + t2] = A[(size_t)t * T + t2] * drop.scale(base + t2);
         }
       }
+      // dv (T, HS) = dropout(att)ᵀ · dout
+      sgemm_cpu(true, false, T, HS, T, 1.0f, p > 0.0f ? dropped.data() : A, T, dout + base_qkv, C, 0.0f,
+                dv + base_qkv, C);
+      // d(dropout(att)) (T, T) = dout · Vᵀ
+      sgemm_cpu(false, true, T, T, HS, 1.0f, dout + base_qkv, C, v + base_qkv, C, 0.0f, ds.data(), T);
+      // through dropout and softmax: ds = att ⊙ (da - Σ att ⊙ da) · scale, with da = d(dropout(att)) ⊙ keep
+      for (int t = 0; t < T; t++) {
+        const float* a = A + (size_t)t * T;
+        float* d = ds.data() + (size_t)t * T;
+        if (p > 0.0f) {
+          DropoutStream drop(p, seed, offset);
+          const uint64_t base = ((uint64_t)bh * T + t) * T;
+          for (int t2 = 0; t2 < T; t2++) d[t2] *= drop.scale(base + t2);
+        }
+        float sum = 0.0f;
+        for (int t2 = 0; t2 < T; t2++) sum += a[t2] * d[t2];
+        for (int t2 = 0; t2 < T; t2++) d[t2] = a[t2] * (d[t2] - sum) * scale;
+      }
+      // dq (T, HS) = ds · K;  dk (T, HS) = dsᵀ · Q
+      sgemm_cpu(false, false, T, HS, T, 1.0f, ds.data(), T, k + base_qkv, C, 0.0f, dq + base_qkv, C);
+      sgemm_cpu(true, false, T, HS, T, 1.0f, ds.data(), T, q + base_qkv, C, 0.0f, dk + base_qkv, C);
     }
   });
 }

@@ -6,7 +6,8 @@ namespace pkg {
 
 void dropout_forward_cpu(float* out, const float* inp, int64_t N, float p, uint64_t seed, uint64_t offset) {
   parallel_for(N, 4096, [&](int64_t, int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; i++) out[i] = inp[i] * dropout_scale(p, seed, offset, (uint64_t)i);
+    DropoutStream ds(p, seed, offset);
+    for (int64_t i = b; i < e; i++) out[i] = inp[i] * ds.scale((uint64_t)i);
   });
 }
 
@@ -16,7 +17,8 @@ void dropout_residual_forward_cpu(float* out, const float* res, const float* inp
     if (p <= 0.0f) {
       for (int64_t i = b; i < e; i++) out[i] = res[i] + inp[i];
     } else {
-      for (int64_t i = b; i < e; i++) out[i] = res[i] + inp[i] * dropout_scale(p, seed, offset, (uint64_t)i);
+      DropoutStream ds(p, seed, offset);
+      for (int64_t i = b; i < e; i++) out[i] = res[i] + inp[i] * ds.scale((uint64_t)i);
     }
   });
 }

@@ -5,7 +5,7 @@
 // Backward: dinp (N, C) = dout · weight (or += when accumulate is set: q, k and v share one input);
 //           dweight (OC, C) += doutᵀ · inp;  dbias (OC) += Σ_rows dout.  dinp/dweight/dbias may be null.
 // CPU: OpenBLAS cblas_sgemm when built with it (FML_HAVE_OPENBLAS), else a cache-blocked kernel over
-// parallel_for. CUDA: a shared-memory tiled kernel with 8×8 register blocking.
+// parallel_for. CUDA: a shared-memory tiled kernel (64×64 tiles) with 4×4 register blocking per thread.
 #pragma once
 
 #include <cstddef>
@@ -21,6 +21,9 @@ namespace pkg {
 void sgemm_cpu(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
                const float* B, int64_t ldb, float beta, float* Cm, int64_t ldc);
 const char* sgemm_backend();  // "OpenBLAS" or "built-in"
+// Sets the BLAS library's thread count and returns the previous one (1 for the built-in kernel). Callers
+// that run many small products from parallel_for set 1 around them, so threads do not nest.
+int sgemm_set_threads(int n);
 
 void matmul_forward_cpu(float* out, const float* inp, const float* weight, const float* bias, int64_t N, int C, int OC);
 void matmul_backward_cpu(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,

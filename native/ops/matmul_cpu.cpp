@@ -68,6 +68,16 @@ const char* sgemm_backend() {
 #endif
 }
 
+int sgemm_set_threads(int n) {
+#ifdef FML_HAVE_OPENBLAS
+  const int prev = openblas_get_num_threads();
+  if (n != prev) openblas_set_num_threads(n);
+  return prev;
+#else
+  return 1;
+#endif
+}
+
 void matmul_forward_cpu(float* out, const float* inp, const float* weight, const float* bias, int64_t N, int C,
                         int OC) {
   // Start from the bias rows, then accumulate inp · weightᵀ (beta = 1): one pass over out.

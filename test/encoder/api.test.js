@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Encoder, readSafetensors, writeSafetensors } from '../../dist/index.js';
 import { assertRejectsCode, assertClose } from '../helpers/assert.js';
+import { cudaTest } from '../helpers/cuda.js';
 
 const FIX = new URL('../fixtures/encoder/', import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), 'fml-encoder-'));
@@ -200,6 +201,27 @@ test('ERR_BUSY while a call runs, ERR_DISPOSED after dispose', async () => {
   assert.throws(() => enc.parameters(), (e) => e.code === 'ERR_DISPOSED');
   assert.throws(() => enc.memory(), (e) => e.code === 'ERR_DISPOSED');
   await assertRejectsCode(() => enc.save(join(tmp, 'x')), 'ERR_DISPOSED', Error);
+});
+
+cudaTest(test, 'CUDA twin matches the CPU twin with dropout on (same Philox masks): logits, gradients, steps', async () => {
+  const cfg = { ...small, hiddenDropout: 0.2, attentionDropout: 0.2, classifierDropout: 0.2 };
+  const b = batchOf(4, 8);
+  const targets = Float32Array.from({ length: 20 }, (_, i) => (i % 3 === 0 ? 1 : 0));
+  const out = {};
+  for (const device of ['cpu', 'cuda']) {
+    const enc = await Encoder.create(cfg, { device, seed: 11 });
+    const z = await enc.forward(b, { train: true });
+    await enc.backward(new Float32Array(z.length).fill(0.1));
+    const g = enc.gradients();
+    const losses = [];
+    for (let i = 0; i < 3; i++) losses.push((await enc.trainStep(b, targets, undefined, { lr: 1e-3, weightDecay: 0.01, maxGradNorm: 1 })).loss);
+    out[device] = { z, g, losses, p: enc.parameters() };
+    enc.dispose();
+  }
+  assertClose(out.cuda.z, out.cpu.z, { atol: 1e-5, rtol: 1e-4, label: 'logits' });
+  for (const [n, t] of out.cpu.g) assertClose(out.cuda.g.get(n), t, { atol: 1e-5, rtol: 1e-3, label: n });
+  assertClose(Float64Array.from(out.cuda.losses), Float64Array.from(out.cpu.losses), { atol: 1e-5, rtol: 1e-4, label: 'losses' });
+  for (const [n, t] of out.cpu.p) assertClose(out.cuda.p.get(n), t, { atol: 1e-5, rtol: 1e-4, label: n });
 });
 
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
