@@ -7,9 +7,7 @@
  * its class statistics, the learning-rate schedule (linear warm-up, linear decay), the per-epoch shuffle,
  * validation, early stopping with the best checkpoint kept, threshold tuning and the model directory.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Encoder, type EncoderConfig } from './encoder.js';
 import { Tokenizer } from './tokenizer.js';
@@ -575,98 +573,88 @@ export class Trainer {
     let best = { score: -Infinity, epoch: 0 };
     let sinceBest = 0;
     let stoppedEarly = false;
-    let ckptDir: string | null = null;
+    let bestParams: Map<string, Float32Array> | null = null;
     let bestValProbs: Float32Array | null = null;
     let step = 0;
     const trainStart = Date.now();
     let examplesDone = 0;
 
-    try {
-      for (let epoch = 1; epoch <= o.epochs; epoch++) {
-        const epochStart = Date.now();
-        const order = shuffledOrder(N, o.seed, epoch);
-        let lossSum = 0;
-        let lossCount = 0;
-        let gradNorm = 0;
-        let lr = 0;
-        for (let s = 0; s < stepsPerEpoch; s++) {
-          const from = s * B;
-          const to = Math.min(N, from + B);
-          const texts: string[] = [];
-          for (let i = from; i < to; i++) texts.push(trainTexts[order[i]]);
-          const batch = tokenizer.encodeBatch(texts, { maxLength, padding: 'longest', truncation: true });
-          const targets = gatherRows(trT.targets, K, order, from, to);
-          lr = scheduledLr(o.lr, step, warmup, totalSteps);
-          const r = await encoder.trainStep(batch, targets, lossOpts, { lr, weightDecay: o.weightDecay, maxGradNorm: o.maxGradNorm });
-          if (!Number.isFinite(r.loss))
-            throw rangeErrorMessage(`training diverged: the loss is ${r.loss} at epoch ${epoch}, step ${s + 1}; lower options.lr (now ${o.lr})`);
-          lossSum += r.loss * (to - from);
-          lossCount += to - from;
-          gradNorm = r.gradNorm;
-          step++;
-          examplesDone += to - from;
-          if (o.onProgress) {
-            const elapsed = (Date.now() - trainStart) / 1000;
-            const eps = elapsed > 0 ? examplesDone / elapsed : 0;
-            const left = (totalSteps - step) * B;
-            o.onProgress({
-              phase: 'train', step, totalSteps, epoch, epochs: o.epochs, loss: lossSum / lossCount,
-              examplesPerSec: eps, etaSec: eps > 0 ? left / eps : 0, lr,
-            });
-          }
-        }
-        const seconds = (Date.now() - epochStart) / 1000;
-        const rec: EpochRecord = {
-          epoch, trainLoss: lossSum / lossCount, valLoss: null, valMicroF1: null, valMacroF1: null, lr, seconds,
-          examplesPerSec: N / Math.max(seconds, 1e-9), gradNorm,
-        };
-        if (va && vaT && va.rows.length > 0) {
-          const logits = new Float32Array(va.rows.length * K);
-          const probs = await scoreTexts(encoder, tokenizer, valTexts, { maxLength, batchSize: Math.max(B, 64), numLabels: K }, logits);
-          const l = bceWithLogits(logits, vaT.targets, { ...(lossOpts as Record<string, unknown>), shape: [va.rows.length, K], grad: false } as LossOptions);
-          rec.valLoss = typeof l.loss === 'number' ? l.loss : NaN;
-          const m = evaluateMetrics(vaT.targets, probs, { shape: [va.rows.length, K], threshold: 0.5 });
-          rec.valMicroF1 = m.micro.f1;
-          rec.valMacroF1 = m.macro.f1;
-          let score: number;
-          if (!es) score = epoch; // no early stopping: the last epoch is the one kept
-          else if (es.metric === 'val-loss') score = -(rec.valLoss as number);
-          else {
-            // F1 metrics with the thresholds this epoch would get: early stopping should judge what will be used
-            const t = tuneThresholds(vaT.targets, probs, { shape: [va.rows.length, K], objective: es.metric, perClass: o.thresholds.perClass, minSupport: o.thresholds.minSupport });
-            score = o.thresholds.perClass && t.perClassValue !== undefined ? t.perClassValue : t.value;
-          }
-          if (score > best.score) {
-            best = { score, epoch };
-            sinceBest = 0;
-            bestValProbs = probs;
-            if (es && epoch < o.epochs) {
-              // keep this epoch's parameters: a checkpoint in a private temporary directory
-              ckptDir ??= await mkdtemp(join(tmpdir(), 'fml-ckpt-'));
-              await encoder.save(ckptDir);
-            }
-          } else sinceBest++;
-          o.onProgress?.({
-            phase: 'validate', step, totalSteps, epoch, epochs: o.epochs, loss: rec.trainLoss,
-            examplesPerSec: rec.examplesPerSec, etaSec: 0, lr, valLoss: rec.valLoss ?? undefined, valMicroF1: rec.valMicroF1 ?? undefined, valMacroF1: rec.valMacroF1 ?? undefined,
+    for (let epoch = 1; epoch <= o.epochs; epoch++) {
+      const epochStart = Date.now();
+      const order = shuffledOrder(N, o.seed, epoch);
+      let lossSum = 0;
+      let lossCount = 0;
+      let gradNorm = 0;
+      let lr = 0;
+      for (let s = 0; s < stepsPerEpoch; s++) {
+        const from = s * B;
+        const to = Math.min(N, from + B);
+        const texts: string[] = [];
+        for (let i = from; i < to; i++) texts.push(trainTexts[order[i]]);
+        const batch = tokenizer.encodeBatch(texts, { maxLength, padding: 'longest', truncation: true });
+        const targets = gatherRows(trT.targets, K, order, from, to);
+        lr = scheduledLr(o.lr, step, warmup, totalSteps);
+        const r = await encoder.trainStep(batch, targets, lossOpts, { lr, weightDecay: o.weightDecay, maxGradNorm: o.maxGradNorm });
+        if (!Number.isFinite(r.loss))
+          throw rangeErrorMessage(`training diverged: the loss is ${r.loss} at epoch ${epoch}, step ${s + 1}; lower options.lr (now ${o.lr})`);
+        lossSum += r.loss * (to - from);
+        lossCount += to - from;
+        gradNorm = r.gradNorm;
+        step++;
+        examplesDone += to - from;
+        if (o.onProgress) {
+          const elapsed = (Date.now() - trainStart) / 1000;
+          const eps = elapsed > 0 ? examplesDone / elapsed : 0;
+          const left = (totalSteps - step) * B;
+          o.onProgress({
+            phase: 'train', step, totalSteps, epoch, epochs: o.epochs, loss: lossSum / lossCount,
+            examplesPerSec: eps, etaSec: eps > 0 ? left / eps : 0, lr,
           });
-        } else best = { score: 0, epoch };
-        records.push(rec);
-        if (es && sinceBest >= es.patience && epoch < o.epochs) {
-          stoppedEarly = true;
-          break;
         }
       }
-      // restore the best epoch when a later one was worse
-      const last = records[records.length - 1].epoch;
-      if (best.epoch !== last && ckptDir) {
-        const restored = await Encoder.fromPretrained(ckptDir, { numLabels: K, device: o.device, seed: o.seed });
-        encoder.dispose();
-        this.#encoder = restored;
+      const seconds = (Date.now() - epochStart) / 1000;
+      const rec: EpochRecord = {
+        epoch, trainLoss: lossSum / lossCount, valLoss: null, valMicroF1: null, valMacroF1: null, lr, seconds,
+        examplesPerSec: N / Math.max(seconds, 1e-9), gradNorm,
+      };
+      if (va && vaT && va.rows.length > 0) {
+        const logits = new Float32Array(va.rows.length * K);
+        const probs = await scoreTexts(encoder, tokenizer, valTexts, { maxLength, batchSize: Math.max(B, 64), numLabels: K }, logits);
+        const l = bceWithLogits(logits, vaT.targets, { ...(lossOpts as Record<string, unknown>), shape: [va.rows.length, K], grad: false } as LossOptions);
+        rec.valLoss = typeof l.loss === 'number' ? l.loss : NaN;
+        const m = evaluateMetrics(vaT.targets, probs, { shape: [va.rows.length, K], threshold: 0.5 });
+        rec.valMicroF1 = m.micro.f1;
+        rec.valMacroF1 = m.macro.f1;
+        let score: number;
+        if (!es) score = epoch; // no early stopping: the last epoch is the one kept
+        else if (es.metric === 'val-loss') score = -(rec.valLoss as number);
+        else {
+          // F1 metrics with the thresholds this epoch would get: early stopping should judge what will be used
+          const t = tuneThresholds(vaT.targets, probs, { shape: [va.rows.length, K], objective: es.metric, perClass: o.thresholds.perClass, minSupport: o.thresholds.minSupport });
+          score = o.thresholds.perClass && t.perClassValue !== undefined ? t.perClassValue : t.value;
+        }
+        if (score > best.score) {
+          best = { score, epoch };
+          sinceBest = 0;
+          bestValProbs = probs;
+          // keep this epoch's parameters (copies in memory; the optimizer state is not needed afterwards)
+          if (es && epoch < o.epochs) bestParams = encoder.parameters();
+        } else sinceBest++;
+        o.onProgress?.({
+          phase: 'validate', step, totalSteps, epoch, epochs: o.epochs, loss: rec.trainLoss,
+          examplesPerSec: rec.examplesPerSec, etaSec: 0, lr, valLoss: rec.valLoss ?? undefined, valMicroF1: rec.valMicroF1 ?? undefined, valMacroF1: rec.valMacroF1 ?? undefined,
+        });
+      } else best = { score: 0, epoch };
+      records.push(rec);
+      if (es && sinceBest >= es.patience && epoch < o.epochs) {
+        stoppedEarly = true;
+        break;
       }
-    } finally {
-      if (ckptDir) await rm(ckptDir, { recursive: true, force: true });
     }
+    // restore the best epoch when a later one was worse
+    const last = records[records.length - 1].epoch;
+    if (best.epoch !== last && bestParams) encoder.setParameters(bestParams);
+    bestParams = null;
 
     // thresholds tuned on validation
     if (va && vaT && bestValProbs) {
