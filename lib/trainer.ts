@@ -431,6 +431,25 @@ export function lossOptionsFor(
   return opts as LossOptions;
 }
 
+/** Re-initialises the classification head as BERT does: weights N(0, 0.02) (seeded), bias 0. */
+function freshHead(encoder: Encoder, seed: number): void {
+  const params = encoder.parameters();
+  const w = params.get('classifier.weight');
+  const b = params.get('classifier.bias');
+  if (!w || !b) return;
+  const r = mulberry32((seed ^ 0x5bd1e995) >>> 0);
+  for (let i = 0; i < w.length; i += 2) {
+    // Box-Muller: two normals per pair of uniforms
+    const u1 = Math.max(r(), 1e-12);
+    const u2 = r();
+    const m = 0.02 * Math.sqrt(-2 * Math.log(u1));
+    w[i] = m * Math.cos(2 * Math.PI * u2);
+    if (i + 1 < w.length) w[i + 1] = m * Math.sin(2 * Math.PI * u2);
+  }
+  b.fill(0);
+  encoder.setParameters(new Map([['classifier.weight', w], ['classifier.bias', b]]));
+}
+
 function encoderConfigFor(model: ModelOption, vocabSize: number, numLabels: number): EncoderConfig {
   const base = typeof model === 'string' ? MODEL_PRESETS[model as ModelPreset] : (model as Partial<EncoderConfig>);
   const cfg = { ...MODEL_PRESETS.tiny, ...base, vocabSize, numLabels } as EncoderConfig;
@@ -529,16 +548,27 @@ export class Trainer {
     if (typeof model === 'object' && 'pretrained' in model) {
       const dir = (model as { pretrained: string }).pretrained;
       const vocab = join(dir, 'vocab.txt');
-      if (!existsSync(vocab)) throw codedError('ERR_INVALID_FILE', `${vocab}: missing (a pretrained model directory needs vocab.txt)`);
-      let lowercase = true;
-      try {
-        const tc = JSON.parse(readFileSync(join(dir, 'tokenizer_config.json'), 'utf8')) as { do_lower_case?: boolean };
-        if (tc.do_lower_case === false) lowercase = false;
-      } catch {
-        /* no tokenizer_config.json: BERT uncased default */
-      }
-      this.#tokenizer = Tokenizer.fromVocab(vocab, { lowercase });
-      this.#encoder = await Encoder.fromPretrained(dir, { numLabels: K, device: o.device, seed: o.seed });
+      const tokJson = join(dir, 'tokenizer.json');
+      if (existsSync(vocab)) {
+        let lowercase = true;
+        try {
+          const tc = JSON.parse(readFileSync(join(dir, 'tokenizer_config.json'), 'utf8')) as { do_lower_case?: boolean };
+          if (tc.do_lower_case === false) lowercase = false;
+        } catch {
+          /* no tokenizer_config.json: BERT uncased default */
+        }
+        this.#tokenizer = Tokenizer.fromVocab(vocab, { lowercase });
+      } else if (existsSync(tokJson)) this.#tokenizer = Tokenizer.fromTokenizerJson(tokJson);
+      else throw codedError('ERR_INVALID_FILE', `${dir}: a pretrained model directory needs vocab.txt (or tokenizer.json)`);
+      const enc = await Encoder.fromPretrained(dir, { numLabels: K, device: o.device, seed: o.seed });
+      this.#encoder = enc;
+      if (enc.config.vocabSize < this.#tokenizer.vocabSize)
+        throw codedError('ERR_INVALID_FILE', `${dir}: the tokenizer has ${this.#tokenizer.vocabSize} tokens but the model's vocab_size is ${enc.config.vocabSize}`);
+      // A head trained for other labels (same count, other names, e.g. LABEL_0..) must not be reused:
+      // the encoder keeps a head whose shape fits, so start it afresh here unless the labels are ours.
+      const ckptLabels = enc.labels;
+      const sameLabels = ckptLabels !== undefined && ckptLabels.length === K && ckptLabels.every((l, j) => l === labels[j]);
+      if (!sameLabels) freshHead(enc, o.seed);
     } else {
       this.#tokenizer = Tokenizer.train(trainTexts, { vocabSize: o.vocabSize });
       const cfg = encoderConfigFor(model, this.#tokenizer.vocabSize, K);

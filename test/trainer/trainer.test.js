@@ -193,6 +193,32 @@ test('Classifier.load names the pieces that disagree', async () => {
   await assertRejectsCode(() => ok.predict(['x']), 'ERR_DISPOSED');
 });
 
+test('{ pretrained: dir }: vocab.txt and the body come from the directory, the head starts afresh for new labels', async () => {
+  const dir = join(scratch, 'bce'); // saved by the previous test
+  const saved = await Classifier.load(dir);
+  saved.dispose();
+  // relabel a few rows with labels the checkpoint never had, same count as before
+  const relabel = (rows) => rows.map((r) => ({ text: r.text, labels: r.labels.map((l) => `new-${l}`) }));
+  const newSet = labelSet.map((l) => `new-${l}`);
+  const rows = relabel(split.train.slice(0, 64));
+  const t = new Trainer({ model: { pretrained: dir }, epochs: 1, batchSize: 16, lr: 0, seed: 5, earlyStopping: false });
+  const h = await t.fit({ rows, labelSet: newSet }, { rows: relabel(split.val.slice(0, 32)), labelSet: newSet });
+  assert.is(h.data.vocabSize, readFileSync(join(dir, 'vocab.txt'), 'utf8').trimEnd().split('\n').length, 'the pretrained vocab.txt is used');
+  const before = bce.encoder.parameters();
+  const after = t.encoder.parameters();
+  // lr 0: the body is exactly the checkpoint's; the head was re-initialised because the labels differ
+  for (const name of ['bert.embeddings.word_embeddings.weight', 'bert.encoder.layer.1.output.dense.weight'])
+    assert.ok(Buffer.from(after.get(name).buffer).equals(Buffer.from(before.get(name).buffer)), `${name} loaded unchanged`);
+  assert.not.ok(Buffer.from(after.get('classifier.weight').buffer).equals(Buffer.from(before.get('classifier.weight').buffer)), 'fresh head');
+  assert.ok(after.get('classifier.bias').every((x) => x === 0));
+  t.dispose();
+  // same labels: the head is kept (continued training)
+  const t2 = new Trainer({ model: { pretrained: dir }, epochs: 1, batchSize: 16, lr: 0, seed: 5, earlyStopping: false });
+  await t2.fit({ rows: split.train.slice(0, 32), labelSet }, { rows: split.val.slice(0, 32), labelSet });
+  assert.ok(Buffer.from(t2.encoder.parameters().get('classifier.weight').buffer).equals(Buffer.from(before.get('classifier.weight').buffer)), 'head kept');
+  t2.dispose();
+});
+
 test('early stopping keeps the best epoch: the restored model has the best validation loss', async () => {
   // 120 training rows, a high learning rate and many epochs: validation loss turns up, training stops
   const small = { rows: split.train.slice(0, 120), labelSet };
