@@ -58,8 +58,10 @@ export function writeFileDurable(path: string, data: string | Uint8Array): void 
   }
 }
 
+/** JSON with typed arrays as plain arrays (a Float32Array would otherwise become {"0": ..}). */
 export function writeJsonDurable(path: string, value: unknown): void {
-  writeFileDurable(path, JSON.stringify(value, null, 2) + '\n');
+  const replacer = (_k: string, v: unknown) => (ArrayBuffer.isView(v) && !(v instanceof DataView) ? Array.from(v as unknown as ArrayLike<number>) : v);
+  writeFileDurable(path, JSON.stringify(value, replacer, 2) + '\n');
 }
 
 function pidAlive(pid: number): boolean {
