@@ -238,6 +238,24 @@ test('early stopping keeps the best epoch: the restored model has the best valid
   t.dispose();
 });
 
+test('the same seed trains the same model; another seed another one', async () => {
+  const rows = { rows: split.train.slice(0, 160), labelSet };
+  const v = { rows: split.val.slice(0, 40), labelSet };
+  const texts = split.test.slice(0, 10).map((r) => r.text);
+  const once = async (seed) => {
+    const t = new Trainer({ epochs: 2, batchSize: 8, seed, earlyStopping: false });
+    const h = await t.fit(rows, v);
+    const p = await t.predict(texts);
+    t.dispose();
+    return { losses: h.epochs.map((e) => e.trainLoss), p };
+  };
+  const a = await once(11);
+  const b = await once(11);
+  const c = await once(12);
+  assert.equal(b, a);
+  assert.not.equal(c.losses, a.losses);
+});
+
 test('option and argument errors', async () => {
   const bad = (o, re) => {
     let err;
