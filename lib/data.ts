@@ -6,7 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { parse as parseCsv } from 'csv-parse/sync';
+import { createRequire } from 'node:module';
+import type { Options as CsvOptions } from 'csv-parse/sync';
 import { checkOptions, rejectUnknownKeys, typeError, rangeErrorMessage, invalidFileError, codedError } from './errors.js';
 
 export interface DataRow {
@@ -54,6 +55,15 @@ export interface Dataset {
   /** Every label seen (positives and negatives), sorted by code unit order. */
   labelSet: string[];
   report: DatasetReport;
+}
+
+// csv-parse is loaded on first use, so that importing the package needs no third-party module.
+const require = createRequire(import.meta.url);
+type CsvParse = (input: Buffer, options: CsvOptions) => unknown;
+let csvParse: CsvParse | undefined;
+function parseCsv(input: Buffer, options: CsvOptions): unknown {
+  csvParse ??= (require('csv-parse/sync') as { parse: CsvParse }).parse;
+  return csvParse(input, options);
 }
 
 const READ_KEYS = ['format', 'textColumn', 'labelsColumn', 'labelSeparator', 'negativesColumn', 'partial', 'preprocess'] as const;

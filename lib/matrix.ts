@@ -15,11 +15,13 @@ export function checkShape(name: string, shape: unknown): [number, number] {
 }
 
 /** Targets: Int8Array (1, 0, -1 = unknown), Uint8Array (1, 0) or Float32Array (1, 0, -1), length N*K. */
-export function checkTargets(name: string, targets: unknown, n: number, k: number): TargetArray {
+/** With scanValues false the caller checks the values (0, 1, -1) in its own pass. */
+export function checkTargets(name: string, targets: unknown, n: number, k: number, scanValues = true): TargetArray {
   if (!(targets instanceof Int8Array || targets instanceof Uint8Array || targets instanceof Float32Array))
     throw typeError(name, 'an Int8Array, Uint8Array or Float32Array of 0/1 (-1 = unknown)', targets);
   if (targets.length !== n * k)
     throw rangeErrorMessage(`Expected ${name} of length N*K = ${n}*${k} = ${n * k} (shape [${n}, ${k}]) but received ${describe(targets)}`);
+  if (!scanValues) return targets;
   for (let i = 0; i < targets.length; i++) {
     const t = targets[i];
     if (t !== 0 && t !== 1 && t !== -1)
@@ -28,11 +30,13 @@ export function checkTargets(name: string, targets: unknown, n: number, k: numbe
   return targets;
 }
 
-export function checkScores(name: string, scores: unknown, n: number, k: number): ScoreArray {
+/** With scanNaN false the caller checks the scores it reads (unknown targets' scores are never read). */
+export function checkScores(name: string, scores: unknown, n: number, k: number, scanNaN = true): ScoreArray {
   if (!(scores instanceof Float32Array || scores instanceof Float64Array))
     throw typeError(name, 'a Float32Array of scores (probabilities)', scores);
   if (scores.length !== n * k)
     throw rangeErrorMessage(`Expected ${name} of length N*K = ${n}*${k} = ${n * k} (shape [${n}, ${k}]) but received ${describe(scores)}`);
+  if (!scanNaN) return scores;
   for (let i = 0; i < scores.length; i++) {
     if (Number.isNaN(scores[i]))
       throw rangeErrorMessage(`Expected ${name} to hold no NaN but element ${i} (row ${Math.floor(i / k)}, label ${i % k}) is NaN`);

@@ -133,9 +133,10 @@ export function evaluate(targets: TargetArray, scores: ScoreArray, options: Eval
   rejectUnknownKeys('evaluate options', opts, EVAL_KEYS);
   if (opts.shape === undefined) throw typeError('options.shape', 'an array [N, K] of two integers', undefined);
   const [n, k] = checkShape('options.shape', opts.shape);
-  const y = checkTargets('targets', targets, n, k);
+  if (n * k > 2 ** 31 - 1) throw rangeErrorMessage(`evaluate handles at most 2^31 - 1 elements; shape [${n}, ${k}] has ${n * k}`);
+  const y = checkTargets('targets', targets, n, k, false);
   // Scores are compared as float32 (Float64Array input is rounded once), so ties are float32 ties.
-  const s32 = checkScores('scores', scores, n, k);
+  const s32 = checkScores('scores', scores, n, k, false);
   const s = s32 instanceof Float32Array ? s32 : Float32Array.from(s32);
   const thr = checkThreshold('options.threshold', opts.threshold ?? 0.5, k);
   const labelSet = checkLabelSet(opts.labelSet, k);
@@ -149,126 +150,8 @@ export function evaluate(targets: TargetArray, scores: ScoreArray, options: Eval
     groupOpts = g as GroupBoundaries;
   }
 
-  const tp = new Float64Array(k);
-  const fp = new Float64Array(k);
-  const fn = new Float64Array(k);
-  const known = new Float64Array(k);
-  let mismatches = 0;
-  let knownElements = 0;
-  let rowsKnown = 0;
-  let exactRows = 0;
-  let sp = 0;
-  let sr = 0;
-  let sf = 0;
-  let lrapSum = 0;
-  let coverageSum = 0;
-  // Sorted positive scores of the current row and the rank histogram (see the LRAP block).
-  let posScores = new Float64Array(16);
-  let hist = new Float64Array(17);
-  let ranks = new Float64Array(16);
-  // Flat indices of the known positives, for the ROC AUC pass.
-  let posFlat = new Int32Array(1024);
-  let nPosFlat = 0;
-
-  for (let i = 0; i < n; i++) {
-    const off = i * k;
-    let rtp = 0;
-    let rfp = 0;
-    let rfn = 0;
-    let rknown = 0;
-    let npos = 0;
-    for (let j = 0; j < k; j++) {
-      const t = y[off + j];
-      if (t < 0) continue;
-      const sc = s[off + j];
-      const pred = sc >= thr[j];
-      rknown++;
-      if (t === 1) {
-        if (npos === posScores.length) {
-          const bigger = new Float64Array(npos * 2);
-          bigger.set(posScores);
-          posScores = bigger;
-        }
-        posScores[npos++] = sc;
-        if (nPosFlat === posFlat.length) {
-          const bigger = new Int32Array(nPosFlat * 2);
-          bigger.set(posFlat);
-          posFlat = bigger;
-        }
-        posFlat[nPosFlat++] = off + j;
-        if (pred) {
-          tp[j]++;
-          rtp++;
-        } else {
-          fn[j]++;
-          rfn++;
-        }
-      } else if (pred) {
-        fp[j]++;
-        rfp++;
-      }
-      known[j]++;
-    }
-    knownElements += rknown;
-    if (rknown === 0) continue;
-    rowsKnown++;
-    mismatches += rfp + rfn;
-    if (rfp + rfn === 0) exactRows++;
-    sp += div(rtp, rtp + rfp);
-    sr += div(rtp, rtp + rfn);
-    sf += div(2 * rtp, 2 * rtp + rfp + rfn);
-
-    // Ranking figures over the row's known labels. rank(j) = #{known k: s_k >= s_j} (ties take the
-    // max rank); L(j) = #{positive k: s_k >= s_j}. One pass over the row with a binary search into
-    // the sorted positive scores gives every positive's rank via a suffix sum.
-    if (npos === 0) {
-      lrapSum += 1; // scikit-learn: rows without relevant labels score 1; their coverage is 0
-      continue;
-    }
-    const ps = posScores.subarray(0, npos);
-    ps.sort();
-    if (hist.length < npos + 1) hist = new Float64Array(npos * 2 + 1);
-    hist.fill(0, 0, npos + 1);
-    const minPos = ps[0];
-    for (let j = 0; j < k; j++) {
-      const sc = s[off + j];
-      // Below every positive (the common case for negatives): ranks no positive, so not counted
-      // (hist[0] is never read).
-      if (sc < minPos || y[off + j] < 0) continue;
-      // u = number of positives with score <= sc (upper bound)
-      let lo = 0;
-      let hi = npos;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (ps[mid] <= sc) lo = mid + 1;
-        else hi = mid;
-      }
-      hist[lo]++;
-    }
-    // rank of positive p (sorted ascending) = #{k : u_k > p} = sum of hist[p+1..npos]
-    let suffix = 0;
-    let lrapRow = 0;
-    let rankOfMin = 0;
-    if (ranks.length < npos) ranks = new Float64Array(npos * 2);
-    for (let p = npos - 1; p >= 0; p--) {
-      suffix += hist[p + 1];
-      ranks[p] = suffix;
-    }
-    rankOfMin = ranks[0];
-    if (npos === rknown) lrapRow = 1;
-    else {
-      let first = 0;
-      for (let p = 0; p < npos; p++) {
-        // L = positives with score >= ps[p] = npos - (first index holding the value ps[p])
-        if (p > 0 && ps[p] !== ps[p - 1]) first = p;
-        lrapRow += (npos - first) / ranks[p];
-      }
-      lrapRow /= npos;
-    }
-    lrapSum += lrapRow;
-    coverageSum += rankOfMin;
-  }
-
+  const c = scan(y, s, thr, n, k);
+  const { tp, fp, fn } = c;
   // Per-label and averaged P/R/F1.
   let TP = 0;
   let FP = 0;
@@ -282,7 +165,7 @@ export function evaluate(targets: TargetArray, scores: ScoreArray, options: Eval
   let supportSum = 0;
   let positiveF1 = 0;
   const perLabel: LabelReport[] = new Array(k);
-  const { perLabel: aucs, micro: aucMicro } = rocAucs(y, s, n, k, posFlat.subarray(0, nPosFlat), known);
+  const aucs = c.auc;
   let aucSum = 0;
   let aucCount = 0;
   for (let j = 0; j < k; j++) {
@@ -319,15 +202,15 @@ export function evaluate(targets: TargetArray, scores: ScoreArray, options: Eval
     micro: prf(TP, FP, FN),
     macro: { precision: mp / k, recall: mr / k, f1: mf / k },
     weighted: { precision: div(wp, supportSum), recall: div(wr, supportSum), f1: div(wf, supportSum) },
-    samples: { precision: div(sp, rowsKnown), recall: div(sr, rowsKnown), f1: div(sf, rowsKnown) },
-    hammingLoss: div(mismatches, knownElements),
-    subsetAccuracy: div(exactRows, rowsKnown),
-    rocAuc: { micro: aucMicro, macro: aucCount ? aucSum / aucCount : NaN, skippedLabels: k - aucCount },
-    labelRankingAveragePrecision: div(lrapSum, rowsKnown),
-    coverageError: div(coverageSum, rowsKnown),
+    samples: { precision: div(c.sp, c.rowsKnown), recall: div(c.sr, c.rowsKnown), f1: div(c.sf, c.rowsKnown) },
+    hammingLoss: div(c.mismatches, c.knownElements),
+    subsetAccuracy: div(c.exactRows, c.rowsKnown),
+    rocAuc: { micro: c.aucMicro, macro: aucCount ? aucSum / aucCount : NaN, skippedLabels: k - aucCount },
+    labelRankingAveragePrecision: div(c.lrapSum, c.rowsKnown),
+    coverageError: div(c.coverageSum, c.rowsKnown),
     labelsWithPositiveF1: positiveF1,
     perLabel,
-    counts: { rows: n, rowsWithKnownLabels: rowsKnown, knownElements, unknownElements: n * k - knownElements },
+    counts: { rows: n, rowsWithKnownLabels: c.rowsKnown, knownElements: c.knownElements, unknownElements: n * k - c.knownElements },
   };
   if (trainCounts) result.groups = labelGroups(trainCounts, tp, fp, fn, perLabel, groupOpts ?? {});
   return result;
@@ -394,40 +277,90 @@ function labelGroups(
   };
 }
 
+interface ScanResult {
+  tp: Float64Array;
+  fp: Float64Array;
+  fn: Float64Array;
+  known: Float64Array;
+  knownElements: number;
+  mismatches: number;
+  rowsKnown: number;
+  exactRows: number;
+  sp: number;
+  sr: number;
+  sf: number;
+  lrapSum: number;
+  coverageSum: number;
+  auc: Float64Array;
+  aucMicro: number;
+}
+
+function nanError(k: number, f: number): Error {
+  return rangeErrorMessage(`Expected scores to hold no NaN but element ${f} (row ${Math.floor(f / k)}, label ${f % k}) is NaN`);
+}
+
 /**
- * ROC AUC per label and pooled (micro) over known targets, without sorting the matrix: the
- * positives (usually few) are sorted per label and pooled, then one row-major pass over the known
- * negatives adds, for each negative, 2·#{positives above it} + #{positives equal to it}; that is
- * twice the Mann–Whitney count with ties as 1/2, i.e. scikit-learn's trapezoidal AUC. Scores are
- * float32 values (-0 equals +0). NaN where a label (or the pool) has one class.
+ * Every figure in one pass over the scores, after one pass over the targets alone.
+ *
+ * The targets pass collects the known positives (row-major flat indices). Their scores are then
+ * sorted per label and pooled, so that the main pass gets ROC AUC without sorting the matrix: each
+ * known negative adds 2·#{positives above it} + #{positives equal to it} (twice the Mann–Whitney
+ * count, ties as 1/2: scikit-learn's trapezoidal AUC); negatives below every positive (the common
+ * case) are accounted for from the totals. The ranking figures use the row's sorted positive
+ * scores: rank(j) = #{known k: s_k >= s_j} (ties take the max rank) comes from a histogram of
+ * where each known score falls among them, L(j) = #{positive k: s_k >= s_j} from their order.
+ * Scores are float32 values (-0 equals +0).
  */
-function rocAucs(
-  y: TargetArray,
-  s: Float32Array,
-  n: number,
-  k: number,
-  posFlat: Int32Array,
-  known: Float64Array,
-): { perLabel: Float64Array; micro: number } {
-  const P = posFlat.length;
-  const start = new Int32Array(k + 1);
-  for (let p = 0; p < P; p++) start[(posFlat[p] % k) + 1]++;
-  for (let j = 0; j < k; j++) start[j + 1] += start[j];
-  const fillAt = start.slice(0, k);
+function scan(y: TargetArray, s: Float32Array, thr: Float32Array, n: number, k: number): ScanResult {
+  // ---- pass over the targets: values checked, positives, unknowns per label ------------------
+  const rowStart = new Int32Array(n + 1);
+  const unknown = new Float64Array(k);
+  const labStart = new Int32Array(k + 1);
+  let posFlat = new Int32Array(Math.max(16, n));
+  let P = 0;
+  for (let i = 0; i < n; i++) {
+    const off = i * k;
+    for (let j = 0; j < k; j++) {
+      const t = y[off + j];
+      if (t === 1) {
+        if (P === posFlat.length) {
+          const bigger = new Int32Array(P * 2);
+          bigger.set(posFlat);
+          posFlat = bigger;
+        }
+        posFlat[P++] = off + j;
+        labStart[j + 1]++;
+      } else if (t !== 0) {
+        if (t !== -1)
+          throw rangeErrorMessage(`Expected targets to hold only 0, 1 or -1 (unknown) but element ${off + j} (row ${i}, label ${j}) is ${t}`);
+        unknown[j]++;
+      }
+    }
+    rowStart[i + 1] = P;
+  }
+  for (let j = 0; j < k; j++) labStart[j + 1] += labStart[j];
+  const known = new Float64Array(k);
+  for (let j = 0; j < k; j++) known[j] = n - unknown[j];
+
+  // Positive scores by label (sorted) and pooled (sorted, with a table over the top 20 bits of the
+  // sortable key narrowing each search to a handful of entries).
   const pos = new Float32Array(P);
-  for (let p = 0; p < P; p++) {
-    const f = posFlat[p];
-    pos[fillAt[f % k]++] = s[f];
+  {
+    const fillAt = labStart.slice(0, k);
+    for (let p = 0; p < P; p++) {
+      const f = posFlat[p];
+      const v = s[f];
+      if (v !== v) throw nanError(k, f);
+      pos[fillAt[f % k]++] = v;
+    }
   }
   const minPos = new Float32Array(k).fill(Infinity);
   for (let j = 0; j < k; j++) {
-    if (start[j + 1] > start[j]) {
-      pos.subarray(start[j], start[j + 1]).sort();
-      minPos[j] = pos[start[j]];
+    if (labStart[j + 1] > labStart[j]) {
+      pos.subarray(labStart[j], labStart[j + 1]).sort();
+      minPos[j] = pos[labStart[j]];
     }
   }
-  // Pooled positives, with a table over the top 20 bits of the sortable key narrowing each search
-  // to a handful of entries.
   const all = pos.slice().sort();
   const allBits = new Uint32Array(all.buffer);
   const TB = 1 << 20;
@@ -437,18 +370,68 @@ function rocAucs(
   const allMin = P ? all[0] : Infinity;
   const bits = new Uint32Array(s.buffer, s.byteOffset, s.length);
 
-  // Negatives below every positive (of the label / of the pool) add 2·P each; they are counted
-  // at the end from the totals, so the common case costs one comparison.
+  // ---- the main pass ---------------------------------------------------------------------------
+  const tp = new Float64Array(k);
+  const fp = new Float64Array(k);
   const num2 = new Float64Array(k);
   const slow = new Int32Array(k);
   let micro2 = 0;
   let slowMicro = 0;
+  let knownElements = 0;
+  let mismatches = 0;
+  let rowsKnown = 0;
+  let exactRows = 0;
+  let sp = 0;
+  let sr = 0;
+  let sf = 0;
+  let lrapSum = 0;
+  let coverageSum = 0;
+  let ps = new Float64Array(16);
+  let hist = new Float64Array(17);
+  let ranks = new Float64Array(16);
+
   for (let i = 0; i < n; i++) {
     const off = i * k;
+    const npos = rowStart[i + 1] - rowStart[i];
+    if (ps.length < npos) {
+      ps = new Float64Array(npos * 2);
+      hist = new Float64Array(npos * 2 + 1);
+      ranks = new Float64Array(npos * 2);
+    }
+    for (let p = 0; p < npos; p++) ps[p] = s[posFlat[rowStart[i] + p]];
+    if (npos > 1) ps.subarray(0, npos).sort();
+    hist.fill(0, 0, npos + 1);
+    const rowMin = npos > 0 ? ps[0] : Infinity;
+    let rtp = 0;
+    let rfp = 0;
+    let rknown = 0;
     for (let j = 0; j < k; j++) {
-      if (y[off + j] !== 0) continue; // positives and unknowns
+      const t = y[off + j];
+      if (t < 0) continue;
+      rknown++;
       const x = s[off + j];
-      if (!(x >= allMin)) continue; // below all positives (allMin <= minPos[j])
+      if (x >= thr[j]) {
+        if (t === 1) {
+          tp[j]++;
+          rtp++;
+        } else {
+          fp[j]++;
+          rfp++;
+        }
+      } else if (x !== x) throw nanError(k, off + j);
+      // LRAP / coverage: where x falls among the row's positives (below all of them: no effect).
+      if (x >= rowMin) {
+        let lo = 0;
+        let hi = npos;
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1;
+          if (ps[mid] <= x) lo = mid + 1;
+          else hi = mid;
+        }
+        hist[lo]++;
+      }
+      // ROC AUC, negatives only; those below every positive are counted from the totals below.
+      if (t === 1 || !(x >= allMin)) continue;
       slowMicro++;
       {
         const h = bitsKey(bits[off + j]) >>> 12;
@@ -471,9 +454,8 @@ function rocAucs(
       }
       if (x < minPos[j]) continue;
       slow[j]++;
-      // lower / upper bounds of x among the label's sorted positives
-      const end = start[j + 1];
-      let lo = start[j];
+      const end = labStart[j + 1];
+      let lo = labStart[j];
       let hi = end;
       while (lo < hi) {
         const mid = (lo + hi) >> 1;
@@ -489,20 +471,51 @@ function rocAucs(
       }
       num2[j] += 2 * (end - up) + (up - lo);
     }
+    knownElements += rknown;
+    if (rknown === 0) continue;
+    rowsKnown++;
+    const rfn = npos - rtp;
+    mismatches += rfp + rfn;
+    if (rfp + rfn === 0) exactRows++;
+    sp += div(rtp, rtp + rfp);
+    sr += div(rtp, npos);
+    sf += div(2 * rtp, 2 * rtp + rfp + rfn);
+    if (npos === 0) {
+      lrapSum += 1; // scikit-learn: rows without relevant labels score 1; their coverage is 0
+      continue;
+    }
+    // rank of positive p (sorted ascending) = #{k : u_k > p} = sum of hist[p+1..npos]
+    let suffix = 0;
+    for (let p = npos - 1; p >= 0; p--) {
+      suffix += hist[p + 1];
+      ranks[p] = suffix;
+    }
+    coverageSum += ranks[0];
+    if (npos === rknown) lrapSum += 1;
+    else {
+      let lrapRow = 0;
+      let first = 0;
+      for (let p = 0; p < npos; p++) {
+        // L = positives with score >= ps[p] = npos - (first index holding the value ps[p])
+        if (p > 0 && ps[p] !== ps[p - 1]) first = p;
+        lrapRow += (npos - first) / ranks[p];
+      }
+      lrapSum += lrapRow / npos;
+    }
   }
+
+  const fn = new Float64Array(k);
+  const auc = new Float64Array(k);
   let negTotal = 0;
   for (let j = 0; j < k; j++) {
-    const pj = start[j + 1] - start[j];
+    const pj = labStart[j + 1] - labStart[j];
+    fn[j] = pj - tp[j];
     const nj = known[j] - pj;
     negTotal += nj;
     num2[j] += 2 * pj * (nj - slow[j]);
+    auc[j] = pj === 0 || nj === 0 ? NaN : num2[j] / 2 / pj / nj;
   }
   micro2 += 2 * P * (negTotal - slowMicro);
-  const perLabel = new Float64Array(k);
-  for (let j = 0; j < k; j++) {
-    const pj = start[j + 1] - start[j];
-    const nj = known[j] - pj;
-    perLabel[j] = pj === 0 || nj === 0 ? NaN : num2[j] / 2 / pj / nj;
-  }
-  return { perLabel, micro: P === 0 || negTotal === 0 ? NaN : micro2 / 2 / P / negTotal };
+  const aucMicro = P === 0 || negTotal === 0 ? NaN : micro2 / 2 / P / negTotal;
+  return { tp, fp, fn, known, knownElements, mismatches, rowsKnown, exactRows, sp, sr, sf, lrapSum, coverageSum, auc, aucMicro };
 }

@@ -78,11 +78,11 @@ function checkGrid(grid: unknown): Float32Array {
 }
 
 /** Number of grid values <= x (so x is predicted positive at grid indices 0 .. result-1). */
-function gridBin(grid: Float32Array, x: number, uniform: boolean, g0: number, step: number): number {
+function gridBin(grid: Float32Array, x: number, uniform: boolean, g0: number, invStep: number): number {
   const G = grid.length;
   let b: number;
   if (uniform) {
-    b = Math.floor((x - g0) / step) + 1;
+    b = Math.floor((x - g0) * invStep) + 1;
     if (b < 0) b = 0;
     else if (b > G) b = G;
     // float rounding: fix up against the actual float32 grid values
@@ -105,8 +105,8 @@ export function tuneThresholds(targets: TargetArray, scores: ScoreArray, options
   rejectUnknownKeys('tuneThresholds options', opts, KEYS);
   if (opts.shape === undefined) throw typeError('options.shape', 'an array [N, K] of two integers', undefined);
   const [n, k] = checkShape('options.shape', opts.shape);
-  const y = checkTargets('targets', targets, n, k);
-  const s = checkScores('scores', scores, n, k);
+  const y = checkTargets('targets', targets, n, k, false); // values checked in the histogram pass
+  const s = checkScores('scores', scores, n, k, false);
   const objective = (opts.objective ?? 'micro-f1') as ThresholdObjective;
   if (!OBJECTIVES.includes(objective)) {
     rejectUnknownKeys('options.objective', { [String(objective)]: 1 }, OBJECTIVES);
@@ -123,6 +123,7 @@ export function tuneThresholds(targets: TargetArray, scores: ScoreArray, options
   // Uniform grid detection for O(1) binning.
   const g0 = grid[0];
   const step = G > 1 ? (grid[G - 1] - grid[0]) / (G - 1) : 1;
+  const invStep = 1 / step;
   let uniform = G > 1;
   for (let i = 1; i < G && uniform; i++) if (Math.abs(grid[i] - (g0 + i * step)) > step * 1e-3) uniform = false;
 
@@ -130,58 +131,65 @@ export function tuneThresholds(targets: TargetArray, scores: ScoreArray, options
   const pos = new Int32Array(k * W);
   const neg = new Int32Array(k * W);
   const P = new Float64Array(k);
-  // Labels in blocks of 32 so that the block's histograms stay in cache while the rows stream by.
-  const BL = 32;
-  for (let j0 = 0; j0 < k; j0 += BL) {
-    const j1 = Math.min(k, j0 + BL);
-    for (let i = 0; i < n; i++) {
-      const off = i * k;
-      for (let j = j0; j < j1; j++) {
-        const t = y[off + j];
-        if (t < 0) continue;
-        const b = gridBin(grid, s[off + j], uniform, g0, step);
-        if (t === 1) {
-          pos[j * W + b]++;
-          P[j]++;
-        } else neg[j * W + b]++;
+  // One row-major pass (blocking the labels to keep their histograms in cache measured slower:
+  // the strided reads cost more than the histogram misses).
+  for (let i = 0; i < n; i++) {
+    const off = i * k;
+    for (let j = 0; j < k; j++) {
+      const t = y[off + j];
+      if (t !== 0 && t !== 1) {
+        if (t === -1) continue;
+        throw rangeErrorMessage(`Expected targets to hold only 0, 1 or -1 (unknown) but element ${off + j} (row ${i}, label ${j}) is ${t}`);
       }
+      const x = s[off + j];
+      if (!(x >= g0)) {
+        // below every threshold: never predicted, so only the positive count matters
+        if (x !== x) throw rangeErrorMessage(`Expected scores to hold no NaN but element ${off + j} (row ${i}, label ${j}) is NaN`);
+        if (t === 1) P[j]++;
+        continue;
+      }
+      const b = gridBin(grid, x, uniform, g0, invStep);
+      if (t === 1) {
+        pos[j * W + b]++;
+        P[j]++;
+      } else neg[j * W + b]++;
     }
   }
-  // Turn bins into "count with score >= grid[t]" = suffix sums over b > t, stored at index t.
-  // tpAt[j*G + t], fpAt[j*G + t]
-  const tpAt = new Float64Array(k * G);
-  const fpAt = new Float64Array(k * G);
+  // Suffix sums in place: pos[j*W + t + 1] = positives of label j with score >= grid[t] (TP at t),
+  // neg[j*W + t + 1] likewise for negatives (FP at t).
   for (let j = 0; j < k; j++) {
-    let cp = 0;
-    let cn = 0;
-    for (let t = G - 1; t >= 0; t--) {
-      cp += pos[j * W + t + 1];
-      cn += neg[j * W + t + 1];
-      tpAt[j * G + t] = cp;
-      fpAt[j * G + t] = cn;
+    const o = j * W;
+    for (let b = G - 1; b >= 1; b--) {
+      pos[o + b] += pos[o + b + 1];
+      neg[o + b] += neg[o + b + 1];
     }
   }
+  const tpAt = (j: number, t: number) => pos[j * W + t + 1];
+  const fpAt = (j: number, t: number) => neg[j * W + t + 1];
 
   // Global sweep.
   const curveValues = new Float64Array(G);
   let Ptot = 0;
   for (let j = 0; j < k; j++) Ptot += P[j];
+  // Label-major loops: each label's counts are contiguous.
   if (objective === 'micro-f1') {
-    for (let t = 0; t < G; t++) {
-      let T = 0;
-      let F = 0;
-      for (let j = 0; j < k; j++) {
-        T += tpAt[j * G + t];
-        F += fpAt[j * G + t];
+    const T = new Float64Array(G);
+    const F = new Float64Array(G);
+    for (let j = 0; j < k; j++) {
+      const o = j * W + 1;
+      for (let t = 0; t < G; t++) {
+        T[t] += pos[o + t];
+        F[t] += neg[o + t];
       }
-      curveValues[t] = f1(T, F, Ptot - T);
     }
+    for (let t = 0; t < G; t++) curveValues[t] = f1(T[t], F[t], Ptot - T[t]);
   } else {
-    for (let t = 0; t < G; t++) {
-      let sum = 0;
-      for (let j = 0; j < k; j++) sum += f1(tpAt[j * G + t], fpAt[j * G + t], P[j] - tpAt[j * G + t]);
-      curveValues[t] = sum / k;
+    for (let j = 0; j < k; j++) {
+      const o = j * W + 1;
+      const pj = P[j];
+      for (let t = 0; t < G; t++) curveValues[t] += f1(pos[o + t], neg[o + t], pj - pos[o + t]);
     }
+    for (let t = 0; t < G; t++) curveValues[t] /= k;
   }
   const gi = bestIndex(curveValues);
   const result: TuneThresholdsResult = {
@@ -199,7 +207,7 @@ export function tuneThresholds(targets: TargetArray, scores: ScoreArray, options
   if (objective === 'macro-f1') {
     for (let j = 0; j < k; j++) {
       if (!eligible[j]) continue;
-      for (let t = 0; t < G; t++) vals[t] = f1(tpAt[j * G + t], fpAt[j * G + t], P[j] - tpAt[j * G + t]);
+      for (let t = 0; t < G; t++) vals[t] = f1(tpAt(j, t), fpAt(j, t), P[j] - tpAt(j, t));
       choice[j] = bestIndex(vals);
     }
   } else {
@@ -207,26 +215,26 @@ export function tuneThresholds(targets: TargetArray, scores: ScoreArray, options
     let T = 0;
     let F = 0;
     for (let j = 0; j < k; j++) {
-      T += tpAt[j * G + gi];
-      F += fpAt[j * G + gi];
+      T += tpAt(j, gi);
+      F += fpAt(j, gi);
     }
     for (let pass = 0; pass < 20; pass++) {
       let changed = false;
       for (let j = 0; j < k; j++) {
         if (!eligible[j]) continue;
         const c = choice[j];
-        const Tr = T - tpAt[j * G + c];
-        const Fr = F - fpAt[j * G + c];
+        const Tr = T - tpAt(j, c);
+        const Fr = F - fpAt(j, c);
         for (let t = 0; t < G; t++) {
-          const Tt = Tr + tpAt[j * G + t];
-          vals[t] = f1(Tt, Fr + fpAt[j * G + t], Ptot - Tt);
+          const Tt = Tr + tpAt(j, t);
+          vals[t] = f1(Tt, Fr + fpAt(j, t), Ptot - Tt);
         }
         let b = bestIndex(vals);
         if (vals[b] <= vals[c] + 1e-12) b = c; // keep the current one unless strictly better
         if (b !== c) {
           choice[j] = b;
-          T = Tr + tpAt[j * G + b];
-          F = Fr + fpAt[j * G + b];
+          T = Tr + tpAt(j, b);
+          F = Fr + fpAt(j, b);
           changed = true;
         }
       }
@@ -241,9 +249,9 @@ export function tuneThresholds(targets: TargetArray, scores: ScoreArray, options
     const c = choice[j];
     th[j] = grid[c];
     if (eligible[j]) tuned++;
-    T += tpAt[j * G + c];
-    F += fpAt[j * G + c];
-    macro += f1(tpAt[j * G + c], fpAt[j * G + c], P[j] - tpAt[j * G + c]);
+    T += tpAt(j, c);
+    F += fpAt(j, c);
+    macro += f1(tpAt(j, c), fpAt(j, c), P[j] - tpAt(j, c));
   }
   result.perClass = th;
   result.perClassValue = objective === 'micro-f1' ? f1(T, F, Ptot - T) : macro / k;

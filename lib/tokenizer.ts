@@ -13,7 +13,8 @@
  */
 import { readFileSync, writeFileSync, renameSync, mkdirSync, statSync, existsSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { Tokenizer as HFTokenizer } from '@huggingface/tokenizers';
+import { createRequire } from 'node:module';
+import type { Tokenizer as HFTokenizer } from '@huggingface/tokenizers';
 import { checkOptions, rejectUnknownKeys, typeError, rangeErrorMessage, invalidFileError, checkInteger } from './errors.js';
 
 export interface BatchEncoding {
@@ -47,6 +48,13 @@ interface NormalizerConfig {
   handleChinese: boolean;
   lowercase: boolean;
   stripAccents: boolean;
+}
+
+// @huggingface/tokenizers is loaded only for non-WordPiece tokenizer.json files, so that importing
+// the package needs no third-party module.
+const require = createRequire(import.meta.url);
+function hfTokenizerClass(): typeof HFTokenizer {
+  return (require('@huggingface/tokenizers') as { Tokenizer: typeof HFTokenizer }).Tokenizer;
 }
 
 const SPECIALS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'] as const;
@@ -226,7 +234,11 @@ export class Tokenizer {
     const { prefixIds, suffixIds } = postProcessorIds(pp);
     const padToken: string | undefined = json.padding?.pad_token;
     const normalizer = json.normalizer;
-    const bertLike = model.type === 'WordPiece' && (normalizer === null || normalizer === undefined || normalizer.type === 'BertNormalizer');
+    const pre = json.pre_tokenizer;
+    const bertLike =
+      model.type === 'WordPiece' &&
+      (normalizer === null || normalizer === undefined || normalizer.type === 'BertNormalizer') &&
+      pre?.type === 'BertPreTokenizer';
     if (bertLike) {
       const vocab = new Map<string, number>(Object.entries(model.vocab as Record<string, number>));
       for (const t of json.added_tokens ?? []) if (!vocab.has(t.content)) vocab.set(t.content, t.id);
@@ -247,10 +259,10 @@ export class Tokenizer {
         suffixIds,
       });
     }
-    // Other models (BPE, Unigram, other normalizers): @huggingface/tokenizers does the splitting.
+    // Other models (BPE, Unigram) and other normalizers / pre-tokenizers: @huggingface/tokenizers.
     let hf: HFTokenizer;
     try {
-      hf = new HFTokenizer(json, {});
+      hf = new (hfTokenizerClass())(json, {});
     } catch (e) {
       throw invalidFileError(path, `@huggingface/tokenizers cannot load it (${(e as Error).message})`);
     }

@@ -132,6 +132,10 @@ test('argument errors name the argument and what was received', () => {
   assertThrowsCode(() => evaluate(y, s, { shape: [2, 3], labelSet: ['a'] }), 'ERR_INVALID_ARG', RangeError, /labelSet/);
   assertThrowsCode(() => evaluate(y, s, { shape: [2, 3], groups: {} }), 'ERR_INVALID_ARG', TypeError, /trainCounts/);
   assertThrowsCode(() => evaluate(y, s, {}), 'ERR_INVALID_ARG', TypeError, /shape/);
+  assertThrowsCode(() => evaluate(Float32Array.from([0, 1, 0.5, 0, 0, 0]), s, { shape: [2, 3] }), 'ERR_INVALID_ARG', RangeError, /element 2 \(row 0, label 2\) is 0.5/);
+  assertThrowsCode(() => evaluate(Int8Array.from([1, 0, 0, 0, 0, 0]), Float32Array.from([NaN, 0, 0, 0, 0, 0]), { shape: [2, 3] }), 'ERR_INVALID_ARG', RangeError, /element 0 .* is NaN/);
+  // scores under unknown targets are never read
+  assert.is(evaluate(Int8Array.from([-1, 0, 0, 0, 0, 0]), Float32Array.from([NaN, 0, 0, 0, 0, 0]), { shape: [2, 3] }).counts.unknownElements, 1);
 });
 
 test.run();

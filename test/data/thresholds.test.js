@@ -104,6 +104,10 @@ test('argument errors', () => {
   assertThrowsCode(() => tuneThresholds(y, s, { shape: [2, 2], perclass: true }), 'ERR_INVALID_ARG', TypeError, /did you mean "perClass"/);
   assertThrowsCode(() => tuneThresholds(y, s, { shape: [2, 3] }), 'ERR_INVALID_ARG', RangeError, /N\*K/);
   assertThrowsCode(() => tuneThresholds(y, s, { shape: [2, 2], minSupport: -1 }), 'ERR_INVALID_ARG', RangeError, /minSupport/);
+  assertThrowsCode(() => tuneThresholds(Int8Array.from([0, 0, 3, 0]), s, { shape: [2, 2] }), 'ERR_INVALID_ARG', RangeError, /element 2 \(row 1, label 0\) is 3/);
+  assertThrowsCode(() => tuneThresholds(y, Float32Array.from([0, 0, 0, NaN]), { shape: [2, 2] }), 'ERR_INVALID_ARG', RangeError, /element 3 .* is NaN/);
+  // a NaN under an unknown target is never read
+  assert.ok(tuneThresholds(Int8Array.from([0, 0, 0, -1]), Float32Array.from([0, 0, 0, NaN]), { shape: [2, 2] }).curve.length > 0);
 });
 
 test.run();
