@@ -225,7 +225,8 @@ struct Params {
 // BCE and focal (torchvision semantics) on the weighted BCE element. c1 = w·p·y, c0 = w·(1-y): a zero
 // coefficient drops its term by selection, so ±Inf logits give the limits instead of 0·Inf = NaN.
 // FOCAL=false is plain BCE; focal with γ = 0 and no α is routed to FOCAL=false by the caller.
-template <bool FOCAL>
+// G2: γ is exactly 2 (the common default), so (1-p_t)^γ is a product instead of exp(γ·log).
+template <bool FOCAL, bool G2 = false>
 BCE_HD void bce_focal_elem(float x, float y, float w, float p, const Params& P, float& loss, float& grad) {
   Logistic L = logistic(x);
   float c1 = w * p * y;
@@ -241,7 +242,7 @@ BCE_HD void bce_focal_elem(float x, float y, float w, float p, const Params& P, 
     // 1-p_t; the derivative of (1-p_t)^γ is γ(1-p_t)^γ·[σσ̄/(1-p_t)]·(1-2y), where σσ̄/(1-p_t) <= 1,
     // so no (1-p_t)^(γ-1) is ever formed (it is Inf for γ < 1 at saturated logits).
     float t = (1.0f - y) * L.sig + y * L.sig_neg;
-    float f = pow01(t, P.gamma);  // computed always, then selected: keeps the loop branch-free
+    float f = G2 ? t * t : pow01(t, P.gamma);  // computed always, then selected: keeps the loop branch-free
     f = P.focal_pow ? f : 1.0f;
     float ratio = t > 0.0f ? (L.sig * L.sig_neg) / t : 0.0f;
     float at = P.has_alpha ? P.alpha * y + (1.0f - P.alpha) * (1.0f - y) : 1.0f;
@@ -282,9 +283,10 @@ BCE_HD void asl_elem(float x, float y, float w, float p, const Params& P, float&
 
 // DB one-sided focal pieces at u (u = -z for a positive, u = z for a negative):
 // H = σ(u)^γ·sp(u), D = σ(u)^γ·(γ·σ(-u)·sp(u) + σ(u)).
+template <bool G2 = false>
 BCE_HD void db_side(float u, float gamma, bool focal_pow, float& H, float& D) {
   Logistic L = logistic(u);
-  float f = pow01(L.sig, gamma);
+  float f = G2 ? L.sig * L.sig : pow01(L.sig, gamma);
   f = focal_pow ? f : 1.0f;
   H = f * L.sp_pos;
   float g = L.sp_pos != bits_f32(0x7f800000u) ? gamma * L.sig_neg * L.sp_pos : 0.0f;
@@ -303,7 +305,7 @@ BCE_HD float db_rebalance(float inv_nk, float R, const Params& P) {
 }
 
 // Distribution-balanced element. nu = ν_k, r = r_nk. HARD: y is exactly 0 or 1 (one side evaluated).
-template <bool HARD>
+template <bool HARD, bool G2 = false>
 BCE_HD void db_elem(float x, float y, float w, float p, float nu, float r, const Params& P, float& loss, float& grad) {
   float zp = x + nu;
   float zn = P.neg_scale * zp;
@@ -312,14 +314,14 @@ BCE_HD void db_elem(float x, float y, float w, float p, float nu, float r, const
   if (HARD) {
     bool pos = y != 0.0f;
     float H, D;
-    db_side(pos ? -zp : zn, P.gamma, P.focal_pow, H, D);
+    db_side<G2>(pos ? -zp : zn, P.gamma, P.focal_pow, H, D);
     float cl = pos ? w * p * ap : w * an * P.inv_neg_scale;
     float cg = pos ? -w * p * ap : w * an;
     loss = cl != 0.0f ? cl * H : 0.0f;
     grad = cg * D;
   } else {
-    db_side(-zp, P.gamma, P.focal_pow, Hp, Dp);
-    db_side(zn, P.gamma, P.focal_pow, Hn, Dn);
+    db_side<G2>(-zp, P.gamma, P.focal_pow, Hp, Dp);
+    db_side<G2>(zn, P.gamma, P.focal_pow, Hn, Dn);
     float c1 = w * p * y * ap;
     float c0 = w * (1.0f - y) * an;
     loss = (c1 != 0.0f ? c1 * Hp : 0.0f) + (c0 != 0.0f ? c0 * P.inv_neg_scale * Hn : 0.0f);

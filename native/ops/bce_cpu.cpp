@@ -96,9 +96,37 @@ inline __attribute__((always_inline)) int gather_targets(const BceArgs& a, int64
   return bad;
 }
 
+// The element loop of one tile: branch-free, vectorised. Returns nonzero when a used target is out of range.
+template <int V, bool HARD, bool G2>
+inline __attribute__((always_inline)) int tile_loop(int64_t T, const float* __restrict x, const float* __restrict y,
+                                                    const float* __restrict w, const float* __restrict p,
+                                                    const float* __restrict mf, const float* __restrict nu,
+                                                    const float* __restrict invn, float R, const Params& P, float gs,
+                                                    float* __restrict lb, float* __restrict go) {
+  int bad = 0;
+  for (int64_t j = 0; j < T; j++) {
+    float l, g;
+    if (V == 0) {
+      bce_math::bce_focal_elem<false>(x[j], y[j], w[j], p[j], P, l, g);
+    } else if (V == 1) {
+      bce_math::bce_focal_elem<true, G2>(x[j], y[j], w[j], p[j], P, l, g);
+    } else if (V == 2) {
+      bce_math::asl_elem(x[j], y[j], w[j], p[j], P, l, g);
+    } else {
+      float r = bce_math::db_rebalance(invn[j], R, P);
+      bce_math::db_elem<HARD, G2>(x[j], y[j], w[j], p[j], nu[j], r, P, l, g);
+    }
+    const bool use = mf[j] != 0.0f;  // selection, not multiplication: masked NaN/Inf never leak
+    bad |= (use && !bce_math::target_ok(y[j])) ? 1 : 0;  // fused range check
+    lb[j] = use ? l : 0.0f;
+    go[j] = use ? g * gs : 0.0f;
+  }
+  return bad;
+}
+
 // A chunk of rows: for each row (DB: R_n first), tiles of up to TILE labels through one branch-free,
 // vectorised element loop. Returns the first bad target index or -1.
-template <int V, bool HARD>
+template <int V, bool HARD, bool G2>
 inline __attribute__((always_inline)) int64_t rows_body(const Ctx& c, int64_t r0, int64_t r1) {
   const BceArgs& a = *c.a;
   const int64_t K = a.K;
@@ -158,22 +186,14 @@ inline __attribute__((always_inline)) int64_t rows_body(const Ctx& c, int64_t r0
       const float* __restrict invn = V == 3 ? c.inv_n + k0 : c.ones;
       const float* __restrict x = logits + i0;
       float* __restrict go = direct ? dl + i0 : gb;
-      for (int64_t j = 0; j < T; j++) {
-        float l, g;
-        if (V == 0) {
-          bce_math::bce_focal_elem<false>(x[j], y[j], w[j], p[j], P, l, g);
-        } else if (V == 1) {
-          bce_math::bce_focal_elem<true>(x[j], y[j], w[j], p[j], P, l, g);
-        } else if (V == 2) {
-          bce_math::asl_elem(x[j], y[j], w[j], p[j], P, l, g);
-        } else {
-          float r = bce_math::db_rebalance(invn[j], R, P);
-          bce_math::db_elem<HARD>(x[j], y[j], w[j], p[j], nu[j], r, P, l, g);
-        }
-        const bool use = mf[j] != 0.0f;  // selection, not multiplication: masked NaN/Inf never leak
-        bad |= (use && !bce_math::target_ok(y[j])) ? 1 : 0;  // fused range check
-        lb[j] = use ? l : 0.0f;
-        go[j] = use ? g * gs : 0.0f;
+      if (V == 3 && !HARD) {
+        // Float multi-hot targets are usually exactly 0/1: then one side of DB is evaluated, not both.
+        int soft = 0;
+        for (int64_t j = 0; j < T; j++) soft |= (y[j] != 0.0f && y[j] != 1.0f) ? 1 : 0;
+        if (!soft) bad |= tile_loop<V, true, G2>(T, x, y, w, p, mf, nu, invn, R, P, gs, lb, go);
+        else bad |= tile_loop<V, false, G2>(T, x, y, w, p, mf, nu, invn, R, P, gs, lb, go);
+      } else {
+        bad |= tile_loop<V, HARD, G2>(T, x, y, w, p, mf, nu, invn, R, P, gs, lb, go);
       }
       if (bad) {  // outputs written so far are private to the call (else validate_first ran a pre-pass)
         for (int64_t j = 0; j < T; j++)
@@ -197,8 +217,44 @@ inline __attribute__((always_inline)) int64_t rows_body(const Ctx& c, int64_t r0
   return -1;
 }
 
+// Pre-pass without a mask array: one flat vectorised scan of the raw targets (count and range check).
+template <typename TT>
+inline __attribute__((always_inline)) int64_t scan_targets(const BceArgs& a, const TT* __restrict t, int64_t b,
+                                                          int64_t e, int64_t* count) {
+  const float iv = a.has_ignore_value ? a.ignore_value : __builtin_nanf("");  // NaN equals nothing
+  int64_t local = 0;
+  constexpr int64_t BLK = 4096;
+  for (int64_t b0 = b; b0 < e; b0 += BLK) {
+    const int64_t e0 = std::min(e, b0 + BLK);
+    int bad = 0;
+    int cnt = 0;
+    for (int64_t i = b0; i < e0; i++) {
+      const float y = (float)t[i];
+      const bool use = y != iv;
+      bad |= (use && !bce_math::target_ok(y)) ? 1 : 0;
+      cnt += use ? 1 : 0;
+    }
+    if (bad)
+      for (int64_t i = b0; i < e0; i++) {
+        const float y = (float)t[i];
+        if (y != iv && !bce_math::target_ok(y)) return i;
+      }
+    local += cnt;
+  }
+  *count = local;
+  return -1;
+}
+
 // Pre-pass: the unmasked count and the first bad target (reads the targets/mask only).
 inline __attribute__((always_inline)) int64_t count_body(const BceArgs& a, int64_t r0, int64_t r1, int64_t* count) {
+  if (!a.mask) {
+    const int64_t b = r0 * a.K, e = r1 * a.K;
+    switch (a.targets_dtype) {
+      case DType::I8: return scan_targets(a, static_cast<const int8_t*>(a.targets), b, e, count);
+      case DType::U8: return scan_targets(a, static_cast<const uint8_t*>(a.targets), b, e, count);
+      default: return scan_targets(a, static_cast<const float*>(a.targets), b, e, count);
+    }
+  }
   alignas(64) float y[TILE], mf[TILE];
   int64_t local = 0;
   for (int64_t n = r0; n < r1; n++)
@@ -220,24 +276,24 @@ inline __attribute__((always_inline)) int64_t count_body(const BceArgs& a, int64
 using RowsFn = int64_t (*)(const Ctx&, int64_t, int64_t);
 using CountFn = int64_t (*)(const BceArgs&, int64_t, int64_t, int64_t*);
 
-template <int V, bool HARD>
-int64_t rows_generic(const Ctx& c, int64_t r0, int64_t r1) { return rows_body<V, HARD>(c, r0, r1); }
+template <int V, bool HARD, bool G2>
+int64_t rows_generic(const Ctx& c, int64_t r0, int64_t r1) { return rows_body<V, HARD, G2>(c, r0, r1); }
 int64_t count_generic(const BceArgs& a, int64_t r0, int64_t r1, int64_t* n) { return count_body(a, r0, r1, n); }
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define FML_HAVE_AVX2_CLONE 1
 // The same code compiled for AVX2+FMA, chosen at run time (the portable build targets SSE2).
-template <int V, bool HARD>
+template <int V, bool HARD, bool G2>
 __attribute__((target("avx2,fma"))) int64_t rows_avx2(const Ctx& c, int64_t r0, int64_t r1) {
-  return rows_body<V, HARD>(c, r0, r1);
+  return rows_body<V, HARD, G2>(c, r0, r1);
 }
 __attribute__((target("avx2,fma"))) int64_t count_avx2(const BceArgs& a, int64_t r0, int64_t r1, int64_t* n) {
   return count_body(a, r0, r1, n);
 }
 // AVX-512 (16 lanes): Zen 4 and recent Intel; the masks and selects map to k-registers.
-template <int V, bool HARD>
+template <int V, bool HARD, bool G2>
 __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma"))) int64_t rows_avx512(const Ctx& c, int64_t r0, int64_t r1) {
-  return rows_body<V, HARD>(c, r0, r1);
+  return rows_body<V, HARD, G2>(c, r0, r1);
 }
 // FUSED_MULTILABEL_NO_AVX512=1 forces the AVX2 clone (to test it, or where AVX-512 downclocks).
 bool cpu_has_avx512() {
@@ -256,21 +312,24 @@ bool cpu_has_avx2() {
 }
 #endif
 
-template <int V, bool HARD>
+template <int V, bool HARD, bool G2 = false>
 RowsFn pick_rows() {
 #ifdef FML_HAVE_AVX2_CLONE
-  if (cpu_has_avx512()) return &rows_avx512<V, HARD>;
-  if (cpu_has_avx2()) return &rows_avx2<V, HARD>;
+  if (cpu_has_avx512()) return &rows_avx512<V, HARD, G2>;
+  if (cpu_has_avx2()) return &rows_avx2<V, HARD, G2>;
 #endif
-  return &rows_generic<V, HARD>;
+  return &rows_generic<V, HARD, G2>;
 }
 
-RowsFn select_rows(int kind, bool hard) {
+// g2: the focal exponent is exactly 2 (focal, and DB's default), computed as a square.
+RowsFn select_rows(int kind, bool hard, bool g2) {
   switch (kind) {
     case 0: return pick_rows<0, false>();
-    case 1: return pick_rows<1, false>();
+    case 1: return g2 ? pick_rows<1, false, true>() : pick_rows<1, false>();
     case 2: return pick_rows<2, false>();
-    default: return hard ? pick_rows<3, true>() : pick_rows<3, false>();
+    default:
+      if (g2) return hard ? pick_rows<3, true, true>() : pick_rows<3, false, true>();
+      return hard ? pick_rows<3, true>() : pick_rows<3, false>();
   }
 }
 
@@ -426,7 +485,7 @@ BceResult bce_fused_cpu(const BceArgs& a) {
   ctx.inv_n = inv_n.data();
   ctx.row_sum = want_sum ? row_sum.data() : nullptr;
   const bool hard = a.targets_dtype != DType::F32 && a.label_smoothing == 0.0f;
-  const RowsFn rows = select_rows(prep.variant_kind, hard);
+  const RowsFn rows = select_rows(prep.variant_kind, hard, prep.P.focal_pow && prep.P.gamma == 2.0f);
   const int64_t chunks = parallel_chunks(N, grain);
   std::vector<int64_t> bad((size_t)chunks, -1);
   parallel_for(N, grain, [&](int64_t c, int64_t r0, int64_t r1) { bad[c] = rows(ctx, r0, r1); });

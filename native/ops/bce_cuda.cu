@@ -161,7 +161,11 @@ __device__ __forceinline__ bool prep_elem(const DevArgs& a, float yraw, int64_t 
 template <int V>
 __device__ __forceinline__ void elem_math(float x, float y, float w, float p, const bce_math::Params& P, float& l, float& g) {
   if (V == 0) bce_math::bce_focal_elem<false>(x, y, w, p, P, l, g);
-  else if (V == 1) bce_math::bce_focal_elem<true>(x, y, w, p, P, l, g);
+  else if (V == 1) {
+    // γ = 2 as a square, like the CPU twin (a warp-uniform branch)
+    if (P.focal_pow && P.gamma == 2.0f) bce_math::bce_focal_elem<true, true>(x, y, w, p, P, l, g);
+    else bce_math::bce_focal_elem<true>(x, y, w, p, P, l, g);
+  }
   else bce_math::asl_elem(x, y, w, p, P, l, g);
 }
 
@@ -252,8 +256,16 @@ __global__ void __launch_bounds__(kThreads) bce_db_kernel(DevArgs a) {
       const bool use = prep_elem<OPTS>(a, TTraits<TT>::load1(a.targets, i), i, n, k, y, w, p);
       const float rr = bce_math::db_rebalance(a.inv_n[k], R, P);
       const float x = LTraits<LT>::load1(a.logits, i);
-      if (a.hard) bce_math::db_elem<true>(x, y, w, p, a.nu[k], rr, P, l, g);
-      else bce_math::db_elem<false>(x, y, w, p, a.nu[k], rr, P, l, g);
+      // the CPU twin also takes the one-sided path for float targets that are exactly 0/1: same values
+      const bool g2 = P.focal_pow && P.gamma == 2.0f;
+      const bool h = a.hard || y == 0.0f || y == 1.0f;
+      if (h) {
+        if (g2) bce_math::db_elem<true, true>(x, y, w, p, a.nu[k], rr, P, l, g);
+        else bce_math::db_elem<true>(x, y, w, p, a.nu[k], rr, P, l, g);
+      } else {
+        if (g2) bce_math::db_elem<false, true>(x, y, w, p, a.nu[k], rr, P, l, g);
+        else bce_math::db_elem<false>(x, y, w, p, a.nu[k], rr, P, l, g);
+      }
       l = use ? l : 0.0f;
       acc += l;
       if (a.dl) LTraits<LT>::store1(a.dl, i, use ? g * a.gs : 0.0f);
