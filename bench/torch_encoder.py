@@ -3,7 +3,7 @@
 post-LN layers, pooler, classifier; dropout 0.1; BCE-with-logits; clip_grad_norm_; AdamW) in plain torch.
 
 Usage: python3 bench/torch_encoder.py LAYERS HIDDEN HEADS FF T B LABELS THREADS STEPS
-Prints one JSON line: {"seconds_per_step": ..., "tokens_per_s": ..., "threads": ...}.
+Prints one JSON line: {"seconds_per_step": median over STEPS, "tokens_per_s": ..., "threads": ...}.
 Also: python3 bench/torch_encoder.py matmul N C OC THREADS ITERS → {"gflops": ...} for torch.nn.functional.linear.
 """
 import json
@@ -83,10 +83,12 @@ def main():
 
     step()
     step()
-    t0 = time.perf_counter()
+    times = []
     for _ in range(steps):
+        t0 = time.perf_counter()
         step()
-    dt = (time.perf_counter() - t0) / steps
+        times.append(time.perf_counter() - t0)
+    dt = sorted(times)[len(times) // 2]  # the median step: robust to other load on a shared machine
     print(json.dumps({'seconds_per_step': dt, 'tokens_per_s': B * T / dt, 'threads': torch.get_num_threads()}))
 
 

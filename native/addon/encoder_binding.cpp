@@ -410,8 +410,8 @@ class AddonEncoder : public Napi::ObjectWrap<AddonEncoder> {
 };
 
 // _benchMatmul(N, C, OC, iters, raw): seconds for `iters` CPU products out (N,OC) = inp (N,C) · W (OC,C)ᵀ,
-// through matmul_forward_cpu (raw false: bias included) or the bare sgemm (raw true: OpenBLAS itself
-// when the build has it). For bench/encoder.bench.mjs only.
+// through matmul_forward_cpu (raw false: bias included, rows split over our threads) or one library call
+// (raw true: OpenBLAS itself with its own threads, when the build has it). For bench/encoder.bench.mjs only.
 static Napi::Value BenchMatmul(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     const int64_t N = require_int(info[0], "N", 1, 1 << 16), C = require_int(info[1], "C", 1, 1 << 14);
@@ -420,7 +420,7 @@ static Napi::Value BenchMatmul(const Napi::CallbackInfo& info) {
     std::vector<float> a((size_t)(N * C), 0.5f), w((size_t)(OC * C), 0.25f), b((size_t)OC, 1.0f), o((size_t)(N * OC));
     const auto t0 = std::chrono::steady_clock::now();
     for (int64_t i = 0; i < iters; i++) {
-      if (raw) sgemm_cpu(false, true, N, OC, C, 1.0f, a.data(), C, w.data(), C, 0.0f, o.data(), OC);
+      if (raw) sgemm_library_threads_cpu(false, true, N, OC, C, 1.0f, a.data(), C, w.data(), C, 0.0f, o.data(), OC);
       else matmul_forward_cpu(o.data(), a.data(), w.data(), b.data(), N, (int)C, (int)OC);
     }
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

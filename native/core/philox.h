@@ -48,21 +48,4 @@ PKG_HD float dropout_scale(float p, uint64_t seed, uint64_t offset, uint64_t ind
   return philox_uniform(seed, offset, index) >= p ? 1.0f / (1.0f - p) : 0.0f;
 }
 
-// Sequential reader for CPU loops: the same values as dropout_scale, one Philox evaluation per 4 elements.
-struct DropoutStream {
-  float p;
-  uint64_t seed, offset;
-  uint64_t ctr = ~(uint64_t)0;
-  uint32_t r[4] = {0, 0, 0, 0};
-  DropoutStream(float p_, uint64_t seed_, uint64_t offset_) : p(p_), seed(seed_), offset(offset_) {}
-  float scale(uint64_t index) {
-    if (p <= 0.0f) return 1.0f;
-    if ((index >> 2) != ctr) {
-      ctr = index >> 2;
-      philox4x32(seed, offset, ctr, r);
-    }
-    return (float)(r[index & 3] >> 8) * (1.0f / 16777216.0f) >= p ? 1.0f / (1.0f - p) : 0.0f;
-  }
-};
-
 }  // namespace pkg

@@ -1,7 +1,8 @@
-// CPU twin of attention.h. Each (batch, head) pair is a few small matrix products through sgemm_cpu
+// CPU twin of attention.h ("no-trapping-math": lets GCC vectorise the softmax clamps; changes no result). Each (batch, head) pair is a few small matrix products through sgemm_cpu
 // around a masked softmax; the products read q, k, v in place (leading dimension C), so nothing is
 // transposed or copied. The pairs run in parallel over parallel_for with the BLAS library held to one
 // thread meanwhile: many small independent products parallelise better than each product alone.
+#pragma GCC optimize("no-trapping-math")
 #include <cfloat>
 #include <cmath>
 #include <vector>
@@ -9,6 +10,8 @@
 #include "../core/parallel.h"
 #include "../core/philox.h"
 #include "attention.h"
+#include "bce.h"  // bce_math::exp_nonpos
+#include "dropout.h"
 #include "matmul.h"
 
 namespace pkg {
@@ -38,24 +41,21 @@ void attention_forward_cpu(float* out, float* att, const float* q, const float* 
       const uint8_t* m = mask + (size_t)b * T;
       for (int t = 0; t < T; t++) {
         float* a = A + (size_t)t * T;
+        // finfo.min for padded keys, as Hugging Face: a fully padded row stays finite (uniform)
+        for (int t2 = 0; t2 < T; t2++) a[t2] = m[t2] ? a[t2] : -FLT_MAX;
         float maxv = -FLT_MAX;
-        for (int t2 = 0; t2 < T; t2++) {
-          if (!m[t2]) a[t2] = -FLT_MAX;  // finfo.min, as Hugging Face: a fully padded row stays finite
-          maxv = a[t2] > maxv ? a[t2] : maxv;
-        }
+#pragma omp simd reduction(max : maxv)
+        for (int t2 = 0; t2 < T; t2++) maxv = a[t2] > maxv ? a[t2] : maxv;
+        for (int t2 = 0; t2 < T; t2++) a[t2] = bce_math::exp_nonpos(a[t2] - maxv);  // vectorisable, ~1 ulp
         float sum = 0.0f;
-        for (int t2 = 0; t2 < T; t2++) {
-          const float e = std::exp(a[t2] - maxv);
-          a[t2] = e;
-          sum += e;
-        }
+#pragma omp simd reduction(+ : sum)
+        for (int t2 = 0; t2 < T; t2++) sum += a[t2];
         const float inv = 1.0f / sum;
         for (int t2 = 0; t2 < T; t2++) a[t2] *= inv;
         if (p > 0.0f) {
-          DropoutStream drop(p, seed, offset);
-          const uint64_t base = ((uint64_t)bh * T + t) * T;
           float* d = dropped.data() + (size_t)t * T;
-          for (int t2 = 0; t2 < T; t2++) d[t2] = a[t2] * drop.scale(base + t2);
+          dropout_keep_cpu(d, T, p, seed, offset, ((uint64_t)bh * T + t) * T);
+          for (int t2 = 0; t2 < T; t2++) d[t2] *= a[t2];
         }
       }
       // out (T, HS) = dropout(att) V
@@ -72,18 +72,16 @@ void attention_backward_cpu(float* dq, float* dk, float* dv, const float* dout, 
   const float scale = 1.0f / std::sqrt((float)HS);
   SingleThreadedBlas single;
   parallel_for((int64_t)B * NH, 1, [&](int64_t, int64_t i0, int64_t i1) {
-    std::vector<float> dropped(p > 0.0f ? (size_t)T * T : 0);
+    std::vector<float> dropped(p > 0.0f ? (size_t)T * T : 0);  // keep multipliers, then dropout(att)
+    std::vector<float> keep(p > 0.0f ? (size_t)T * T : 0);
     std::vector<float> ds((size_t)T * T);
     for (int64_t bh = i0; bh < i1; bh++) {
       const int b = (int)(bh / NH), h = (int)(bh % NH);
       const size_t base_qkv = (size_t)b * T * C + (size_t)h * HS;
       const float* A = att + (size_t)bh * T * T;
       if (p > 0.0f) {
-        for (int t = 0; t < T; t++) {
-          DropoutStream drop(p, seed, offset);
-          const uint64_t base = ((uint64_t)bh * T + t) * T;
-          for (int t2 = 0; t2 < T; t2++) dropped[(size_t)t * T + t2] = A[(size_t)t * T + t2] * drop.scale(base + t2);
-        }
+        dropout_keep_cpu(keep.data(), (int64_t)T * T, p, seed, offset, (uint64_t)bh * T * T);
+        for (size_t i = 0; i < (size_t)T * T; i++) dropped[i] = A[i] * keep[i];
       }
       // dv (T, HS) = dropout(att)ᵀ · dout
       sgemm_cpu(true, false, T, HS, T, 1.0f, p > 0.0f ? dropped.data() : A, T, dout + base_qkv, C, 0.0f,
@@ -95,11 +93,11 @@ void attention_backward_cpu(float* dq, float* dk, float* dv, const float* dout, 
         const float* a = A + (size_t)t * T;
         float* d = ds.data() + (size_t)t * T;
         if (p > 0.0f) {
-          DropoutStream drop(p, seed, offset);
-          const uint64_t base = ((uint64_t)bh * T + t) * T;
-          for (int t2 = 0; t2 < T; t2++) d[t2] *= drop.scale(base + t2);
+          const float* kp = keep.data() + (size_t)t * T;
+          for (int t2 = 0; t2 < T; t2++) d[t2] *= kp[t2];
         }
         float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
         for (int t2 = 0; t2 < T; t2++) sum += a[t2] * d[t2];
         for (int t2 = 0; t2 < T; t2++) d[t2] = a[t2] * (d[t2] - sum) * scale;
       }

@@ -18,6 +18,10 @@
 
 namespace pkg {
 
+// CPU helper shared by the CPU twins: keep[j] = dropout_scale(p, seed, offset, first + j) for j < n, with
+// the Philox rounds vectorised across counters.
+void dropout_keep_cpu(float* keep, int64_t n, float p, uint64_t seed, uint64_t offset, uint64_t first);
+
 void dropout_forward_cpu(float* out, const float* inp, int64_t N, float p, uint64_t seed, uint64_t offset);
 void dropout_residual_forward_cpu(float* out, const float* res, const float* inp, int64_t N, float p, uint64_t seed,
                                   uint64_t offset);

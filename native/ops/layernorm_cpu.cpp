@@ -50,6 +50,7 @@ void layernorm_backward_cpu(float* dinp, float* dweight, float* dbias, const flo
       s1 /= C;
       s2 /= C;
       float* di = dinp + n * C;
+#pragma omp simd
       for (int c = 0; c < C; c++) {
         const float norm = (x[c] - m) * r;
         pw[c] += d[c] * norm;

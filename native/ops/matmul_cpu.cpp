@@ -11,6 +11,7 @@
 
 namespace pkg {
 
+
 #ifndef FML_HAVE_OPENBLAS
 // Built-in kernel: C rows are split over threads; each thread walks K in blocks so the touched rows of
 // op(B) stay in cache, and the innermost loop runs over contiguous j so it vectorises.
@@ -49,14 +50,52 @@ static void sgemm_builtin(bool ta, bool tb, int64_t M, int64_t N, int64_t K, flo
 }
 #endif
 
+int sgemm_set_threads(int n) {
+#ifdef FML_HAVE_OPENBLAS
+  const int prev = openblas_get_num_threads();
+  if (n != prev) openblas_set_num_threads(n);
+  return prev;
+#else
+  return 1;
+#endif
+}
+
+#ifdef FML_HAVE_OPENBLAS
+// Row-split products: the rows of C are divided over parallel_for chunks, each running a single-threaded
+// OpenBLAS product on its slice. One thread pool (OpenMP) serves the whole encoder, instead of OpenMP
+// and OpenBLAS's own threads taking turns (and spinning) on the same cores. Small products run whole.
+static void sgemm_rows(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+                       const float* Bm, int64_t ldb, float beta, float* Cm, int64_t ldc) {
+  const int prev = sgemm_set_threads(1);
+  const int64_t grain = (M * N * K < (int64_t)1 << 22) ? M : 32;  // below ~4 MFLOP one call is cheaper
+  parallel_for(M, grain, [&](int64_t, int64_t i0, int64_t i1) {
+    const float* a = ta ? A + i0 : A + i0 * lda;
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (blasint)(i1 - i0),
+                (blasint)N, (blasint)K, alpha, a, (blasint)lda, Bm, (blasint)ldb, beta, Cm + i0 * ldc, (blasint)ldc);
+  });
+  sgemm_set_threads(prev);
+}
+#endif
+
 void sgemm_cpu(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
                const float* Bm, int64_t ldb, float beta, float* Cm, int64_t ldc) {
   if (M <= 0 || N <= 0) return;
 #ifdef FML_HAVE_OPENBLAS
-  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (blasint)M, (blasint)N,
-              (blasint)K, alpha, A, (blasint)lda, Bm, (blasint)ldb, beta, Cm, (blasint)ldc);
+  sgemm_rows(ta, tb, M, N, K, alpha, A, lda, Bm, ldb, beta, Cm, ldc);
 #else
   sgemm_builtin(ta, tb, M, N, K, alpha, A, lda, Bm, ldb, beta, Cm, ldc);
+#endif
+}
+
+void sgemm_library_threads_cpu(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+                                int64_t lda, const float* Bm, int64_t ldb, float beta, float* Cm, int64_t ldc) {
+#ifdef FML_HAVE_OPENBLAS
+  const int prev = sgemm_set_threads(num_threads());
+  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (blasint)M, (blasint)N,
+              (blasint)K, alpha, A, (blasint)lda, Bm, (blasint)ldb, beta, Cm, (blasint)ldc);
+  sgemm_set_threads(prev);
+#else
+  sgemm_cpu(ta, tb, M, N, K, alpha, A, lda, Bm, ldb, beta, Cm, ldc);
 #endif
 }
 
@@ -65,16 +104,6 @@ const char* sgemm_backend() {
   return "OpenBLAS";
 #else
   return "built-in";
-#endif
-}
-
-int sgemm_set_threads(int n) {
-#ifdef FML_HAVE_OPENBLAS
-  const int prev = openblas_get_num_threads();
-  if (n != prev) openblas_set_num_threads(n);
-  return prev;
-#else
-  return 1;
 #endif
 }
 
