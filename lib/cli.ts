@@ -11,7 +11,6 @@ import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { extname, join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { parse as parseCsv } from 'csv-parse/sync';
 import cliProgress from 'cli-progress';
 import { packageRoot } from './binding.js';
 import { deviceInfo, version } from './device.js';
@@ -460,7 +459,7 @@ async function evaluateCmd(args: string[]): Promise<void> {
   }
 }
 
-function readTexts(path: string, column: string): string[] {
+async function readTexts(path: string, column: string): Promise<string[]> {
   checkFile(path, 'data file');
   const ext = extname(path).toLowerCase();
   const raw = readFileSync(path, 'utf8').replace(/^\uFEFF/, '');
@@ -481,6 +480,7 @@ function readTexts(path: string, column: string): string[] {
     });
     return out;
   }
+  const { parse: parseCsv } = await import('csv-parse/sync');
   let records: Record<string, string>[];
   try {
     records = parseCsv(raw, { columns: true, skip_empty_lines: true, relax_column_count: false }) as Record<string, string>[];
@@ -513,7 +513,7 @@ async function predict(args: string[]): Promise<void> {
   const { Classifier } = await import('./trainer.js');
   const clf = await Classifier.load(modelDir, { device });
   try {
-    const all = v.data !== undefined ? readTexts(v.data as string, (v['text-column'] as string) ?? 'text') : texts;
+    const all = v.data !== undefined ? await readTexts(v.data as string, (v['text-column'] as string) ?? 'text') : texts;
     for (let i = 0; i < all.length; i += 256) {
       const chunk = all.slice(i, i + 256);
       const preds = await clf.predict(chunk, { threshold, topK: topK === undefined ? undefined : Math.min(topK, clf.labels.length) });
