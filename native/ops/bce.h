@@ -99,18 +99,32 @@ BCE_HD float exp_nonpos(float v) {
   int32_t ni = (int32_t)(f32_bits(t) - f32_bits(shifter));
   float r = v - n * 0.693359375f;
   r = r - n * -2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * r * r + r + 1.0f;
+  // Estrin's scheme (not Horner): a short dependency chain, so consecutive elements overlap in the core.
+  const float r2 = r * r;
+  const float r4 = r2 * r2;
+  const float a0 = 5.0000001201e-1f + 1.6666665459e-1f * r;
+  const float a1 = 4.1665795894e-2f + 8.3334519073e-3f * r;
+  const float a2 = 1.3981999507e-3f + 1.9875691500e-4f * r;
+  float p = a0 + a1 * r2 + a2 * r4;
+  p = p * r2 + r + 1.0f;
   int32_t n1 = ni >> 1;  // n in [-159, 1]: both halves stay in the normal exponent range
   int32_t n2 = ni - n1;
   float s1 = bits_f32((uint32_t)(n1 + 127) << 23);
   float s2 = bits_f32((uint32_t)(n2 + 127) << 23);
   return p * s1 * s2;
+}
+
+// The Cephes logf polynomial f^3·P(f) on [sqrt(1/2)-1, sqrt(2)-1], evaluated with Estrin's scheme.
+BCE_HD float log_poly(float f, float z) {
+  const float z2 = z * z;
+  const float p01 = 3.3333331174e-1f - 2.4999993993e-1f * f;
+  const float p23 = 2.0000714765e-1f - 1.6668057665e-1f * f;
+  const float p45 = 1.4249322787e-1f - 1.2420140846e-1f * f;
+  const float p67 = 1.1676998740e-1f - 1.1514610310e-1f * f;
+  const float q0 = p01 + p23 * z;
+  const float q1 = p45 + p67 * z;
+  const float q = q0 + q1 * z2 + 7.0376836292e-2f * (z2 * z2);
+  return q * f * z;
 }
 
 // Natural log for u > 0 (normal or subnormal), +Inf -> large, 0 -> -Inf. Cephes logf polynomial on
@@ -128,16 +142,7 @@ BCE_HD float log_pos(float u) {
   float f = m - 1.0f;
   float kf = (float)k;
   float z = f * f;
-  float y = 7.0376836292e-2f;
-  y = y * f - 1.1514610310e-1f;
-  y = y * f + 1.1676998740e-1f;
-  y = y * f - 1.2420140846e-1f;
-  y = y * f + 1.4249322787e-1f;
-  y = y * f - 1.6668057665e-1f;
-  y = y * f + 2.0000714765e-1f;
-  y = y * f - 2.4999993993e-1f;
-  y = y * f + 3.3333331174e-1f;
-  y = y * f * z;
+  float y = log_poly(f, z);
   y = y + kf * -2.12194440e-4f;
   y = y - 0.5f * z;
   float res = f + y + kf * 0.693359375f;
@@ -156,16 +161,7 @@ BCE_HD float log_1to2(float u) {
   float f = m - 1.0f;
   float kf = (float)k;
   float z = f * f;
-  float y = 7.0376836292e-2f;
-  y = y * f - 1.1514610310e-1f;
-  y = y * f + 1.1676998740e-1f;
-  y = y * f - 1.2420140846e-1f;
-  y = y * f + 1.4249322787e-1f;
-  y = y * f - 1.6668057665e-1f;
-  y = y * f + 2.0000714765e-1f;
-  y = y * f - 2.4999993993e-1f;
-  y = y * f + 3.3333331174e-1f;
-  y = y * f * z;
+  float y = log_poly(f, z);
   y = y + kf * -2.12194440e-4f;
   y = y - 0.5f * z;
   return f + y + kf * 0.693359375f;

@@ -299,15 +299,17 @@ __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma"))) int64_t r
 bool cpu_has_avx512() {
   static const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
                          __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw") &&
-                         !std::getenv("FUSED_MULTILABEL_NO_AVX512");
+                         !std::getenv("FUSED_MULTILABEL_NO_AVX512") && !std::getenv("FUSED_MULTILABEL_NO_AVX2");
   return ok;
 }
 __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma"))) int64_t count_avx512(const BceArgs& a, int64_t r0,
                                                                                        int64_t r1, int64_t* n) {
   return count_body(a, r0, r1, n);
 }
+// FUSED_MULTILABEL_NO_AVX2=1 forces the portable (SSE2) build of the kernel, for tests.
 bool cpu_has_avx2() {
-  static const bool ok = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  static const bool ok = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                         !std::getenv("FUSED_MULTILABEL_NO_AVX2");
   return ok;
 }
 #endif
