@@ -331,19 +331,27 @@ export class Encoder {
     const stPath = join(dir, 'model.safetensors');
     if (!existsSync(stPath))
       throw invalidFileError(stPath, 'not found (only safetensors checkpoints load; convert pytorch_model.bin with save_pretrained(dir, safe_serialization=True))');
-    const { tensors } = readSafetensors(stPath);
     const Native = loadBinding().NativeEncoder;
     const native = new Native(config, o.device, o.seed);
     const enc = new Encoder(native, config, o.device, labels);
     try {
-      const arena = native.parameters() as Float32Array;
       const prefix = config.architecture === 'bert' ? 'bert.' : 'distilbert.';
+      // Names each parameter may have in a checkpoint: its own, without the model prefix (BertModel /
+      // DistilBertModel base checkpoints), and old LayerNorm gamma/beta spellings.
+      const candidatesOf = (name: string): string[] => {
+        const c = [name];
+        if (name.startsWith(prefix)) c.push(name.slice(prefix.length));
+        for (const n of [...c]) if (n.includes('LayerNorm.')) c.push(n.replace(/\.weight$/, '.gamma').replace(/\.bias$/, '.beta'));
+        return c;
+      };
+      const wanted = new Set(enc.#table.flatMap((r) => candidatesOf(r.name)));
+      // Only the tensors used are converted: others (position_ids buffers in I64, pre-training heads) are
+      // validated with the header and skipped.
+      const { tensors } = readSafetensors(stPath, (n) => wanted.has(n));
+      const arena = native.parameters() as Float32Array;
       const missing: string[] = [];
       for (const row of enc.#table) {
-        const candidates = [row.name];
-        if (row.name.startsWith(prefix)) candidates.push(row.name.slice(prefix.length));
-        for (const n of [...candidates]) if (n.includes('LayerNorm.')) candidates.push(n.replace(/\.weight$/, '.gamma').replace(/\.bias$/, '.beta'));
-        const found = candidates.map((n) => tensors.get(n)).find((t) => t !== undefined);
+        const found = candidatesOf(row.name).map((n) => tensors.get(n)).find((t) => t !== undefined);
         if (!found) {
           if (isHeadTensor(row.name) || (!row.trainable && config.sinusoidalPositions)) continue;
           missing.push(row.name);

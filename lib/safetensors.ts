@@ -14,7 +14,11 @@
  */
 import { closeSync, fstatSync, openSync, readSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { endianness } from 'node:os';
 import { invalidFileError } from './errors.js';
+
+// The format is little-endian; on little-endian hosts F32 data is copied as bytes.
+const LITTLE_ENDIAN = endianness() === 'LE';
 
 /** Bits per element of every dtype the format defines (used for validation). */
 const DTYPE_BITS: Record<string, number> = {
@@ -152,7 +156,8 @@ function toFloat32(raw: Uint8Array, dtype: string): Float32Array {
   const out = new Float32Array(n);
   const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   if (dtype === 'F32') {
-    for (let i = 0; i < n; i++) out[i] = dv.getFloat32(4 * i, true);
+    if (LITTLE_ENDIAN) out.set(new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + 4 * n)));
+    else for (let i = 0; i < n; i++) out[i] = dv.getFloat32(4 * i, true);
   } else if (dtype === 'BF16') {
     const u = new Uint32Array(out.buffer);
     for (let i = 0; i < n; i++) u[i] = dv.getUint16(2 * i, true) << 16;
@@ -218,7 +223,12 @@ export function serializeSafetensors(tensors: Map<string, { shape: number[]; dat
   let pos = 8 + json.length;
   for (const name of names) {
     const d = tensors.get(name)!.data;
-    for (let i = 0; i < d.length; i++, pos += 4) dv.setFloat32(pos, d[i], true);
+    if (LITTLE_ENDIAN) {
+      out.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), pos);
+      pos += d.byteLength;
+    } else {
+      for (let i = 0; i < d.length; i++, pos += 4) dv.setFloat32(pos, d[i], true);
+    }
   }
   return out;
 }

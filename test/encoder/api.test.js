@@ -2,7 +2,7 @@
 // (all before any kernel runs), ERR_DISPOSED, ERR_BUSY, memory().
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Encoder, readSafetensors, writeSafetensors } from '../../dist/index.js';
@@ -111,6 +111,31 @@ test('a base checkpoint (no prefix, no head) loads with a fresh head of numLabel
   await assertRejectsCode(() => Encoder.fromPretrained(dir, { device: 'cpu', numLabels: 3 }), 'ERR_INVALID_FILE', Error, /layer\.0\.output\.dense\.bias/);
 });
 
+test('checkpoint tensors that are not parameters (an I64 position_ids buffer, a pre-training head) are skipped', async () => {
+  const dir = join(tmp, 'extra');
+  const enc = await Encoder.create(small, { device: 'cpu', seed: 8 });
+  await enc.save(dir);
+  const { tensors } = readSafetensors(join(dir, 'model.safetensors'));
+  // rebuild the file by hand with two extra entries: I64 position_ids and an F32 MLM bias
+  const entries = [...tensors].map(([n, t]) => [n, 'F32', t.shape, Buffer.from(t.data.buffer)]);
+  const ids = Buffer.alloc(8 * 8);
+  for (let i = 0; i < 8; i++) ids.writeBigInt64LE(BigInt(i), 8 * i);
+  entries.push(['bert.embeddings.position_ids', 'I64', [1, 8], ids], ['cls.predictions.bias', 'F32', [30], Buffer.alloc(120)]);
+  const header = {};
+  let off = 0;
+  for (const [n, dtype, shape, data] of entries) {
+    header[n] = { dtype, shape, data_offsets: [off, off + data.length] };
+    off += data.length;
+  }
+  const h = Buffer.from(JSON.stringify(header));
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(h.length));
+  writeFileSync(join(dir, 'model.safetensors'), Buffer.concat([len, h, ...entries.map((e) => e[3])]));
+  const back = await Encoder.fromPretrained(dir, { device: 'cpu' });
+  const p = enc.parameters();
+  for (const [n, t] of back.parameters()) assert.equal(Array.from(t), Array.from(p.get(n)), n);
+});
+
 test('pooling cls and mean change the logits; dropout is deterministic per seed and step', async () => {
   const b = batchOf(3, 8);
   const z = {};
@@ -147,6 +172,38 @@ test('trainStep takes bceWithLogits loss options (posWeight, mask, Int8 targets 
   await assertRejectsCode(() => enc.trainStep(b, new Float32Array(10).fill(2), undefined, { lr: 1 }), 'ERR_INVALID_ARG', RangeError, /targets/);
   await assertRejectsCode(() => enc.trainStep(b, targets, undefined, {}), 'ERR_INVALID_ARG', TypeError, /lr/);
   await assertRejectsCode(() => enc.trainStep(b, targets, undefined, { lr: 1, betas: 1 }), 'ERR_INVALID_ARG', TypeError, /betas/);
+});
+
+test('activations grow with the batch; gradients after a larger batch equal a fresh encoder\'s', async () => {
+  const a = await Encoder.create({ ...small, hiddenDropout: 0, attentionDropout: 0 }, { device: 'cpu', seed: 6 });
+  const b = await Encoder.create({ ...small, hiddenDropout: 0, attentionDropout: 0 }, { device: 'cpu', seed: 6 });
+  await a.forward(batchOf(1, 3));
+  const m1 = a.memory().activations;
+  const big = batchOf(6, 8);
+  const za = await a.forward(big);
+  const m2 = a.memory().activations;
+  assert.ok(m2 > m1, 'the activation arena grew');
+  const zb = await b.forward(big);
+  assert.equal(Array.from(za), Array.from(zb));
+  const d = Float32Array.from({ length: 30 }, (_, i) => Math.sin(i));
+  await a.backward(d);
+  await b.backward(d);
+  const ga = a.gradients(), gb = b.gradients();
+  for (const [n, t] of ga) assert.equal(Array.from(t), Array.from(gb.get(n)), n);
+  // a smaller batch afterwards reuses the arena
+  await a.forward(batchOf(2, 4));
+  assert.is(a.memory().activations, m2);
+});
+
+test('trainStep with the focal variant and classWeight runs and lowers its loss', async () => {
+  const enc = await Encoder.create({ ...small, hiddenDropout: 0, attentionDropout: 0, classifierDropout: 0 }, { device: 'cpu', seed: 3 });
+  const b = batchOf(4, 6);
+  const targets = Uint8Array.from({ length: 20 }, (_, i) => (i % 4 === 0 ? 1 : 0));
+  const opts = { focal: { gamma: 2 }, classWeight: new Float32Array([1, 2, 1, 1, 0.5]) };
+  const first = await enc.trainStep(b, targets, opts, { lr: 1e-2 });
+  let last = first;
+  for (let i = 0; i < 15; i++) last = await enc.trainStep(b, targets, opts, { lr: 1e-2 });
+  assert.ok(last.loss < first.loss * 0.8, `${first.loss} -> ${last.loss}`);
 });
 
 test('bad input is rejected before any kernel runs', async () => {
