@@ -4,6 +4,14 @@ export type { DeviceInfo, CudaDevice, DeviceName, DeviceOption } from './device.
 export { Tensor } from './tensor.js';
 export type { DType, TensorData, TensorOptions } from './tensor.js';
 export type { ErrorCode, CodedError } from './errors.js';
+export { readDataset, encodeTargets, preprocess, labelCounts } from './data.js';
+export type { DataRow, Dataset, DatasetReport, ReadDatasetOptions, PreprocessOptions } from './data.js';
+export { iterativeStratifiedSplit } from './split.js';
+export type { SplitOptions, SplitResult, SplitCoverage } from './split.js';
+export { evaluate } from './metrics.js';
+export type { EvaluateOptions, EvaluateResult, PRF, LabelReport, GroupReport, GroupBoundaries } from './metrics.js';
+export { tuneThresholds } from './thresholds.js';
+export type { TuneThresholdsOptions, TuneThresholdsResult, ThresholdObjective } from './thresholds.js';
 export { bceWithLogits, bceWithLogitsAsync, posWeightFromCounts, classBalancedWeights } from './losses.js';
 export type {
   BceOptions,
@@ -32,3 +40,22 @@ export { tuneThresholds } from './thresholds.js';
 export type { TuneThresholdsOptions, TuneThresholdsResult, ThresholdObjective } from './thresholds.js';
 export { Tokenizer } from './tokenizer.js';
 export type { BatchEncoding, EncodeBatchOptions, TrainOptions } from './tokenizer.js';
+export { Trainer, Classifier, MODEL_PRESETS } from './trainer.js';
+export type {
+  TrainerOptions,
+  TrainRow,
+  TrainData,
+  ModelOption,
+  ModelPreset,
+  LossPreset,
+  PosWeightOption,
+  EarlyStoppingMetric,
+  ProgressEvent,
+  EpochRecord,
+  FitResult,
+  DataStats,
+  EvaluationReport,
+  PredictOptions,
+  Prediction,
+} from './trainer.js';
+export type { ThresholdsFile } from './model_dir.js';

@@ -1,0 +1,600 @@
+#!/usr/bin/env node
+/**
+ * The `fused-multilabel` command: train, evaluate, predict, info, bench.
+ *
+ * Every failure ends as one line on stderr (`fused-multilabel: <problem>`) and a non-zero exit code:
+ * 2 for a usage error (unknown option, missing or malformed argument), 1 for anything else (a bad file,
+ * a missing column, labels the model never saw, a model directory from another version).
+ */
+import { parseArgs } from 'node:util';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { extname, join, resolve } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import cliProgress from 'cli-progress';
+import { packageRoot } from './binding.js';
+import { deviceInfo, version } from './device.js';
+// the heavy modules (the encoder's binding, the trainer) load only for the commands that need them,
+// so `info`, `--help` and usage errors answer at once
+import type { EvaluationReport, ProgressEvent, TrainerOptions, TrainRow } from './trainer.js';
+import type { EvaluateResult } from './metrics.js';
+
+class UsageError extends Error {}
+
+const HELP: Record<string, string> = {
+  main: `fused-multilabel ${version}: multi-label text classification
+
+usage: fused-multilabel <command> [options]
+
+commands:
+  train      train a classifier on a CSV/JSONL file and save it to a model directory
+  evaluate   evaluate a saved model on labelled data
+  predict    predict labels for texts (JSON lines out)
+  info       show the device report (CUDA, BLAS, threads)
+  bench      run the benchmark suites
+
+'fused-multilabel <command> --help' shows a command's options.`,
+  train: `usage: fused-multilabel train --data FILE --out DIR [options]
+
+Trains a classifier. Without --val/--test, the data is split iteratively (60/20/20, stratified by label).
+
+  --data FILE              training data: .csv or .jsonl with a text and a labels column (required)
+  --val FILE               validation data (with --test; default: split from --data)
+  --test FILE              test data
+  --out DIR                model directory to write (required; replaced atomically)
+  --model NAME|DIR         tiny | small | base (BERT-base dimensions), or a pretrained model directory
+                           with config.json, model.safetensors and vocab.txt (default tiny)
+  --loss NAME              bce | focal | db (distribution-balanced) | asl (asymmetric) (default bce)
+  --epochs N               (default 5)
+  --batch-size N           (default 16)
+  --max-length N           tokens per text (default 128)
+  --lr X                   peak learning rate (default: 2e-3 tiny, 5e-4 small, 1e-4 base, 5e-5 pretrained)
+  --warmup-ratio X         share of steps for linear warm-up (default 0.1)
+  --weight-decay X         AdamW weight decay (default 0.01)
+  --pos-weight NAME        none | neg-pos | sqrt-neg-pos (default none)
+  --pos-weight-clamp A,B   clamp positive weights to [A, B] (default 0.5,50)
+  --early-stopping M       val-loss | micro-f1 | macro-f1 | off (default val-loss)
+  --patience N             epochs without improvement before stopping (default 3)
+  --threshold-objective M  micro-f1 | macro-f1: what the tuned thresholds maximise (default micro-f1)
+  --vocab-size N           WordPiece vocabulary size when training the tokenizer (default 8000)
+  --partial                partially annotated rows: a row whose negatives cell lists labels was checked
+                           only for its positives and those negatives; its other labels are unknown and
+                           masked out of the loss and the metrics (an empty cell: fully annotated)
+  --text-column NAME       (default text)
+  --labels-column NAME     (default labels)
+  --negatives-column NAME  (default negatives; used with --partial)
+  --label-separator S      (default ,)
+  --device D               auto | cpu | cuda (default auto)
+  --seed N                 (default 42)
+  --json                   print the result as JSON (progress goes to stderr)
+  -h, --help`,
+  evaluate: `usage: fused-multilabel evaluate --model DIR --data FILE [options]
+
+Evaluates a saved model with its tuned thresholds.
+
+  --model DIR              model directory written by 'train' (required)
+  --data FILE              labelled .csv or .jsonl (required)
+  --partial                rows with a negatives column are partially annotated
+  --text-column NAME, --labels-column NAME, --negatives-column NAME, --label-separator S
+  --device D               auto | cpu | cuda (default auto)
+  --json                   print the report as JSON
+  -h, --help`,
+  predict: `usage: fused-multilabel predict --model DIR (--text "..." | --data FILE) [options]
+
+Prints one JSON line per text: {"text", "labels", "scores"}.
+
+  --model DIR              model directory written by 'train' (required)
+  --text "..."             a text to classify (repeatable)
+  --data FILE              texts: .csv/.jsonl (the text column) or .txt (one text per line)
+  --text-column NAME       (default text)
+  --threshold X|tuned      one threshold for every label, or the tuned ones (default tuned)
+  --top-k N                keep at most the N highest-scoring labels
+  --device D               auto | cpu | cuda (default auto)
+  -h, --help`,
+  info: `usage: fused-multilabel info [--json]
+
+Shows what this build and this machine can do: CUDA (and why not), architectures, BLAS, threads.`,
+  bench: `usage: fused-multilabel bench [SUITE ...]
+
+Runs the benchmark suites (bench/<suite>.bench.mjs); with names, only the suites whose name contains one.`,
+};
+
+type Values = Record<string, string | boolean | string[] | undefined>;
+
+function parse(
+  command: string,
+  args: string[],
+  options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }>,
+  allowPositionals = false,
+): { values: Values; positionals: string[] } {
+  try {
+    const r = parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals });
+    return { values: r.values as Values, positionals: r.positionals };
+  } catch (err) {
+    // node's messages carry a second sentence about '--'; the first names the problem
+    const msg = (err as Error).message.split('. To specify')[0];
+    throw new UsageError(`${command}: ${msg} (see 'fused-multilabel ${command} --help')`);
+  }
+}
+
+function need(command: string, v: Values, name: string): string {
+  const x = v[name];
+  if (typeof x !== 'string' || x.length === 0) throw new UsageError(`${command}: --${name} is required (see 'fused-multilabel ${command} --help')`);
+  return x;
+}
+
+function int(command: string, v: Values, name: string, min: number): number | undefined {
+  const x = v[name];
+  if (x === undefined) return undefined;
+  const n = Number(x);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`${command}: --${name} must be an integer >= ${min}, got "${String(x)}"`);
+  return n;
+}
+
+function num(command: string, v: Values, name: string, min: number, max = Infinity): number | undefined {
+  const x = v[name];
+  if (x === undefined) return undefined;
+  const n = Number(x);
+  if (typeof x !== 'string' || x.trim() === '' || !Number.isFinite(n) || n < min || n > max)
+    throw new UsageError(`${command}: --${name} must be a number in [${min}, ${max}], got "${String(x)}"`);
+  return n;
+}
+
+function oneOf<T extends string>(command: string, v: Values, name: string, allowed: readonly T[]): T | undefined {
+  const x = v[name];
+  if (x === undefined) return undefined;
+  if (!allowed.includes(x as T)) throw new UsageError(`${command}: --${name} must be one of ${allowed.join(', ')}, got "${String(x)}"`);
+  return x as T;
+}
+
+function checkFile(path: string, what: string): string {
+  if (!existsSync(path)) throw new Error(`${what} not found: ${path}`);
+  if (!statSync(path).isFile()) throw new Error(`${what} is not a file: ${path}`);
+  return path;
+}
+
+const DATA_OPTIONS = {
+  partial: { type: 'boolean' },
+  'text-column': { type: 'string' },
+  'labels-column': { type: 'string' },
+  'negatives-column': { type: 'string' },
+  'label-separator': { type: 'string' },
+} as const;
+
+interface Dataset {
+  rows: TrainRow[];
+  labelSet: string[];
+}
+
+async function loadData(path: string, v: Values, what: string): Promise<Dataset> {
+  checkFile(path, what);
+  const partial = v.partial === true;
+  const { readDataset } = await import('./data.js');
+  const ds = (readDataset(path, {
+    textColumn: (v['text-column'] as string) ?? 'text',
+    labelsColumn: (v['labels-column'] as string) ?? 'labels',
+    labelSeparator: (v['label-separator'] as string) ?? ',',
+    ...(partial ? { negativesColumn: (v['negatives-column'] as string) ?? 'negatives', partial: true } : {}),
+  })) as unknown as Dataset;
+  if (ds.rows.length === 0) throw new Error(`${path}: no rows`);
+  // With --partial, a row whose negatives cell is empty is fully annotated; a row that lists negatives
+  // was checked only for those (and its positives): its other labels are unknown.
+  if (partial) for (const r of ds.rows) if (r.negatives && r.negatives.length === 0) delete r.negatives;
+  return ds;
+}
+
+// --------------------------------------------------------------------------------------- output
+
+const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : 'n/a');
+
+function pad(s: string, n: number, right = false): string {
+  return right ? s.padStart(n) : s.padEnd(n);
+}
+
+export function formatReport(r: EvaluationReport): string {
+  const m = r.metrics;
+  const lines: string[] = [];
+  const thr = r.thresholds.tuned ? `tuned thresholds${r.thresholds.perClass ? ' per label' : ''} (global ${r.thresholds.global.toFixed(3)})` : 'threshold 0.5';
+  lines.push(`Evaluation on ${r.split}: ${r.rows} rows, ${m.perLabel.length} labels, ${thr}`);
+  if (r.unknownTargets > 0) lines.push(`  ${r.unknownTargets} targets unknown (partial annotation), left out of every metric`);
+  lines.push('');
+  lines.push(`  ${pad('', 20)}${pad('precision', 10, true)}${pad('recall', 10, true)}${pad('F1', 10, true)}`);
+  for (const k of ['micro', 'macro', 'weighted', 'samples'] as const)
+    lines.push(`  ${pad(k, 20)}${pad(f3(m[k].precision), 10, true)}${pad(f3(m[k].recall), 10, true)}${pad(f3(m[k].f1), 10, true)}`);
+  lines.push('');
+  lines.push(`  ${pad('Hamming loss', 28)}${m.hammingLoss.toFixed(4)}`);
+  lines.push(`  ${pad('subset accuracy', 28)}${f3(m.subsetAccuracy)}`);
+  lines.push(`  ${pad('ROC-AUC micro / macro', 28)}${f3(m.rocAuc.micro)} / ${f3(m.rocAuc.macro)}${m.rocAuc.skippedLabels ? ` (${m.rocAuc.skippedLabels} label${m.rocAuc.skippedLabels === 1 ? "" : "s"} with one class skipped)` : ''}`);
+  lines.push(`  ${pad('labels with F1 > 0', 28)}${m.labelsWithPositiveF1} / ${m.perLabel.length}`);
+  lines.push(`  ${pad('at threshold 0.5', 28)}micro F1 ${f3(r.at05.micro.f1)}, macro F1 ${f3(r.at05.macro.f1)}, labels with F1 > 0: ${r.at05.labelsWithPositiveF1}`);
+  if (m.groups) {
+    const g = m.groups;
+    lines.push('');
+    lines.push(`  Label groups by training frequency (ZERO < ${g.boundaries.zeroBelow} <= TAIL < ${f1s(g.boundaries.tailBelow)} <= MEDIUM < ${f1s(g.boundaries.mediumBelow)} <= HEAD training rows)`);
+    lines.push(`  ${pad('group', 8)}${pad('labels', 8, true)}${pad('train/label', 13, true)}${pad('support', 9, true)}${pad('micro F1', 10, true)}${pad('macro P', 9, true)}${pad('macro R', 9, true)}${pad('macro F1', 10, true)}`);
+    for (const k of ['head', 'medium', 'tail', 'zero'] as const) {
+      const x = g[k];
+      lines.push(
+        `  ${pad(k.toUpperCase(), 8)}${pad(String(x.labels.length), 8, true)}${pad(x.meanTrainCount.toFixed(1), 13, true)}${pad(x.meanSupport.toFixed(1), 9, true)}` +
+          `${pad(x.labels.length ? f3(x.micro.f1) : '-', 10, true)}${pad(x.labels.length ? f3(x.macro.precision) : '-', 9, true)}${pad(x.labels.length ? f3(x.macro.recall) : '-', 9, true)}${pad(x.labels.length ? f3(x.macro.f1) : '-', 10, true)}`,
+      );
+    }
+  }
+  return lines.join('\n');
+}
+
+function f1s(x: number): string {
+  return Number.isInteger(x) ? String(x) : x.toFixed(1);
+}
+
+function compactReport(r: EvaluationReport): Record<string, unknown> {
+  const m: EvaluateResult = r.metrics;
+  return {
+    split: r.split,
+    rows: r.rows,
+    unknownTargets: r.unknownTargets,
+    micro: m.micro,
+    macro: m.macro,
+    weighted: m.weighted,
+    samples: m.samples,
+    hammingLoss: m.hammingLoss,
+    subsetAccuracy: m.subsetAccuracy,
+    rocAuc: m.rocAuc,
+    labelsWithPositiveF1: m.labelsWithPositiveF1,
+    at05: r.at05,
+    groups: m.groups,
+    perLabel: m.perLabel,
+  };
+}
+
+function fmtSec(s: number): string {
+  if (!Number.isFinite(s)) return '?';
+  if (s < 60) return `${Math.round(s)}s`;
+  return `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
+}
+
+function progressReporter(json: boolean): { onProgress: (p: ProgressEvent) => void; stop: () => void } {
+  const tty = !json && process.stdout.isTTY === true;
+  const log = (s: string) => (json ? process.stderr : process.stdout).write(s + '\n');
+  if (tty) {
+    const bar = new cliProgress.SingleBar(
+      {
+        format: 'epoch {epoch}/{epochs} [{bar}] {percentage}% | loss {loss} | {speed} ex/s | ETA {etaText}',
+        stream: process.stdout,
+        hideCursor: true,
+        clearOnComplete: false,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+    let started = false;
+    return {
+      onProgress: (p) => {
+        if (!started) {
+          bar.start(p.totalSteps, 0, { epoch: 1, epochs: p.epochs, loss: '-', speed: '-', etaText: '?' });
+          started = true;
+        }
+        if (p.phase === 'validate') {
+          bar.stop();
+          log(`epoch ${p.epoch}/${p.epochs}: train loss ${p.loss.toFixed(4)}, val loss ${p.valLoss?.toFixed(4)}, val micro F1 ${f3(p.valMicroF1 ?? NaN)}, macro F1 ${f3(p.valMacroF1 ?? NaN)} (at 0.5)`);
+          if (p.epoch < p.epochs) bar.start(p.totalSteps, p.step, { epoch: p.epoch + 1, epochs: p.epochs, loss: '-', speed: p.examplesPerSec.toFixed(0), etaText: '?' });
+          return;
+        }
+        bar.update(p.step, { epoch: p.epoch, epochs: p.epochs, loss: p.loss.toFixed(4), speed: p.examplesPerSec.toFixed(0), etaText: fmtSec(p.etaSec) });
+      },
+      stop: () => bar.stop(),
+    };
+  }
+  let every = 0;
+  return {
+    onProgress: (p) => {
+      if (p.phase === 'validate') {
+        log(`epoch ${p.epoch}/${p.epochs}: train loss ${p.loss.toFixed(4)}, val loss ${p.valLoss?.toFixed(4)}, val micro F1 ${f3(p.valMicroF1 ?? NaN)}, macro F1 ${f3(p.valMacroF1 ?? NaN)} (at 0.5)`);
+        return;
+      }
+      every ||= Math.max(1, Math.round(p.totalSteps / p.epochs / 4));
+      if (p.step % every === 0 || p.step === p.totalSteps)
+        log(`epoch ${p.epoch}/${p.epochs} step ${p.step}/${p.totalSteps}: loss ${p.loss.toFixed(4)}, ${p.examplesPerSec.toFixed(0)} ex/s, ETA ${fmtSec(p.etaSec)}`);
+    },
+    stop: () => undefined,
+  };
+}
+
+// --------------------------------------------------------------------------------------- commands
+
+async function train(args: string[]): Promise<void> {
+  const { values: v } = parse('train', args, {
+    data: { type: 'string' },
+    val: { type: 'string' },
+    test: { type: 'string' },
+    out: { type: 'string' },
+    model: { type: 'string' },
+    loss: { type: 'string' },
+    epochs: { type: 'string' },
+    'batch-size': { type: 'string' },
+    'max-length': { type: 'string' },
+    lr: { type: 'string' },
+    'warmup-ratio': { type: 'string' },
+    'weight-decay': { type: 'string' },
+    'pos-weight': { type: 'string' },
+    'pos-weight-clamp': { type: 'string' },
+    'early-stopping': { type: 'string' },
+    patience: { type: 'string' },
+    'threshold-objective': { type: 'string' },
+    'vocab-size': { type: 'string' },
+    device: { type: 'string' },
+    seed: { type: 'string' },
+    json: { type: 'boolean' },
+    ...DATA_OPTIONS,
+  });
+  if (v.help) return void console.log(HELP.train);
+  const c = 'train';
+  const dataPath = need(c, v, 'data');
+  const out = need(c, v, 'out');
+  if ((v.val === undefined) !== (v.test === undefined)) throw new UsageError('train: give both --val and --test, or neither (then --data is split 60/20/20)');
+  const modelArg = (v.model as string | undefined) ?? 'tiny';
+  let model: TrainerOptions['model'];
+  if (['tiny', 'small', 'base'].includes(modelArg)) model = modelArg as 'tiny';
+  else {
+    const dir = resolve(modelArg);
+    if (!existsSync(join(dir, 'config.json')))
+      throw new UsageError(`train: --model must be tiny, small, base or a pretrained model directory with config.json; "${modelArg}" is neither`);
+    model = { pretrained: dir };
+  }
+  let clamp: [number, number] | undefined;
+  if (v['pos-weight-clamp'] !== undefined) {
+    const parts = String(v['pos-weight-clamp']).split(',').map(Number);
+    if (parts.length !== 2 || !parts.every((x) => Number.isFinite(x) && x > 0) || parts[0] > parts[1])
+      throw new UsageError(`train: --pos-weight-clamp must be MIN,MAX with 0 < MIN <= MAX, got "${String(v['pos-weight-clamp'])}"`);
+    clamp = [parts[0], parts[1]];
+  }
+  const esMetric = oneOf(c, v, 'early-stopping', ['val-loss', 'micro-f1', 'macro-f1', 'off'] as const);
+  const patience = int(c, v, 'patience', 1);
+  const json = v.json === true;
+  const opts: TrainerOptions = {
+    model,
+    loss: oneOf(c, v, 'loss', ['bce', 'focal', 'db', 'asl'] as const),
+    posWeight: oneOf(c, v, 'pos-weight', ['none', 'neg-pos', 'sqrt-neg-pos'] as const),
+    posWeightClamp: clamp,
+    epochs: int(c, v, 'epochs', 1),
+    batchSize: int(c, v, 'batch-size', 1),
+    maxLength: int(c, v, 'max-length', 3),
+    lr: num(c, v, 'lr', 0, 10),
+    warmupRatio: num(c, v, 'warmup-ratio', 0, 1),
+    weightDecay: num(c, v, 'weight-decay', 0, 10),
+    earlyStopping: esMetric === 'off' ? false : esMetric || patience ? { metric: esMetric ?? 'val-loss', patience } : undefined,
+    thresholds: { objective: oneOf(c, v, 'threshold-objective', ['micro-f1', 'macro-f1'] as const) },
+    vocabSize: int(c, v, 'vocab-size', 16),
+    device: oneOf(c, v, 'device', ['auto', 'cpu', 'cuda'] as const),
+    seed: int(c, v, 'seed', 0),
+  };
+  // drop undefined options so the Trainer's defaults apply
+  for (const k of Object.keys(opts) as (keyof TrainerOptions)[]) if (opts[k] === undefined) delete opts[k];
+  if (opts.earlyStopping && typeof opts.earlyStopping === 'object' && opts.earlyStopping.patience === undefined) delete opts.earlyStopping.patience;
+
+  const { assertReplaceable } = await import('./model_dir.js');
+  assertReplaceable(out); // before hours of training, not after
+  const data = await loadData(dataPath, v, 'data file');
+  let train: Dataset;
+  let val: Dataset;
+  let test: Dataset;
+  let coverage: unknown = null;
+  if (v.val !== undefined) {
+    train = data;
+    val = await loadData(v.val as string, v, 'validation file');
+    test = await loadData(v.test as string, v, 'test file');
+    const known = new Set(train.labelSet);
+    for (const [name, ds] of [['--val', val], ['--test', test]] as const) {
+      const unseen = ds.labelSet.filter((l) => !known.has(l));
+      if (unseen.length) throw new Error(`${name} ${ds === val ? v.val : v.test}: labels unseen at training time: ${unseen.slice(0, 10).join(', ')}`);
+    }
+  } else {
+    const seed = opts.seed ?? 42;
+    const { iterativeStratifiedSplit } = await import('./split.js');
+    const split = iterativeStratifiedSplit(data.rows, { test: 0.2, val: 0.2, seed }) as unknown as {
+      train: TrainRow[];
+      val: TrainRow[];
+      test: TrainRow[];
+      coverage: unknown;
+    };
+    train = { rows: split.train, labelSet: data.labelSet };
+    val = { rows: split.val, labelSet: data.labelSet };
+    test = { rows: split.test, labelSet: data.labelSet };
+    coverage = split.coverage;
+  }
+  const log = (s: string) => (json ? process.stderr : process.stdout).write(s + '\n');
+  const partialRows = train.rows.filter((r) => Array.isArray(r.negatives)).length;
+  log(
+    `data: ${data.rows.length} rows, ${data.labelSet.length} labels; train ${train.rows.length}, val ${val.rows.length}, test ${test.rows.length}` +
+      (v.val === undefined ? ' (iterative stratified split 60/20/20)' : '') +
+      (partialRows ? `; ${partialRows} partially annotated training rows` : ''),
+  );
+  const progress = progressReporter(json);
+  const { Trainer } = await import('./trainer.js');
+  const trainer = new Trainer({ ...opts, onProgress: progress.onProgress });
+  trainer.setSplitCoverage(coverage);
+  try {
+    const history = await trainer.fit(train, val);
+    progress.stop();
+    const report = await trainer.evaluate(test, 'test');
+    await trainer.save(out);
+    const outDir = resolve(out);
+    if (json) {
+      process.stdout.write(
+        JSON.stringify({ out: outDir, bestEpoch: history.bestEpoch, stoppedEarly: history.stoppedEarly, history: history.epochs, data: history.data, thresholds: history.thresholds, report: compactReport(report) }) + '\n',
+      );
+    } else {
+      const e = history.epochs;
+      console.log(
+        `trained ${e.length} epoch${e.length === 1 ? '' : 's'} in ${fmtSec(history.seconds)} (best epoch ${history.bestEpoch}${history.stoppedEarly ? ', stopped early' : ''}); ` +
+          `${history.data.unknownTargets.train} unknown training targets${history.data.unknownTargets.train ? ' masked out of the loss' : ''}`,
+      );
+      console.log('');
+      console.log(formatReport(report));
+      console.log('');
+      console.log(`model saved to ${outDir}`);
+    }
+  } finally {
+    progress.stop();
+    trainer.dispose();
+  }
+}
+
+async function evaluateCmd(args: string[]): Promise<void> {
+  const { values: v } = parse('evaluate', args, { model: { type: 'string' }, data: { type: 'string' }, device: { type: 'string' }, json: { type: 'boolean' }, ...DATA_OPTIONS });
+  if (v.help) return void console.log(HELP.evaluate);
+  const modelDir = need('evaluate', v, 'model');
+  const dataPath = need('evaluate', v, 'data');
+  const device = oneOf('evaluate', v, 'device', ['auto', 'cpu', 'cuda'] as const) ?? 'auto';
+  const { Classifier } = await import('./trainer.js');
+  const clf = await Classifier.load(modelDir, { device });
+  try {
+    const data = await loadData(dataPath, v, 'data file');
+    const unseen = data.labelSet.filter((l) => !clf.labels.includes(l));
+    if (unseen.length) throw new Error(`${dataPath}: labels unseen at training time: ${unseen.slice(0, 10).join(', ')}${unseen.length > 10 ? ', …' : ''}`);
+    const report = await clf.evaluate(data, dataPath);
+    if (v.json) process.stdout.write(JSON.stringify(compactReport(report)) + '\n');
+    else console.log(formatReport(report));
+  } finally {
+    clf.dispose();
+  }
+}
+
+async function readTexts(path: string, column: string): Promise<string[]> {
+  checkFile(path, 'data file');
+  const ext = extname(path).toLowerCase();
+  const raw = readFileSync(path, 'utf8').replace(/^\uFEFF/, '');
+  if (ext === '.txt') return raw.split(/\r?\n/).filter((l) => l.trim().length > 0);
+  if (ext === '.jsonl' || ext === '.ndjson') {
+    const out: string[] = [];
+    raw.split(/\r?\n/).forEach((line, i) => {
+      if (!line.trim()) return;
+      let obj: unknown;
+      try {
+        obj = JSON.parse(line);
+      } catch (err) {
+        throw new Error(`${path}:${i + 1}: invalid JSON (${(err as Error).message})`);
+      }
+      const t = (obj as Record<string, unknown>)?.[column];
+      if (typeof t !== 'string') throw new Error(`${path}:${i + 1}: no string "${column}" field`);
+      out.push(t);
+    });
+    return out;
+  }
+  const { parse: parseCsv } = await import('csv-parse/sync');
+  let records: Record<string, string>[];
+  try {
+    records = parseCsv(raw, { columns: true, skip_empty_lines: true, relax_column_count: false }) as Record<string, string>[];
+  } catch (err) {
+    throw new Error(`${path}: ${(err as Error).message.split('\n')[0]}`);
+  }
+  if (records.length > 0 && !(column in records[0])) throw new Error(`${path}: missing column "${column}" (columns: ${Object.keys(records[0]).join(', ')})`);
+  return records.map((r) => r[column]);
+}
+
+async function predict(args: string[]): Promise<void> {
+  const { values: v } = parse('predict', args, {
+    model: { type: 'string' },
+    text: { type: 'string', multiple: true },
+    data: { type: 'string' },
+    'text-column': { type: 'string' },
+    threshold: { type: 'string' },
+    'top-k': { type: 'string' },
+    device: { type: 'string' },
+  });
+  if (v.help) return void console.log(HELP.predict);
+  const modelDir = need('predict', v, 'model');
+  const texts = (v.text as string[] | undefined) ?? [];
+  if (texts.length === 0 && v.data === undefined) throw new UsageError("predict: give --text \"...\" or --data FILE (see 'fused-multilabel predict --help')");
+  if (texts.length > 0 && v.data !== undefined) throw new UsageError('predict: give --text or --data, not both');
+  let threshold: 'tuned' | number = 'tuned';
+  if (v.threshold !== undefined && v.threshold !== 'tuned') threshold = num('predict', v, 'threshold', 0, 1)!;
+  const topK = int('predict', v, 'top-k', 1);
+  const device = oneOf('predict', v, 'device', ['auto', 'cpu', 'cuda'] as const) ?? 'auto';
+  const { Classifier } = await import('./trainer.js');
+  const clf = await Classifier.load(modelDir, { device });
+  try {
+    const all = v.data !== undefined ? await readTexts(v.data as string, (v['text-column'] as string) ?? 'text') : texts;
+    for (let i = 0; i < all.length; i += 256) {
+      const chunk = all.slice(i, i + 256);
+      const preds = await clf.predict(chunk, { threshold, topK: topK === undefined ? undefined : Math.min(topK, clf.labels.length) });
+      process.stdout.write(preds.map((p, j) => JSON.stringify({ text: chunk[j], labels: p.labels, scores: roundScores(p.scores) })).join('\n') + '\n');
+    }
+  } finally {
+    clf.dispose();
+  }
+}
+
+function roundScores(s: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, x] of Object.entries(s)) out[k] = Math.round(x * 1e6) / 1e6;
+  return out;
+}
+
+function info(args: string[]): void {
+  const { values: v } = parse('info', args, { json: { type: 'boolean' } });
+  if (v.help) return void console.log(HELP.info);
+  const d = deviceInfo();
+  if (v.json) return void console.log(JSON.stringify(d, null, 2));
+  console.log(`fused-multilabel ${d.version}`);
+  if (d.loadError) console.log(`native addon: NOT LOADED (${d.loadError})`);
+  console.log(`compiled with CUDA: ${d.compiledWithCuda ? `yes (${d.cudaArchitectures.join(', ')}${d.cudaPtx ? ' + PTX' : ''})` : 'no'}`);
+  console.log(`CUDA available: ${d.cuda.available ? `yes, ${d.cuda.deviceCount} device(s)` : `no (${d.cuda.error})`}`);
+  for (const g of d.cuda.devices) console.log(`  [${g.index}] ${g.name}, compute ${g.computeCapability}, ${(g.totalMemory / 2 ** 30).toFixed(1)} GiB`);
+  console.log(`BLAS: ${d.blas}`);
+  console.log(`CPU threads: ${d.threads.count} (${d.threads.backend})`);
+}
+
+function bench(args: string[]): void {
+  if (args.includes('--help') || args.includes('-h')) return void console.log(HELP.bench);
+  const runner = join(packageRoot, 'bench', 'run.mjs');
+  if (!existsSync(runner)) throw new Error(`benchmarks are not part of this installation (${runner} is missing); run them from a git checkout`);
+  const r = spawnSync(process.execPath, [runner, ...args], { stdio: 'inherit' });
+  if (r.status !== 0) process.exitCode = r.status ?? 1;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      console.log(HELP.main);
+      return;
+    case '--version':
+    case '-v':
+      console.log(version);
+      return;
+    case 'train':
+      return train(rest);
+    case 'evaluate':
+      return evaluateCmd(rest);
+    case 'predict':
+      return predict(rest);
+    case 'info':
+      return info(rest);
+    case 'bench':
+      return bench(rest);
+    default:
+      throw new UsageError(`unknown command "${command}"; commands: train, evaluate, predict, info, bench (see 'fused-multilabel --help')`);
+  }
+}
+
+function isMain(): boolean {
+  if (!process.argv[1]) return false;
+  try {
+    return realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isMain()) {
+  main(process.argv.slice(2)).catch((err: unknown) => {
+    const e = err as Error & { code?: string };
+    const msg = String(e?.message ?? err).split('\n')[0];
+    process.stderr.write(`fused-multilabel: ${msg}\n`);
+    if (process.env.FUSED_MULTILABEL_DEBUG) process.stderr.write(`${e?.stack}\n`);
+    process.exitCode = err instanceof UsageError ? 2 : 1;
+  });
+}

@@ -1,0 +1,140 @@
+// The fused-multilabel command: train / evaluate / predict / info / bench / --help, and its error paths
+// (one line on stderr naming the problem, a non-zero exit code).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+
+const root = new URL('../..', import.meta.url).pathname;
+const cli = join(root, 'dist', 'cli.js');
+const scratch = mkdtempSync(join(tmpdir(), 'fml-cli-'));
+const model = join(scratch, 'model');
+
+function run(...args) {
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', cwd: scratch, env: { ...process.env, FUSED_MULTILABEL_DEVICE: 'cpu' } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/** Exit code non-zero and exactly one line on stderr that matches re. */
+function fails(r, code, re) {
+  assert.is(r.code, code, `exit code (stderr: ${r.err})`);
+  const lines = r.err.trimEnd().split('\n');
+  assert.is(lines.length, 1, `one line on stderr, got: ${r.err}`);
+  assert.match(lines[0], /^fused-multilabel: /);
+  assert.match(lines[0], re);
+}
+
+// a 900-row slice of the bundled data (with the negatives column) keeps these runs short
+const all = readFileSync(join(root, 'examples', 'tickets.csv'), 'utf8').split('\n');
+const data = join(scratch, 'tickets.csv');
+writeFileSync(data, all.slice(0, 901).join('\n') + '\n');
+
+test('train --json: splits 60/20/20, trains, evaluates, saves every file of the model directory', () => {
+  const r = run('train', '--data', data, '--out', model, '--epochs', '2', '--batch-size', '8', '--loss', 'db', '--partial', '--seed', '3', '--json');
+  assert.is(r.code, 0, r.err);
+  const j = JSON.parse(r.out);
+  assert.is(j.out, model);
+  assert.is(j.history.length, 2);
+  assert.ok(j.data.trainRows > 500 && j.data.trainRows < 580, `${j.data.trainRows} training rows`);
+  assert.ok(j.data.unknownTargets.train > 0, 'partial rows give unknown targets');
+  assert.ok(j.report.micro.f1 > 0.3, `micro F1 ${j.report.micro.f1}`);
+  assert.ok(j.report.groups.head.labels.length > 0);
+  assert.equal(readdirSync(model).sort(), [
+    'config.json', 'model.safetensors', 'report.json', 'special_tokens_map.json', 'thresholds.json', 'tokenizer_config.json', 'training.json', 'vocab.txt',
+  ]);
+  const training = JSON.parse(readFileSync(join(model, 'training.json'), 'utf8'));
+  assert.ok(training.splitCoverage.val.present > 0, 'split coverage recorded');
+  // progress went to stderr as plain lines (stdout is not a terminal)
+  assert.match(r.err, /epoch 1\/2 step \d+\/\d+: loss [\d.]+, \d+ ex\/s, ETA/);
+});
+
+test('train (text output): progress lines, the evaluation table and the output directory', () => {
+  const out = join(scratch, 'model-text');
+  const r = run('train', '--data', data, '--out', out, '--epochs', '1', '--batch-size', '16', '--max-length', '48', '--pos-weight', 'sqrt-neg-pos');
+  assert.is(r.code, 0, r.err);
+  for (const re of [/epoch 1\/1 step/, /micro\s+[\d.]+\s+[\d.]+\s+[\d.]+/, /macro\s+/, /Hamming loss\s+[\d.]+/, /ROC-AUC micro \/ macro/, /labels with F1 > 0\s+\d+ \/ \d+/, /HEAD\s+\d+/, /MEDIUM/, /TAIL/, /ZERO/])
+    assert.match(r.out, re);
+  assert.match(r.out, new RegExp(`model saved to ${out.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`));
+});
+
+test('evaluate and predict with the saved model', () => {
+  const e = run('evaluate', '--model', model, '--data', data, '--partial', '--json');
+  assert.is(e.code, 0, e.err);
+  const rep = JSON.parse(e.out);
+  assert.is(rep.rows, 900);
+  assert.ok(rep.unknownTargets > 0);
+  const t = run('evaluate', '--model', model, '--data', data);
+  assert.is(t.code, 0, t.err);
+  assert.match(t.out, /Evaluation on .*tickets\.csv: 900 rows/);
+
+  const p = run('predict', '--model', model, '--text', 'I was charged twice on my card', '--text', 'the reset link never arrives', '--top-k', '3');
+  assert.is(p.code, 0, p.err);
+  const lines = p.out.trim().split('\n').map((l) => JSON.parse(l));
+  assert.is(lines.length, 2);
+  assert.is(lines[0].text, 'I was charged twice on my card');
+  assert.is(Object.keys(lines[0].scores).length, 3);
+  assert.ok(Object.values(lines[0].scores).every((s) => s >= 0 && s <= 1));
+  const txt = join(scratch, 'texts.txt');
+  writeFileSync(txt, 'my parcel has not arrived\n\nthe api returns 500\n');
+  const q = run('predict', '--model', model, '--data', txt, '--threshold', '0');
+  assert.is(q.code, 0, q.err);
+  const ql = q.out.trim().split('\n').map((l) => JSON.parse(l));
+  assert.is(ql.length, 2);
+  assert.is(ql[1].labels.length, Object.keys(ql[1].scores).length, 'threshold 0: every label');
+  const qc = run('predict', '--model', model, '--data', data);
+  assert.is(qc.code, 0, qc.err);
+  assert.is(qc.out.trim().split('\n').length, 900);
+});
+
+test('info, bench --help and --help for every command', () => {
+  const i = run('info');
+  assert.is(i.code, 0);
+  assert.match(i.out, /CPU threads: \d+/);
+  assert.is(JSON.parse(run('info', '--json').out).version.length > 0, true);
+  for (const c of ['train', 'evaluate', 'predict', 'info', 'bench']) {
+    const h = run(c, '--help');
+    assert.is(h.code, 0, `${c} --help`);
+    assert.match(h.out, new RegExp(`usage: fused-multilabel ${c}`));
+  }
+  assert.match(run('--help').out, /commands:/);
+});
+
+test('errors: one line naming the problem, non-zero exit', () => {
+  fails(run('train', '--data', data, '--out', model, '--epoch', '2'), 2, /Unknown option '--epoch'/);
+  fails(run('train', '--out', model), 2, /--data is required/);
+  fails(run('train', '--data', data, '--out', model, '--loss', 'hinge'), 2, /--loss must be one of bce, focal, db, asl/);
+  fails(run('train', '--data', data, '--out', model, '--epochs', 'two'), 2, /--epochs must be an integer/);
+  fails(run('frobnicate'), 2, /unknown command "frobnicate"/);
+  fails(run('train', '--data', join(scratch, 'nope.csv'), '--out', model), 1, /data file not found: .*nope\.csv/);
+  const noLabels = join(scratch, 'nolabels.csv');
+  writeFileSync(noLabels, 'text,tags\nhello,billing\n');
+  fails(run('train', '--data', noLabels, '--out', model), 1, /missing column "labels"/);
+  const broken = join(scratch, 'broken.csv');
+  writeFileSync(broken, 'text,labels\n"unterminated,billing\n');
+  fails(run('evaluate', '--model', model, '--data', broken), 1, /broken\.csv/);
+  const unseen = join(scratch, 'unseen.csv');
+  writeFileSync(unseen, 'text,labels\nmy card was charged,"billing,teleportation"\n');
+  fails(run('evaluate', '--model', model, '--data', unseen), 1, /labels unseen at training time: teleportation/);
+  fails(run('predict', '--model', join(scratch, 'no-model'), '--text', 'x'), 1, /model directory not found/);
+  fails(run('predict', '--model', model), 2, /give --text/);
+  fails(run('predict', '--model', model, '--text', 'x', '--threshold', '2'), 2, /--threshold must be a number in \[0, 1\]/);
+  // a model directory from another version
+  const cfgPath = join(model, 'config.json');
+  const cfg = readFileSync(cfgPath, 'utf8');
+  const o = JSON.parse(cfg);
+  o.fused_multilabel.format = 99;
+  writeFileSync(cfgPath, JSON.stringify(o));
+  fails(run('predict', '--model', model, '--text', 'x'), 1, /model directory from another version of fused-multilabel/);
+  writeFileSync(cfgPath, cfg);
+  // refusing to overwrite a directory that is not a model
+  const precious = join(scratch, 'precious');
+  writeFileSync(join(scratch, 'keep.txt'), 'x');
+  fails(run('train', '--data', data, '--out', scratch, '--epochs', '1'), 1, /not a fused-multilabel model directory; refusing to replace it/);
+  void precious;
+});
+
+test.after(() => rmSync(scratch, { recursive: true, force: true }));
+
+test.run();
