@@ -181,6 +181,7 @@ struct KernelRow {
 struct GemmRow {
   std::string gemm;
   int64_t M, N, K;
+  bool ta, tb;  // op(A) = Aᵀ / op(B) = Bᵀ, so a reference library can run the same product
   double ms;
 };
 
@@ -359,15 +360,15 @@ BenchResult run_bench(const BenchOptions& o) {
       const int64_t IC = s.in, OC = s.out;
       const std::string base = s.name;
       // forward: out (N,OC) = inp (N,IC) · weightᵀ
-      r.gemms.push_back({base + " forward", N, OC, IC, time([&] {
+      r.gemms.push_back({base + " forward", N, OC, IC, false, true, time([&] {
                            sgemm_cuda(false, true, N, OC, IC, 1.0f, A.f(), IC, W.f(), IC, 0.0f, Out.f(), OC, 0);
                          })});
       // backward, input gradient: dinp (N,IC) = dout (N,OC) · weight
-      r.gemms.push_back({base + " backward dinp", N, IC, OC, time([&] {
+      r.gemms.push_back({base + " backward dinp", N, IC, OC, false, false, time([&] {
                            sgemm_cuda(false, false, N, IC, OC, 1.0f, A.f(), OC, W.f(), IC, 0.0f, Out.f(), IC, 0);
                          })});
       // backward, weight gradient: dweight (OC,IC) += doutᵀ (OC,N) · inp (N,IC)
-      r.gemms.push_back({base + " backward dweight", OC, IC, N, time([&] {
+      r.gemms.push_back({base + " backward dweight", OC, IC, N, true, false, time([&] {
                            sgemm_cuda(true, false, OC, IC, N, 1.0f, A.f(), OC, Out.f(), IC, 1.0f, dW.f(), IC, 0);
                          })});
     }
@@ -412,6 +413,8 @@ Napi::Value BenchEncoderKernels(const Napi::CallbackInfo& info) {
       row.Set("M", (double)g.M);
       row.Set("N", (double)g.N);
       row.Set("K", (double)g.K);
+      row.Set("transA", g.ta);
+      row.Set("transB", g.tb);
       row.Set("ms", g.ms);
       row.Set("tflops", g.ms > 0 ? 2.0 * (double)g.M * (double)g.N * (double)g.K / (g.ms * 1e-3) / 1e12 : 0.0);
       gemms.Set((uint32_t)i, row);
