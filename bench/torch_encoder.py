@@ -45,7 +45,7 @@ class Bert(nn.Module):
 
     def forward(self, ids, mask):
         T = ids.shape[1]
-        x = self.drop(self.ln(self.wte(ids) + self.wpe(torch.arange(T))[None] + self.wtt(torch.zeros_like(ids))))
+        x = self.drop(self.ln(self.wte(ids) + self.wpe(torch.arange(T, device=ids.device))[None] + self.wtt(torch.zeros_like(ids))))
         bias = (1.0 - mask[:, None, None, :].float()) * torch.finfo(torch.float32).min
         for layer in self.layers:
             x = layer(x, bias)
@@ -92,4 +92,5 @@ def main():
     print(json.dumps({'seconds_per_step': dt, 'tokens_per_s': B * T / dt, 'threads': torch.get_num_threads()}))
 
 
-main()
+if __name__ == '__main__':  # bench/gpu/torch_gpu.py imports Bert from here
+    main()

@@ -12,6 +12,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   init_device(env, exports);
   init_losses(env, exports);
   init_encoder(env, exports);
+  init_bench(env, exports);
   return exports;
 }
 
