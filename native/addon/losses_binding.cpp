@@ -119,11 +119,11 @@ std::unique_ptr<LossJob> prepare_job(const Napi::CallbackInfo& info) {
       job->grad_ref = Napi::Persistent(go.As<Napi::Object>());
       a.validate_first = true;
     } else if (logits_t) {
-      // A new tensor like the logits (created through the JS-visible constructor from zeros).
+      // A new tensor like the logits, allocated uninitialised on their device (the kernel writes every element).
       Napi::Array shape = Napi::Array::New(env, 2);
       shape.Set(0u, Napi::Number::New(env, (double)N));
       shape.Set(1u, Napi::Number::New(env, (double)K));
-      Napi::Object t = addon_data(env).tensor_ctor.New({Napi::Float32Array::New(env, (size_t)NK), shape,
+      Napi::Object t = addon_data(env).tensor_ctor.New({env.Null(), shape,
                                                          Napi::String::New(env, dtype_name(a.logits_dtype)),
                                                          Napi::String::New(env, device_name(device))});
       AddonTensor* g = AddonTensor::From(env, t, "grad");

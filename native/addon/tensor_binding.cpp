@@ -46,7 +46,9 @@ AddonTensor* AddonTensor::From(Napi::Env env, const Napi::Value& v, const char* 
   return t;
 }
 
-// new NativeTensor(data: TypedArray, shape: number[], dtype: string, device: 'cpu' | 'cuda')
+// new NativeTensor(data: TypedArray | null, shape: number[], dtype: string, device: 'cpu' | 'cuda')
+// data === null allocates without initialising: for outputs that a kernel fills completely (the addon's own
+// use, e.g. a loss gradient on the logits' device); the public Tensor.from always passes data.
 AddonTensor::AddonTensor(const Napi::CallbackInfo& info) : Napi::ObjectWrap<AddonTensor>(info) {
   Napi::Env env = info.Env();
   try {
@@ -71,11 +73,14 @@ AddonTensor::AddonTensor(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Addo
     }
     const char* array_name;
     napi_typedarray_type at = input_array_type(dtype, &array_name);
-    const void* src = require_typed<const uint8_t>(info[0], at, array_name, "data", numel);
+    const bool uninitialised = info[0].IsNull();
+    const void* src = uninitialised ? nullptr : require_typed<const uint8_t>(info[0], at, array_name, "data", numel);
     if (device == Device::Cuda) require_cuda();
 
     buf_ = std::make_unique<Buffer>(device, dtype, shape);
-    if (dtype == DType::F16 || dtype == DType::BF16) {
+    if (uninitialised) {
+      // filled by the caller
+    } else if (dtype == DType::F16 || dtype == DType::BF16) {
       const float* f = static_cast<const float*>(src);
       std::vector<uint16_t> tmp((size_t)numel);
       for (int64_t i = 0; i < numel; i++) tmp[i] = dtype == DType::F16 ? f32_to_f16(f[i]) : f32_to_bf16(f[i]);

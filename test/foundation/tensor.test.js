@@ -117,6 +117,13 @@ test('the raw native constructor checks its own arguments too', async () => {
   assertThrowsCode(() => new NativeTensor(new Float32Array(2), [3], 'float32', 'cpu'), 'ERR_INVALID_ARG', RangeError, /length 3/);
   assertThrowsCode(() => new NativeTensor(new Float32Array(2), [-2], 'float32', 'cpu'), 'ERR_INVALID_ARG', RangeError, /shape/);
   assertThrowsCode(() => new NativeTensor(new Float32Array(2), [2], 'f32', 'cpu'), 'ERR_INVALID_ARG', TypeError, /dtype/);
+  // null data is the addon's own uninitialised allocation (for outputs a kernel fills): shape and dtype still checked.
+  const u = new NativeTensor(null, [3, 2], 'int32', 'cpu');
+  assert.equal(u.shape, [3, 2]);
+  assert.is(u.toArray().length, 6);
+  u.dispose();
+  assertThrowsCode(() => new NativeTensor(null, [-1], 'float32', 'cpu'), 'ERR_INVALID_ARG', RangeError, /shape/);
+  assertThrowsCode(() => new NativeTensor(undefined, [1], 'float32', 'cpu'), 'ERR_INVALID_ARG', TypeError, /data/);
 });
 
 test("device 'cuda' without a usable GPU throws ERR_CUDA with the reason; 'auto' falls back", async () => {

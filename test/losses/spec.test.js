@@ -297,4 +297,21 @@ test('CPU Tensor logits/targets: grad is a Tensor on the same device; shape from
   for (const t of [lt, tt, r.grad, g]) t.dispose();
 });
 
+test('a Tensor gradient is written completely, masked elements included (no stale memory leaks through)', () => {
+  const N = 37, K = 41, n = N * K;
+  const x = Float32Array.from({ length: n }, (_, i) => Math.sin(i) * 6);
+  const y = Int8Array.from({ length: n }, (_, i) => (i % 5 === 0 ? -1 : i % 3 === 0 ? 1 : 0));
+  const mask = Uint8Array.from({ length: n }, (_, i) => (i % 7 === 0 ? 0 : 1));
+  const ref = bceWithLogits(x, y, { shape: [N, K], mask });
+  for (let round = 0; round < 3; round++) {
+    // Leave NaN-filled blocks of the same size behind, so a reused allocation would show them.
+    Tensor.from(new Float32Array(n).fill(NaN), [N, K], { device: 'cpu' }).dispose();
+    const lt = Tensor.from(x, [N, K], { device: 'cpu' });
+    const yt = Tensor.from(y, [N, K], { device: 'cpu' });
+    const r = bceWithLogits(lt, yt, { mask });
+    assert.equal(f64(r.grad.toArray()), f64(ref.grad));
+    for (const t of [lt, yt, r.grad]) t.dispose();
+  }
+});
+
 test.run();
