@@ -4,18 +4,10 @@
 //   node bench/metrics.bench.mjs [--quick]
 import { Bench } from 'tinybench';
 import { evaluate, tuneThresholds, iterativeStratifiedSplit, Tokenizer } from '../dist/index.js';
+import { mulberry32 } from '../dist/random.js';
 
 const quick = process.argv.includes('--quick');
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const R = rng(1);
+const R = mulberry32(1);
 const N = 10_000;
 const K = 1_500;
 const targets = new Int8Array(N * K);

@@ -14,6 +14,7 @@
  * the whole split is O(nnz · log L) for nnz row-label pairs.
  */
 import { checkOptions, rejectUnknownKeys, checkNumber, typeError, rangeErrorMessage, checkInteger } from './errors.js';
+import { mulberry32 } from './random.js';
 
 export interface SplitOptions {
   /** Fraction of rows for the test set (default 0.2). */
@@ -42,17 +43,6 @@ export interface SplitResult<T> {
 
 const KEYS = ['test', 'val', 'seed'] as const;
 
-/** mulberry32: small, fast, seeded; good enough for tie-breaking and shuffles. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function iterativeStratifiedSplit<T extends { labels: readonly string[] }>(
   rows: readonly T[],

@@ -19,6 +19,7 @@ import { checkInteger, checkNumber, checkOptions, codedError, rangeErrorMessage,
 import { labelConfig, readModelDir, saveDirAtomic, writeJsonDurable, type ThresholdsFile } from './model_dir.js';
 import { version } from './device.js';
 import type { DeviceOption } from './device.js';
+import { mulberry32 } from './random.js';
 
 /** One example: its text, its positive labels and (partially annotated rows) the labels known to be absent. */
 export interface TrainRow {
@@ -163,18 +164,6 @@ const OPTION_KEYS = [
   'model', 'loss', 'posWeight', 'posWeightClamp', 'epochs', 'batchSize', 'maxLength', 'lr', 'warmupRatio', 'weightDecay',
   'maxGradNorm', 'earlyStopping', 'thresholds', 'preprocess', 'vocabSize', 'device', 'seed', 'onProgress',
 ] as const;
-
-/** mulberry32: the per-epoch shuffle's generator (deterministic for a seed and an epoch). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function shuffledOrder(n: number, seed: number, epoch: number): Uint32Array {
   const order = new Uint32Array(n);

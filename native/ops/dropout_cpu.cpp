@@ -3,13 +3,8 @@
 // select; an AVX2 clone is picked at load time on x86-64). Same values as dropout_scale, element by element.
 #pragma GCC optimize("no-trapping-math")
 #include "../core/parallel.h"
+#include "../core/simd.h"
 #include "dropout.h"
-
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define PKG_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define PKG_SIMD_CLONES
-#endif
 
 namespace pkg {
 

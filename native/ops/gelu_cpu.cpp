@@ -4,13 +4,8 @@
 // picked at load time when the CPU has it.
 #pragma GCC optimize("no-trapping-math")
 #include "../core/parallel.h"
+#include "../core/simd.h"
 #include "gelu.h"
-
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define PKG_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define PKG_SIMD_CLONES
-#endif
 
 namespace pkg {
 

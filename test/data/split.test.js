@@ -3,20 +3,12 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { iterativeStratifiedSplit } from '../../dist/index.js';
 import { assertThrowsCode } from '../helpers/assert.js';
+import { mulberry32 } from '../../dist/random.js';
 
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** n rows, L labels, each label on between 5 and 40 random rows (most of them rare), some rows unlabeled. */
 function rareData(seed, n = 2000, L = 300) {
-  const R = rng(seed);
+  const R = mulberry32(seed);
   const rows = Array.from({ length: n }, (_, i) => ({ id: i, labels: [] }));
   for (let l = 0; l < L; l++) {
     const c = 5 + Math.floor(R() ** 3 * 35);
@@ -43,7 +35,7 @@ test('60/20/20 on rare-label data: every label with >= 5 rows is in every split 
 });
 
 test('the splits partition the rows; indices and rows agree; frequent labels are spread by proportion', () => {
-  const R = rng(11);
+  const R = mulberry32(11);
   const rows = Array.from({ length: 3000 }, (_, i) => {
     const labels = [];
     if (R() < 0.5) labels.push('common');

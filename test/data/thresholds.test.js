@@ -3,16 +3,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { tuneThresholds, evaluate } from '../../dist/index.js';
 import { assertClose, assertThrowsCode } from '../helpers/assert.js';
+import { mulberry32 } from '../../dist/random.js';
 
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('separable single label: the global threshold lies in the gap and F1 is 1', () => {
   const y = Int8Array.from([1, 1, 1, 0, 0, 0]);
@@ -52,7 +44,7 @@ test('two labels separable at different thresholds: per-class finds both, global
 });
 
 test('the curve equals evaluate() at every grid threshold (micro and macro F1), with masked targets', () => {
-  const R = rng(7);
+  const R = mulberry32(7);
   const n = 300;
   const k = 8;
   const y = new Int8Array(n * k);
