@@ -1,8 +1,8 @@
 // AddonEncoder: the N-API object behind lib/encoder.ts. Owns one native Encoder (and its arenas).
 //
 // Rules: every argument is checked on the main thread before any kernel runs (token ids, lengths,
-// shapes); heavy calls run in an AsyncWorker that holds references to its input arrays and to this
-// object; a busy flag, set before Queue() and cleared in OnOK/OnError, turns a concurrent call into
+// shapes); heavy calls run in a PromiseWorker (worker.h) that holds references to its input arrays and to
+// this object; a busy flag, set before queueing and cleared when the work settles, turns a concurrent call into
 // ERR_BUSY; dispose() frees the arenas at once (ERR_DISPOSED afterwards), the destructor is the net.
 #include <chrono>
 #include <functional>
@@ -14,6 +14,7 @@
 #include "../ops/matmul.h"
 #include "addon_data.h"
 #include "loss_args.h"
+#include "worker.h"
 
 namespace pkg {
 
@@ -166,68 +167,27 @@ class AddonEncoder : public Napi::ObjectWrap<AddonEncoder> {
   Encoder& enc() { return *enc_; }
 
  private:
-  // A Promise-returning worker: `run` executes off the main thread and touches no N-API values;
-  // `done` builds the resolution value on the main thread.
-  class Worker : public Napi::AsyncWorker {
-   public:
-    Worker(Napi::Env env, AddonEncoder* owner, std::function<void()> run, std::function<Napi::Value(Napi::Env)> done)
-        : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), owner_(owner), run_(std::move(run)),
-          done_(std::move(done)) {
-      self_ = Napi::Persistent(owner->Value());
-    }
-    void Keep(const Napi::Value& v) {
-      if (v.IsObject()) keep_.push_back(Napi::Persistent(v.As<Napi::Object>()));
-    }
-    Napi::Promise Promise() { return deferred_.Promise(); }
-    void Execute() override {
-      try {
-        run_();
-      } catch (const Error& e) {
-        err_ = std::make_unique<Error>(e);
-        SetError(e.what());
-      } catch (const std::bad_alloc&) {
-        err_ = std::make_unique<Error>(ErrorCode::InvalidArg, ErrorKind::RangeError, "out of memory");
-        SetError("out of memory");
-      } catch (const std::exception& e) {
-        err_ = std::make_unique<Error>(ErrorCode::Internal, ErrorKind::Error, e.what());
-        SetError(e.what());
-      }
-    }
-    void OnOK() override {
-      owner_->busy = false;
-      Napi::Env env = Env();
-      try {
-        deferred_.Resolve(done_(env));
-      } catch (const Napi::Error& e) {
-        deferred_.Reject(e.Value());
-      }
-    }
-    void OnError(const Napi::Error& e) override {
-      owner_->busy = false;
-      deferred_.Reject(err_ ? to_js_error(Env(), *err_).Value() : e.Value());
-    }
-
-   private:
-    Napi::Promise::Deferred deferred_;
-    AddonEncoder* owner_;
-    std::function<void()> run_;
-    std::function<Napi::Value(Napi::Env)> done_;
-    Napi::ObjectReference self_;
-    std::vector<Napi::ObjectReference> keep_;
-    std::unique_ptr<Error> err_;
-  };
-
   void check_usable(bool allow_busy = false) {
     if (!enc_) throw Error(ErrorCode::Disposed, ErrorKind::Error, "Encoder is disposed");
     if (busy && !allow_busy)
       throw Error(ErrorCode::Busy, ErrorKind::Error, "Encoder is busy: another call is still running");
   }
 
-  Napi::Value Queue(Worker* w) {
+  // A worker on this encoder: holds a reference to it and clears the busy flag when it settles.
+  PromiseWorker* worker(Napi::Env env, std::function<void()> run, std::function<Napi::Value(Napi::Env)> resolve,
+                        std::function<void()> settle = nullptr) {
+    auto* w = new PromiseWorker(env, "fused-multilabel:encoder", std::move(run), std::move(resolve),
+                                [this, settle = std::move(settle)]() {
+                                  busy = false;
+                                  if (settle) settle();
+                                });
+    w->keep(Value());
+    return w;
+  }
+
+  Napi::Value Queue(PromiseWorker* w) {
     busy = true;
-    Napi::Promise p = w->Promise();
-    w->Queue();
-    return p;
+    return w->queue();
   }
 
   Napi::Value ParamTable(const Napi::CallbackInfo& info) {
@@ -287,14 +247,14 @@ class AddonEncoder : public Napi::ObjectWrap<AddonEncoder> {
       const bool train = info[5].ToBoolean().Value();
       auto logits = std::make_shared<std::vector<float>>((size_t)b.B * enc_->config().K);
       Encoder* e = enc_.get();
-      auto* w = new Worker(
-          info.Env(), this, [=]() { e->forward(b.ids, b.mask, b.tt, b.B, b.T, train, logits->data()); },
+      auto* w = worker(
+          info.Env(), [=]() { e->forward(b.ids, b.mask, b.tt, b.B, b.T, train, logits->data()); },
           [logits](Napi::Env env) -> Napi::Value {
             Napi::Float32Array out = Napi::Float32Array::New(env, logits->size());
             std::copy(logits->begin(), logits->end(), out.Data());
             return out;
           });
-      for (int i = 0; i < 3; i++) w->Keep(info[i]);
+      for (int i = 0; i < 3; i++) w->keep(info[i]);
       return Queue(w);
     });
   }
@@ -307,8 +267,8 @@ class AddonEncoder : public Napi::ObjectWrap<AddonEncoder> {
       const float* d = require_typed<float>(info[0], napi_float32_array, "Float32Array", "dlogits",
                                             (int64_t)enc_->last_batch() * enc_->config().K);
       Encoder* e = enc_.get();
-      auto* w = new Worker(info.Env(), this, [=]() { e->backward(d); }, [](Napi::Env env) { return env.Undefined(); });
-      w->Keep(info[0]);
+      auto* w = worker(info.Env(), [=]() { e->backward(d); }, [](Napi::Env env) { return env.Undefined(); });
+      w->keep(info[0]);
       return Queue(w);
     });
   }
@@ -329,8 +289,8 @@ class AddonEncoder : public Napi::ObjectWrap<AddonEncoder> {
       AdamWParams a = parse_adamw(info[0], &max_norm);
       Encoder* e = enc_.get();
       auto norm = std::make_shared<double>(0);
-      auto* w = new Worker(
-          info.Env(), this,
+      auto* w = worker(
+          info.Env(),
           [=]() {
             *norm = e->grad_norm();
             if (max_norm > 0) {
@@ -367,16 +327,16 @@ class AddonEncoder : public Napi::ObjectWrap<AddonEncoder> {
       opt.adamw = parse_adamw(info[7], &opt.max_grad_norm);
       Encoder* e = enc_.get();
       auto res = std::make_shared<TrainStepResult>();
-      auto* w = new Worker(
-          info.Env(), this, [=]() { *res = e->train_step(b.ids, b.mask, b.tt, b.B, b.T, in->args, opt); },
-          [res, in](Napi::Env env) -> Napi::Value {
-            in->unpin_all();
+      auto* w = worker(
+          info.Env(), [=]() { *res = e->train_step(b.ids, b.mask, b.tt, b.B, b.T, in->args, opt); },
+          [res](Napi::Env env) -> Napi::Value {
             Napi::Object o = Napi::Object::New(env);
             o.Set("loss", Napi::Number::New(env, res->loss));
             o.Set("gradNorm", Napi::Number::New(env, res->grad_norm));
             return o;
-          });
-      for (auto& v : keep) w->Keep(v);
+          },
+          [in]() { in->unpin_all(); });
+      for (auto& v : keep) w->keep(v);
       in->pin_all();
       return Queue(w);
     });

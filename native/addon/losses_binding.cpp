@@ -15,6 +15,7 @@
 #include "addon_data.h"
 #include "loss_args.h"
 #include "tensor_binding.h"
+#include "worker.h"
 
 namespace pkg {
 
@@ -160,53 +161,17 @@ Napi::Value BceWithLogits(const Napi::CallbackInfo& info) {
   });
 }
 
-class LossWorker : public Napi::AsyncWorker {
- public:
-  LossWorker(Napi::Env env, std::unique_ptr<LossJob> job)
-      : Napi::AsyncWorker(env, "fused-multilabel:bceWithLogits"), job_(std::move(job)), deferred_(Napi::Promise::Deferred::New(env)) {
-    job_->in.pin_all();
-  }
-  Napi::Promise promise() { return deferred_.Promise(); }
-
-  void Execute() override {
-    try {
-      job_->run();
-    } catch (const Error& e) {
-      err_ = std::make_unique<Error>(e);
-      SetError(e.what());
-    } catch (const std::bad_alloc&) {
-      err_ = std::make_unique<Error>(ErrorCode::InvalidArg, ErrorKind::RangeError, "out of memory");
-      SetError("out of memory");
-    }
-  }
-  void OnOK() override {
-    Napi::Env env = Env();
-    job_->in.unpin_all();
-    deferred_.Resolve(job_->result_object(env));
-  }
-  void OnError(const Napi::Error& e) override {
-    Napi::Env env = Env();
-    job_->in.unpin_all();
-    if (err_) deferred_.Reject(to_js_error(env, *err_).Value());
-    else deferred_.Reject(e.Value());
-  }
-
- private:
-  std::unique_ptr<LossJob> job_;
-  Napi::Promise::Deferred deferred_;
-  std::unique_ptr<Error> err_;
-};
-
 Napi::Value BceWithLogitsAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   // Argument errors reject the promise (the TS layer throws them synchronously before calling us).
   Napi::Promise::Deferred early = Napi::Promise::Deferred::New(env);
   try {
-    std::unique_ptr<LossJob> job = prepare_job(info);
-    LossWorker* w = new LossWorker(env, std::move(job));
-    Napi::Promise p = w->promise();
-    w->Queue();
-    return p;
+    std::shared_ptr<LossJob> job = prepare_job(info);
+    job->in.pin_all();
+    auto* w = new PromiseWorker(
+        env, "fused-multilabel:bceWithLogits", [job]() { job->run(); },
+        [job](Napi::Env env) -> Napi::Value { return job->result_object(env); }, [job]() { job->in.unpin_all(); });
+    return w->queue();
   } catch (const Error& e) {
     early.Reject(to_js_error(env, e).Value());
   } catch (const std::bad_alloc&) {
