@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -101,6 +101,15 @@ test('an explicit FUSED_MULTILABEL_BINARY that is not an addon is reported with 
   const out = JSON.parse(r.stdout);
   assert.is(out.code, 'ERR_NO_BINARY');
   assert.match(out.message, /package\.json \(/);
+});
+
+test('binding.gyp builds nothing once the cmake-js build exists (npm may run node-gyp on its own)', () => {
+  const built = spawnSync(process.execPath, ['scripts/gyp-sources.mjs', '--built'], { encoding: 'utf8' }).stdout.trim();
+  const cmakeBinary = existsSync('build-cmake/Release/fused_multilabel.node');
+  assert.is(built, cmakeBinary ? 'true' : 'false');
+  const sources = spawnSync(process.execPath, ['scripts/gyp-sources.mjs'], { encoding: 'utf8' }).stdout.trim().split('\n');
+  assert.ok(sources.includes('native/addon/addon.cpp'), 'the fallback compiles the addon entry point');
+  assert.ok(sources.every((f) => f.endsWith('.cpp')), 'the CPU-only fallback never lists .cu files');
 });
 
 cudaTest(test, 'CUDA devices report a name, compute capability and memory', () => {
