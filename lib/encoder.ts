@@ -74,6 +74,11 @@ export interface OptimizerOptions {
   lr: number;
   /** decoupled weight decay (PyTorch AdamW), default 0 */
   weightDecay?: number;
+  /**
+   * Whether biases and LayerNorm weights (the 1-D parameters) decay too: true (default) is
+   * torch.optim.AdamW over all parameters; false exempts them, as Hugging Face's Trainer does.
+   */
+  decayBiasAndNorm?: boolean;
   beta1?: number;
   beta2?: number;
   eps?: number;
@@ -410,7 +415,9 @@ export class Encoder {
 
   #checkOptimizer(options: unknown): OptimizerOptions {
     const o = checkOptions('optimizer options', options);
-    rejectUnknownKeys('optimizer options', o, ['lr', 'weightDecay', 'beta1', 'beta2', 'eps', 'maxGradNorm']);
+    rejectUnknownKeys('optimizer options', o, ['lr', 'weightDecay', 'decayBiasAndNorm', 'beta1', 'beta2', 'eps', 'maxGradNorm']);
+    if (o.decayBiasAndNorm !== undefined && typeof o.decayBiasAndNorm !== 'boolean')
+      throw typeError('optimizer.decayBiasAndNorm', 'a boolean', o.decayBiasAndNorm);
     if (o.lr === undefined) throw typeError('optimizer.lr', 'a learning rate >= 0', o.lr);
     checkNumber('optimizer.lr', o.lr, 0);
     if (o.weightDecay !== undefined) checkNumber('optimizer.weightDecay', o.weightDecay, 0);

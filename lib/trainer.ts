@@ -613,7 +613,7 @@ export class Trainer {
         const batch = tokenizer.encodeBatch(texts, { maxLength, padding: 'longest', truncation: true });
         const targets = gatherRows(trT.targets, K, order, from, to);
         lr = scheduledLr(o.lr, step, warmup, totalSteps);
-        const r = await encoder.trainStep(batch, targets, lossOpts, { lr, weightDecay: o.weightDecay, maxGradNorm: o.maxGradNorm });
+        const r = await encoder.trainStep(batch, targets, lossOpts, { lr, weightDecay: o.weightDecay, decayBiasAndNorm: false, maxGradNorm: o.maxGradNorm });
         if (!Number.isFinite(r.loss))
           throw rangeErrorMessage(`training diverged: the loss is ${r.loss} at epoch ${epoch}, step ${s + 1}; lower options.lr (now ${o.lr})`);
         lossSum += r.loss * (to - from);

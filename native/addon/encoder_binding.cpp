@@ -119,6 +119,10 @@ AdamWParams parse_adamw(const Napi::Value& v, float* max_grad_norm) {
   if (!(a.lr >= 0) || !(a.beta1 >= 0 && a.beta1 < 1) || !(a.beta2 >= 0 && a.beta2 < 1) || !(a.eps > 0) ||
       !(a.weight_decay >= 0))
     throw_range("Invalid optimizer options: need lr >= 0, beta1/beta2 in [0, 1), eps > 0, weightDecay >= 0");
+  Napi::Value decay = o.Get("decayBiasAndNorm");
+  if (!decay.IsUndefined() && !decay.IsBoolean())
+    throw_type("Expected a boolean for decayBiasAndNorm but received " + js_type_name(decay));
+  a.decay_bias_and_norm = decay.IsUndefined() || decay.As<Napi::Boolean>().Value();
   *max_grad_norm = opt_number(o, "maxGradNorm", 0.0f);
   if (!(*max_grad_norm >= 0)) throw_range("Expected maxGradNorm >= 0");
   return a;

@@ -436,18 +436,33 @@ void Encoder::adamw_step(const AdamWParams& args) {
   }
   AdamWParams a = args;
   a.t = ++adamw_t_;
-  // Frozen tensors (sinusoidal positions) are not in the optimizer, as requires_grad=False in PyTorch:
-  // update the arena in ranges around them.
-  size_t begin = 0;
-  auto run = [&](size_t b, size_t e) {
-    if (e > b) OP(adamw, params_mem_ + b, m_ + b, v_ + b, grads_mem_ + b, (int64_t)(e - b), a);
+  // The arena is updated in runs of consecutive tensors that share a weight decay. Frozen tensors
+  // (sinusoidal positions) are skipped, as requires_grad=False in PyTorch; 1-D tensors (biases and
+  // LayerNorm weights) get no decay unless decay_bias_and_norm.
+  size_t begin = 0, end = 0;
+  float run_wd = a.weight_decay;
+  auto flush = [&]() {
+    if (end > begin) {
+      AdamWParams r = a;
+      r.weight_decay = run_wd;
+      OP(adamw, params_mem_ + begin, m_ + begin, v_ + begin, grads_mem_ + begin, (int64_t)(end - begin), r);
+    }
   };
   for (const ParamEntry& e : entries_) {
-    if (e.trainable) continue;
-    run(begin, e.offset);
-    begin = e.offset + e.numel;
+    if (!e.trainable) {
+      flush();
+      begin = end = e.offset + e.numel;
+      continue;
+    }
+    const float wd = (e.shape.size() == 1 && !a.decay_bias_and_norm) ? 0.0f : a.weight_decay;
+    if (wd != run_wd || e.offset != end) {
+      flush();
+      begin = e.offset;
+      run_wd = wd;
+    }
+    end = e.offset + e.numel;
   }
-  run(begin, nparams_);
+  flush();
   device_synchronize(dev_);
 }
 

@@ -21,6 +21,9 @@ namespace pkg {
 struct AdamWParams {
   float lr = 1e-3f, beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f, weight_decay = 0.0f;
   int64_t t = 1;  // step number, 1-based
+  // false: no weight decay on 1-D parameters (biases and LayerNorm weights), as Hugging Face's Trainer
+  // groups them; true: every parameter decays (torch.optim.AdamW on all parameters).
+  bool decay_bias_and_norm = true;
 };
 
 // One element, in PyTorch's operation order. bc1 = 1 - β1^t, bc2_sqrt = √(1 - β2^t).

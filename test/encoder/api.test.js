@@ -298,4 +298,30 @@ cudaTest(test, 'CUDA twin matches the CPU twin with dropout on (same Philox mask
 });
 
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
+test('weight decay: every parameter by default (torch AdamW); decayBiasAndNorm: false exempts biases and LayerNorm', async () => {
+  // With zero gradients AdamW's update term is 0, so one step only applies the decay p · (1 - lr·wd).
+  for (const decayBiasAndNorm of [undefined, false]) {
+    const enc = await Encoder.create({ ...small, hiddenDropout: 0, attentionDropout: 0 }, { device: 'cpu', seed: 4 });
+    const before = enc.parameters();
+    enc.zeroGrad();
+    await enc.step({ lr: 0.1, weightDecay: 0.5, ...(decayBiasAndNorm === undefined ? {} : { decayBiasAndNorm }) });
+    const after = enc.parameters();
+    let checked1d = 0;
+    for (const [name, p] of before) {
+      const oneD = /\.bias$|LayerNorm\.weight$/.test(name);
+      const factor = oneD && decayBiasAndNorm === false ? 1 : 1 - 0.1 * 0.5;
+      const q = after.get(name);
+      for (let i = 0; i < p.length; i += Math.max(1, p.length >> 4)) {
+        assert.ok(Math.abs(q[i] - p[i] * factor) <= 1e-6 * Math.abs(p[i]) + 1e-12, `${name}[${i}]: ${q[i]} vs ${p[i]} × ${factor}`);
+      }
+      if (oneD) checked1d++;
+    }
+    assert.ok(checked1d > 10, 'biases and LayerNorm weights were among the checked parameters');
+    enc.dispose();
+  }
+  const enc = await Encoder.create(small, { device: 'cpu', seed: 4 });
+  await assertRejectsCode(() => enc.step({ lr: 1, decayBiasAndNorm: 'no' }), 'ERR_INVALID_ARG', TypeError, /decayBiasAndNorm/);
+  enc.dispose();
+});
+
 test.run();
