@@ -189,6 +189,28 @@ FML_AVX512_ATTR inline __m512 recip_1to2(__m512 u) {
   return _mm512_fmadd_ps(r0, err, r0);
 }
 
+// Loss sum of a tile: fp32 lane sums over 4 vectors (64 elements), then fp64 lanes, then one fp64 total.
+struct SumAcc {
+  __m512d s0, s1;
+  __m512 acc;
+  int n;
+  FML_AVX512_ATTR SumAcc() : s0(_mm512_setzero_pd()), s1(_mm512_setzero_pd()), acc(_mm512_setzero_ps()), n(0) {}
+  FML_AVX512_ATTR void flush() {
+    s0 = _mm512_add_pd(s0, _mm512_cvtps_pd(_mm512_castps512_ps256(acc)));
+    s1 = _mm512_add_pd(s1, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc), 1))));
+    acc = _mm512_setzero_ps();
+    n = 0;
+  }
+  FML_AVX512_ATTR void add(__m512 v) {
+    acc = _mm512_add_ps(acc, v);
+    if (++n == 4) flush();
+  }
+  FML_AVX512_ATTR double total() {
+    flush();
+    return _mm512_reduce_add_pd(_mm512_add_pd(s0, s1));
+  }
+};
+
 // V = 0: BCE; V = 1: focal with γ = 2. WP: element weights w and posWeight p are read (else 1).
 // SAFE: mf selects the used elements and targets are range-checked (else all are used and were checked).
 // Loss: stored to lb when it is non-null, else summed (fp32 within 4 vectors, then fp64) into *sum.
@@ -201,10 +223,8 @@ FML_AVX512_FN int tile(int64_t T, const float* __restrict x, const float* __rest
   const __m512 sgn = _mm512_set1_ps(-0.0f);
   const __m512 at1 = _mm512_set1_ps(P.has_alpha ? 2.0f * P.alpha - 1.0f : 0.0f);
   const __m512 at0 = _mm512_set1_ps(P.has_alpha ? 1.0f - P.alpha : 1.0f);
-  __m512d s0 = _mm512_setzero_pd(), s1 = _mm512_setzero_pd();
-  __m512 acc = zero;
+  SumAcc acc;
   __mmask16 bad = 0;
-  int nacc = 0;
   for (int64_t j = 0; j < T; j += 16) {
     const __mmask16 tm = T - j >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (T - j)) - 1u);
     const __m512 xv = _mm512_maskz_loadu_ps(tm, x + j);
@@ -258,20 +278,90 @@ FML_AVX512_FN int tile(int64_t T, const float* __restrict x, const float* __rest
     if (lb) {
       _mm512_mask_storeu_ps(lb + j, tm, loss);
     } else {
-      acc = _mm512_add_ps(acc, loss);
-      if (++nacc == 4) {
-        s0 = _mm512_add_pd(s0, _mm512_cvtps_pd(_mm512_castps512_ps256(acc)));
-        s1 = _mm512_add_pd(s1, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc), 1))));
-        acc = zero;
-        nacc = 0;
-      }
+      acc.add(loss);
     }
   }
-  if (!lb) {
-    s0 = _mm512_add_pd(s0, _mm512_cvtps_pd(_mm512_castps512_ps256(acc)));
-    s1 = _mm512_add_pd(s1, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc), 1))));
-    *sum += _mm512_reduce_add_pd(_mm512_add_pd(s0, s1));
+  if (!lb) *sum += acc.total();
+  return bad != 0;
+}
+
+// Distribution-balanced with hard targets (every y in the tile is 0 or 1) and γ = 2: one side per
+// element, u = -(x+ν) for a positive and λ·(x+ν) for a negative (bce_math::db_elem<true, true>), and the
+// rebalancing weight r = σ(β·(inv_n·(1/R) - μ)) + α_m computed in the same loop.
+template <bool WP, bool SAFE>
+FML_AVX512_FN int db_tile(int64_t T, const float* __restrict x, const float* __restrict y,
+                          const float* __restrict w, const float* __restrict p, const float* __restrict mf,
+                          const float* __restrict nu, const float* __restrict invn, float R, const Params& P,
+                          float gs, float* __restrict lb, float* __restrict go, double* sum) {
+  const __m512 one = _mm512_set1_ps(1.0f), zero = _mm512_setzero_ps();
+  const __m512 sgn = _mm512_set1_ps(-0.0f), inf = _mm512_set1_ps(__builtin_inff());
+  const __m512 lam = _mm512_set1_ps(P.neg_scale);
+  // loss and gradient coefficients of each side, the gradient already scaled by gs
+  const __m512 cl_pos = _mm512_set1_ps(P.db_alpha_pos), cl_neg = _mm512_set1_ps(P.db_alpha_neg * P.inv_neg_scale);
+  const __m512 cg_pos = _mm512_set1_ps(-P.db_alpha_pos * gs), cg_neg = _mm512_set1_ps(P.db_alpha_neg * gs);
+  const bool rb = P.rebalance && R > 0.0f;
+  const __m512 rconst = _mm512_set1_ps(P.rebalance ? 1.0f + P.rb_alpha : 1.0f);
+  const float invR = R > 0.0f ? (float)(1.0 / (double)R) : 1.0f;
+  const __m512 rb_a = _mm512_set1_ps(P.rb_beta * invR), rb_b = _mm512_set1_ps(-P.rb_beta * P.rb_mu);
+  const __m512 rb_alpha = _mm512_set1_ps(P.rb_alpha);
+  SumAcc acc;
+  __mmask16 bad = 0;
+  for (int64_t j = 0; j < T; j += 16) {
+    const __mmask16 tm = T - j >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (T - j)) - 1u);
+    const __m512 xv = _mm512_maskz_loadu_ps(tm, x + j);
+    const __m512 yv = _mm512_maskz_loadu_ps(tm, y + j);
+    const __m512 zp = _mm512_add_ps(xv, _mm512_maskz_loadu_ps(tm, nu + j));
+    const __mmask16 pos = _mm512_cmp_ps_mask(yv, zero, _CMP_NEQ_UQ);
+    const __m512 u = _mm512_mask_sub_ps(_mm512_mul_ps(lam, zp), pos, zero, zp);
+    // logistic(u) from one exp(-|u|)
+    const __m512 e = exp_nonpos(_mm512_or_ps(u, sgn));
+    const __m512 l = log1p_01(e);
+    const __m512 inv = recip_1to2(_mm512_add_ps(one, e));
+    const __m512 ei = _mm512_mul_ps(e, inv);
+    const __mmask16 negu = _mm512_cmp_ps_mask(u, zero, _CMP_LT_OQ);
+    const __m512 sig = _mm512_mask_blend_ps(negu, inv, ei);   // σ(u)
+    const __m512 sign = _mm512_mask_blend_ps(negu, ei, inv);  // σ(-u)
+    const __m512 sp = _mm512_add_ps(_mm512_max_ps(u, zero), l);  // softplus(u)
+    const __m512 f = _mm512_mul_ps(sig, sig);
+    const __m512 H = _mm512_mul_ps(f, sp);
+    const __mmask16 fin = _mm512_cmp_ps_mask(sp, inf, _CMP_NEQ_UQ);
+    const __m512 g = _mm512_maskz_mul_ps(fin, _mm512_add_ps(sign, sign), sp);  // γ·σ(-u)·sp(u), γ = 2
+    const __m512 D = _mm512_mul_ps(f, _mm512_add_ps(g, sig));
+    __m512 r = rconst;
+    if (rb) {
+      const __m512 v = _mm512_fmadd_ps(rb_a, _mm512_maskz_loadu_ps(tm, invn + j), rb_b);
+      const __m512 e2 = exp_nonpos(_mm512_or_ps(v, sgn));
+      const __m512 i2 = recip_1to2(_mm512_add_ps(one, e2));
+      const __mmask16 vneg = _mm512_cmp_ps_mask(v, zero, _CMP_LT_OQ);
+      r = _mm512_add_ps(_mm512_mask_mul_ps(i2, vneg, i2, e2), rb_alpha);
+    }
+    __m512 cl = _mm512_mask_blend_ps(pos, cl_neg, cl_pos);
+    __m512 cg = _mm512_mask_blend_ps(pos, cg_neg, cg_pos);
+    __m512 wr = r;
+    if (WP) {
+      const __m512 wv = _mm512_maskz_loadu_ps(tm, w + j);
+      const __m512 wp = _mm512_mask_mul_ps(wv, pos, wv, _mm512_maskz_loadu_ps(tm, p + j));
+      wr = _mm512_mul_ps(wp, r);
+    }
+    cl = _mm512_mul_ps(cl, wr);
+    cg = _mm512_mul_ps(cg, wr);
+    const __mmask16 clnz = _mm512_cmp_ps_mask(cl, zero, _CMP_NEQ_UQ);
+    __m512 loss = _mm512_maskz_mul_ps(clnz, cl, H);
+    const __m512 grad = _mm512_mul_ps(cg, D);
+    __mmask16 use = tm;
+    if (SAFE) {
+      use = _mm512_mask_cmp_ps_mask(tm, _mm512_maskz_loadu_ps(tm, mf + j), zero, _CMP_NEQ_UQ);
+      const __mmask16 ok = _mm512_cmp_ps_mask(yv, zero, _CMP_GE_OQ) & _mm512_cmp_ps_mask(yv, one, _CMP_LE_OQ);
+      bad |= use & (__mmask16)~ok;
+    }
+    _mm512_mask_storeu_ps(go + j, tm, _mm512_maskz_mov_ps(use, grad));
+    loss = _mm512_maskz_mov_ps(use, loss);
+    if (lb)
+      _mm512_mask_storeu_ps(lb + j, tm, loss);
+    else
+      acc.add(loss);
   }
+  if (!lb) *sum += acc.total();
   return bad != 0;
 }
 
@@ -307,8 +397,14 @@ inline __attribute__((always_inline)) int64_t rows_body(const Ctx& c, int64_t r0
           gather_targets(a, row + k0, T, ybuf, mbuf);
           y = ybuf;
         }
-        float s = 0;
-        for (int64_t j = 0; j < T; j++) s += y[j] * c.inv_n[k0 + j];
+        // 16 lane sums (the loop vectorises; a single running float sum would not, without reassociation)
+        float part[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+        int64_t j = 0;
+        for (; j + 16 <= T; j += 16)
+          for (int q = 0; q < 16; q++) part[q] += y[j + q] * c.inv_n[k0 + j + q];
+        for (; j < T; j++) part[0] += y[j] * c.inv_n[k0 + j];
+        double s = 0;
+        for (int q = 0; q < 16; q++) s += part[q];
         Rd += s;
       }
       R = (float)Rd;
@@ -345,12 +441,41 @@ inline __attribute__((always_inline)) int64_t rows_body(const Ctx& c, int64_t r0
       float* __restrict go = direct ? dl + i0 : gb;
       double tile_sum = 0;
       bool summed = false;
+#if defined(__x86_64__) && defined(__GNUC__)
+      // DB on hard targets with γ = 2 (the defaults): the AVX-512 loop.
+      auto db512 = [&]() {
+        const bool wp = w != c.ones || p != c.ones;
+        float* lbp = c.row_sum ? nullptr : lb;
+        double ts = 0;
+        if (wp)
+          bad |= safe ? v512::db_tile<true, true>(T, x, y, w, p, mf, nu, invn, R, P, gs, lbp, go, &ts)
+                      : v512::db_tile<true, false>(T, x, y, w, p, mf, nu, invn, R, P, gs, lbp, go, &ts);
+        else
+          bad |= safe ? v512::db_tile<false, true>(T, x, y, w, p, mf, nu, invn, R, P, gs, lbp, go, &ts)
+                      : v512::db_tile<false, false>(T, x, y, w, p, mf, nu, invn, R, P, gs, lbp, go, &ts);
+        tile_sum = ts;
+        summed = true;
+      };
+#endif
       if (V == 3 && !HARD) {
         // Float multi-hot targets are usually exactly 0/1: then one side of DB is evaluated, not both.
         int soft = 0;
         for (int64_t j = 0; j < T; j++) soft |= (y[j] != 0.0f && y[j] != 1.0f) ? 1 : 0;
-        if (!soft) bad |= tile_loop<V, true, G2>(T, x, y, w, p, mf, nu, invn, R, P, gs, lb, go);
-        else bad |= tile_loop<V, false, G2>(T, x, y, w, p, mf, nu, invn, R, P, gs, lb, go);
+        if (!soft) {
+#if defined(__x86_64__) && defined(__GNUC__)
+          if constexpr (AVX512 && V == 3 && G2) db512();
+          else
+#endif
+            bad |= tile_loop<V, true, G2>(T, x, y, w, p, mf, nu, invn, R, P, gs, lb, go);
+        } else {
+          bad |= tile_loop<V, false, G2>(T, x, y, w, p, mf, nu, invn, R, P, gs, lb, go);
+        }
+      } else if (V == 3 && HARD) {
+#if defined(__x86_64__) && defined(__GNUC__)
+        if constexpr (AVX512 && V == 3 && HARD && G2) db512();
+        else
+#endif
+          bad |= tile_loop<V, HARD, G2>(T, x, y, w, p, mf, nu, invn, R, P, gs, lb, go);
       } else {
 #if defined(__x86_64__) && defined(__GNUC__)
         if constexpr (AVX512 && (V == 0 || (V == 1 && G2))) {
