@@ -189,6 +189,25 @@ FML_AVX512_ATTR inline __m512 recip_1to2(__m512 u) {
   return _mm512_fmadd_ps(r0, err, r0);
 }
 
+// One-sided focal pieces at u (γ = 2): H = σ(u)²·sp(u), D = σ(u)²·(2·σ(-u)·sp(u) + σ(u)), as
+// bce_math::db_side<true>; the focal loss with a hard label is u = y ? -x : x (and DB's both sides).
+FML_AVX512_ATTR inline void one_sided_g2(__m512 u, __m512& H, __m512& D) {
+  const __m512 one = _mm512_set1_ps(1.0f), zero = _mm512_setzero_ps();
+  const __m512 e = exp_nonpos(_mm512_or_ps(u, _mm512_set1_ps(-0.0f)));
+  const __m512 l = log1p_01(e);
+  const __m512 inv = recip_1to2(_mm512_add_ps(one, e));
+  const __m512 ei = _mm512_mul_ps(e, inv);
+  const __mmask16 negu = _mm512_cmp_ps_mask(u, zero, _CMP_LT_OQ);
+  const __m512 sig = _mm512_mask_blend_ps(negu, inv, ei);   // σ(u)
+  const __m512 sign = _mm512_mask_blend_ps(negu, ei, inv);  // σ(-u)
+  const __m512 sp = _mm512_add_ps(_mm512_max_ps(u, zero), l);  // softplus(u)
+  const __m512 f = _mm512_mul_ps(sig, sig);
+  H = _mm512_mul_ps(f, sp);
+  const __mmask16 fin = _mm512_cmp_ps_mask(sp, _mm512_set1_ps(__builtin_inff()), _CMP_NEQ_UQ);
+  const __m512 g = _mm512_maskz_mul_ps(fin, _mm512_add_ps(sign, sign), sp);  // γ·σ(-u)·sp(u); 0 at u = +Inf
+  D = _mm512_mul_ps(f, _mm512_add_ps(g, sig));
+}
+
 // Loss sum of a tile: fp32 lane sums over 4 vectors (64 elements), then fp64 lanes, then one fp64 total.
 struct SumAcc {
   __m512d s0, s1;
@@ -223,12 +242,45 @@ FML_AVX512_FN int tile(int64_t T, const float* __restrict x, const float* __rest
   const __m512 sgn = _mm512_set1_ps(-0.0f);
   const __m512 at1 = _mm512_set1_ps(P.has_alpha ? 2.0f * P.alpha - 1.0f : 0.0f);
   const __m512 at0 = _mm512_set1_ps(P.has_alpha ? 1.0f - P.alpha : 1.0f);
+  // one-sided focal coefficients (y = 0 / y = 1): α_t, and α_t·(1-2y)·gs for the gradient
+  const float a1 = P.has_alpha ? P.alpha : 1.0f, a0 = P.has_alpha ? 1.0f - P.alpha : 1.0f;
+  const __m512 cl0 = _mm512_set1_ps(a0), cl1 = _mm512_set1_ps(a1);
+  const __m512 cg0 = _mm512_set1_ps(a0 * gs), cg1 = _mm512_set1_ps(-a1 * gs);
   SumAcc acc;
   __mmask16 bad = 0;
   for (int64_t j = 0; j < T; j += 16) {
     const __mmask16 tm = T - j >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (T - j)) - 1u);
     const __m512 xv = _mm512_maskz_loadu_ps(tm, x + j);
     const __m512 yv = _mm512_maskz_loadu_ps(tm, y + j);
+    __mmask16 use = tm;
+    if (SAFE) {
+      use = _mm512_mask_cmp_ps_mask(tm, _mm512_maskz_loadu_ps(tm, mf + j), zero, _CMP_NEQ_UQ);
+      const __mmask16 ok = _mm512_cmp_ps_mask(yv, zero, _CMP_GE_OQ) & _mm512_cmp_ps_mask(yv, one, _CMP_LE_OQ);
+      bad |= use & (__mmask16)~ok;
+    }
+    const __mmask16 y1 = _mm512_cmp_ps_mask(yv, one, _CMP_EQ_OQ);
+    if (V == 1 && (__mmask16)(_mm512_cmp_ps_mask(yv, zero, _CMP_EQ_OQ) | y1) == (__mmask16)0xffff) {
+      // Every label of the vector is 0 or 1: the one-sided forms of the spec (§2, focal y=1 / y=0),
+      // u = y ? -x : x, loss α_t·c·H(u), gradient ∓α_t·c·D(u) with c = w·p (y=1) or w (y=0).
+      __m512 H, D;
+      one_sided_g2(_mm512_mask_sub_ps(xv, y1, zero, xv), H, D);
+      __m512 cl = _mm512_mask_blend_ps(y1, cl0, cl1);
+      __m512 cg = _mm512_mask_blend_ps(y1, cg0, cg1);
+      if (WP) {
+        const __m512 wv = _mm512_maskz_loadu_ps(tm, w + j);
+        const __m512 wp = _mm512_mask_mul_ps(wv, y1, wv, _mm512_maskz_loadu_ps(tm, p + j));
+        cl = _mm512_mul_ps(cl, wp);
+        cg = _mm512_mul_ps(cg, wp);
+      }
+      const __mmask16 clnz = _mm512_cmp_ps_mask(cl, zero, _CMP_NEQ_UQ);
+      const __m512 loss = _mm512_maskz_mul_ps(clnz & use, cl, H);
+      _mm512_mask_storeu_ps(go + j, tm, _mm512_maskz_mul_ps(use, cg, D));
+      if (lb)
+        _mm512_mask_storeu_ps(lb + j, tm, loss);
+      else
+        acc.add(loss);
+      continue;
+    }
     const __m512 e = exp_nonpos(_mm512_or_ps(xv, sgn));
     const __m512 l = log1p_01(e);
     const __m512 inv = recip_1to2(_mm512_add_ps(one, e));
@@ -267,12 +319,6 @@ FML_AVX512_FN int tile(int64_t T, const float* __restrict x, const float* __rest
       loss = _mm512_mul_ps(at, _mm512_mul_ps(f, B));
       grad = _mm512_mul_ps(_mm512_mul_ps(at, vgs), _mm512_fmadd_ps(f, dB, term));
     }
-    __mmask16 use = tm;
-    if (SAFE) {
-      use = _mm512_mask_cmp_ps_mask(tm, _mm512_maskz_loadu_ps(tm, mf + j), zero, _CMP_NEQ_UQ);
-      const __mmask16 ok = _mm512_cmp_ps_mask(yv, zero, _CMP_GE_OQ) & _mm512_cmp_ps_mask(yv, one, _CMP_LE_OQ);
-      bad |= use & (__mmask16)~ok;
-    }
     _mm512_mask_storeu_ps(go + j, tm, _mm512_maskz_mov_ps(use, grad));
     loss = _mm512_maskz_mov_ps(use, loss);
     if (lb) {
@@ -294,7 +340,7 @@ FML_AVX512_FN int db_tile(int64_t T, const float* __restrict x, const float* __r
                           const float* __restrict nu, const float* __restrict invn, float R, const Params& P,
                           float gs, float* __restrict lb, float* __restrict go, double* sum) {
   const __m512 one = _mm512_set1_ps(1.0f), zero = _mm512_setzero_ps();
-  const __m512 sgn = _mm512_set1_ps(-0.0f), inf = _mm512_set1_ps(__builtin_inff());
+  const __m512 sgn = _mm512_set1_ps(-0.0f);
   const __m512 lam = _mm512_set1_ps(P.neg_scale);
   // loss and gradient coefficients of each side, the gradient already scaled by gs
   const __m512 cl_pos = _mm512_set1_ps(P.db_alpha_pos), cl_neg = _mm512_set1_ps(P.db_alpha_neg * P.inv_neg_scale);
@@ -313,20 +359,8 @@ FML_AVX512_FN int db_tile(int64_t T, const float* __restrict x, const float* __r
     const __m512 zp = _mm512_add_ps(xv, _mm512_maskz_loadu_ps(tm, nu + j));
     const __mmask16 pos = _mm512_cmp_ps_mask(yv, zero, _CMP_NEQ_UQ);
     const __m512 u = _mm512_mask_sub_ps(_mm512_mul_ps(lam, zp), pos, zero, zp);
-    // logistic(u) from one exp(-|u|)
-    const __m512 e = exp_nonpos(_mm512_or_ps(u, sgn));
-    const __m512 l = log1p_01(e);
-    const __m512 inv = recip_1to2(_mm512_add_ps(one, e));
-    const __m512 ei = _mm512_mul_ps(e, inv);
-    const __mmask16 negu = _mm512_cmp_ps_mask(u, zero, _CMP_LT_OQ);
-    const __m512 sig = _mm512_mask_blend_ps(negu, inv, ei);   // σ(u)
-    const __m512 sign = _mm512_mask_blend_ps(negu, ei, inv);  // σ(-u)
-    const __m512 sp = _mm512_add_ps(_mm512_max_ps(u, zero), l);  // softplus(u)
-    const __m512 f = _mm512_mul_ps(sig, sig);
-    const __m512 H = _mm512_mul_ps(f, sp);
-    const __mmask16 fin = _mm512_cmp_ps_mask(sp, inf, _CMP_NEQ_UQ);
-    const __m512 g = _mm512_maskz_mul_ps(fin, _mm512_add_ps(sign, sign), sp);  // γ·σ(-u)·sp(u), γ = 2
-    const __m512 D = _mm512_mul_ps(f, _mm512_add_ps(g, sig));
+    __m512 H, D;
+    one_sided_g2(u, H, D);
     __m512 r = rconst;
     if (rb) {
       const __m512 v = _mm512_fmadd_ps(rb_a, _mm512_maskz_loadu_ps(tm, invn + j), rb_b);
