@@ -210,41 +210,12 @@ FML_AVX512_ATTR inline void one_sided_g2(__m512 u, __m512& H, __m512& D) {
   D = _mm512_mul_ps(f, _mm512_add_ps(g, sig));
 }
 
-// Gradient stores. With nt (the caller's gradient, T a multiple of 16), whole 64-byte lines are written
-// with streaming stores (no read-for-ownership of lines that are entirely overwritten): when the gradient
-// is not 64-byte aligned, consecutive vectors are recombined into line-aligned ones (one vpermt2ps), so
-// the computation itself, and with it the loss summation order, never depends on the buffer's address.
-struct GradStore {
-  float* go;
-  bool nt;
-  unsigned s;  // index of the first element on a line boundary (0..15)
-  __m512i idx;
-  __m512 prev;
-  FML_AVX512_ATTR GradStore(float* g, int64_t T, bool allow) : go(g), nt(allow && (T & 15) == 0), s(0) {
-    s = (16u - (unsigned)((reinterpret_cast<uintptr_t>(g) >> 2) & 15)) & 15u;
-    idx = _mm512_add_epi32(_mm512_set1_epi32((int)s),
-                           _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
-    prev = _mm512_setzero_ps();
-  }
-  FML_AVX512_ATTR void put(int64_t j, __mmask16 tm, __m512 v) {
-    if (!nt) {
-      _mm512_mask_storeu_ps(go + j, tm, v);
-    } else if (s == 0) {
-      _mm512_stream_ps(go + j, v);
-    } else {
-      if (j == 0)
-        _mm512_mask_storeu_ps(go, (__mmask16)((1u << s) - 1u), v);  // head: up to the first line boundary
-      else
-        _mm512_stream_ps(go + j - 16 + s, _mm512_permutex2var_ps(prev, idx, v));
-      prev = v;
-    }
-  }
-  FML_AVX512_ATTR void finish(int64_t T) {
-    if (!nt) return;
-    if (s != 0 && T > 0) _mm512_mask_storeu_ps(go + T - 16, (__mmask16)~((1u << s) - 1u), prev);  // tail
-    _mm_sfence();  // streaming stores are weakly ordered: complete them before the pass is joined
-  }
-};
+FML_AVX512_ATTR inline void store_grad(float* p, __mmask16 m, bool nt, __m512 v) {
+  if (nt && m == (__mmask16)0xffff)
+    _mm512_stream_ps(p, v);
+  else
+    _mm512_mask_storeu_ps(p, m, v);
+}
 
 // Loss sum of a tile: fp32 lane sums over 4 vectors (64 elements), then fp64 lanes, then one fp64 total.
 struct SumAcc {
@@ -287,9 +258,13 @@ FML_AVX512_FN int tile(int64_t T, const float* __restrict x, const float* __rest
   const __m512 cg0 = _mm512_set1_ps(a0 * gs), cg1 = _mm512_set1_ps(-a1 * gs);
   SumAcc acc;
   __mmask16 bad = 0;
-  GradStore gst(go, T, nt);
-  for (int64_t j = 0; j < T; j += 16) {
-    const __mmask16 tm = T - j >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (T - j)) - 1u);
+  // With nt (go is the caller's gradient): vectors are aligned to the gradient's 64-byte lines (the first
+  // one is partial) and whole ones are written with streaming stores (no read-for-ownership of lines that
+  // are entirely overwritten). Masked lanes of loads never fault.
+  const int64_t off = nt ? (int64_t)((reinterpret_cast<uintptr_t>(go) >> 2) & 15) : 0;
+  for (int64_t j = -off; j < T; j += 16) {
+    const unsigned lo = j < 0 ? (unsigned)-j : 0u, hi = T - j >= 16 ? 16u : (unsigned)(T - j);
+    const __mmask16 tm = (__mmask16)(((1u << hi) - 1u) & ~((1u << lo) - 1u));
     const __m512 xv = _mm512_maskz_loadu_ps(tm, x + j);
     const __m512 yv = _mm512_maskz_loadu_ps(tm, y + j);
     __mmask16 use = tm;
@@ -314,7 +289,7 @@ FML_AVX512_FN int tile(int64_t T, const float* __restrict x, const float* __rest
       }
       const __mmask16 clnz = _mm512_cmp_ps_mask(cl, zero, _CMP_NEQ_UQ);
       const __m512 loss = _mm512_maskz_mul_ps(clnz & use, cl, H);
-      gst.put(j, tm, _mm512_maskz_mul_ps(use, cg, D));
+      store_grad(go + j, tm, nt, _mm512_maskz_mul_ps(use, cg, D));
       if (lb)
         _mm512_mask_storeu_ps(lb + j, tm, loss);
       else
@@ -359,7 +334,7 @@ FML_AVX512_FN int tile(int64_t T, const float* __restrict x, const float* __rest
       loss = _mm512_mul_ps(at, _mm512_mul_ps(f, B));
       grad = _mm512_mul_ps(_mm512_mul_ps(at, vgs), _mm512_fmadd_ps(f, dB, term));
     }
-    gst.put(j, tm, _mm512_maskz_mov_ps(use, grad));
+    store_grad(go + j, tm, nt, _mm512_maskz_mov_ps(use, grad));
     loss = _mm512_maskz_mov_ps(use, loss);
     if (lb) {
       _mm512_mask_storeu_ps(lb + j, tm, loss);
@@ -368,7 +343,7 @@ FML_AVX512_FN int tile(int64_t T, const float* __restrict x, const float* __rest
     }
   }
   if (!lb) *sum += acc.total();
-  gst.finish(T);
+  if (nt) _mm_sfence();  // streaming stores are weakly ordered: complete them before the pass is joined
   return bad != 0;
 }
 
@@ -393,9 +368,13 @@ FML_AVX512_FN int db_tile(int64_t T, const float* __restrict x, const float* __r
   const __m512 rb_alpha = _mm512_set1_ps(P.rb_alpha);
   SumAcc acc;
   __mmask16 bad = 0;
-  GradStore gst(go, T, nt);
-  for (int64_t j = 0; j < T; j += 16) {
-    const __mmask16 tm = T - j >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (T - j)) - 1u);
+  // With nt (go is the caller's gradient): vectors are aligned to the gradient's 64-byte lines (the first
+  // one is partial) and whole ones are written with streaming stores (no read-for-ownership of lines that
+  // are entirely overwritten). Masked lanes of loads never fault.
+  const int64_t off = nt ? (int64_t)((reinterpret_cast<uintptr_t>(go) >> 2) & 15) : 0;
+  for (int64_t j = -off; j < T; j += 16) {
+    const unsigned lo = j < 0 ? (unsigned)-j : 0u, hi = T - j >= 16 ? 16u : (unsigned)(T - j);
+    const __mmask16 tm = (__mmask16)(((1u << hi) - 1u) & ~((1u << lo) - 1u));
     const __m512 xv = _mm512_maskz_loadu_ps(tm, x + j);
     const __m512 yv = _mm512_maskz_loadu_ps(tm, y + j);
     const __m512 zp = _mm512_add_ps(xv, _mm512_maskz_loadu_ps(tm, nu + j));
@@ -430,7 +409,7 @@ FML_AVX512_FN int db_tile(int64_t T, const float* __restrict x, const float* __r
       const __mmask16 ok = _mm512_cmp_ps_mask(yv, zero, _CMP_GE_OQ) & _mm512_cmp_ps_mask(yv, one, _CMP_LE_OQ);
       bad |= use & (__mmask16)~ok;
     }
-    gst.put(j, tm, _mm512_maskz_mov_ps(use, grad));
+    store_grad(go + j, tm, nt, _mm512_maskz_mov_ps(use, grad));
     loss = _mm512_maskz_mov_ps(use, loss);
     if (lb)
       _mm512_mask_storeu_ps(lb + j, tm, loss);
@@ -438,7 +417,7 @@ FML_AVX512_FN int db_tile(int64_t T, const float* __restrict x, const float* __r
       acc.add(loss);
   }
   if (!lb) *sum += acc.total();
-  gst.finish(T);
+  if (nt) _mm_sfence();  // streaming stores are weakly ordered: complete them before the pass is joined
   return bad != 0;
 }
 
