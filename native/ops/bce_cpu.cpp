@@ -210,13 +210,6 @@ FML_AVX512_ATTR inline void one_sided_g2(__m512 u, __m512& H, __m512& D) {
   D = _mm512_mul_ps(f, _mm512_add_ps(g, sig));
 }
 
-FML_AVX512_ATTR inline void store_grad(float* p, __mmask16 m, bool nt, __m512 v) {
-  if (nt && m == (__mmask16)0xffff)
-    _mm512_stream_ps(p, v);
-  else
-    _mm512_mask_storeu_ps(p, m, v);
-}
-
 // Loss sum of a tile: fp32 lane sums over 4 vectors (64 elements), then fp64 lanes, then one fp64 total.
 struct SumAcc {
   __m512d s0, s1;
@@ -245,8 +238,7 @@ struct SumAcc {
 template <int V, bool WP, bool SAFE>
 FML_AVX512_FN int tile(int64_t T, const float* __restrict x, const float* __restrict y,
                                 const float* __restrict w, const float* __restrict p, const float* __restrict mf,
-                                const Params& P, float gs, float* __restrict lb, float* __restrict go, double* sum,
-                                bool nt) {
+                                const Params& P, float gs, float* __restrict lb, float* __restrict go, double* sum) {
   const __m512 one = _mm512_set1_ps(1.0f), zero = _mm512_setzero_ps();
   const __m512 vgs = _mm512_set1_ps(gs);
   const __m512 sgn = _mm512_set1_ps(-0.0f);
@@ -258,13 +250,8 @@ FML_AVX512_FN int tile(int64_t T, const float* __restrict x, const float* __rest
   const __m512 cg0 = _mm512_set1_ps(a0 * gs), cg1 = _mm512_set1_ps(-a1 * gs);
   SumAcc acc;
   __mmask16 bad = 0;
-  // With nt (go is the caller's gradient): vectors are aligned to the gradient's 64-byte lines (the first
-  // one is partial) and whole ones are written with streaming stores (no read-for-ownership of lines that
-  // are entirely overwritten). Masked lanes of loads never fault.
-  const int64_t off = nt ? (int64_t)((reinterpret_cast<uintptr_t>(go) >> 2) & 15) : 0;
-  for (int64_t j = -off; j < T; j += 16) {
-    const unsigned lo = j < 0 ? (unsigned)-j : 0u, hi = T - j >= 16 ? 16u : (unsigned)(T - j);
-    const __mmask16 tm = (__mmask16)(((1u << hi) - 1u) & ~((1u << lo) - 1u));
+  for (int64_t j = 0; j < T; j += 16) {
+    const __mmask16 tm = T - j >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (T - j)) - 1u);
     const __m512 xv = _mm512_maskz_loadu_ps(tm, x + j);
     const __m512 yv = _mm512_maskz_loadu_ps(tm, y + j);
     __mmask16 use = tm;
@@ -289,7 +276,7 @@ FML_AVX512_FN int tile(int64_t T, const float* __restrict x, const float* __rest
       }
       const __mmask16 clnz = _mm512_cmp_ps_mask(cl, zero, _CMP_NEQ_UQ);
       const __m512 loss = _mm512_maskz_mul_ps(clnz & use, cl, H);
-      store_grad(go + j, tm, nt, _mm512_maskz_mul_ps(use, cg, D));
+      _mm512_mask_storeu_ps(go + j, tm, _mm512_maskz_mul_ps(use, cg, D));
       if (lb)
         _mm512_mask_storeu_ps(lb + j, tm, loss);
       else
@@ -334,7 +321,7 @@ FML_AVX512_FN int tile(int64_t T, const float* __restrict x, const float* __rest
       loss = _mm512_mul_ps(at, _mm512_mul_ps(f, B));
       grad = _mm512_mul_ps(_mm512_mul_ps(at, vgs), _mm512_fmadd_ps(f, dB, term));
     }
-    store_grad(go + j, tm, nt, _mm512_maskz_mov_ps(use, grad));
+    _mm512_mask_storeu_ps(go + j, tm, _mm512_maskz_mov_ps(use, grad));
     loss = _mm512_maskz_mov_ps(use, loss);
     if (lb) {
       _mm512_mask_storeu_ps(lb + j, tm, loss);
@@ -343,7 +330,6 @@ FML_AVX512_FN int tile(int64_t T, const float* __restrict x, const float* __rest
     }
   }
   if (!lb) *sum += acc.total();
-  if (nt) _mm_sfence();  // streaming stores are weakly ordered: complete them before the pass is joined
   return bad != 0;
 }
 
@@ -354,7 +340,7 @@ template <bool WP, bool SAFE>
 FML_AVX512_FN int db_tile(int64_t T, const float* __restrict x, const float* __restrict y,
                           const float* __restrict w, const float* __restrict p, const float* __restrict mf,
                           const float* __restrict nu, const float* __restrict invn, float R, const Params& P,
-                          float gs, float* __restrict lb, float* __restrict go, double* sum, bool nt) {
+                          float gs, float* __restrict lb, float* __restrict go, double* sum) {
   const __m512 one = _mm512_set1_ps(1.0f), zero = _mm512_setzero_ps();
   const __m512 sgn = _mm512_set1_ps(-0.0f);
   const __m512 lam = _mm512_set1_ps(P.neg_scale);
@@ -368,13 +354,8 @@ FML_AVX512_FN int db_tile(int64_t T, const float* __restrict x, const float* __r
   const __m512 rb_alpha = _mm512_set1_ps(P.rb_alpha);
   SumAcc acc;
   __mmask16 bad = 0;
-  // With nt (go is the caller's gradient): vectors are aligned to the gradient's 64-byte lines (the first
-  // one is partial) and whole ones are written with streaming stores (no read-for-ownership of lines that
-  // are entirely overwritten). Masked lanes of loads never fault.
-  const int64_t off = nt ? (int64_t)((reinterpret_cast<uintptr_t>(go) >> 2) & 15) : 0;
-  for (int64_t j = -off; j < T; j += 16) {
-    const unsigned lo = j < 0 ? (unsigned)-j : 0u, hi = T - j >= 16 ? 16u : (unsigned)(T - j);
-    const __mmask16 tm = (__mmask16)(((1u << hi) - 1u) & ~((1u << lo) - 1u));
+  for (int64_t j = 0; j < T; j += 16) {
+    const __mmask16 tm = T - j >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (T - j)) - 1u);
     const __m512 xv = _mm512_maskz_loadu_ps(tm, x + j);
     const __m512 yv = _mm512_maskz_loadu_ps(tm, y + j);
     const __m512 zp = _mm512_add_ps(xv, _mm512_maskz_loadu_ps(tm, nu + j));
@@ -409,7 +390,7 @@ FML_AVX512_FN int db_tile(int64_t T, const float* __restrict x, const float* __r
       const __mmask16 ok = _mm512_cmp_ps_mask(yv, zero, _CMP_GE_OQ) & _mm512_cmp_ps_mask(yv, one, _CMP_LE_OQ);
       bad |= use & (__mmask16)~ok;
     }
-    store_grad(go + j, tm, nt, _mm512_maskz_mov_ps(use, grad));
+    _mm512_mask_storeu_ps(go + j, tm, _mm512_maskz_mov_ps(use, grad));
     loss = _mm512_maskz_mov_ps(use, loss);
     if (lb)
       _mm512_mask_storeu_ps(lb + j, tm, loss);
@@ -417,7 +398,6 @@ FML_AVX512_FN int db_tile(int64_t T, const float* __restrict x, const float* __r
       acc.add(loss);
   }
   if (!lb) *sum += acc.total();
-  if (nt) _mm_sfence();  // streaming stores are weakly ordered: complete them before the pass is joined
   return bad != 0;
 }
 
@@ -497,7 +477,6 @@ inline __attribute__((always_inline)) int64_t rows_body(const Ctx& c, int64_t r0
       float* __restrict go = direct ? dl + i0 : gb;
       double tile_sum = 0;
       bool summed = false;
-      [[maybe_unused]] const bool nt = direct && (reinterpret_cast<uintptr_t>(go) & 3) == 0;
 #if defined(__x86_64__) && defined(__GNUC__)
       // DB on hard targets with γ = 2 (the defaults): the AVX-512 loop.
       auto db512 = [&]() {
@@ -505,11 +484,11 @@ inline __attribute__((always_inline)) int64_t rows_body(const Ctx& c, int64_t r0
         float* lbp = c.row_sum ? nullptr : lb;
         double ts = 0;
         if (wp)
-          bad |= safe ? v512::db_tile<true, true>(T, x, y, w, p, mf, nu, invn, R, P, gs, lbp, go, &ts, nt)
-                      : v512::db_tile<true, false>(T, x, y, w, p, mf, nu, invn, R, P, gs, lbp, go, &ts, nt);
+          bad |= safe ? v512::db_tile<true, true>(T, x, y, w, p, mf, nu, invn, R, P, gs, lbp, go, &ts)
+                      : v512::db_tile<true, false>(T, x, y, w, p, mf, nu, invn, R, P, gs, lbp, go, &ts);
         else
-          bad |= safe ? v512::db_tile<false, true>(T, x, y, w, p, mf, nu, invn, R, P, gs, lbp, go, &ts, nt)
-                      : v512::db_tile<false, false>(T, x, y, w, p, mf, nu, invn, R, P, gs, lbp, go, &ts, nt);
+          bad |= safe ? v512::db_tile<false, true>(T, x, y, w, p, mf, nu, invn, R, P, gs, lbp, go, &ts)
+                      : v512::db_tile<false, false>(T, x, y, w, p, mf, nu, invn, R, P, gs, lbp, go, &ts);
         tile_sum = ts;
         summed = true;
       };
@@ -540,11 +519,11 @@ inline __attribute__((always_inline)) int64_t rows_body(const Ctx& c, int64_t r0
           float* lbp = c.row_sum ? nullptr : lb;
           double ts = 0;
           if (wp)
-            bad |= safe ? v512::tile<V, true, true>(T, x, y, w, p, mf, P, gs, lbp, go, &ts, nt)
-                        : v512::tile<V, true, false>(T, x, y, w, p, mf, P, gs, lbp, go, &ts, nt);
+            bad |= safe ? v512::tile<V, true, true>(T, x, y, w, p, mf, P, gs, lbp, go, &ts)
+                        : v512::tile<V, true, false>(T, x, y, w, p, mf, P, gs, lbp, go, &ts);
           else
-            bad |= safe ? v512::tile<V, false, true>(T, x, y, w, p, mf, P, gs, lbp, go, &ts, nt)
-                        : v512::tile<V, false, false>(T, x, y, w, p, mf, P, gs, lbp, go, &ts, nt);
+            bad |= safe ? v512::tile<V, false, true>(T, x, y, w, p, mf, P, gs, lbp, go, &ts)
+                        : v512::tile<V, false, false>(T, x, y, w, p, mf, P, gs, lbp, go, &ts);
           tile_sum = ts;
           summed = true;
         } else
