@@ -151,6 +151,7 @@ inline __attribute__((always_inline)) int tile_loop(int64_t T, const float* __re
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 namespace v512 {
 
+// exp(v) for v <= 88 (named for its main use, v = -|x|); below -110 it gives 0, NaN stays NaN.
 FML_AVX512_ATTR inline __m512 exp_nonpos(__m512 v) {
   v = _mm512_max_ps(_mm512_set1_ps(-110.0f), v);  // NaN (the second operand) passes through
   const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(v, _mm512_set1_ps(1.44269504088896341f)),
@@ -184,7 +185,7 @@ FML_AVX512_ATTR inline __m512 log1p_01(__m512 e) {
   return _mm512_mul_ps(p, e);
 }
 
-// 1/u for u in [1, 2]: reciprocal estimate (relative error < 2^-14) and one Newton step.
+// 1/u for u in [1, 2] (and any normal u >= 1): reciprocal estimate (relative error < 2^-14), one Newton step.
 FML_AVX512_ATTR inline __m512 recip_1to2(__m512 u) {
   const __m512 r0 = _mm512_rcp14_ps(u);
   const __m512 err = _mm512_fnmadd_ps(u, r0, _mm512_set1_ps(1.0f));
@@ -365,11 +366,11 @@ FML_AVX512_FN int db_tile(int64_t T, const float* __restrict x, const float* __r
     one_sided_g2(u, H, D);
     __m512 r = rconst;
     if (rb) {
-      const __m512 v = _mm512_fmadd_ps(rb_a, _mm512_maskz_loadu_ps(tm, invn + j), rb_b);
-      const __m512 e2 = exp_nonpos(_mm512_or_ps(v, sgn));
-      const __m512 i2 = recip_1to2(_mm512_add_ps(one, e2));
-      const __mmask16 vneg = _mm512_cmp_ps_mask(v, zero, _CMP_LT_OQ);
-      r = _mm512_add_ps(_mm512_mask_mul_ps(i2, vneg, i2, e2), rb_alpha);
+      // σ(v) = 1/(1 + exp(-v)), v = β·(inv_n/R - μ) finite: exp(-v) with -v clamped to 88 (exp stays
+      // finite; σ < 1e-38 there) and the reciprocal estimate + Newton step (valid for any normal 1+exp).
+      const __m512 mv = _mm512_min_ps(_mm512_fnmsub_ps(rb_a, _mm512_maskz_loadu_ps(tm, invn + j), rb_b),
+                                      _mm512_set1_ps(88.0f));
+      r = _mm512_add_ps(recip_1to2(_mm512_add_ps(one, exp_nonpos(mv))), rb_alpha);
     }
     __m512 cl = _mm512_mask_blend_ps(pos, cl_neg, cl_pos);
     __m512 cg = _mm512_mask_blend_ps(pos, cg_neg, cg_pos);
