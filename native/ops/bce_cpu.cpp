@@ -5,7 +5,9 @@
 // arrays (converting int8/uint8 targets, applying label smoothing, checking target range), then one
 // branch-free loop computes loss and gradient per element from a single exp(-|x|). That loop works only
 // on local restrict arrays, so the compiler vectorises it (an AVX2+FMA clone is picked at run time on
-// x86-64, and an AVX-512 clone where available; the portable build is SSE2). Row sums of the loss are accumulated in fp64 into a per-row
+// x86-64, and an AVX-512 clone where available; the portable build is SSE2). In the AVX-512 clone the hot
+// variants (BCE, focal with γ = 2, DB with hard targets and γ = 2) use hand-written loops instead (see v512
+// below: the same formulas with about half the instructions). Row sums of the loss are accumulated in fp64 into a per-row
 // array and added up in row order at the end, so the loss does not depend on the thread count.
 // The element loop must be if-converted to vectorise; GCC refuses to speculate a division or a select
 // under -ftrapping-math (FP exception flags, which nothing here reads). Results are unchanged.
@@ -343,7 +345,6 @@ FML_AVX512_FN int db_tile(int64_t T, const float* __restrict x, const float* __r
                           const float* __restrict nu, const float* __restrict invn, float R, const Params& P,
                           float gs, float* __restrict lb, float* __restrict go, double* sum) {
   const __m512 one = _mm512_set1_ps(1.0f), zero = _mm512_setzero_ps();
-  const __m512 sgn = _mm512_set1_ps(-0.0f);
   const __m512 lam = _mm512_set1_ps(P.neg_scale);
   // loss and gradient coefficients of each side, the gradient already scaled by gs
   const __m512 cl_pos = _mm512_set1_ps(P.db_alpha_pos), cl_neg = _mm512_set1_ps(P.db_alpha_neg * P.inv_neg_scale);
