@@ -336,10 +336,11 @@ FML_AVX512_FN int tile(int64_t T, const float* __restrict x, const float* __rest
   return bad != 0;
 }
 
-// Distribution-balanced with hard targets (every y in the tile is 0 or 1) and γ = 2: one side per
-// element, u = -(x+ν) for a positive and λ·(x+ν) for a negative (bce_math::db_elem<true, true>), and the
-// rebalancing weight r = σ(β·(inv_n·(1/R) - μ)) + α_m computed in the same loop.
-template <bool WP, bool SAFE>
+// Distribution-balanced with γ = 2: vectors whose labels are all 0 or 1 (always, with HARD) evaluate one
+// side per element, u = -(x+ν) for a positive and λ·(x+ν) for a negative (bce_math::db_elem<true, true>),
+// others both sides (db_elem<false, true>); the rebalancing weight r = σ(β·(inv_n·(1/R) - μ)) + α_m is
+// computed in the same loop.
+template <bool HARD, bool WP, bool SAFE>
 FML_AVX512_FN int db_tile(int64_t T, const float* __restrict x, const float* __restrict y,
                           const float* __restrict w, const float* __restrict p, const float* __restrict mf,
                           const float* __restrict nu, const float* __restrict invn, float R, const Params& P,
@@ -362,9 +363,6 @@ FML_AVX512_FN int db_tile(int64_t T, const float* __restrict x, const float* __r
     const __m512 yv = _mm512_maskz_loadu_ps(tm, y + j);
     const __m512 zp = _mm512_add_ps(xv, _mm512_maskz_loadu_ps(tm, nu + j));
     const __mmask16 pos = _mm512_cmp_ps_mask(yv, zero, _CMP_NEQ_UQ);
-    const __m512 u = _mm512_mask_sub_ps(_mm512_mul_ps(lam, zp), pos, zero, zp);
-    __m512 H, D;
-    one_sided_g2(u, H, D);
     __m512 r = rconst;
     if (rb) {
       // σ(v) = 1/(1 + exp(-v)), v = β·(inv_n/R - μ) finite: exp(-v) with -v clamped to 88 (exp stays
@@ -373,19 +371,43 @@ FML_AVX512_FN int db_tile(int64_t T, const float* __restrict x, const float* __r
                                       _mm512_set1_ps(88.0f));
       r = _mm512_add_ps(recip_1to2(_mm512_add_ps(one, exp_nonpos(mv))), rb_alpha);
     }
-    __m512 cl = _mm512_mask_blend_ps(pos, cl_neg, cl_pos);
-    __m512 cg = _mm512_mask_blend_ps(pos, cg_neg, cg_pos);
-    __m512 wr = r;
-    if (WP) {
-      const __m512 wv = _mm512_maskz_loadu_ps(tm, w + j);
-      const __m512 wp = _mm512_mask_mul_ps(wv, pos, wv, _mm512_maskz_loadu_ps(tm, p + j));
-      wr = _mm512_mul_ps(wp, r);
+    __m512 loss, grad;
+    if (HARD || (__mmask16)(_mm512_cmp_ps_mask(yv, one, _CMP_EQ_OQ) | ~pos) == (__mmask16)0xffff) {
+      // every label of the vector is 0 or 1: one side, u = -(x+ν) for a positive, λ·(x+ν) for a negative
+      __m512 H, D;
+      one_sided_g2(_mm512_mask_sub_ps(_mm512_mul_ps(lam, zp), pos, zero, zp), H, D);
+      __m512 cl = _mm512_mask_blend_ps(pos, cl_neg, cl_pos);
+      __m512 cg = _mm512_mask_blend_ps(pos, cg_neg, cg_pos);
+      __m512 wr = r;
+      if (WP) {
+        const __m512 wv = _mm512_maskz_loadu_ps(tm, w + j);
+        const __m512 wp = _mm512_mask_mul_ps(wv, pos, wv, _mm512_maskz_loadu_ps(tm, p + j));
+        wr = _mm512_mul_ps(wp, r);
+      }
+      cl = _mm512_mul_ps(cl, wr);
+      cg = _mm512_mul_ps(cg, wr);
+      const __mmask16 clnz = _mm512_cmp_ps_mask(cl, zero, _CMP_NEQ_UQ);
+      loss = _mm512_maskz_mul_ps(clnz, cl, H);
+      grad = _mm512_mul_ps(cg, D);
+    } else {
+      // soft labels: both sides (bce_math::db_elem<false>), a zero coefficient drops its side by selection
+      __m512 Hp, Dp, Hn, Dn;
+      one_sided_g2(_mm512_sub_ps(zero, zp), Hp, Dp);
+      one_sided_g2(_mm512_mul_ps(lam, zp), Hn, Dn);
+      __m512 c1 = _mm512_mul_ps(yv, _mm512_mul_ps(_mm512_set1_ps(P.db_alpha_pos), r));
+      __m512 c0 = _mm512_mul_ps(_mm512_sub_ps(one, yv), _mm512_mul_ps(_mm512_set1_ps(P.db_alpha_neg), r));
+      if (WP) {
+        const __m512 wv = _mm512_maskz_loadu_ps(tm, w + j);
+        c1 = _mm512_mul_ps(c1, _mm512_mul_ps(wv, _mm512_maskz_loadu_ps(tm, p + j)));
+        c0 = _mm512_mul_ps(c0, wv);
+      }
+      const __mmask16 c1nz = _mm512_cmp_ps_mask(c1, zero, _CMP_NEQ_UQ);
+      const __mmask16 c0nz = _mm512_cmp_ps_mask(c0, zero, _CMP_NEQ_UQ);
+      loss = _mm512_add_ps(_mm512_maskz_mul_ps(c1nz, c1, Hp),
+                           _mm512_maskz_mul_ps(c0nz, _mm512_mul_ps(c0, _mm512_set1_ps(P.inv_neg_scale)), Hn));
+      grad = _mm512_sub_ps(_mm512_maskz_mul_ps(c0nz, c0, Dn), _mm512_maskz_mul_ps(c1nz, c1, Dp));
+      grad = _mm512_mul_ps(grad, _mm512_set1_ps(gs));
     }
-    cl = _mm512_mul_ps(cl, wr);
-    cg = _mm512_mul_ps(cg, wr);
-    const __mmask16 clnz = _mm512_cmp_ps_mask(cl, zero, _CMP_NEQ_UQ);
-    __m512 loss = _mm512_maskz_mul_ps(clnz, cl, H);
-    const __m512 grad = _mm512_mul_ps(cg, D);
     __mmask16 use = tm;
     if (SAFE) {
       use = _mm512_mask_cmp_ps_mask(tm, _mm512_maskz_loadu_ps(tm, mf + j), zero, _CMP_NEQ_UQ);
@@ -486,34 +508,31 @@ inline __attribute__((always_inline)) int64_t rows_body(const Ctx& c, int64_t r0
         float* lbp = c.row_sum ? nullptr : lb;
         double ts = 0;
         if (wp)
-          bad |= safe ? v512::db_tile<true, true>(T, x, y, w, p, mf, nu, invn, R, P, gs, lbp, go, &ts)
-                      : v512::db_tile<true, false>(T, x, y, w, p, mf, nu, invn, R, P, gs, lbp, go, &ts);
+          bad |= safe ? v512::db_tile<HARD, true, true>(T, x, y, w, p, mf, nu, invn, R, P, gs, lbp, go, &ts)
+                      : v512::db_tile<HARD, true, false>(T, x, y, w, p, mf, nu, invn, R, P, gs, lbp, go, &ts);
         else
-          bad |= safe ? v512::db_tile<false, true>(T, x, y, w, p, mf, nu, invn, R, P, gs, lbp, go, &ts)
-                      : v512::db_tile<false, false>(T, x, y, w, p, mf, nu, invn, R, P, gs, lbp, go, &ts);
+          bad |= safe ? v512::db_tile<HARD, false, true>(T, x, y, w, p, mf, nu, invn, R, P, gs, lbp, go, &ts)
+                      : v512::db_tile<HARD, false, false>(T, x, y, w, p, mf, nu, invn, R, P, gs, lbp, go, &ts);
         tile_sum = ts;
         summed = true;
       };
 #endif
-      if (V == 3 && !HARD) {
-        // Float multi-hot targets are usually exactly 0/1: then one side of DB is evaluated, not both.
-        int soft = 0;
-        for (int64_t j = 0; j < T; j++) soft |= (y[j] != 0.0f && y[j] != 1.0f) ? 1 : 0;
-        if (!soft) {
+      if (V == 3) {
 #if defined(__x86_64__) && defined(__GNUC__)
-          if constexpr (AVX512 && V == 3 && G2) db512();
-          else
+        // AVX-512 with γ = 2: hard and soft labels are told apart per vector inside the loop
+        if constexpr (AVX512 && G2) {
+          db512();
+        } else
 #endif
-            bad |= tile_loop<V, true, G2>(T, x, y, w, p, mf, nu, invn, R, P, gs, lb, go);
+        if (!HARD) {
+          // Float multi-hot targets are usually exactly 0/1: then one side of DB is evaluated, not both.
+          int soft = 0;
+          for (int64_t j = 0; j < T; j++) soft |= (y[j] != 0.0f && y[j] != 1.0f) ? 1 : 0;
+          if (!soft) bad |= tile_loop<V, true, G2>(T, x, y, w, p, mf, nu, invn, R, P, gs, lb, go);
+          else bad |= tile_loop<V, false, G2>(T, x, y, w, p, mf, nu, invn, R, P, gs, lb, go);
         } else {
-          bad |= tile_loop<V, false, G2>(T, x, y, w, p, mf, nu, invn, R, P, gs, lb, go);
-        }
-      } else if (V == 3 && HARD) {
-#if defined(__x86_64__) && defined(__GNUC__)
-        if constexpr (AVX512 && V == 3 && HARD && G2) db512();
-        else
-#endif
           bad |= tile_loop<V, HARD, G2>(T, x, y, w, p, mf, nu, invn, R, P, gs, lb, go);
+        }
       } else {
 #if defined(__x86_64__) && defined(__GNUC__)
         if constexpr (AVX512 && (V == 0 || (V == 1 && G2))) {
