@@ -238,10 +238,19 @@ struct SumAcc {
 // V = 0: BCE; V = 1: focal with γ = 2. WP: element weights w and posWeight p are read (else 1).
 // SAFE: mf selects the used elements and targets are range-checked (else all are used and were checked).
 // Loss: stored to lb when it is non-null, else summed (fp32 within 4 vectors, then fp64) into *sum.
-template <int V, bool WP, bool SAFE>
+// YT = 1 / 2: the targets are read in place as int8 / uint8 (r8: targets, optional mask bytes, ignore value),
+// converted, masked (masked targets become 0) and range-checked in the loop, instead of gather_targets
+// (then SAFE is true and y, mf are unused).
+struct Raw8 {
+  const void* t;
+  const uint8_t* m;
+  float iv;
+};
+template <int V, bool WP, bool SAFE, int YT = 0>
 FML_AVX512_FN int tile(int64_t T, const float* __restrict x, const float* __restrict y,
                                 const float* __restrict w, const float* __restrict p, const float* __restrict mf,
-                                const Params& P, float gs, float* __restrict lb, float* __restrict go, double* sum) {
+                                const Params& P, float gs, float* __restrict lb, float* __restrict go, double* sum,
+                                Raw8 r8 = {nullptr, nullptr, 0.0f}) {
   const __m512 one = _mm512_set1_ps(1.0f), zero = _mm512_setzero_ps();
   const __m512 vgs = _mm512_set1_ps(gs);
   const __m512 sgn = _mm512_set1_ps(-0.0f);
@@ -256,12 +265,23 @@ FML_AVX512_FN int tile(int64_t T, const float* __restrict x, const float* __rest
   for (int64_t j = 0; j < T; j += 16) {
     const __mmask16 tm = T - j >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (T - j)) - 1u);
     const __m512 xv = _mm512_maskz_loadu_ps(tm, x + j);
-    const __m512 yv = _mm512_maskz_loadu_ps(tm, y + j);
+    __m512 yv;
     __mmask16 use = tm;
-    if (SAFE) {
-      use = _mm512_mask_cmp_ps_mask(tm, _mm512_maskz_loadu_ps(tm, mf + j), zero, _CMP_NEQ_UQ);
+    if (YT != 0) {
+      const __m128i b = _mm_maskz_loadu_epi8(tm, static_cast<const uint8_t*>(r8.t) + j);
+      yv = _mm512_cvtepi32_ps(YT == 1 ? _mm512_cvtepi8_epi32(b) : _mm512_cvtepu8_epi32(b));
+      use = _mm512_mask_cmp_ps_mask(tm, yv, _mm512_set1_ps(r8.iv), _CMP_NEQ_UQ);  // NaN iv: nothing ignored
+      if (r8.m) use &= _mm_mask_cmpneq_epi8_mask(tm, _mm_maskz_loadu_epi8(tm, r8.m + j), _mm_setzero_si128());
       const __mmask16 ok = _mm512_cmp_ps_mask(yv, zero, _CMP_GE_OQ) & _mm512_cmp_ps_mask(yv, one, _CMP_LE_OQ);
       bad |= use & (__mmask16)~ok;
+      yv = _mm512_maskz_mov_ps(use, yv);  // as gather_targets: masked targets become 0
+    } else {
+      yv = _mm512_maskz_loadu_ps(tm, y + j);
+      if (SAFE) {
+        use = _mm512_mask_cmp_ps_mask(tm, _mm512_maskz_loadu_ps(tm, mf + j), zero, _CMP_NEQ_UQ);
+        const __mmask16 ok = _mm512_cmp_ps_mask(yv, zero, _CMP_GE_OQ) & _mm512_cmp_ps_mask(yv, one, _CMP_LE_OQ);
+        bad |= use & (__mmask16)~ok;
+      }
     }
     const __mmask16 y1 = _mm512_cmp_ps_mask(yv, one, _CMP_EQ_OQ);
     if (V == 1 && (__mmask16)(_mm512_cmp_ps_mask(yv, zero, _CMP_EQ_OQ) | y1) == (__mmask16)0xffff) {
@@ -443,6 +463,10 @@ inline __attribute__((always_inline)) int64_t rows_body(const Ctx& c, int64_t r0
   alignas(64) float ybuf[TILE], mbuf[TILE], wbuf[TILE], lb[TILE], gb[TILE];
   // The element loop must select by the mask and check target ranges unless all are used and checked.
   [[maybe_unused]] const bool safe = c.gather || !a.validate_first;
+  // AVX-512 BCE/focal on int8/uint8 targets without smoothing: the loop reads the bytes itself.
+  const bool raw8 = AVX512 && (V == 0 || (V == 1 && G2)) && a.label_smoothing == 0.0f &&
+                    (a.targets_dtype == DType::I8 || a.targets_dtype == DType::U8);
+  [[maybe_unused]] const float iv8 = a.has_ignore_value ? a.ignore_value : __builtin_nanf("");
   for (int64_t n = r0; n < r1; n++) {
     const int64_t row = n * K;
     const float sw = a.sample_weight ? a.sample_weight[n] : 1.0f;
@@ -476,12 +500,12 @@ inline __attribute__((always_inline)) int64_t rows_body(const Ctx& c, int64_t r0
       const float* __restrict y;
       const float* __restrict mf;
       int bad = 0;
-      if (c.gather) {
+      if (c.gather && !raw8) {
         bad = gather_targets(a, i0, T, ybuf, mbuf);
         y = ybuf;
         mf = mbuf;
       } else {
-        y = static_cast<const float*>(a.targets) + i0;
+        y = raw8 ? nullptr : static_cast<const float*>(a.targets) + i0;
         mf = c.ones;
       }
       const float* __restrict w = c.ones;
@@ -539,7 +563,16 @@ inline __attribute__((always_inline)) int64_t rows_body(const Ctx& c, int64_t r0
           const bool wp = w != c.ones || p != c.ones;
           float* lbp = c.row_sum ? nullptr : lb;
           double ts = 0;
-          if (wp)
+          if (raw8) {
+            const v512::Raw8 r8{static_cast<const uint8_t*>(a.targets) + i0, a.mask ? a.mask + i0 : nullptr, iv8};
+            const bool s8 = a.targets_dtype == DType::I8;
+            if (wp)
+              bad |= s8 ? v512::tile<V, true, true, 1>(T, x, y, w, p, mf, P, gs, lbp, go, &ts, r8)
+                        : v512::tile<V, true, true, 2>(T, x, y, w, p, mf, P, gs, lbp, go, &ts, r8);
+            else
+              bad |= s8 ? v512::tile<V, false, true, 1>(T, x, y, w, p, mf, P, gs, lbp, go, &ts, r8)
+                        : v512::tile<V, false, true, 2>(T, x, y, w, p, mf, P, gs, lbp, go, &ts, r8);
+          } else if (wp)
             bad |= safe ? v512::tile<V, true, true>(T, x, y, w, p, mf, P, gs, lbp, go, &ts)
                         : v512::tile<V, true, false>(T, x, y, w, p, mf, P, gs, lbp, go, &ts);
           else
@@ -552,6 +585,10 @@ inline __attribute__((always_inline)) int64_t rows_body(const Ctx& c, int64_t r0
           bad |= tile_loop<V, HARD, G2>(T, x, y, w, p, mf, nu, invn, R, P, gs, lb, go);
       }
       if (bad) {  // outputs written so far are private to the call (else validate_first ran a pre-pass)
+        if (raw8) {  // the use-mask, to report the first bad target that is not masked
+          gather_targets(a, i0, T, ybuf, mbuf);
+          mf = mbuf;
+        }
         for (int64_t j = 0; j < T; j++)
           if (mf[j] != 0.0f && !bce_math::target_ok(load_target(a, i0 + j))) return i0 + j;
         return i0;

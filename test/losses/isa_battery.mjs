@@ -38,7 +38,7 @@ const counts = Float32Array.from({ length: K }, (_, k) => (k % 17 === 0 ? 0 : Ma
 const db = { classCounts: counts, trainSize: 5000 };
 
 const configs = [];
-for (const [yn, y] of [['hard', yHard], ['soft', ySoft], ['mixed', yMixed], ['int8', y8]]) {
+for (const [yn, y] of [['hard', yHard], ['soft', ySoft], ['mixed', yMixed], ['int8', y8], ['uint8', Uint8Array.from(yHard)]]) {
   configs.push([yn, y, {}]);
   configs.push([yn, y, { posWeight: pw }]);
   configs.push([yn, y, { sampleWeight: sw, classWeight: cw, elementWeight: ew, posWeight: pw }]);
