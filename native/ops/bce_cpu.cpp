@@ -526,7 +526,7 @@ inline __attribute__((always_inline)) int64_t rows_body(const Ctx& c, int64_t r0
       double tile_sum = 0;
       bool summed = false;
 #if defined(__x86_64__) && defined(__GNUC__)
-      // DB on hard targets with γ = 2 (the defaults): the AVX-512 loop.
+      // DB with γ = 2 (the default): the AVX-512 loop (hard and soft labels).
       auto db512 = [&]() {
         const bool wp = w != c.ones || p != c.ones;
         float* lbp = c.row_sum ? nullptr : lb;
