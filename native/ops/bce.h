@@ -1,6 +1,8 @@
 // Fused BCE-with-logits family: the contract shared by bce_cpu.cpp, bce_cuda.cu, the addon and the encoder.
 // The full specification is shared/LOSS_SPEC.md; the per-element math lives in this header (host+device),
-// so the CPU and CUDA twins evaluate the same expressions, including the same exp/log polynomials.
+// so the CPU and CUDA twins evaluate the same expressions, including the same exp/log polynomials. (Exception:
+// the AVX-512 loops of bce_cpu.cpp for BCE, focal γ=2 and hard-label DB γ=2 use their own equally accurate
+// forms: a direct log1p(e) polynomial, reciprocal estimates with a Newton step; results agree to a few ulp.)
 //
 // Shapes: logits, targets, element_weight, mask, dlogits, loss_out are N×K row-major; pos_weight and
 // class_weight are K; sample_weight is N. One pass over memory computes the loss and the gradient.
