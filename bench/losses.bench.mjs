@@ -17,7 +17,7 @@ const copyBytes = loadBinding()._copyBytes ?? ((dst, src) => dst.set(src));
 const here = dirname(fileURLToPath(import.meta.url));
 const quick = process.env.FML_BENCH_QUICK === '1';
 // [N, K, iterations]
-const SIZES = quick ? [[256, 128, 50]] : [[256, 128, 200], [4096, 1536, 10], [32768, 1024, 2]];
+const SIZES = quick ? [[256, 128, 50]] : [[256, 128, 200], [4096, 1536, 30], [32768, 1024, 4]];
 const VARIANTS = ['bce', 'posWeight', 'masked', 'focal', 'db'];
 const THREADS = [1, 2];
 
@@ -26,7 +26,7 @@ function median(a) {
   return s[Math.floor(s.length / 2)];
 }
 function time(fn, iters) {
-  fn();  // warm-up
+  for (let i = 0; i < 3; i++) fn();  // warm-up: first touches, thread start-up
   const t = [];
   for (let i = 0; i < iters; i++) {
     const t0 = process.hrtime.bigint();
