@@ -129,34 +129,9 @@ BCE_HD float log_poly(float f, float z) {
   return q * f * z;
 }
 
-// Natural log for u > 0 (normal or subnormal), +Inf -> large, 0 -> -Inf. Cephes logf polynomial on
-// the mantissa reduced into [sqrt(1/2), sqrt(2)): about 1 ulp.
-BCE_HD float log_pos(float u) {
-  const bool sub = u < 1.17549435e-38f;
-  float uu = sub ? u * 8388608.0f : u;  // 2^23
-  uint32_t b = f32_bits(uu);
-  int32_t k = (int32_t)((b >> 23) & 0xffu) - 126;
-  float m = bits_f32((b & 0x007fffffu) | 0x3f000000u);  // [0.5, 1)
-  const bool lo = m < 0.707106781186547524f;
-  m = lo ? m + m : m;
-  k = lo ? k - 1 : k;
-  k = sub ? k - 23 : k;
-  float f = m - 1.0f;
-  float kf = (float)k;
-  float z = f * f;
-  float y = log_poly(f, z);
-  y = y + kf * -2.12194440e-4f;
-  y = y - 0.5f * z;
-  float res = f + y + kf * 0.693359375f;
-  res = u == 0.0f ? -bits_f32(0x7f800000u) : res;
-  return res;
-}
-
-// log(u) for u in [1, 2] (no zero/subnormal/Inf handling needed): the log_pos polynomial, fewer selects.
-BCE_HD float log_1to2(float u) {
-  uint32_t b = f32_bits(u);
-  int32_t k = (int32_t)(b >> 23) - 126;  // u >= 1: the sign bit is 0
-  float m = bits_f32((b & 0x007fffffu) | 0x3f000000u);
+// log(m·2^k) for a mantissa m in [0.5, 1): m is moved into [sqrt(1/2), sqrt(2)) and the Cephes logf
+// polynomial evaluated on m - 1, the exponent added back in two parts (about 1 ulp).
+BCE_HD float log_mantissa(float m, int32_t k) {
   const bool lo = m < 0.707106781186547524f;
   m = lo ? m + m : m;
   k = lo ? k - 1 : k;
@@ -167,6 +142,24 @@ BCE_HD float log_1to2(float u) {
   y = y + kf * -2.12194440e-4f;
   y = y - 0.5f * z;
   return f + y + kf * 0.693359375f;
+}
+
+// Natural log for u > 0 (normal or subnormal), +Inf -> large, 0 -> -Inf.
+BCE_HD float log_pos(float u) {
+  const bool sub = u < 1.17549435e-38f;
+  float uu = sub ? u * 8388608.0f : u;  // 2^23
+  uint32_t b = f32_bits(uu);
+  int32_t k = (int32_t)((b >> 23) & 0xffu) - 126;
+  k = sub ? k - 23 : k;
+  float res = log_mantissa(bits_f32((b & 0x007fffffu) | 0x3f000000u), k);
+  return u == 0.0f ? -bits_f32(0x7f800000u) : res;
+}
+
+// log(u) for u in [1, 2] (no zero, subnormal or Inf to handle): log_pos without its selects.
+BCE_HD float log_1to2(float u) {
+  uint32_t b = f32_bits(u);
+  int32_t k = (int32_t)(b >> 23) - 126;  // u >= 1: the sign bit is 0
+  return log_mantissa(bits_f32((b & 0x007fffffu) | 0x3f000000u), k);
 }
 
 // log1p(e) for e in [0, 1], given inv = 1/(1+e) (already needed for σ): log(u) for the rounded u = 1+e,
