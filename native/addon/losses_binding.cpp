@@ -132,14 +132,14 @@ std::unique_ptr<LossJob> prepare_job(const Napi::CallbackInfo& info) {
       in.pinned.push_back(g);
       job->grad_ref = Napi::Persistent(t);
     } else {
-      Napi::Float32Array g = Napi::Float32Array::New(env, (size_t)NK);
+      Napi::Float32Array g = float32_uninit(env, (size_t)NK);  // the kernel writes every element
       a.dlogits = g.Data();
       job->grad_ref = Napi::Persistent(g.As<Napi::Object>());
     }
     job->return_grad = true;
   }
   if (a.reduction == Reduction::None) {
-    Napi::Float32Array l = Napi::Float32Array::New(env, (size_t)NK);
+    Napi::Float32Array l = float32_uninit(env, (size_t)NK);  // written in full (masked elements: 0)
     job->loss_ref = Napi::Persistent(l.As<Napi::Object>());
     if (device == Device::Cpu) {
       a.loss_out = l.Data();

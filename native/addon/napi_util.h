@@ -74,6 +74,16 @@ T* require_typed(const Napi::Value& v, napi_typedarray_type type, const char* ty
   return reinterpret_cast<T*>(static_cast<uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset());
 }
 
+// A Float32Array of n elements whose memory is not zero-filled, for outputs that a kernel writes in full:
+// napi_create_buffer allocates without clearing (node::Buffer::New), where a plain ArrayBuffer is calloc'ed
+// (a 25 MB gradient costs a memset or fresh zeroed pages per call). Never hand it out before every
+// element is written.
+inline Napi::Float32Array float32_uninit(Napi::Env env, size_t n) {
+  Napi::Buffer<uint8_t> b = Napi::Buffer<uint8_t>::New(env, n * sizeof(float));
+  if (b.ByteOffset() % alignof(float) != 0) return Napi::Float32Array::New(env, n);  // never for fresh buffers
+  return Napi::Float32Array::New(env, n, b.ArrayBuffer(), b.ByteOffset());
+}
+
 inline int64_t require_int(const Napi::Value& v, const char* name, int64_t lo, int64_t hi) {
   if (!v.IsNumber()) throw_type(std::string("Expected an integer for ") + name + " but received " + js_type_name(v));
   double d = v.As<Napi::Number>().DoubleValue();

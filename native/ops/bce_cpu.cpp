@@ -135,8 +135,8 @@ inline __attribute__((always_inline)) int tile_loop(int64_t T, const float* __re
 // Hand-written AVX-512 element loop for the hot variants (BCE, focal with γ = 2). Zen 4 runs 512-bit ops
 // on 256-bit units, so the instruction count per 16 elements is the cost; the compiler's vectorisation
 // of the scalar bce_math code needs about 80. The same mathematics with fewer instructions:
-//  - exp(v), v <= 0: Cody-Waite reduction and the Cephes polynomial of bce_math::exp_nonpos, with the
-//    2^n scale done by vscalefps (exact, subnormals included), so no integer exponent assembly;
+//  - exp(v), v <= 0: reduction by ln2/16 (Cody-Waite), 2^(j/16) from a 16-entry table held in a register
+//    (vpermps), a degree-3 polynomial for e^r, and the 2^n scale by vscalefps (exact, subnormals included);
 //  - log1p(e) for e = exp(-|x|) in [0, 1]: e·P(e) with a degree-8 minimax P fitted to log1p(e)/e on
 //    [0, 1] (about 2 ulp, and relative accuracy as e -> 0 comes for free: no range reduction);
 //  - 1/(1+e): vrcp14ps and one Newton step (about 1 ulp on [1, 2]) instead of a division;
@@ -154,23 +154,25 @@ inline __attribute__((always_inline)) int tile_loop(int64_t T, const float* __re
 namespace v512 {
 
 // exp(v) for v <= 88 (named for its main use, v = -|x|); below -110 it gives 0, NaN stays NaN.
+// v = (k/16)·ln2 + r with k an integer and |r| <= ln2/32: exp(v) = 2^floor(k/16) · 2^((k mod 16)/16) · e^r.
+// k/16 comes from adding 1.5·2^19 (whose float spacing is 1/16), which also leaves k mod 16 in the low
+// mantissa bits: the index of a 16-entry table held in a register (vpermps); e^r needs only a degree-3
+// polynomial (error r⁴/24 < 1e-8), and vscalefps applies 2^floor(k/16) exactly.
 FML_AVX512_ATTR inline __m512 exp_nonpos(__m512 v) {
+  // 2^(j/16), j = 0..15, rounded to float
+  const __m512 tab = _mm512_setr_ps(1.0f, 1.04427373f, 1.09050775f, 1.13878858f,
+                                    1.18920708f, 1.24185777f, 1.29683959f, 1.35425556f, 1.41421354f, 1.47682619f,
+                                    1.54221082f, 1.61049032f, 1.68179286f, 1.75625217f, 1.8340081f, 1.91520655f);
+  const __m512 shift = _mm512_set1_ps(786432.0f);  // 1.5·2^19
   v = _mm512_max_ps(_mm512_set1_ps(-110.0f), v);  // NaN (the second operand) passes through
-  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(v, _mm512_set1_ps(1.44269504088896341f)),
-                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), v);
-  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
-  // 1 + r + r²·P(r) by plain Horner (one instruction fewer than forming r²; the last two steps add
-  // at most a fifth of an ulp, as |r| <= ln2/2)
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-  return _mm512_scalef_ps(p, n);
+  const __m512 s = _mm512_fmadd_ps(v, _mm512_set1_ps(1.44269504088896341f), shift);
+  const __m512 kq = _mm512_sub_ps(s, shift);  // k/16, exact
+  __m512 r = _mm512_fnmadd_ps(kq, _mm512_set1_ps(0.693359375f), v);
+  r = _mm512_fnmadd_ps(kq, _mm512_set1_ps(-2.12194440e-4f), r);
+  const __m512 t = _mm512_permutexvar_ps(_mm512_castps_si512(s), tab);
+  const __m512 q = _mm512_fmadd_ps(_mm512_set1_ps(1.0f / 6.0f), r, _mm512_set1_ps(0.5f));
+  const __m512 p = _mm512_fmadd_ps(q, _mm512_mul_ps(r, r), r);  // e^r - 1
+  return _mm512_scalef_ps(_mm512_fmadd_ps(t, p, t), kq);
 }
 
 // log1p(e) for e in [0, 1]: e·P(e), P a degree-8 minimax fit of log1p(e)/e (P(0) = 1).
@@ -213,27 +215,40 @@ FML_AVX512_ATTR inline void one_sided_g2(__m512 u, __m512& H, __m512& D) {
   D = _mm512_mul_ps(f, _mm512_add_ps(g, sig));
 }
 
-// Loss sum of a tile: fp32 lane sums over 4 vectors (64 elements), then fp64 lanes, then one fp64 total.
+// Loss sum of a tile: fp32 lane sums over groups of 4 vectors (64 elements), then fp64 lanes, then one fp64
+// total. The loops call flush() after each full group (unrolled: no counter in the loop).
 struct SumAcc {
   __m512d s0, s1;
   __m512 acc;
-  int n;
-  FML_AVX512_ATTR SumAcc() : s0(_mm512_setzero_pd()), s1(_mm512_setzero_pd()), acc(_mm512_setzero_ps()), n(0) {}
+  FML_AVX512_ATTR SumAcc() : s0(_mm512_setzero_pd()), s1(_mm512_setzero_pd()), acc(_mm512_setzero_ps()) {}
   FML_AVX512_ATTR void flush() {
     s0 = _mm512_add_pd(s0, _mm512_cvtps_pd(_mm512_castps512_ps256(acc)));
     s1 = _mm512_add_pd(s1, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc), 1))));
     acc = _mm512_setzero_ps();
-    n = 0;
   }
-  FML_AVX512_ATTR void add(__m512 v) {
-    acc = _mm512_add_ps(acc, v);
-    if (++n == 4) flush();
-  }
+  FML_AVX512_ATTR void add(__m512 v) { acc = _mm512_add_ps(acc, v); }
   FML_AVX512_ATTR double total() {
     flush();
     return _mm512_reduce_add_pd(_mm512_add_pd(s0, s1));
   }
 };
+
+// Runs step(j, mask) over a tile: groups of 4 full vectors (the loss sum flushed after each), the remaining
+// full vectors, then one masked tail (constant masks fold away in the unrolled loop).
+template <typename Step>
+__attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma"))) inline void tile_loop_512(int64_t T, SumAcc& acc, Step&& step) {
+  constexpr __mmask16 all = (__mmask16)0xffff;
+  int64_t j = 0;
+  for (; j + 64 <= T; j += 64) {
+    step(j, all);
+    step(j + 16, all);
+    step(j + 32, all);
+    step(j + 48, all);
+    acc.flush();
+  }
+  for (; j + 16 <= T; j += 16) step(j, all);
+  if (j < T) step(j, (__mmask16)((1u << (T - j)) - 1u));
+}
 
 // V = 0: BCE; V = 1: focal with γ = 2. WP: element weights w and posWeight p are read (else 1).
 // SAFE: mf selects the used elements and targets are range-checked (else all are used and were checked).
@@ -262,8 +277,7 @@ FML_AVX512_FN int tile(int64_t T, const float* __restrict x, const float* __rest
   const __m512 cg0 = _mm512_set1_ps(a0 * gs), cg1 = _mm512_set1_ps(-a1 * gs);
   SumAcc acc;
   __mmask16 bad = 0;
-  for (int64_t j = 0; j < T; j += 16) {
-    const __mmask16 tm = T - j >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (T - j)) - 1u);
+  auto step = [&](int64_t j, __mmask16 tm) __attribute__((always_inline)) {
     const __m512 xv = _mm512_maskz_loadu_ps(tm, x + j);
     __m512 yv;
     __mmask16 use = tm;
@@ -304,11 +318,33 @@ FML_AVX512_FN int tile(int64_t T, const float* __restrict x, const float* __rest
         _mm512_mask_storeu_ps(lb + j, tm, loss);
       else
         acc.add(loss);
-      continue;
+      return;
     }
     const __m512 e = exp_nonpos(_mm512_or_ps(xv, sgn));
     const __m512 l = log1p_01(e);
     const __m512 inv = recip_1to2(_mm512_add_ps(one, e));
+    if (V == 0 && (__mmask16)(_mm512_cmp_ps_mask(yv, zero, _CMP_EQ_OQ) | y1) == (__mmask16)0xffff) {
+      // Every label of the vector is 0 or 1: loss c·softplus(u), gradient ∓c·σ(u)·gs, u = y ? -x : x,
+      // c = w·p (y = 1) or w (y = 0); σ(u) = inv for u >= 0, e·inv below.
+      const __m512 u = _mm512_mask_sub_ps(xv, y1, zero, xv);
+      const __mmask16 negu = _mm512_cmp_ps_mask(u, zero, _CMP_LT_OQ);
+      const __m512 sigu = _mm512_mask_mul_ps(inv, negu, e, inv);
+      __m512 loss = _mm512_add_ps(_mm512_max_ps(u, zero), l);
+      __m512 cg = _mm512_mask_blend_ps(y1, vgs, _mm512_sub_ps(zero, vgs));
+      if (WP) {
+        const __m512 wv = _mm512_maskz_loadu_ps(tm, w + j);
+        const __m512 c = _mm512_mask_mul_ps(wv, y1, wv, _mm512_maskz_loadu_ps(tm, p + j));
+        loss = _mm512_maskz_mul_ps(_mm512_cmp_ps_mask(c, zero, _CMP_NEQ_UQ), c, loss);
+        cg = _mm512_mul_ps(cg, c);
+      }
+      _mm512_mask_storeu_ps(go + j, tm, _mm512_maskz_mul_ps(use, sigu, cg));
+      loss = _mm512_maskz_mov_ps(use, loss);
+      if (lb)
+        _mm512_mask_storeu_ps(lb + j, tm, loss);
+      else
+        acc.add(loss);
+      return;
+    }
     const __mmask16 neg = _mm512_cmp_ps_mask(xv, zero, _CMP_LT_OQ);
     const __m512 c0u = _mm512_sub_ps(one, yv);  // 1-y
     __m512 c0 = c0u, c1 = yv;
@@ -351,7 +387,8 @@ FML_AVX512_FN int tile(int64_t T, const float* __restrict x, const float* __rest
     } else {
       acc.add(loss);
     }
-  }
+  };
+  tile_loop_512(T, acc, step);
   if (!lb) *sum += acc.total();
   return bad != 0;
 }
@@ -377,8 +414,7 @@ FML_AVX512_FN int db_tile(int64_t T, const float* __restrict x, const float* __r
   const __m512 rb_alpha = _mm512_set1_ps(P.rb_alpha);
   SumAcc acc;
   __mmask16 bad = 0;
-  for (int64_t j = 0; j < T; j += 16) {
-    const __mmask16 tm = T - j >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (T - j)) - 1u);
+  auto step = [&](int64_t j, __mmask16 tm) __attribute__((always_inline)) {
     const __m512 xv = _mm512_maskz_loadu_ps(tm, x + j);
     const __m512 yv = _mm512_maskz_loadu_ps(tm, y + j);
     const __m512 zp = _mm512_add_ps(xv, _mm512_maskz_loadu_ps(tm, nu + j));
@@ -440,7 +476,8 @@ FML_AVX512_FN int db_tile(int64_t T, const float* __restrict x, const float* __r
       _mm512_mask_storeu_ps(lb + j, tm, loss);
     else
       acc.add(loss);
-  }
+  };
+  tile_loop_512(T, acc, step);
   if (!lb) *sum += acc.total();
   return bad != 0;
 }
@@ -448,6 +485,16 @@ FML_AVX512_FN int db_tile(int64_t T, const float* __restrict x, const float* __r
 }  // namespace v512
 #pragma GCC diagnostic pop
 #endif
+
+// The first used target of [i0, i0+T) outside [0, 1] (a kernel flagged one there).
+int64_t first_bad_target(const BceArgs& a, int64_t i0, int64_t T) {
+  const float iv = a.has_ignore_value ? a.ignore_value : __builtin_nanf("");  // NaN equals nothing
+  for (int64_t i = i0; i < i0 + T; i++) {
+    const float y = load_target(a, i);
+    if ((!a.mask || a.mask[i] != 0) && y != iv && !bce_math::target_ok(y)) return i;
+  }
+  return i0;
+}
 
 // A chunk of rows: for each row (DB: R_n first), tiles of up to TILE labels through one branch-free,
 // vectorised element loop. Returns the first bad target index or -1.
@@ -467,6 +514,11 @@ inline __attribute__((always_inline)) int64_t rows_body(const Ctx& c, int64_t r0
   const bool raw8 = AVX512 && (V == 0 || (V == 1 && G2)) && a.label_smoothing == 0.0f &&
                     (a.targets_dtype == DType::I8 || a.targets_dtype == DType::U8);
   [[maybe_unused]] const float iv8 = a.has_ignore_value ? a.ignore_value : __builtin_nanf("");
+  // The AVX-512 loops that read everything in place (no gathered targets or weights, no inPlace staging)
+  // take a whole row per call: per-call set-up is then paid once per row, not once per TILE labels.
+  const bool wide = AVX512 && (V == 0 || G2) && (!c.gather || raw8) && direct &&
+                    !(a.class_weight || a.element_weight || a.sample_weight);
+  const int64_t span = wide ? K : TILE;
   for (int64_t n = r0; n < r1; n++) {
     const int64_t row = n * K;
     const float sw = a.sample_weight ? a.sample_weight[n] : 1.0f;
@@ -494,8 +546,8 @@ inline __attribute__((always_inline)) int64_t rows_body(const Ctx& c, int64_t r0
       R = (float)Rd;
     }
     double rs = 0;
-    for (int64_t k0 = 0; k0 < K; k0 += TILE) {
-      const int64_t T = std::min(TILE, K - k0);
+    for (int64_t k0 = 0; k0 < K; k0 += span) {
+      const int64_t T = std::min(span, K - k0);
       const int64_t i0 = row + k0;
       const float* __restrict y;
       const float* __restrict mf;
@@ -525,11 +577,12 @@ inline __attribute__((always_inline)) int64_t rows_body(const Ctx& c, int64_t r0
       float* __restrict go = direct ? dl + i0 : gb;
       double tile_sum = 0;
       bool summed = false;
+      // reduction 'none': the loss of the tile (straight into loss_out for a whole row)
+      float* lbp = c.row_sum ? nullptr : wide ? a.loss_out + i0 : lb;
 #if defined(__x86_64__) && defined(__GNUC__)
       // DB with γ = 2 (the default): the AVX-512 loop (hard and soft labels).
       auto db512 = [&]() {
         const bool wp = w != c.ones || p != c.ones;
-        float* lbp = c.row_sum ? nullptr : lb;
         double ts = 0;
         if (wp)
           bad |= safe ? v512::db_tile<HARD, true, true>(T, x, y, w, p, mf, nu, invn, R, P, gs, lbp, go, &ts)
@@ -561,7 +614,6 @@ inline __attribute__((always_inline)) int64_t rows_body(const Ctx& c, int64_t r0
 #if defined(__x86_64__) && defined(__GNUC__)
         if constexpr (AVX512 && (V == 0 || (V == 1 && G2))) {
           const bool wp = w != c.ones || p != c.ones;
-          float* lbp = c.row_sum ? nullptr : lb;
           double ts = 0;
           if (raw8) {
             const v512::Raw8 r8{static_cast<const uint8_t*>(a.targets) + i0, a.mask ? a.mask + i0 : nullptr, iv8};
@@ -584,15 +636,7 @@ inline __attribute__((always_inline)) int64_t rows_body(const Ctx& c, int64_t r0
 #endif
           bad |= tile_loop<V, HARD, G2>(T, x, y, w, p, mf, nu, invn, R, P, gs, lb, go);
       }
-      if (bad) {  // outputs written so far are private to the call (else validate_first ran a pre-pass)
-        if (raw8) {  // the use-mask, to report the first bad target that is not masked
-          gather_targets(a, i0, T, ybuf, mbuf);
-          mf = mbuf;
-        }
-        for (int64_t j = 0; j < T; j++)
-          if (mf[j] != 0.0f && !bce_math::target_ok(load_target(a, i0 + j))) return i0 + j;
-        return i0;
-      }
+      if (bad) return first_bad_target(a, i0, T);  // outputs so far are private (else validate_first ran)
       if (dl && !direct) std::memcpy(dl + i0, gb, (size_t)T * 4);  // inPlace: x was read before this write
       if (summed && c.row_sum) {
         rs += tile_sum;
@@ -603,7 +647,7 @@ inline __attribute__((always_inline)) int64_t rows_body(const Ctx& c, int64_t r0
           for (int q = 0; q < 8; q++) acc[q] += (double)lb[j + q];
         for (; j < T; j++) acc[0] += (double)lb[j];
         rs += ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-      } else {
+      } else if (lbp != a.loss_out + i0) {
         std::memcpy(a.loss_out + i0, lb, (size_t)T * 4);
       }
     }
@@ -868,7 +912,7 @@ BceResult bce_fused_cpu(const BceArgs& a) {
     inv_n.resize((size_t)K);
     bce_db_class_terms(a, nu.data(), inv_n.data());
   }
-  static const std::vector<float> ones_v((size_t)TILE, 1.0f);
+  const std::vector<float> ones_v((size_t)std::max(TILE, K), 1.0f);  // a row's worth for the whole-row loops
   const bool want_sum = a.reduction != Reduction::None;
   std::vector<double> row_sum(want_sum ? (size_t)N : 0);
   Ctx ctx;

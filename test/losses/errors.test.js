@@ -93,6 +93,47 @@ test('bad target in a large batch: gradOut untouched (validated before any write
   assert.ok(out.every((v) => v === 7));
 });
 
+// Rows longer than a tile run through one whole-row loop (AVX-512 builds); the kernel's own range check
+// must still name the first bad used target, skipping masked and ignored ones before it.
+test('bad target deep in a long row: reported at its row and column (fused check, every target kind)', () => {
+  const N = 4;
+  const K = 1000;
+  const x = new Float32Array(N * K).fill(-0.5);
+  const yf = new Float32Array(N * K);
+  yf[2 * K + 700] = 1.5;
+  assertThrowsCode(() => bceWithLogits(x, yf, { shape: [N, K] }), E, RangeError, /1\.5 at row 2, column 700/);
+  assertThrowsCode(() => bceWithLogits(x, yf, { shape: [N, K], reduction: 'none' }), E, RangeError, /row 2, column 700/);
+  const y8 = new Int8Array(N * K);
+  y8[2 * K + 650] = 3; // masked out below
+  y8[2 * K + 700] = 2;
+  const mask = new Uint8Array(N * K).fill(1);
+  mask[2 * K + 650] = 0;
+  for (const opts of [{ mask }, { mask, focal: { gamma: 2 } }, { mask, reduction: 'none' }])
+    assertThrowsCode(() => bceWithLogits(x, y8, { shape: [N, K], ...opts }), E, RangeError, /2 at row 2, column 700/);
+});
+
+// Fresh gradients and 'none' losses are allocated without zero-filling: every element must be written,
+// masked ones included (as 0). Compare with outputs written into buffers pre-filled with NaN.
+test('fresh outputs are fully written (no uninitialised memory leaks through)', () => {
+  const N = 64;
+  const K = 999;
+  const n = N * K;
+  const x = Float32Array.from({ length: n }, (_, i) => Math.sin(i) * 6);
+  const y8 = Int8Array.from({ length: n }, (_, i) => (i % 5 === 0 ? -1 : i % 3 === 0 ? 1 : 0));
+  for (const opts of [{}, { focal: { gamma: 2, alpha: 0.25 } }, { distributionBalanced: { classCounts: new Float32Array(K).fill(30), trainSize: 1000 } }]) {
+    for (let rep = 0; rep < 3; rep++) {
+      const fresh = bceWithLogits(x, y8, { shape: [N, K], reduction: 'none', ...opts });
+      const into = new Float32Array(n).fill(NaN);
+      const ref = bceWithLogits(x, y8, { shape: [N, K], reduction: 'none', gradOut: into, ...opts });
+      assert.ok(fresh.grad.every(Number.isFinite), 'gradient finite everywhere');
+      assert.equal(Array.from(fresh.grad), Array.from(into));
+      assert.equal(Array.from(fresh.loss), Array.from(ref.loss));
+      assert.ok(fresh.grad.every((v, i) => y8[i] !== -1 || v === 0), 'ignored elements have a zero gradient');
+      assert.ok(fresh.loss.every((v, i) => y8[i] !== -1 || v === 0), 'ignored elements have a zero loss');
+    }
+  }
+});
+
 test('a target outside [0,1] at a masked position is not an error', () => {
   const r = bceWithLogits(X, new Float32Array([1, 0, 5, 0, 1, 1]), { shape, mask: new Uint8Array([1, 1, 0, 1, 1, 1]) });
   assert.is(r.count, 5);
