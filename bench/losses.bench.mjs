@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Fused BCE-family loss (forward + backward) on the CPU: this package at 1 and 2 threads vs a plain
+// Fused BCE-family loss (forward + backward) on the CPU: this package at 1 and 2 threads (into a reused
+// gradOut buffer, and returning a new gradient as PyTorch does) vs a plain
 // JavaScript loop, TensorFlow.js (cpu and wasm backends; tf.losses.sigmoidCrossEntropy + tf.grad),
 // PyTorch CPU eager (bench/torch_losses.py in a subprocess, same thread counts) and a memory copy of
 // the same bytes (the addon's native memcpy, one thread). Prints a markdown table.
@@ -150,6 +151,7 @@ function runTorch(sizes) {
   return { error: 'python3 with torch not found' };
 }
 
+const FRESH = 'fused-multilabel, new gradient';
 const fmtRate = (v) => (v >= 1e9 ? `${(v / 1e9).toFixed(2)} G` : `${(v / 1e6).toFixed(1)} M`);
 const rows = [];
 function add(size, variant, impl, threads, sec, bytesPerElem, n) {
@@ -191,6 +193,9 @@ for (const [N, K, iters] of SIZES) {
       const tg = v === 'masked' ? d.y8 : d.y;
       const opts = oursOptions(v, d, N, K, grad);
       add(size, v, 'fused-multilabel', th, time(() => bceWithLogits(d.x, tg, opts), iters), bpe, n);
+      // the call that returns a new gradient, as PyTorch's step does (no gradOut: no validation pre-pass)
+      const fresh = { ...opts, gradOut: undefined };
+      add(size, v, FRESH, th, time(() => bceWithLogits(d.x, tg, fresh), iters), bpe, n);
     }
     if (v !== 'db') add(size, v, 'JS loop', 1, time(() => jsLoop(v, d, N, K, grad), Math.max(1, Math.ceil(iters / 5))), bpe, n);
     for (const th of THREADS) {
@@ -222,10 +227,20 @@ for (const r of rows) {
   const ours = rows.find((o) => o.size === r.size && o.variant === r.variant && o.impl === 'fused-multilabel' && o.threads === r.threads) ??
     rows.find((o) => o.size === r.size && o.variant === r.variant && o.impl === 'fused-multilabel' && o.threads === 1);
   const copy = rows.find((o) => o.size === r.size && o.variant === 'copy');
-  const speed = ours && r.impl !== 'fused-multilabel' && r.variant !== 'copy' ? `${(r.sec / ours.sec).toFixed(1)}×` : '';
+  const speed = ours && !r.impl.startsWith('fused-multilabel') && r.variant !== 'copy' ? `${(r.sec / ours.sec).toFixed(1)}×` : '';
   const pct = copy ? `${((100 * r.gbs) / copy.gbs).toFixed(0)}%` : '';
   const ms = r.sec * 1e3;
   console.log(`| ${r.size} | ${r.variant} | ${r.impl} | ${r.threads} | ${ms < 1 ? ms.toFixed(3) : ms.toFixed(1)} ms | ${fmtRate(r.eps)} | ${r.gbs.toFixed(2)} | ${speed} | ${pct} |`);
+}
+// Speed-up over PyTorch eager per thread count, for both ways of calling.
+console.log('\n| size | variant | threads | PyTorch eager | speed-up (gradOut) | speed-up (new gradient) |');
+console.log('|---|---|---|---|---|---|');
+for (const t of rows.filter((r) => r.impl === 'PyTorch eager')) {
+  const pick = (impl) => rows.find((o) => o.size === t.size && o.variant === t.variant && o.impl === impl && o.threads === t.threads);
+  const a = pick('fused-multilabel');
+  const b = pick(FRESH);
+  if (a && b)
+    console.log(`| ${t.size} | ${t.variant} | ${t.threads} | ${(t.sec * 1e3).toFixed(1)} ms | ${(t.sec / a.sec).toFixed(1)}× | ${(t.sec / b.sec).toFixed(1)}× |`);
 }
 console.log('\nGB/s counts logits read + targets read + gradient written (12 B/element, 9 with int8 targets); the copy counts 8 B read + 8 B written per element.');
 if (tfWasmError) console.log(`TF.js wasm: not measured (${tfWasmError}).`);

@@ -887,7 +887,8 @@ BceResult bce_fused_cpu(const BceArgs& a) {
   if (a.reduction == Reduction::None && !a.loss_out) throw_type("reduction 'none' needs loss_out");
 
   const bool masked = a.mask != nullptr || a.has_ignore_value;
-  const int64_t grain = std::max<int64_t>(1, 16384 / K);  // rows per chunk: at least ~16K elements
+  // rows per chunk: at least 128K elements (~80 µs of work); below that, waking a second thread costs more
+  const int64_t grain = std::max<int64_t>(1, 131072 / K);
 
   // Pre-pass (only when needed): the mask count for 'mean' and/or validation before caller-visible writes.
   // It reads the 1-byte mask or the targets only.
