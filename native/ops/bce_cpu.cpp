@@ -177,15 +177,8 @@ FML_AVX512_ATTR inline __m512 exp_nonpos(__m512 v) {
 
 // log1p(e) for e in [0, 1]: e·P(e), P a degree-8 minimax fit of log1p(e)/e (P(0) = 1).
 FML_AVX512_ATTR inline __m512 log1p_01(__m512 e) {
-  __m512 p = _mm512_set1_ps(5.232710857e-03f);
-  p = _mm512_fmadd_ps(p, e, _mm512_set1_ps(-2.950531431e-02f));
-  p = _mm512_fmadd_ps(p, e, _mm512_set1_ps(7.822608948e-02f));
-  p = _mm512_fmadd_ps(p, e, _mm512_set1_ps(-1.366325915e-01f));
-  p = _mm512_fmadd_ps(p, e, _mm512_set1_ps(1.910601407e-01f));
-  p = _mm512_fmadd_ps(p, e, _mm512_set1_ps(-2.484298497e-01f));
-  p = _mm512_fmadd_ps(p, e, _mm512_set1_ps(3.331909776e-01f));
-  p = _mm512_fmadd_ps(p, e, _mm512_set1_ps(-4.999949336e-01f));
-  p = _mm512_fmadd_ps(p, e, _mm512_set1_ps(1.0f));
+  __m512 p = _mm512_set1_ps(bce_math::log1p_coef(0));
+  for (int i = 1; i < 9; i++) p = _mm512_fmadd_ps(p, e, _mm512_set1_ps(bce_math::log1p_coef(i)));
   return _mm512_mul_ps(p, e);
 }
 
