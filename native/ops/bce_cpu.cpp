@@ -6,9 +6,10 @@
 // branch-free loop computes loss and gradient per element from a single exp(-|x|). That loop works only
 // on local restrict arrays, so the compiler vectorises it (an AVX2+FMA clone is picked at run time on
 // x86-64, and an AVX-512 clone where available; the portable build is SSE2). In the AVX-512 clone the hot
-// variants (BCE, focal with γ = 2, DB with hard targets and γ = 2) use hand-written loops instead (see v512
-// below: the same formulas with about half the instructions). Row sums of the loss are accumulated in fp64 into a per-row
-// array and added up in row order at the end, so the loss does not depend on the thread count.
+// variants (BCE, focal with γ = 2, DB with γ = 2) use hand-written loops instead (see v512 below: the same
+// formulas with about half the instructions); when they read everything in place they take a whole row per
+// call instead of a tile. Row sums of the loss are accumulated in fp64 into a per-row array and added up in
+// row order at the end, so the loss does not depend on the thread count.
 // The element loop must be if-converted to vectorise; GCC refuses to speculate a division or a select
 // under -ftrapping-math (FP exception flags, which nothing here reads). Results are unchanged.
 #pragma GCC optimize("no-trapping-math")
@@ -141,11 +142,12 @@ inline __attribute__((always_inline)) int tile_loop(int64_t T, const float* __re
 //    [0, 1] (about 2 ulp, and relative accuracy as e -> 0 comes for free: no range reduction);
 //  - 1/(1+e): vrcp14ps and one Newton step (about 1 ulp on [1, 2]) instead of a division;
 //  - the BCE element c1·sp(-x) + c0·sp(x) = (c1+c0)·log1p(e) + (x >= 0 ? c0 : -c1)·x (a sum of
-//    non-negative terms, no cancellation), the gradient (x >= 0 ? c0 - c1·e : c0·e - c1)/(1+e);
+//    non-negative terms, no cancellation), the gradient (x >= 0 ? c0 - c1·e : c0·e - c1)/(1+e); a vector
+//    whose labels are all 0/1 takes the one-sided form c·sp(u), ∓c·σ(u), u = y ? -x : x (fewer products);
 //  - focal with γ = 2: (1-p_t)^γ·σσ̄/(1-p_t)·γ = 2·(1-p_t)·σσ̄, so no division by 1-p_t.
 // Zero coefficients still drop their term by selection (±Inf logits give the limits, not NaN).
 #define FML_AVX512_ATTR __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma"), always_inline))
-// The tile itself is a call (once per up to TILE elements): rows_body is inlined into all three clones,
+// The tile itself is a call (once per tile or row): rows_body is inlined into all three clones,
 // and GCC cannot inline AVX-512 code into its portable body first.
 #define FML_AVX512_FN __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma"), noinline))
 // GCC 12's intrinsic headers build some results from _mm512_undefined_ps(): false -Wmaybe-uninitialized.
