@@ -2,7 +2,9 @@
 // around a masked softmax; the products read q, k, v in place (leading dimension C), so nothing is
 // transposed or copied. The pairs run in parallel over parallel_for with the BLAS library held to one
 // thread meanwhile: many small independent products parallelise better than each product alone.
+#if defined(__GNUC__) && !defined(__clang__)  // Clang if-converts without it (and has no such pragma)
 #pragma GCC optimize("no-trapping-math")
+#endif
 #include <cfloat>
 #include <cmath>
 #include <vector>

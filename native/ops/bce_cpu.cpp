@@ -12,7 +12,9 @@
 // row order at the end, so the loss does not depend on the thread count.
 // The element loop must be if-converted to vectorise; GCC refuses to speculate a division or a select
 // under -ftrapping-math (FP exception flags, which nothing here reads). Results are unchanged.
+#if defined(__GNUC__) && !defined(__clang__)  // Clang if-converts without it (and has no such pragma)
 #pragma GCC optimize("no-trapping-math")
+#endif
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -150,9 +152,13 @@ inline __attribute__((always_inline)) int tile_loop(int64_t T, const float* __re
 // The tile itself is a call (once per tile or row): rows_body is inlined into all three clones,
 // and GCC cannot inline AVX-512 code into its portable body first.
 #define FML_AVX512_FN __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma"), noinline))
+// A lambda's body does not inherit its function's target (Clang), so the element steps say it themselves.
+#define FML_AVX512_LAMBDA __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma"), always_inline))
 // GCC 12's intrinsic headers build some results from _mm512_undefined_ps(): false -Wmaybe-uninitialized.
 #pragma GCC diagnostic push
+#if !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 namespace v512 {
 
 // exp(v) for v <= 88 (named for its main use, v = -|x|); below -110 it gives 0, NaN stays NaN.
@@ -272,7 +278,7 @@ FML_AVX512_FN int tile(int64_t T, const float* __restrict x, const float* __rest
   const __m512 cg0 = _mm512_set1_ps(a0 * gs), cg1 = _mm512_set1_ps(-a1 * gs);
   SumAcc acc;
   __mmask16 bad = 0;
-  auto step = [&](int64_t j, __mmask16 tm) __attribute__((always_inline)) {
+  auto step = [&](int64_t j, __mmask16 tm) FML_AVX512_LAMBDA {
     const __m512 xv = _mm512_maskz_loadu_ps(tm, x + j);
     __m512 yv;
     __mmask16 use = tm;
@@ -409,7 +415,7 @@ FML_AVX512_FN int db_tile(int64_t T, const float* __restrict x, const float* __r
   const __m512 rb_alpha = _mm512_set1_ps(P.rb_alpha);
   SumAcc acc;
   __mmask16 bad = 0;
-  auto step = [&](int64_t j, __mmask16 tm) __attribute__((always_inline)) {
+  auto step = [&](int64_t j, __mmask16 tm) FML_AVX512_LAMBDA {
     const __m512 xv = _mm512_maskz_loadu_ps(tm, x + j);
     const __m512 yv = _mm512_maskz_loadu_ps(tm, y + j);
     const __m512 zp = _mm512_add_ps(xv, _mm512_maskz_loadu_ps(tm, nu + j));

@@ -1,7 +1,9 @@
 // CPU twin of dropout.h. Masks come in blocks from dropout_keep_cpu, whose Philox loop runs over
 // counters with no branches, so GCC vectorises it ("no-trapping-math" lets the float compare become a
 // select; an AVX2 clone is picked at load time on x86-64). Same values as dropout_scale, element by element.
+#if defined(__GNUC__) && !defined(__clang__)  // Clang if-converts without it (and has no such pragma)
 #pragma GCC optimize("no-trapping-math")
+#endif
 #include "../core/parallel.h"
 #include "../core/simd.h"
 #include "dropout.h"

@@ -2,7 +2,9 @@
 // vectorise: "no-trapping-math" lets GCC turn their clamps into selects (it changes no result, only
 // whether FP exception flags could be observed, which nothing reads), and on x86-64 an AVX2 clone is
 // picked at load time when the CPU has it.
+#if defined(__GNUC__) && !defined(__clang__)  // Clang if-converts without it (and has no such pragma)
 #pragma GCC optimize("no-trapping-math")
+#endif
 #include "../core/parallel.h"
 #include "../core/simd.h"
 #include "gelu.h"
