@@ -31,12 +31,17 @@ test('deviceInfo() has the documented shape and never throws', () => {
   }
 });
 
-test('the addon was compiled with CUDA when nvcc is on the PATH (so CI proves every .cu compiles)', () => {
+// Skipped (with the reason printed) where no CUDA build is expected: no nvcc, or a CPU-only build asked for.
+const noCudaBuildReason = !nvccPresent
+  ? 'nvcc is not on the PATH'
+  : process.env.FUSED_MULTILABEL_CUDA === 'off'
+    ? 'FUSED_MULTILABEL_CUDA=off'
+    : process.env.FUSED_MULTILABEL_SANITIZE === '1'
+      ? 'the sanitizer build is CPU-only'
+      : null;
+if (noCudaBuildReason) console.log(`skipping the CUDA-build check: ${noCudaBuildReason}`);
+(noCudaBuildReason ? test.skip : test)('the addon was compiled with CUDA when nvcc is on the PATH (so CI proves every .cu compiles)', () => {
   const info = deviceInfo();
-  if (!nvccPresent || process.env.FUSED_MULTILABEL_CUDA === 'off' || process.env.FUSED_MULTILABEL_SANITIZE === '1') {
-    assert.ok(true);
-    return;
-  }
   assert.ok(info.compiledWithCuda, 'nvcc is present but the addon was built without CUDA');
   assert.ok(info.cudaArchitectures.includes('sm_90'), info.cudaArchitectures.join(','));
 });

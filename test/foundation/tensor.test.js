@@ -126,10 +126,15 @@ test('the raw native constructor checks its own arguments too', async () => {
   assertThrowsCode(() => new NativeTensor(undefined, [1], 'float32', 'cpu'), 'ERR_INVALID_ARG', TypeError, /data/);
 });
 
-test("device 'cuda' without a usable GPU throws ERR_CUDA with the reason; 'auto' falls back", async () => {
+test("device 'cuda' without a usable GPU throws ERR_CUDA with the reason; 'auto' falls back (with one: both use it)", async () => {
   const { cudaAvailable } = await import('../helpers/cuda.js');
   if (cudaAvailable) {
-    assert.ok(true);
+    for (const device of ['cuda', 'auto']) {
+      const t = Tensor.from(new Float32Array([1, 2]), [2], { device });
+      assert.is(t.device, 'cuda');
+      assert.equal(Array.from(t.toArray()), [1, 2]);
+      t.dispose();
+    }
     return;
   }
   assertThrowsCode(() => Tensor.from(new Float32Array(2), [2], { device: 'cuda' }), 'ERR_CUDA', Error, /not available/);
