@@ -6,11 +6,13 @@
 // over the mask/targets runs only when the mean needs a mask count or when the gradient goes to
 // caller-visible memory (gradOut/inPlace), where a bad target must leave it untouched.
 //   - BCE/focal/ASL: grid-stride over groups of 4 elements, 128-bit loads/stores of fp32 logits, targets
-//     and gradients (64-bit for fp16/bf16, 32-bit for int8/uint8 targets: read as bytes), int64 indexing.
+//     and gradients (64-bit for fp16/bf16, 32-bit for int8/uint8 targets: read as bytes), int64 indexing;
+//     when a pointer is not aligned for that (an offset view), the same kernel runs element by element.
+//     Grids are as large as what is resident at once (occupancy), the loops stride over the rest.
 //   - DB: one block per row; the block first reduces R_n = Σ_k y/n_k over the row, then runs the element
 //     pass over the same row (still one launch).
-// Template flags: the logits type, the targets type, the variant, and OPTS (any weight/mask/ignore/
-// smoothing): plain BCE compiles without a single optional load.
+// Template flags: the logits type, the targets type, the variant, OPTS (any weight/mask/ignore/
+// smoothing: plain BCE compiles without a single optional load) and VEC (aligned 4-element access).
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -189,12 +191,14 @@ __device__ __forceinline__ float block_sum(float v, float* sh) {
   return sh[0];
 }
 
-template <typename LT, typename TT, int V, bool OPTS>
+// VEC: every vector-loaded pointer is aligned for 4-element loads and stores (the launcher checks); without
+// it every element takes the scalar loop below.
+template <typename LT, typename TT, int V, bool OPTS, bool VEC>
 __global__ void __launch_bounds__(kThreads) bce_elementwise_kernel(DevArgs a) {
   __shared__ float sh[32];
   const bce_math::Params P = a.P;
   float acc = 0.0f;
-  const int64_t groups = a.NK >> 2;
+  const int64_t groups = VEC ? a.NK >> 2 : 0;
   const int64_t stride = (int64_t)gridDim.x * blockDim.x;
   const int64_t tid = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
   for (int64_t gi = tid; gi < groups; gi += stride) {
@@ -219,9 +223,8 @@ __global__ void __launch_bounds__(kThreads) bce_elementwise_kernel(DevArgs a) {
     if (a.dl) LTraits<LT>::store4(a.dl, i0, gs);
     if (a.loss_out) reinterpret_cast<float4*>(a.loss_out + i0)[0] = make_float4(ls[0], ls[1], ls[2], ls[3]);
   }
-  // tail (NK not a multiple of 4)
-  const int64_t i = (groups << 2) + tid;
-  if (i < a.NK) {
+  // the tail (NK not a multiple of 4: at most 3 elements), or every element when the pointers are unaligned
+  for (int64_t i = (groups << 2) + tid; i < a.NK; i += stride) {
     const int64_t n = i / a.K, k = i - n * a.K;
     float y, w, p, l, g;
     const bool use = prep_elem<OPTS>(a, TTraits<TT>::load1(a.targets, i), i, n, k, y, w, p);
@@ -345,39 +348,63 @@ int sm_count() {
   return sms > 0 ? sms : 1;
 }
 
-template <typename LT, typename TT>
-void launch_main(int kind, bool opts, int grid, const DevArgs& d) {
-#define BCE_LAUNCH(V, O)                                                       \
-  do {                                                                         \
-    if (V == 3) bce_db_kernel<LT, TT, O><<<grid, kThreads>>>(d);               \
-    else bce_elementwise_kernel<LT, TT, (V == 3 ? 0 : V), O><<<grid, kThreads>>>(d); \
-  } while (0)
+// Grid of a kernel: as many blocks as fit on the device at once (a grid-stride loop does the rest, so a
+// second, partial wave of blocks would only add a tail), no more than the work or `cap` (the partials' size).
+template <typename Kern>
+int resident_grid(Kern kernel, int sms, int64_t work_blocks, int cap) {
+  int per_sm = 0;
+  BCE_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, kThreads, 0));
+  const int64_t g = (int64_t)sms * std::max(per_sm, 1);
+  return (int)std::max<int64_t>(1, std::min<int64_t>(std::min<int64_t>(g, work_blocks), cap));
+}
+
+// Launches the main kernel of a variant; returns its grid (the number of loss partials).
+template <typename LT, typename TT, int V, bool O, bool VEC>
+int launch_one(int sms, int cap, const DevArgs& d) {
+  if constexpr (V == 3) {
+    auto kern = bce_db_kernel<LT, TT, O>;
+    const int grid = resident_grid(kern, sms, d.N, cap);  // one block per row, grid-stride over rows
+    kern<<<grid, kThreads>>>(d);
+    return grid;
+  } else {
+    auto kern = bce_elementwise_kernel<LT, TT, V, O, VEC>;
+    const int grid = resident_grid(kern, sms, CEIL_DIV((VEC ? d.NK / 4 : d.NK) + 1, kThreads), cap);
+    kern<<<grid, kThreads>>>(d);
+    return grid;
+  }
+}
+
+template <typename LT, typename TT, bool VEC>
+int launch_main(int kind, bool opts, int sms, int cap, const DevArgs& d) {
   if (opts) {
     switch (kind) {
-      case 0: BCE_LAUNCH(0, true); break;
-      case 1: BCE_LAUNCH(1, true); break;
-      case 2: BCE_LAUNCH(2, true); break;
-      default: BCE_LAUNCH(3, true); break;
-    }
-  } else {
-    switch (kind) {
-      case 0: BCE_LAUNCH(0, false); break;
-      case 1: BCE_LAUNCH(1, false); break;
-      case 2: BCE_LAUNCH(2, false); break;
-      default: BCE_LAUNCH(3, false); break;
+      case 0: return launch_one<LT, TT, 0, true, VEC>(sms, cap, d);
+      case 1: return launch_one<LT, TT, 1, true, VEC>(sms, cap, d);
+      case 2: return launch_one<LT, TT, 2, true, VEC>(sms, cap, d);
+      default: return launch_one<LT, TT, 3, true, VEC>(sms, cap, d);
     }
   }
-#undef BCE_LAUNCH
+  switch (kind) {
+    case 0: return launch_one<LT, TT, 0, false, VEC>(sms, cap, d);
+    case 1: return launch_one<LT, TT, 1, false, VEC>(sms, cap, d);
+    case 2: return launch_one<LT, TT, 2, false, VEC>(sms, cap, d);
+    default: return launch_one<LT, TT, 3, false, VEC>(sms, cap, d);
+  }
 }
 
 template <typename LT>
-void launch_by_targets(DType tt, int kind, bool opts, int grid, const DevArgs& d) {
+int launch_by_targets(DType tt, bool vec, int kind, bool opts, int sms, int cap, const DevArgs& d) {
   switch (tt) {
-    case DType::I8: launch_main<LT, int8_t>(kind, opts, grid, d); break;
-    case DType::U8: launch_main<LT, uint8_t>(kind, opts, grid, d); break;
-    default: launch_main<LT, float>(kind, opts, grid, d); break;
+    case DType::I8:
+      return vec ? launch_main<LT, int8_t, true>(kind, opts, sms, cap, d) : launch_main<LT, int8_t, false>(kind, opts, sms, cap, d);
+    case DType::U8:
+      return vec ? launch_main<LT, uint8_t, true>(kind, opts, sms, cap, d) : launch_main<LT, uint8_t, false>(kind, opts, sms, cap, d);
+    default:
+      return vec ? launch_main<LT, float, true>(kind, opts, sms, cap, d) : launch_main<LT, float, false>(kind, opts, sms, cap, d);
   }
 }
+
+bool aligned(const void* p, size_t a) { return p == nullptr || reinterpret_cast<uintptr_t>(p) % a == 0; }
 
 std::string fmt_num(double v) {
   if (std::isnan(v)) return "NaN";
@@ -391,7 +418,11 @@ std::string fmt_num(double v) {
   double v = 0;
   const size_t es = a.targets_dtype == DType::F32 ? 4 : 1;
   unsigned char raw[4] = {0, 0, 0, 0};
-  cudaMemcpy(raw, static_cast<const unsigned char*>(a.targets) + idx * es, es, cudaMemcpyDeviceToHost);
+  if (cudaMemcpy(raw, static_cast<const unsigned char*>(a.targets) + idx * es, es, cudaMemcpyDeviceToHost) != cudaSuccess) {
+    (void)cudaGetLastError();
+    throw_range("Expected targets in [0, 1] but the target at row " + std::to_string(idx / a.K) + ", column " +
+                std::to_string(idx % a.K) + " is not (its value could not be read back); nothing was computed");
+  }
   if (a.targets_dtype == DType::F32) {
     float f;
     std::memcpy(&f, raw, 4);
@@ -418,18 +449,18 @@ BceResult bce_fused_cuda(const BceArgs& a) {
   BceResult res;
   const int64_t N = a.N, K = a.K, NK = N * K;
   if (N == 0) return res;
+  if (!a.logits || !a.targets) throw_type("logits and targets are required");
   if (a.reduction == Reduction::None && !a.loss_out) throw_type("reduction 'none' needs loss_out");
   int dev = 0;
   BCE_CUDA_CHECK(cudaGetDevice(&dev));
   const int sms = sm_count();
   const int kind = prep.variant_kind;
-  int grid;
-  if (kind == 3) grid = (int)std::min<int64_t>(N, (int64_t)sms * 16);
-  else grid = (int)std::max<int64_t>(1, std::min<int64_t>(CEIL_DIV(NK / 4 + 1, kThreads), (int64_t)sms * 8));
+  // partials: at most one per resident block (2048 threads per SM at most: 8 blocks of kThreads)
+  const int cap = sms * (2048 / kThreads);
 
   const size_t hdr = sizeof(Header);
   const size_t db_bytes = kind == 3 ? (size_t)K * 8 : 0;
-  const size_t need = hdr + db_bytes + (size_t)grid * 4 + 256;
+  const size_t need = hdr + db_bytes + (size_t)cap * 4 + 256;
   char* base = static_cast<char*>(tl_scratch.get(need, dev));
   Header h0{0ull, LLONG_MAX, 0.0, 0.0};
   BCE_CUDA_CHECK(cudaMemcpy(base, &h0, hdr, cudaMemcpyHostToDevice));
@@ -483,10 +514,14 @@ BceResult bce_fused_cuda(const BceArgs& a) {
   d.loss_out = a.reduction == Reduction::None ? a.loss_out : nullptr;
   const bool opts = a.pos_weight || a.sample_weight || a.class_weight || a.element_weight || masked ||
                     a.label_smoothing != 0.0f;
+  // 4-element loads and stores need aligned pointers (tensors start aligned; a caller's offset pointer may not)
+  const size_t lsz = a.logits_dtype == DType::F32 ? 16 : 8, tsz = a.targets_dtype == DType::F32 ? 16 : 4;
+  const bool vec = aligned(a.logits, lsz) && aligned(a.dlogits, lsz) && aligned(a.targets, tsz) && aligned(d.loss_out, 16);
+  int grid;
   switch (a.logits_dtype) {
-    case DType::F16: launch_by_targets<F16Tag>(a.targets_dtype, kind, opts, grid, d); break;
-    case DType::BF16: launch_by_targets<BF16Tag>(a.targets_dtype, kind, opts, grid, d); break;
-    default: launch_by_targets<float>(a.targets_dtype, kind, opts, grid, d); break;
+    case DType::F16: grid = launch_by_targets<F16Tag>(a.targets_dtype, vec, kind, opts, sms, cap, d); break;
+    case DType::BF16: grid = launch_by_targets<BF16Tag>(a.targets_dtype, vec, kind, opts, sms, cap, d); break;
+    default: grid = launch_by_targets<float>(a.targets_dtype, vec, kind, opts, sms, cap, d); break;
   }
   BCE_CUDA_CHECK(cudaGetLastError());
   bce_finalize_kernel<<<1, 1024>>>(d.partials, grid, d.result);
