@@ -331,8 +331,9 @@ BCE_HD void db_elem(float x, float y, float w, float p, float nu, float r, const
   }
 }
 
-// Target validity: in [0,1] (NaN is not), unless it is the ignore value.
-BCE_HD bool target_ok(float y) { return y >= 0.0f && y <= 1.0f; }
+// Target validity: in [0,1] (NaN is not), unless it is the ignore value. `&`, not `&&`: no control flow, so
+// loops that check targets if-convert and vectorise (GCC for AArch64 refused the short-circuit form).
+BCE_HD bool target_ok(float y) { return (y >= 0.0f) & (y <= 1.0f); }
 
 }  // namespace bce_math
 

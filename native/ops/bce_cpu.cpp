@@ -97,7 +97,7 @@ inline __attribute__((always_inline)) int gather_targets(const BceArgs& a, int64
     for (int64_t j = 0; j < T; j++) mf[j] = y[j] != iv ? 1.0f : 0.0f;
   }
   int bad = 0;
-  for (int64_t j = 0; j < T; j++) bad |= (mf[j] != 0.0f && !bce_math::target_ok(y[j])) ? 1 : 0;
+  for (int64_t j = 0; j < T; j++) bad |= ((mf[j] != 0.0f) & !bce_math::target_ok(y[j])) ? 1 : 0;
   const float eps = a.label_smoothing;
   const float s = 1.0f - eps, h = 0.5f * eps;
   // masked targets become 0, so no garbage (the ignore value, NaN) reaches the math or DB's R_n
@@ -126,7 +126,7 @@ inline __attribute__((always_inline)) int tile_loop(int64_t T, const float* __re
       bce_math::db_elem<HARD, G2>(x[j], y[j], w[j], p[j], nu[j], r, P, l, g);
     }
     const bool use = mf[j] != 0.0f;  // selection, not multiplication: masked NaN/Inf never leak
-    bad |= (use && !bce_math::target_ok(y[j])) ? 1 : 0;  // fused range check
+    bad |= (use & !bce_math::target_ok(y[j])) ? 1 : 0;  // fused range check (no short-circuit: no branch)
     lb[j] = use ? l : 0.0f;
     go[j] = use ? g * gs : 0.0f;
   }
