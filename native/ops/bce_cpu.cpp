@@ -110,8 +110,12 @@ template <int V, bool HARD, bool G2>
 inline __attribute__((always_inline)) int tile_loop(int64_t T, const float* __restrict x, const float* __restrict y,
                                                     const float* __restrict w, const float* __restrict p,
                                                     const float* __restrict mf, const float* __restrict nu,
-                                                    const float* __restrict invn, float R, const Params& P, float gs,
+                                                    const float* __restrict invn, float R, const Params& P0, float gs,
                                                     float* __restrict lb, float* __restrict go) {
+  // A local copy: its fields are then plain values in the loop. Read through the reference, a field used
+  // only under a condition (α only with has_alpha, ...) is a conditional load, which SSE2 and NEON cannot
+  // if-convert: GCC left focal γ=2 and DB scalar there.
+  const Params P = P0;
   int bad = 0;
   for (int64_t j = 0; j < T; j++) {
     float l, g;
@@ -125,10 +129,14 @@ inline __attribute__((always_inline)) int tile_loop(int64_t T, const float* __re
       float r = bce_math::db_rebalance(invn[j], R, P);
       bce_math::db_elem<HARD, G2>(x[j], y[j], w[j], p[j], nu[j], r, P, l, g);
     }
-    const bool use = mf[j] != 0.0f;  // selection, not multiplication: masked NaN/Inf never leak
+    const bool use = mf[j] != 0.0f;
     bad |= (use & !bce_math::target_ok(y[j])) ? 1 : 0;  // fused range check (no short-circuit: no branch)
-    lb[j] = use ? l : 0.0f;
-    go[j] = use ? g * gs : 0.0f;
+    // Selection, not multiplication (masked NaN/Inf never leak), done on the bits: with `use ? l : 0` GCC
+    // sinks the element's loads and math under the condition, and SSE2/NEON cannot if-convert that (DB
+    // stayed scalar there).
+    const uint32_t keep = use ? 0xffffffffu : 0u;
+    lb[j] = bits_f32(f32_bits(l) & keep);
+    go[j] = bits_f32(f32_bits(g * gs) & keep);
   }
   return bad;
 }
