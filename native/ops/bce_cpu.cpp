@@ -494,14 +494,14 @@ FML_AVX512_FN int db_tile(int64_t T, const float* __restrict x, const float* __r
 }  // namespace v512
 
 // ---------------------------------------------------------------------------------------------------
-// Hand-written AVX2 loop for plain BCE (CPUs without AVX-512: Zen 2/3, most Intel client parts). The
+// Hand-written AVX2 loops for BCE, focal γ=2 and DB γ=2 (CPUs without AVX-512: Zen 2/3, most Intel client parts). The
 // compiler's vectorisation of bce_math needs about 100 instructions per 8 elements there (16 registers:
 // constants reloaded, blends, integer exponent assembly); the same formulas as v512 with what AVX2 has:
 //  - exp(v): reduction by ln2/8, 2^(j/8) from an 8-entry register table (vpermps), a degree-4
 //    polynomial for e^r (|r| <= ln2/16), and the 2^n scale applied in two halves (the scalar code's way:
 //    exact down to the subnormals, no vscalefps here);
 //  - log1p(e): the shared degree-8 polynomial; 1/(1+e): a division (correctly rounded);
-//  - hard-label vectors: the one-sided form, as in v512::tile.
+//  - hard-label vectors: the one-sided forms, as in v512::tile and v512::db_tile.
 // The last T mod 8 elements go through the scalar bce_math code.
 #define FML_AVX2_ATTR __attribute__((target("avx2,fma"), always_inline))
 #define FML_AVX2_FN __attribute__((target("avx2,fma"), noinline))
@@ -538,20 +538,66 @@ FML_AVX2_ATTR inline __m256 log1p_01(__m256 e) {
   return _mm256_mul_ps(p, e);
 }
 
-// Plain BCE over a tile (WP, SAFE as in v512::tile). Loss to lb when non-null, else summed into *sum
-// (fp32 over 4 vectors, then fp64). Returns nonzero when a used target is out of range.
-template <bool WP, bool SAFE>
-FML_AVX2_FN int bce_tile(int64_t T, const float* __restrict x, const float* __restrict y, const float* __restrict w,
-                         const float* __restrict p, const float* __restrict mf, const Params& P, float gs,
-                         float* __restrict lb, float* __restrict go, double* sum) {
+// One-sided focal pieces at u with γ = 2 (as v512::one_sided_g2): H = σ(u)²·sp(u), D = σ(u)²·(2σ(-u)·sp(u) + σ(u)).
+FML_AVX2_ATTR inline void one_sided_g2(__m256 u, __m256& H, __m256& D) {
+  const __m256 one = _mm256_set1_ps(1.0f), zero = _mm256_setzero_ps();
+  const __m256 e = exp_nonpos(_mm256_or_ps(u, _mm256_set1_ps(-0.0f)));
+  const __m256 l = log1p_01(e);
+  const __m256 inv = _mm256_div_ps(one, _mm256_add_ps(one, e));
+  const __m256 ei = _mm256_mul_ps(e, inv);
+  const __m256 negu = _mm256_cmp_ps(u, zero, _CMP_LT_OQ);
+  const __m256 sig = _mm256_blendv_ps(inv, ei, negu);   // σ(u)
+  const __m256 sign = _mm256_blendv_ps(ei, inv, negu);  // σ(-u)
+  const __m256 sp = _mm256_add_ps(_mm256_max_ps(u, zero), l);
+  const __m256 f = _mm256_mul_ps(sig, sig);
+  H = _mm256_mul_ps(f, sp);
+  const __m256 fin = _mm256_cmp_ps(sp, _mm256_set1_ps(__builtin_inff()), _CMP_NEQ_UQ);
+  const __m256 g = _mm256_and_ps(fin, _mm256_mul_ps(_mm256_add_ps(sign, sign), sp));  // 0 at u = +Inf
+  D = _mm256_mul_ps(f, _mm256_add_ps(g, sig));
+}
+
+// Loss sum over a tile: fp32 lane sums over 4 vectors, then fp64 lanes.
+struct SumAcc {
+  __m256 acc;
+  __m256d s0, s1;
+  int n;
+  FML_AVX2_ATTR SumAcc() : acc(_mm256_setzero_ps()), s0(_mm256_setzero_pd()), s1(_mm256_setzero_pd()), n(0) {}
+  FML_AVX2_ATTR void flush() {
+    s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(acc)));
+    s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm256_extractf128_ps(acc, 1)));
+    acc = _mm256_setzero_ps();
+    n = 0;
+  }
+  FML_AVX2_ATTR void add(__m256 v) {
+    acc = _mm256_add_ps(acc, v);
+    if (++n == 4) flush();
+  }
+  FML_AVX2_ATTR double total() {
+    flush();
+    alignas(32) double parts[4];
+    _mm256_store_pd(parts, _mm256_add_pd(s0, s1));
+    return (parts[0] + parts[1]) + (parts[2] + parts[3]);
+  }
+};
+
+// V = 0: plain BCE; V = 1: focal with γ = 2. WP, SAFE as in v512::tile. Loss to lb when non-null, else
+// summed into *sum. Returns nonzero when a used target is out of range.
+template <int V, bool WP, bool SAFE>
+FML_AVX2_FN int tile(int64_t T, const float* __restrict x, const float* __restrict y, const float* __restrict w,
+                     const float* __restrict p, const float* __restrict mf, const Params& P, float gs,
+                     float* __restrict lb, float* __restrict go, double* sum) {
   const __m256 one = _mm256_set1_ps(1.0f), zero = _mm256_setzero_ps();
   const __m256 sgn = _mm256_set1_ps(-0.0f);
   const __m256 vgs = _mm256_set1_ps(gs), ngs = _mm256_set1_ps(-gs);
-  __m256 acc = zero;
-  __m256d s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd();
+  // focal: α_t = at1·y + at0; one-sided coefficients α_t and α_t·(1-2y)·gs
+  const __m256 at1 = _mm256_set1_ps(P.has_alpha ? 2.0f * P.alpha - 1.0f : 0.0f);
+  const __m256 at0 = _mm256_set1_ps(P.has_alpha ? 1.0f - P.alpha : 1.0f);
+  const float a1 = P.has_alpha ? P.alpha : 1.0f, a0 = P.has_alpha ? 1.0f - P.alpha : 1.0f;
+  const __m256 cl0 = _mm256_set1_ps(a0), cl1 = _mm256_set1_ps(a1);
+  const __m256 cg0 = _mm256_set1_ps(a0 * gs), cg1 = _mm256_set1_ps(-a1 * gs);
+  SumAcc acc;
   __m256 bad = zero;
   int64_t j = 0;
-  int nacc = 0;
   for (; j + 8 <= T; j += 8) {
     const __m256 xv = _mm256_loadu_ps(x + j);
     const __m256 yv = _mm256_loadu_ps(y + j);
@@ -561,66 +607,185 @@ FML_AVX2_FN int bce_tile(int64_t T, const float* __restrict x, const float* __re
       const __m256 ok = _mm256_and_ps(_mm256_cmp_ps(yv, zero, _CMP_GE_OQ), _mm256_cmp_ps(yv, one, _CMP_LE_OQ));
       bad = _mm256_or_ps(bad, _mm256_andnot_ps(ok, use));
     }
-    const __m256 e = exp_nonpos(_mm256_or_ps(xv, sgn));
-    const __m256 l = log1p_01(e);
-    const __m256 inv = _mm256_div_ps(one, _mm256_add_ps(one, e));
     const __m256 y1 = _mm256_cmp_ps(yv, one, _CMP_EQ_OQ);
-    const __m256 hard = _mm256_or_ps(y1, _mm256_cmp_ps(yv, zero, _CMP_EQ_OQ));
+    const bool hard = _mm256_movemask_ps(_mm256_or_ps(y1, _mm256_cmp_ps(yv, zero, _CMP_EQ_OQ))) == 0xff;
     __m256 loss, grad;
-    if (_mm256_movemask_ps(hard) == 0xff) {
-      // one-sided: loss c·softplus(u), gradient ∓c·σ(u)·gs, u = y ? -x : x
-      const __m256 u = _mm256_blendv_ps(xv, _mm256_sub_ps(zero, xv), y1);
-      const __m256 sigu = _mm256_blendv_ps(inv, _mm256_mul_ps(e, inv), _mm256_cmp_ps(u, zero, _CMP_LT_OQ));
-      loss = _mm256_add_ps(_mm256_max_ps(u, zero), l);
-      __m256 cg = _mm256_blendv_ps(vgs, ngs, y1);
+    if (V == 1 && hard) {
+      // one-sided focal (spec §2, y = 1 / y = 0): u = y ? -x : x, loss α_t·c·H(u), gradient ∓α_t·c·D(u)
+      __m256 H, D;
+      one_sided_g2(_mm256_blendv_ps(xv, _mm256_sub_ps(zero, xv), y1), H, D);
+      __m256 cl = _mm256_blendv_ps(cl0, cl1, y1);
+      __m256 cg = _mm256_blendv_ps(cg0, cg1, y1);
       if (WP) {
         const __m256 wv = _mm256_loadu_ps(w + j);
-        const __m256 c = _mm256_blendv_ps(wv, _mm256_mul_ps(wv, _mm256_loadu_ps(p + j)), y1);
-        loss = _mm256_and_ps(_mm256_cmp_ps(c, zero, _CMP_NEQ_UQ), _mm256_mul_ps(c, loss));  // c = 0 drops it
-        cg = _mm256_mul_ps(cg, c);
+        const __m256 wp = _mm256_blendv_ps(wv, _mm256_mul_ps(wv, _mm256_loadu_ps(p + j)), y1);
+        cl = _mm256_mul_ps(cl, wp);
+        cg = _mm256_mul_ps(cg, wp);
       }
-      grad = _mm256_mul_ps(sigu, cg);
+      loss = _mm256_and_ps(_mm256_cmp_ps(cl, zero, _CMP_NEQ_UQ), _mm256_mul_ps(cl, H));
+      grad = _mm256_mul_ps(cg, D);
     } else {
-      // B = (c1+c0)·log1p(e) + k·x, k = x >= 0 ? c0 : -c1 (dropped where k = 0); dB as in v512::tile
-      const __m256 neg = _mm256_cmp_ps(xv, zero, _CMP_LT_OQ);
-      const __m256 c0u = _mm256_sub_ps(one, yv);
-      __m256 c0 = c0u, c1 = yv;
-      if (WP) {
-        const __m256 wv = _mm256_loadu_ps(w + j);
-        c1 = _mm256_mul_ps(_mm256_mul_ps(wv, _mm256_loadu_ps(p + j)), yv);
-        c0 = _mm256_mul_ps(wv, c0u);
+      const __m256 e = exp_nonpos(_mm256_or_ps(xv, sgn));
+      const __m256 l = log1p_01(e);
+      const __m256 inv = _mm256_div_ps(one, _mm256_add_ps(one, e));
+      if (V == 0 && hard) {
+        // one-sided BCE: loss c·softplus(u), gradient ∓c·σ(u)·gs, u = y ? -x : x
+        const __m256 u = _mm256_blendv_ps(xv, _mm256_sub_ps(zero, xv), y1);
+        const __m256 sigu = _mm256_blendv_ps(inv, _mm256_mul_ps(e, inv), _mm256_cmp_ps(u, zero, _CMP_LT_OQ));
+        loss = _mm256_add_ps(_mm256_max_ps(u, zero), l);
+        __m256 cg = _mm256_blendv_ps(vgs, ngs, y1);
+        if (WP) {
+          const __m256 wv = _mm256_loadu_ps(w + j);
+          const __m256 c = _mm256_blendv_ps(wv, _mm256_mul_ps(wv, _mm256_loadu_ps(p + j)), y1);
+          loss = _mm256_and_ps(_mm256_cmp_ps(c, zero, _CMP_NEQ_UQ), _mm256_mul_ps(c, loss));  // c = 0 drops it
+          cg = _mm256_mul_ps(cg, c);
+        }
+        grad = _mm256_mul_ps(sigu, cg);
+      } else {
+        // B = (c1+c0)·log1p(e) + k·x, k = x >= 0 ? c0 : -c1 (dropped where k = 0); dB as in v512::tile
+        const __m256 neg = _mm256_cmp_ps(xv, zero, _CMP_LT_OQ);
+        const __m256 c0u = _mm256_sub_ps(one, yv);
+        __m256 c0 = c0u, c1 = yv;
+        if (WP) {
+          const __m256 wv = _mm256_loadu_ps(w + j);
+          c1 = _mm256_mul_ps(_mm256_mul_ps(wv, _mm256_loadu_ps(p + j)), yv);
+          c0 = _mm256_mul_ps(wv, c0u);
+        }
+        const __m256 k = _mm256_blendv_ps(c0, _mm256_sub_ps(zero, c1), neg);
+        const __m256 kx = _mm256_and_ps(_mm256_cmp_ps(k, zero, _CMP_NEQ_UQ), _mm256_mul_ps(k, xv));
+        const __m256 lw = WP ? _mm256_mul_ps(_mm256_add_ps(c1, c0), l) : l;
+        const __m256 B = _mm256_add_ps(lw, kx);
+        const __m256 num = _mm256_blendv_ps(_mm256_fnmadd_ps(c1, e, c0), _mm256_fmsub_ps(c0, e, c1), neg);
+        const __m256 dB = _mm256_mul_ps(num, inv);
+        if (V == 0) {
+          loss = B;
+          grad = _mm256_mul_ps(dB, vgs);
+        } else {
+          // focal on the weighted BCE element (v512::tile's general branch)
+          const __m256 ei = _mm256_mul_ps(e, inv);
+          const __m256 sig = _mm256_blendv_ps(inv, ei, neg);   // σ(x)
+          const __m256 sign = _mm256_blendv_ps(ei, inv, neg);  // σ(-x)
+          const __m256 t = _mm256_fmadd_ps(yv, sign, _mm256_mul_ps(c0u, sig));  // 1-p_t
+          const __m256 f = _mm256_mul_ps(t, t);
+          const __m256 ss = _mm256_mul_ps(sig, sign);
+          const __m256 g2 = _mm256_fnmadd_ps(_mm256_set1_ps(4.0f), yv, _mm256_set1_ps(2.0f));  // γ·(1-2y)
+          const __m256 term = _mm256_and_ps(_mm256_cmp_ps(ss, zero, _CMP_NEQ_UQ),
+                                            _mm256_mul_ps(_mm256_mul_ps(_mm256_mul_ps(t, ss), g2), B));
+          const __m256 at = _mm256_fmadd_ps(at1, yv, at0);
+          loss = _mm256_mul_ps(at, _mm256_mul_ps(f, B));
+          grad = _mm256_mul_ps(_mm256_mul_ps(at, vgs), _mm256_fmadd_ps(f, dB, term));
+        }
       }
-      const __m256 k = _mm256_blendv_ps(c0, _mm256_sub_ps(zero, c1), neg);
-      const __m256 kx = _mm256_and_ps(_mm256_cmp_ps(k, zero, _CMP_NEQ_UQ), _mm256_mul_ps(k, xv));
-      const __m256 lw = WP ? _mm256_mul_ps(_mm256_add_ps(c1, c0), l) : l;
-      loss = _mm256_add_ps(lw, kx);
-      const __m256 num = _mm256_blendv_ps(_mm256_fnmadd_ps(c1, e, c0), _mm256_fmsub_ps(c0, e, c1), neg);
-      grad = _mm256_mul_ps(_mm256_mul_ps(num, inv), vgs);
     }
     // selection by bits: a masked NaN/Inf never leaks
     _mm256_storeu_ps(go + j, _mm256_and_ps(use, grad));
     loss = _mm256_and_ps(use, loss);
-    if (lb) {
+    if (lb)
       _mm256_storeu_ps(lb + j, loss);
-    } else {
-      acc = _mm256_add_ps(acc, loss);
-      if (++nacc == 4) {
-        s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(acc)));
-        s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm256_extractf128_ps(acc, 1)));
-        acc = zero;
-        nacc = 0;
-      }
-    }
+    else
+      acc.add(loss);
   }
-  s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(acc)));
-  s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm256_extractf128_ps(acc, 1)));
-  alignas(32) double parts[4];
-  _mm256_store_pd(parts, _mm256_add_pd(s0, s1));
-  double total = (parts[0] + parts[1]) + (parts[2] + parts[3]);
+  double total = acc.total();
   int flag = _mm256_movemask_ps(bad) != 0;
   for (; j < T; j++) {  // the tail: the scalar element code
     float l, g;
-    bce_math::bce_focal_elem<false>(x[j], y[j], WP ? w[j] : 1.0f, WP ? p[j] : 1.0f, P, l, g);
+    bce_math::bce_focal_elem<V == 1, true>(x[j], y[j], WP ? w[j] : 1.0f, WP ? p[j] : 1.0f, P, l, g);
+    const bool use = !SAFE || mf[j] != 0.0f;
+    if (SAFE) flag |= (use & !bce_math::target_ok(y[j])) ? 1 : 0;
+    l = use ? l : 0.0f;
+    go[j] = use ? g * gs : 0.0f;
+    if (lb) lb[j] = l;
+    else total += (double)l;
+  }
+  if (!lb) *sum += total;
+  return flag;
+}
+
+// Distribution-balanced with γ = 2 (as v512::db_tile): one side for vectors whose labels are all 0/1, both
+// sides otherwise; the rebalancing weight in the same loop.
+template <bool WP, bool SAFE>
+FML_AVX2_FN int db_tile(int64_t T, const float* __restrict x, const float* __restrict y, const float* __restrict w,
+                        const float* __restrict p, const float* __restrict mf, const float* __restrict nu,
+                        const float* __restrict invn, float R, const Params& P, float gs, float* __restrict lb,
+                        float* __restrict go, double* sum) {
+  const __m256 one = _mm256_set1_ps(1.0f), zero = _mm256_setzero_ps();
+  const __m256 lam = _mm256_set1_ps(P.neg_scale);
+  const __m256 cl_pos = _mm256_set1_ps(P.db_alpha_pos), cl_neg = _mm256_set1_ps(P.db_alpha_neg * P.inv_neg_scale);
+  const __m256 cg_pos = _mm256_set1_ps(-P.db_alpha_pos * gs), cg_neg = _mm256_set1_ps(P.db_alpha_neg * gs);
+  const bool rb = P.rebalance && R > 0.0f;
+  const __m256 rconst = _mm256_set1_ps(P.rebalance ? 1.0f + P.rb_alpha : 1.0f);
+  const float invR = R > 0.0f ? (float)(1.0 / (double)R) : 1.0f;
+  const __m256 rb_a = _mm256_set1_ps(P.rb_beta * invR), rb_b = _mm256_set1_ps(-P.rb_beta * P.rb_mu);
+  const __m256 rb_alpha = _mm256_set1_ps(P.rb_alpha);
+  SumAcc acc;
+  __m256 bad = zero;
+  int64_t j = 0;
+  for (; j + 8 <= T; j += 8) {
+    const __m256 xv = _mm256_loadu_ps(x + j);
+    const __m256 yv = _mm256_loadu_ps(y + j);
+    const __m256 zp = _mm256_add_ps(xv, _mm256_loadu_ps(nu + j));
+    const __m256 pos = _mm256_cmp_ps(yv, zero, _CMP_NEQ_UQ);
+    __m256 r = rconst;
+    if (rb) {  // σ(v), v = β·(inv_n/R - μ): 1/(1 + exp(-v)) with -v clamped to 88
+      const __m256 mv = _mm256_min_ps(_mm256_fnmsub_ps(rb_a, _mm256_loadu_ps(invn + j), rb_b), _mm256_set1_ps(88.0f));
+      r = _mm256_add_ps(_mm256_div_ps(one, _mm256_add_ps(one, exp_nonpos(mv))), rb_alpha);
+    }
+    __m256 loss, grad;
+    const __m256 y1 = _mm256_cmp_ps(yv, one, _CMP_EQ_OQ);
+    if (_mm256_movemask_ps(_mm256_or_ps(y1, _mm256_cmp_ps(yv, zero, _CMP_EQ_OQ))) == 0xff) {
+      // u = -(x+ν) for a positive, λ·(x+ν) for a negative
+      __m256 H, D;
+      one_sided_g2(_mm256_blendv_ps(_mm256_mul_ps(lam, zp), _mm256_sub_ps(zero, zp), pos), H, D);
+      __m256 cl = _mm256_blendv_ps(cl_neg, cl_pos, pos);
+      __m256 cg = _mm256_blendv_ps(cg_neg, cg_pos, pos);
+      __m256 wr = r;
+      if (WP) {
+        const __m256 wv = _mm256_loadu_ps(w + j);
+        wr = _mm256_mul_ps(_mm256_blendv_ps(wv, _mm256_mul_ps(wv, _mm256_loadu_ps(p + j)), pos), r);
+      }
+      cl = _mm256_mul_ps(cl, wr);
+      cg = _mm256_mul_ps(cg, wr);
+      loss = _mm256_and_ps(_mm256_cmp_ps(cl, zero, _CMP_NEQ_UQ), _mm256_mul_ps(cl, H));
+      grad = _mm256_mul_ps(cg, D);
+    } else {
+      // soft labels: both sides, a zero coefficient drops its side by selection
+      __m256 Hp, Dp, Hn, Dn;
+      one_sided_g2(_mm256_sub_ps(zero, zp), Hp, Dp);
+      one_sided_g2(_mm256_mul_ps(lam, zp), Hn, Dn);
+      __m256 c1 = _mm256_mul_ps(yv, _mm256_mul_ps(_mm256_set1_ps(P.db_alpha_pos), r));
+      __m256 c0 = _mm256_mul_ps(_mm256_sub_ps(one, yv), _mm256_mul_ps(_mm256_set1_ps(P.db_alpha_neg), r));
+      if (WP) {
+        const __m256 wv = _mm256_loadu_ps(w + j);
+        c1 = _mm256_mul_ps(c1, _mm256_mul_ps(wv, _mm256_loadu_ps(p + j)));
+        c0 = _mm256_mul_ps(c0, wv);
+      }
+      const __m256 c1nz = _mm256_cmp_ps(c1, zero, _CMP_NEQ_UQ), c0nz = _mm256_cmp_ps(c0, zero, _CMP_NEQ_UQ);
+      loss = _mm256_add_ps(_mm256_and_ps(c1nz, _mm256_mul_ps(c1, Hp)),
+                           _mm256_and_ps(c0nz, _mm256_mul_ps(_mm256_mul_ps(c0, _mm256_set1_ps(P.inv_neg_scale)), Hn)));
+      grad = _mm256_sub_ps(_mm256_and_ps(c0nz, _mm256_mul_ps(c0, Dn)), _mm256_and_ps(c1nz, _mm256_mul_ps(c1, Dp)));
+      grad = _mm256_mul_ps(grad, _mm256_set1_ps(gs));
+    }
+    __m256 use = _mm256_castsi256_ps(_mm256_set1_epi32(-1));
+    if (SAFE) {
+      use = _mm256_cmp_ps(_mm256_loadu_ps(mf + j), zero, _CMP_NEQ_UQ);
+      const __m256 ok = _mm256_and_ps(_mm256_cmp_ps(yv, zero, _CMP_GE_OQ), _mm256_cmp_ps(yv, one, _CMP_LE_OQ));
+      bad = _mm256_or_ps(bad, _mm256_andnot_ps(ok, use));
+    }
+    _mm256_storeu_ps(go + j, _mm256_and_ps(use, grad));
+    loss = _mm256_and_ps(use, loss);
+    if (lb)
+      _mm256_storeu_ps(lb + j, loss);
+    else
+      acc.add(loss);
+  }
+  double total = acc.total();
+  int flag = _mm256_movemask_ps(bad) != 0;
+  for (; j < T; j++) {  // the tail: the scalar element code
+    float l, g;
+    const float rr = bce_math::db_rebalance(invn[j], R, P);
+    const float wj = WP ? w[j] : 1.0f, pj = WP ? p[j] : 1.0f;
+    if (y[j] == 0.0f || y[j] == 1.0f) bce_math::db_elem<true, true>(x[j], y[j], wj, pj, nu[j], rr, P, l, g);
+    else bce_math::db_elem<false, true>(x[j], y[j], wj, pj, nu[j], rr, P, l, g);
     const bool use = !SAFE || mf[j] != 0.0f;
     if (SAFE) flag |= (use & !bce_math::target_ok(y[j])) ? 1 : 0;
     l = use ? l : 0.0f;
@@ -749,6 +914,17 @@ inline __attribute__((always_inline)) int64_t rows_body(const Ctx& c, int64_t r0
         // AVX-512 with γ = 2: hard and soft labels are told apart per vector inside the loop
         if constexpr (AVX512 && G2) {
           db512();
+        } else if constexpr (AVX2 && G2) {
+          const bool wp = w != c.ones || p != c.ones;
+          double ts = 0;
+          if (wp)
+            bad |= safe ? v256::db_tile<true, true>(T, x, y, w, p, mf, nu, invn, R, P, gs, lbp, go, &ts)
+                        : v256::db_tile<true, false>(T, x, y, w, p, mf, nu, invn, R, P, gs, lbp, go, &ts);
+          else
+            bad |= safe ? v256::db_tile<false, true>(T, x, y, w, p, mf, nu, invn, R, P, gs, lbp, go, &ts)
+                        : v256::db_tile<false, false>(T, x, y, w, p, mf, nu, invn, R, P, gs, lbp, go, &ts);
+          tile_sum = ts;
+          summed = true;
         } else
 #endif
         if (!HARD) {
@@ -782,15 +958,15 @@ inline __attribute__((always_inline)) int64_t rows_body(const Ctx& c, int64_t r0
                         : v512::tile<V, false, false>(T, x, y, w, p, mf, P, gs, lbp, go, &ts);
           tile_sum = ts;
           summed = true;
-        } else if constexpr (AVX2 && V == 0) {
+        } else if constexpr (AVX2 && (V == 0 || (V == 1 && G2))) {
           const bool wp = w != c.ones || p != c.ones;
           double ts = 0;
           if (wp)
-            bad |= safe ? v256::bce_tile<true, true>(T, x, y, w, p, mf, P, gs, lbp, go, &ts)
-                        : v256::bce_tile<true, false>(T, x, y, w, p, mf, P, gs, lbp, go, &ts);
+            bad |= safe ? v256::tile<V, true, true>(T, x, y, w, p, mf, P, gs, lbp, go, &ts)
+                        : v256::tile<V, true, false>(T, x, y, w, p, mf, P, gs, lbp, go, &ts);
           else
-            bad |= safe ? v256::bce_tile<false, true>(T, x, y, w, p, mf, P, gs, lbp, go, &ts)
-                        : v256::bce_tile<false, false>(T, x, y, w, p, mf, P, gs, lbp, go, &ts);
+            bad |= safe ? v256::tile<V, false, true>(T, x, y, w, p, mf, P, gs, lbp, go, &ts)
+                        : v256::tile<V, false, false>(T, x, y, w, p, mf, P, gs, lbp, go, &ts);
           tile_sum = ts;
           summed = true;
         } else
