@@ -167,6 +167,42 @@ inline __attribute__((always_inline)) int tile_loop(int64_t T, const float* __re
 #if !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
+// Scalar coefficients of the hand-written loops (both widths), computed once per tile.
+// Focal: α_t = at1·y + at0; one-sided (y = 0 / y = 1) loss coefficients cl0/cl1 = α_t and gradient
+// coefficients cg0/cg1 = α_t·(1-2y)·gs.
+struct FocalCoefs {
+  float at1, at0, cl0, cl1, cg0, cg1;
+  FocalCoefs(const Params& P, float gs) {
+    const float a1 = P.has_alpha ? P.alpha : 1.0f, a0 = P.has_alpha ? 1.0f - P.alpha : 1.0f;
+    at1 = P.has_alpha ? 2.0f * P.alpha - 1.0f : 0.0f;
+    at0 = a0;
+    cl0 = a0;
+    cl1 = a1;
+    cg0 = a0 * gs;
+    cg1 = -a1 * gs;
+  }
+};
+// DB: each side's loss and gradient coefficients (the gradient already scaled by gs) and the rebalancing
+// weight r = σ(v) + α_m with -v = -β·(inv_n/R - μ) = rb_a·inv_n + rb_b (rb: R > 0 and rebalancing on; else
+// r = rconst).
+struct DbCoefs {
+  float lam, cl_pos, cl_neg, cg_pos, cg_neg, rconst, rb_a, rb_b, rb_alpha;
+  bool rb;
+  DbCoefs(const Params& P, float R, float gs) {
+    lam = P.neg_scale;
+    cl_pos = P.db_alpha_pos;
+    cl_neg = P.db_alpha_neg * P.inv_neg_scale;
+    cg_pos = -P.db_alpha_pos * gs;
+    cg_neg = P.db_alpha_neg * gs;
+    rb = P.rebalance && R > 0.0f;
+    rconst = P.rebalance ? 1.0f + P.rb_alpha : 1.0f;
+    const float invR = R > 0.0f ? (float)(1.0 / (double)R) : 1.0f;
+    rb_a = P.rb_beta * invR;
+    rb_b = -P.rb_beta * P.rb_mu;
+    rb_alpha = P.rb_alpha;
+  }
+};
+
 namespace v512 {
 
 // exp(v) for v <= 88 (named for its main use, v = -|x|); below -110 it gives 0, NaN stays NaN.
@@ -278,12 +314,10 @@ FML_AVX512_FN int tile(int64_t T, const float* __restrict x, const float* __rest
   const __m512 one = _mm512_set1_ps(1.0f), zero = _mm512_setzero_ps();
   const __m512 vgs = _mm512_set1_ps(gs);
   const __m512 sgn = _mm512_set1_ps(-0.0f);
-  const __m512 at1 = _mm512_set1_ps(P.has_alpha ? 2.0f * P.alpha - 1.0f : 0.0f);
-  const __m512 at0 = _mm512_set1_ps(P.has_alpha ? 1.0f - P.alpha : 1.0f);
-  // one-sided focal coefficients (y = 0 / y = 1): α_t, and α_t·(1-2y)·gs for the gradient
-  const float a1 = P.has_alpha ? P.alpha : 1.0f, a0 = P.has_alpha ? 1.0f - P.alpha : 1.0f;
-  const __m512 cl0 = _mm512_set1_ps(a0), cl1 = _mm512_set1_ps(a1);
-  const __m512 cg0 = _mm512_set1_ps(a0 * gs), cg1 = _mm512_set1_ps(-a1 * gs);
+  const FocalCoefs F(P, gs);
+  const __m512 at1 = _mm512_set1_ps(F.at1), at0 = _mm512_set1_ps(F.at0);
+  const __m512 cl0 = _mm512_set1_ps(F.cl0), cl1 = _mm512_set1_ps(F.cl1);
+  const __m512 cg0 = _mm512_set1_ps(F.cg0), cg1 = _mm512_set1_ps(F.cg1);
   SumAcc acc;
   __mmask16 bad = 0;
   auto step = [&](int64_t j, __mmask16 tm) FML_AVX512_LAMBDA {
@@ -412,15 +446,13 @@ FML_AVX512_FN int db_tile(int64_t T, const float* __restrict x, const float* __r
                           const float* __restrict nu, const float* __restrict invn, float R, const Params& P,
                           float gs, float* __restrict lb, float* __restrict go, double* sum) {
   const __m512 one = _mm512_set1_ps(1.0f), zero = _mm512_setzero_ps();
-  const __m512 lam = _mm512_set1_ps(P.neg_scale);
-  // loss and gradient coefficients of each side, the gradient already scaled by gs
-  const __m512 cl_pos = _mm512_set1_ps(P.db_alpha_pos), cl_neg = _mm512_set1_ps(P.db_alpha_neg * P.inv_neg_scale);
-  const __m512 cg_pos = _mm512_set1_ps(-P.db_alpha_pos * gs), cg_neg = _mm512_set1_ps(P.db_alpha_neg * gs);
-  const bool rb = P.rebalance && R > 0.0f;
-  const __m512 rconst = _mm512_set1_ps(P.rebalance ? 1.0f + P.rb_alpha : 1.0f);
-  const float invR = R > 0.0f ? (float)(1.0 / (double)R) : 1.0f;
-  const __m512 rb_a = _mm512_set1_ps(P.rb_beta * invR), rb_b = _mm512_set1_ps(-P.rb_beta * P.rb_mu);
-  const __m512 rb_alpha = _mm512_set1_ps(P.rb_alpha);
+  const DbCoefs C(P, R, gs);
+  const bool rb = C.rb;
+  const __m512 lam = _mm512_set1_ps(C.lam);
+  const __m512 cl_pos = _mm512_set1_ps(C.cl_pos), cl_neg = _mm512_set1_ps(C.cl_neg);
+  const __m512 cg_pos = _mm512_set1_ps(C.cg_pos), cg_neg = _mm512_set1_ps(C.cg_neg);
+  const __m512 rconst = _mm512_set1_ps(C.rconst), rb_alpha = _mm512_set1_ps(C.rb_alpha);
+  const __m512 rb_a = _mm512_set1_ps(C.rb_a), rb_b = _mm512_set1_ps(C.rb_b);
   SumAcc acc;
   __mmask16 bad = 0;
   auto step = [&](int64_t j, __mmask16 tm) FML_AVX512_LAMBDA {
@@ -580,6 +612,50 @@ struct SumAcc {
   }
 };
 
+// The use mask of a vector (mf != 0 with SAFE, else every lane) and the range check of its used targets.
+template <bool SAFE>
+FML_AVX2_ATTR inline __m256 use_and_check(const float* __restrict mf, int64_t j, __m256 yv, __m256& bad) {
+  if (!SAFE) return _mm256_castsi256_ps(_mm256_set1_epi32(-1));
+  const __m256 zero = _mm256_setzero_ps();
+  const __m256 use = _mm256_cmp_ps(_mm256_loadu_ps(mf + j), zero, _CMP_NEQ_UQ);
+  const __m256 ok = _mm256_and_ps(_mm256_cmp_ps(yv, zero, _CMP_GE_OQ), _mm256_cmp_ps(yv, _mm256_set1_ps(1.0f), _CMP_LE_OQ));
+  bad = _mm256_or_ps(bad, _mm256_andnot_ps(ok, use));
+  return use;
+}
+
+// Stores a vector's gradient and its loss (or adds the loss to acc), both selected by `use` on the bits:
+// a masked NaN/Inf never leaks.
+FML_AVX2_ATTR inline void put(float* __restrict go, float* __restrict lb, SumAcc& acc, int64_t j, __m256 use,
+                              __m256 grad, __m256 loss) {
+  _mm256_storeu_ps(go + j, _mm256_and_ps(use, grad));
+  loss = _mm256_and_ps(use, loss);
+  if (lb)
+    _mm256_storeu_ps(lb + j, loss);
+  else
+    acc.add(loss);
+}
+
+// Elements [j, T) (fewer than 8) through the scalar code: elem(j, l, g) gives an element's loss and gradient.
+// Finishes the tile: the loss total into *sum (unless stored to lb); returns the range-check flag.
+template <bool SAFE, typename Elem>
+__attribute__((target("avx2,fma"))) inline int finish(int64_t j, int64_t T, const float* __restrict y, const float* __restrict mf, float gs,
+                  float* __restrict lb, float* __restrict go, SumAcc& acc, __m256 bad, double* sum, Elem&& elem) {
+  double total = acc.total();
+  int flag = _mm256_movemask_ps(bad) != 0;
+  for (; j < T; j++) {
+    float l, g;
+    elem(j, l, g);
+    const bool use = !SAFE || mf[j] != 0.0f;
+    if (SAFE) flag |= (use & !bce_math::target_ok(y[j])) ? 1 : 0;
+    l = use ? l : 0.0f;
+    go[j] = use ? g * gs : 0.0f;
+    if (lb) lb[j] = l;
+    else total += (double)l;
+  }
+  if (!lb) *sum += total;
+  return flag;
+}
+
 // V = 0: plain BCE; V = 1: focal with γ = 2. WP, SAFE as in v512::tile. Loss to lb when non-null, else
 // summed into *sum. Returns nonzero when a used target is out of range.
 template <int V, bool WP, bool SAFE>
@@ -590,23 +666,17 @@ FML_AVX2_FN int tile(int64_t T, const float* __restrict x, const float* __restri
   const __m256 sgn = _mm256_set1_ps(-0.0f);
   const __m256 vgs = _mm256_set1_ps(gs), ngs = _mm256_set1_ps(-gs);
   // focal: α_t = at1·y + at0; one-sided coefficients α_t and α_t·(1-2y)·gs
-  const __m256 at1 = _mm256_set1_ps(P.has_alpha ? 2.0f * P.alpha - 1.0f : 0.0f);
-  const __m256 at0 = _mm256_set1_ps(P.has_alpha ? 1.0f - P.alpha : 1.0f);
-  const float a1 = P.has_alpha ? P.alpha : 1.0f, a0 = P.has_alpha ? 1.0f - P.alpha : 1.0f;
-  const __m256 cl0 = _mm256_set1_ps(a0), cl1 = _mm256_set1_ps(a1);
-  const __m256 cg0 = _mm256_set1_ps(a0 * gs), cg1 = _mm256_set1_ps(-a1 * gs);
+  const FocalCoefs F(P, gs);
+  const __m256 at1 = _mm256_set1_ps(F.at1), at0 = _mm256_set1_ps(F.at0);
+  const __m256 cl0 = _mm256_set1_ps(F.cl0), cl1 = _mm256_set1_ps(F.cl1);
+  const __m256 cg0 = _mm256_set1_ps(F.cg0), cg1 = _mm256_set1_ps(F.cg1);
   SumAcc acc;
   __m256 bad = zero;
   int64_t j = 0;
   for (; j + 8 <= T; j += 8) {
     const __m256 xv = _mm256_loadu_ps(x + j);
     const __m256 yv = _mm256_loadu_ps(y + j);
-    __m256 use = _mm256_castsi256_ps(_mm256_set1_epi32(-1));
-    if (SAFE) {
-      use = _mm256_cmp_ps(_mm256_loadu_ps(mf + j), zero, _CMP_NEQ_UQ);
-      const __m256 ok = _mm256_and_ps(_mm256_cmp_ps(yv, zero, _CMP_GE_OQ), _mm256_cmp_ps(yv, one, _CMP_LE_OQ));
-      bad = _mm256_or_ps(bad, _mm256_andnot_ps(ok, use));
-    }
+    const __m256 use = use_and_check<SAFE>(mf, j, yv, bad);
     const __m256 y1 = _mm256_cmp_ps(yv, one, _CMP_EQ_OQ);
     const bool hard = _mm256_movemask_ps(_mm256_or_ps(y1, _mm256_cmp_ps(yv, zero, _CMP_EQ_OQ))) == 0xff;
     __m256 loss, grad;
@@ -677,28 +747,11 @@ FML_AVX2_FN int tile(int64_t T, const float* __restrict x, const float* __restri
         }
       }
     }
-    // selection by bits: a masked NaN/Inf never leaks
-    _mm256_storeu_ps(go + j, _mm256_and_ps(use, grad));
-    loss = _mm256_and_ps(use, loss);
-    if (lb)
-      _mm256_storeu_ps(lb + j, loss);
-    else
-      acc.add(loss);
+    put(go, lb, acc, j, use, grad, loss);
   }
-  double total = acc.total();
-  int flag = _mm256_movemask_ps(bad) != 0;
-  for (; j < T; j++) {  // the tail: the scalar element code
-    float l, g;
-    bce_math::bce_focal_elem<V == 1, true>(x[j], y[j], WP ? w[j] : 1.0f, WP ? p[j] : 1.0f, P, l, g);
-    const bool use = !SAFE || mf[j] != 0.0f;
-    if (SAFE) flag |= (use & !bce_math::target_ok(y[j])) ? 1 : 0;
-    l = use ? l : 0.0f;
-    go[j] = use ? g * gs : 0.0f;
-    if (lb) lb[j] = l;
-    else total += (double)l;
-  }
-  if (!lb) *sum += total;
-  return flag;
+  return finish<SAFE>(j, T, y, mf, gs, lb, go, acc, bad, sum, [&](int64_t i, float& l, float& g) {
+    bce_math::bce_focal_elem<V == 1, true>(x[i], y[i], WP ? w[i] : 1.0f, WP ? p[i] : 1.0f, P, l, g);
+  });
 }
 
 // Distribution-balanced with γ = 2 (as v512::db_tile): one side for vectors whose labels are all 0/1, both
@@ -709,14 +762,13 @@ FML_AVX2_FN int db_tile(int64_t T, const float* __restrict x, const float* __res
                         const float* __restrict invn, float R, const Params& P, float gs, float* __restrict lb,
                         float* __restrict go, double* sum) {
   const __m256 one = _mm256_set1_ps(1.0f), zero = _mm256_setzero_ps();
-  const __m256 lam = _mm256_set1_ps(P.neg_scale);
-  const __m256 cl_pos = _mm256_set1_ps(P.db_alpha_pos), cl_neg = _mm256_set1_ps(P.db_alpha_neg * P.inv_neg_scale);
-  const __m256 cg_pos = _mm256_set1_ps(-P.db_alpha_pos * gs), cg_neg = _mm256_set1_ps(P.db_alpha_neg * gs);
-  const bool rb = P.rebalance && R > 0.0f;
-  const __m256 rconst = _mm256_set1_ps(P.rebalance ? 1.0f + P.rb_alpha : 1.0f);
-  const float invR = R > 0.0f ? (float)(1.0 / (double)R) : 1.0f;
-  const __m256 rb_a = _mm256_set1_ps(P.rb_beta * invR), rb_b = _mm256_set1_ps(-P.rb_beta * P.rb_mu);
-  const __m256 rb_alpha = _mm256_set1_ps(P.rb_alpha);
+  const DbCoefs C(P, R, gs);
+  const bool rb = C.rb;
+  const __m256 lam = _mm256_set1_ps(C.lam);
+  const __m256 cl_pos = _mm256_set1_ps(C.cl_pos), cl_neg = _mm256_set1_ps(C.cl_neg);
+  const __m256 cg_pos = _mm256_set1_ps(C.cg_pos), cg_neg = _mm256_set1_ps(C.cg_neg);
+  const __m256 rconst = _mm256_set1_ps(C.rconst), rb_alpha = _mm256_set1_ps(C.rb_alpha);
+  const __m256 rb_a = _mm256_set1_ps(C.rb_a), rb_b = _mm256_set1_ps(C.rb_b);
   SumAcc acc;
   __m256 bad = zero;
   int64_t j = 0;
@@ -765,36 +817,14 @@ FML_AVX2_FN int db_tile(int64_t T, const float* __restrict x, const float* __res
       grad = _mm256_sub_ps(_mm256_and_ps(c0nz, _mm256_mul_ps(c0, Dn)), _mm256_and_ps(c1nz, _mm256_mul_ps(c1, Dp)));
       grad = _mm256_mul_ps(grad, _mm256_set1_ps(gs));
     }
-    __m256 use = _mm256_castsi256_ps(_mm256_set1_epi32(-1));
-    if (SAFE) {
-      use = _mm256_cmp_ps(_mm256_loadu_ps(mf + j), zero, _CMP_NEQ_UQ);
-      const __m256 ok = _mm256_and_ps(_mm256_cmp_ps(yv, zero, _CMP_GE_OQ), _mm256_cmp_ps(yv, one, _CMP_LE_OQ));
-      bad = _mm256_or_ps(bad, _mm256_andnot_ps(ok, use));
-    }
-    _mm256_storeu_ps(go + j, _mm256_and_ps(use, grad));
-    loss = _mm256_and_ps(use, loss);
-    if (lb)
-      _mm256_storeu_ps(lb + j, loss);
-    else
-      acc.add(loss);
+    put(go, lb, acc, j, use_and_check<SAFE>(mf, j, yv, bad), grad, loss);
   }
-  double total = acc.total();
-  int flag = _mm256_movemask_ps(bad) != 0;
-  for (; j < T; j++) {  // the tail: the scalar element code
-    float l, g;
-    const float rr = bce_math::db_rebalance(invn[j], R, P);
-    const float wj = WP ? w[j] : 1.0f, pj = WP ? p[j] : 1.0f;
-    if (y[j] == 0.0f || y[j] == 1.0f) bce_math::db_elem<true, true>(x[j], y[j], wj, pj, nu[j], rr, P, l, g);
-    else bce_math::db_elem<false, true>(x[j], y[j], wj, pj, nu[j], rr, P, l, g);
-    const bool use = !SAFE || mf[j] != 0.0f;
-    if (SAFE) flag |= (use & !bce_math::target_ok(y[j])) ? 1 : 0;
-    l = use ? l : 0.0f;
-    go[j] = use ? g * gs : 0.0f;
-    if (lb) lb[j] = l;
-    else total += (double)l;
-  }
-  if (!lb) *sum += total;
-  return flag;
+  return finish<SAFE>(j, T, y, mf, gs, lb, go, acc, bad, sum, [&](int64_t i, float& l, float& g) {
+    const float rr = bce_math::db_rebalance(invn[i], R, P);
+    const float wi = WP ? w[i] : 1.0f, pi = WP ? p[i] : 1.0f;
+    if (y[i] == 0.0f || y[i] == 1.0f) bce_math::db_elem<true, true>(x[i], y[i], wi, pi, nu[i], rr, P, l, g);
+    else bce_math::db_elem<false, true>(x[i], y[i], wi, pi, nu[i], rr, P, l, g);
+  });
 }
 
 }  // namespace v256
