@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // Fused BCE-family loss (forward + backward) on the CPU: this package at 1 and 2 threads (into a reused
-// gradOut buffer, and returning a new gradient as PyTorch does) vs a plain
-// JavaScript loop, TensorFlow.js (cpu and wasm backends; tf.losses.sigmoidCrossEntropy + tf.grad),
-// PyTorch CPU eager (bench/torch_losses.py in a subprocess, same thread counts) and a memory copy of
-// the same bytes (the addon's native memcpy, one thread). Prints a markdown table.
+// gradOut buffer, and returning a new gradient as PyTorch does), timed in 3 rounds that alternate with
+// PyTorch CPU eager (bench/torch_losses.py, a worker process, same thread counts), vs a plain JavaScript
+// loop, TensorFlow.js (cpu and wasm backends; tf.losses.sigmoidCrossEntropy + tf.grad) and a memory copy
+// of the same bytes (the addon's native memcpy, one thread). Prints markdown tables.
 //   npm run bench -- losses            (FML_BENCH_QUICK=1 for the smallest size only)
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +22,7 @@ const quick = process.env.FML_BENCH_QUICK === '1';
 const SIZES = quick ? [[256, 128, 50]] : [[256, 128, 200], [4096, 1536, 30], [32768, 1024, 4]];
 const VARIANTS = ['bce', 'posWeight', 'masked', 'focal', 'db'];
 const THREADS = [1, 2];
+const ROUNDS = quick ? 1 : 3;
 
 function median(a) {
   const s = [...a].sort((x, y) => x - y);
@@ -139,14 +141,27 @@ function tfStep(tf, v, d, N, K) {
   };
 }
 
-function runTorch(sizes) {
+// PyTorch eager in a worker process (bench/torch_losses.py): one JSON job a line in, one answer a line out,
+// so its timings and ours alternate in rounds (the same minutes of a shared machine, not one run each).
+async function startTorch() {
   for (const py of ['python3', '/usr/bin/python3']) {
-    const probe = spawnSync(py, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
-    if (probe.status !== 0) continue;
-    const job = { sizes, threads: THREADS, variants: VARIANTS };
-    const r = spawnSync(py, [join(here, 'torch_losses.py')], { input: JSON.stringify(job), encoding: 'utf8', maxBuffer: 1 << 24 });
-    if (r.status !== 0) return { version: probe.stdout.trim(), error: r.stderr.split('\n').slice(-3).join(' ') };
-    return { version: probe.stdout.trim(), rows: r.stdout.trim().split('\n').map((l) => JSON.parse(l)) };
+    if (spawnSync(py, ['-c', 'import torch'], { encoding: 'utf8' }).status !== 0) continue;
+    const child = spawn(py, [join(here, 'torch_losses.py')], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+    const next = async () => {
+      const r = await lines.next();
+      if (r.done) throw new Error('the PyTorch worker exited');
+      return JSON.parse(r.value);
+    };
+    const { version } = await next();
+    return {
+      version,
+      async measure(job) {
+        child.stdin.write(`${JSON.stringify(job)}\n`);
+        return (await next()).sec;
+      },
+      close: () => child.stdin.end(),
+    };
   }
   return { error: 'python3 with torch not found' };
 }
@@ -154,14 +169,13 @@ function runTorch(sizes) {
 const FRESH = 'fused-multilabel, new gradient';
 const fmtRate = (v) => (v >= 1e9 ? `${(v / 1e9).toFixed(2)} G` : `${(v / 1e6).toFixed(1)} M`);
 const rows = [];
-function add(size, variant, impl, threads, sec, bytesPerElem, n) {
-  rows.push({ size, variant, impl, threads, sec, eps: n / sec, gbs: (bytesPerElem * n) / sec / 1e9 });
+function add(size, variant, impl, threads, sec, bytesPerElem, n, rounds) {
+  rows.push({ size, variant, impl, threads, sec, eps: n / sec, gbs: (bytesPerElem * n) / sec / 1e9, rounds });
 }
 
 const savedThreads = getThreads();
 console.log(`CPU: ${cpus()[0]?.model ?? 'unknown'} × ${cpus().length}; node ${process.version}`);
-// PyTorch eager takes seconds per step at the largest size: one timed step there keeps the run short.
-const torch = runTorch(SIZES.map(([N, K, it]) => [N, K, N * K > 8e6 ? 1 : it]));
+const torch = await startTorch();
 console.log(torch.error ? `PyTorch: unavailable (${torch.error})` : `PyTorch ${torch.version} CPU eager`);
 let tfCpu;
 let tfWasm;
@@ -186,22 +200,28 @@ for (const [N, K, iters] of SIZES) {
     copyBytes(hi, d.y);
   }, Math.max(iters, 5));
   add(size, 'copy', 'memcpy (native, 1 thread)', 1, copySec, 16, n);
+  // PyTorch eager takes seconds per step at the largest size: one timed step a round there.
+  const torchIters = N * K > 8e6 ? 1 : Math.max(3, Math.ceil(iters / 3));
   for (const v of VARIANTS) {
     const bpe = v === 'masked' ? 9 : 12;  // logits read + targets read + gradient written
+    const tg = v === 'masked' ? d.y8 : d.y;
+    const opts = oursOptions(v, d, N, K, grad);
+    // the call that returns a new gradient, as PyTorch's step does (no gradOut: no validation pre-pass)
+    const fresh = { ...opts, gradOut: undefined };
     for (const th of THREADS) {
-      setThreads(th);
-      const tg = v === 'masked' ? d.y8 : d.y;
-      const opts = oursOptions(v, d, N, K, grad);
-      add(size, v, 'fused-multilabel', th, time(() => bceWithLogits(d.x, tg, opts), iters), bpe, n);
-      // the call that returns a new gradient, as PyTorch's step does (no gradOut: no validation pre-pass)
-      const fresh = { ...opts, gradOut: undefined };
-      add(size, v, FRESH, th, time(() => bceWithLogits(d.x, tg, fresh), iters), bpe, n);
+      // ROUNDS rounds of: this package both ways, then PyTorch; each figure is the median over the rounds
+      const r = { ours: [], fresh: [], torch: [] };
+      for (let round = 0; round < ROUNDS; round++) {
+        setThreads(th);
+        r.ours.push(time(() => bceWithLogits(d.x, tg, opts), iters));
+        r.fresh.push(time(() => bceWithLogits(d.x, tg, fresh), iters));
+        if (!torch.error) r.torch.push(await torch.measure({ variant: v, N, K, threads: th, iters: torchIters }));
+      }
+      add(size, v, 'fused-multilabel', th, median(r.ours), bpe, n, r.ours);
+      add(size, v, FRESH, th, median(r.fresh), bpe, n, r.fresh);
+      if (r.torch.length) add(size, v, 'PyTorch eager', th, median(r.torch), bpe, n, r.torch);
     }
     if (v !== 'db') add(size, v, 'JS loop', 1, time(() => jsLoop(v, d, N, K, grad), Math.max(1, Math.ceil(iters / 5))), bpe, n);
-    for (const th of THREADS) {
-      const t = torch.rows?.find((r) => r.variant === v && r.N === N && r.K === K && r.threads === th);
-      if (t) add(size, v, 'PyTorch eager', th, t.sec, bpe, n);
-    }
   }
   if (tfCpu && N * K <= 4096 * 1536) {
     tfCpu.setBackend('cpu');
@@ -219,6 +239,7 @@ for (const [N, K, iters] of SIZES) {
   }
 }
 setThreads(savedThreads);
+if (!torch.error) torch.close();
 
 // Table: per size and variant, each implementation with its ratio to ours at the same thread count.
 console.log('\n| size | variant | implementation | threads | time | elements/s | GB/s | ours ÷ this (speed-up) | % of copy GB/s |');
@@ -232,15 +253,19 @@ for (const r of rows) {
   const ms = r.sec * 1e3;
   console.log(`| ${r.size} | ${r.variant} | ${r.impl} | ${r.threads} | ${ms < 1 ? ms.toFixed(3) : ms.toFixed(1)} ms | ${fmtRate(r.eps)} | ${r.gbs.toFixed(2)} | ${speed} | ${pct} |`);
 }
-// Speed-up over PyTorch eager per thread count, for both ways of calling.
-console.log('\n| size | variant | threads | PyTorch eager | speed-up (gradOut) | speed-up (new gradient) |');
+// Speed-up over PyTorch eager per thread count, for both ways of calling: the ratio of the medians, and
+// the lowest and highest ratio of a single round (ours and PyTorch's timings of the same round).
+const ratios = (t, o) => {
+  const q = t.rounds.map((ts, i) => ts / o.rounds[i]);
+  return `${(t.sec / o.sec).toFixed(1)}× (${Math.min(...q).toFixed(1)}–${Math.max(...q).toFixed(1)})`;
+};
+console.log(`\n| size | variant | threads | PyTorch eager | speed-up, gradOut (rounds: lowest–highest) | speed-up, new gradient |`);
 console.log('|---|---|---|---|---|---|');
 for (const t of rows.filter((r) => r.impl === 'PyTorch eager')) {
   const pick = (impl) => rows.find((o) => o.size === t.size && o.variant === t.variant && o.impl === impl && o.threads === t.threads);
   const a = pick('fused-multilabel');
   const b = pick(FRESH);
-  if (a && b)
-    console.log(`| ${t.size} | ${t.variant} | ${t.threads} | ${(t.sec * 1e3).toFixed(1)} ms | ${(t.sec / a.sec).toFixed(1)}× | ${(t.sec / b.sec).toFixed(1)}× |`);
+  if (a && b) console.log(`| ${t.size} | ${t.variant} | ${t.threads} | ${(t.sec * 1e3).toFixed(1)} ms | ${ratios(t, a)} | ${ratios(t, b)} |`);
 }
 console.log('\nGB/s counts logits read + targets read + gradient written (12 B/element, 9 with int8 targets); the copy counts 8 B read + 8 B written per element.');
 if (tfWasmError) console.log(`TF.js wasm: not measured (${tfWasmError}).`);

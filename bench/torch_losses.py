@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """PyTorch CPU eager reference for bench/losses.bench.mjs (run as a subprocess when torch imports).
 
-Reads a JSON job from stdin: {"sizes": [[N, K, iters], ...], "threads": [1, 2], "variants": [...]} and
-prints one JSON line per measurement: {"variant", "N", "K", "threads", "sec"} (the median time of one
-forward+backward, float32). Focal is torchvision's composition, DB the composition of the spec's formulas.
+A worker: reads one JSON job per line from stdin, {"variant", "N", "K", "threads", "iters"}, times that many
+forward+backward steps (float32, after one warm-up step) and answers one JSON line {"sec": median}. The
+benchmark alternates rounds of these with its own, so both are timed in the same minutes. Data per (variant,
+N, K) is made once; focal is torchvision's composition, DB the composition of the spec's formulas.
 """
 import json
 import statistics
@@ -64,21 +65,24 @@ def step(variant, x, y, extra):
 
 
 def main():
-    job = json.load(sys.stdin)
+    print(json.dumps({"version": torch.__version__}), flush=True)
     g = torch.Generator().manual_seed(0)
-    for N, K, iters in job["sizes"]:
-        for variant in job["variants"]:
-            x, y, extra = make(variant, N, K, g)
-            for th in job["threads"]:
-                torch.set_num_threads(th)
-                step(variant, x, y, extra)  # warm-up
-                times = []
-                for _ in range(iters):
-                    t0 = time.perf_counter()
-                    step(variant, x, y, extra)
-                    times.append(time.perf_counter() - t0)
-                print(json.dumps({"variant": variant, "N": N, "K": K, "threads": th, "sec": statistics.median(times)}), flush=True)
-            del x, y, extra
+    data = {}
+    for line in sys.stdin:
+        job = json.loads(line)
+        key = (job["variant"], job["N"], job["K"])
+        if key not in data:
+            data.clear()  # one size at a time: the largest inputs take hundreds of MB
+            data[key] = make(job["variant"], job["N"], job["K"], g)
+        x, y, extra = data[key]
+        torch.set_num_threads(job["threads"])
+        step(job["variant"], x, y, extra)  # warm-up
+        times = []
+        for _ in range(job["iters"]):
+            t0 = time.perf_counter()
+            step(job["variant"], x, y, extra)
+            times.append(time.perf_counter() - t0)
+        print(json.dumps({"sec": statistics.median(times)}), flush=True)
 
 
 if __name__ == "__main__":
