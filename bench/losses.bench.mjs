@@ -177,15 +177,6 @@ const savedThreads = getThreads();
 console.log(`CPU: ${cpus()[0]?.model ?? 'unknown'} × ${cpus().length}; node ${process.version}`);
 const torch = await startTorch();
 console.log(torch.error ? `PyTorch: unavailable (${torch.error})` : `PyTorch ${torch.version} CPU eager`);
-let tfCpu;
-let tfWasm;
-let tfWasmError;
-try {
-  tfCpu = await tfSetup('cpu');
-} catch (e) {
-  console.log(`TensorFlow.js cpu backend unavailable: ${e.message}`);
-}
-
 for (const [N, K, iters] of SIZES) {
   const size = `${N}×${K}`;
   const n = N * K;
@@ -223,23 +214,41 @@ for (const [N, K, iters] of SIZES) {
     }
     if (v !== 'db') add(size, v, 'JS loop', 1, time(() => jsLoop(v, d, N, K, grad), Math.max(1, Math.ceil(iters / 5))), bpe, n);
   }
-  if (tfCpu && N * K <= 4096 * 1536) {
+}
+setThreads(savedThreads);
+if (!torch.error) torch.close();
+
+// TensorFlow.js last: once loaded, it slowed this package's one-thread timings in the same process by up to
+// 1.8× (4.5 -> 8.1 ms at 4096×1536), so nothing else is timed after it.
+let tfCpu;
+let tfWasm;
+let tfWasmError;
+try {
+  tfCpu = await tfSetup('cpu');
+} catch (e) {
+  console.log(`TensorFlow.js cpu backend unavailable: ${e.message}`);
+}
+for (const [N, K, iters] of SIZES.filter(([N, K]) => N * K <= 4096 * 1536)) {
+  const size = `${N}×${K}`;
+  const d = makeData(N, K);
+  if (tfCpu) {
     tfCpu.setBackend('cpu');
-    add(size, 'bce', 'TF.js cpu', 1, time(tfStep(tfCpu, 'bce', d, N, K), Math.max(1, Math.ceil(iters / 10))), 12, n);
+    add(size, 'bce', 'TF.js cpu', 1, time(tfStep(tfCpu, 'bce', d, N, K), Math.max(1, Math.ceil(iters / 10))), 12, N * K);
   }
-  if (N * K <= 4096 * 1536 && !tfWasmError) {
+  if (!tfWasmError) {
     try {
       tfWasm = tfWasm ?? (await tfSetup('wasm'));
       await tfWasm.setBackend('wasm');
-      add(size, 'bce', 'TF.js wasm', 1, time(tfStep(tfWasm, 'bce', d, N, K), Math.max(1, Math.ceil(iters / 10))), 12, n);
+      add(size, 'bce', 'TF.js wasm', 1, time(tfStep(tfWasm, 'bce', d, N, K), Math.max(1, Math.ceil(iters / 10))), 12, N * K);
     } catch (e) {
       tfWasmError = e.message;
       console.log(`TensorFlow.js wasm backend could not initialise: ${e.message}`);
     }
   }
 }
-setThreads(savedThreads);
-if (!torch.error) torch.close();
+// rows grouped by size again (TF.js came last)
+const sizeOrder = SIZES.map(([N, K]) => `${N}×${K}`);
+rows.sort((a, b) => sizeOrder.indexOf(a.size) - sizeOrder.indexOf(b.size));
 
 // Table: per size and variant, each implementation with its ratio to ours at the same thread count.
 console.log('\n| size | variant | implementation | threads | time | elements/s | GB/s | ours ÷ this (speed-up) | % of copy GB/s |');
