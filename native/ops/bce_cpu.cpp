@@ -588,6 +588,21 @@ FML_AVX2_ATTR inline void one_sided_g2(__m256 u, __m256& H, __m256& D) {
   D = _mm256_mul_ps(f, _mm256_add_ps(g, sig));
 }
 
+// One side with its coefficients: loss cl·H(u), dropped where cl = 0 (u = +Inf gives 0, not NaN), and
+// gradient cg·D(u).
+FML_AVX2_ATTR inline void one_side(__m256 u, __m256 cl, __m256 cg, __m256& loss, __m256& grad) {
+  __m256 H, D;
+  one_sided_g2(u, H, D);
+  loss = _mm256_and_ps(_mm256_cmp_ps(cl, _mm256_setzero_ps(), _CMP_NEQ_UQ), _mm256_mul_ps(cl, H));
+  grad = _mm256_mul_ps(cg, D);
+}
+
+// The element weight, times posWeight where `pos` is set: w·p for a positive, w for a negative.
+FML_AVX2_ATTR inline __m256 side_weight(const float* __restrict w, const float* __restrict p, int64_t j, __m256 pos) {
+  const __m256 wv = _mm256_loadu_ps(w + j);
+  return _mm256_blendv_ps(wv, _mm256_mul_ps(wv, _mm256_loadu_ps(p + j)), pos);
+}
+
 // Loss sum over a tile: fp32 lane sums over 4 vectors, then fp64 lanes.
 struct SumAcc {
   __m256 acc;
@@ -682,18 +697,14 @@ FML_AVX2_FN int tile(int64_t T, const float* __restrict x, const float* __restri
     __m256 loss, grad;
     if (V == 1 && hard) {
       // one-sided focal (spec §2, y = 1 / y = 0): u = y ? -x : x, loss α_t·c·H(u), gradient ∓α_t·c·D(u)
-      __m256 H, D;
-      one_sided_g2(_mm256_blendv_ps(xv, _mm256_sub_ps(zero, xv), y1), H, D);
       __m256 cl = _mm256_blendv_ps(cl0, cl1, y1);
       __m256 cg = _mm256_blendv_ps(cg0, cg1, y1);
       if (WP) {
-        const __m256 wv = _mm256_loadu_ps(w + j);
-        const __m256 wp = _mm256_blendv_ps(wv, _mm256_mul_ps(wv, _mm256_loadu_ps(p + j)), y1);
+        const __m256 wp = side_weight(w, p, j, y1);
         cl = _mm256_mul_ps(cl, wp);
         cg = _mm256_mul_ps(cg, wp);
       }
-      loss = _mm256_and_ps(_mm256_cmp_ps(cl, zero, _CMP_NEQ_UQ), _mm256_mul_ps(cl, H));
-      grad = _mm256_mul_ps(cg, D);
+      one_side(_mm256_blendv_ps(xv, _mm256_sub_ps(zero, xv), y1), cl, cg, loss, grad);
     } else {
       const __m256 e = exp_nonpos(_mm256_or_ps(xv, sgn));
       const __m256 l = log1p_01(e);
@@ -705,8 +716,7 @@ FML_AVX2_FN int tile(int64_t T, const float* __restrict x, const float* __restri
         loss = _mm256_add_ps(_mm256_max_ps(u, zero), l);
         __m256 cg = _mm256_blendv_ps(vgs, ngs, y1);
         if (WP) {
-          const __m256 wv = _mm256_loadu_ps(w + j);
-          const __m256 c = _mm256_blendv_ps(wv, _mm256_mul_ps(wv, _mm256_loadu_ps(p + j)), y1);
+          const __m256 c = side_weight(w, p, j, y1);
           loss = _mm256_and_ps(_mm256_cmp_ps(c, zero, _CMP_NEQ_UQ), _mm256_mul_ps(c, loss));  // c = 0 drops it
           cg = _mm256_mul_ps(cg, c);
         }
@@ -786,19 +796,10 @@ FML_AVX2_FN int db_tile(int64_t T, const float* __restrict x, const float* __res
     const __m256 y1 = _mm256_cmp_ps(yv, one, _CMP_EQ_OQ);
     if (_mm256_movemask_ps(_mm256_or_ps(y1, _mm256_cmp_ps(yv, zero, _CMP_EQ_OQ))) == 0xff) {
       // u = -(x+ν) for a positive, λ·(x+ν) for a negative
-      __m256 H, D;
-      one_sided_g2(_mm256_blendv_ps(_mm256_mul_ps(lam, zp), _mm256_sub_ps(zero, zp), pos), H, D);
-      __m256 cl = _mm256_blendv_ps(cl_neg, cl_pos, pos);
-      __m256 cg = _mm256_blendv_ps(cg_neg, cg_pos, pos);
-      __m256 wr = r;
-      if (WP) {
-        const __m256 wv = _mm256_loadu_ps(w + j);
-        wr = _mm256_mul_ps(_mm256_blendv_ps(wv, _mm256_mul_ps(wv, _mm256_loadu_ps(p + j)), pos), r);
-      }
-      cl = _mm256_mul_ps(cl, wr);
-      cg = _mm256_mul_ps(cg, wr);
-      loss = _mm256_and_ps(_mm256_cmp_ps(cl, zero, _CMP_NEQ_UQ), _mm256_mul_ps(cl, H));
-      grad = _mm256_mul_ps(cg, D);
+      const __m256 wr = WP ? _mm256_mul_ps(side_weight(w, p, j, pos), r) : r;
+      one_side(_mm256_blendv_ps(_mm256_mul_ps(lam, zp), _mm256_sub_ps(zero, zp), pos),
+               _mm256_mul_ps(_mm256_blendv_ps(cl_neg, cl_pos, pos), wr),
+               _mm256_mul_ps(_mm256_blendv_ps(cg_neg, cg_pos, pos), wr), loss, grad);
     } else {
       // soft labels: both sides, a zero coefficient drops its side by selection
       __m256 Hp, Dp, Hn, Dn;
