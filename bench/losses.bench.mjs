@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadBinding } from '../dist/binding.js';
 import { bceWithLogits, getThreads, setThreads } from '../dist/index.js';
+import { mulberry32 } from '../dist/random.js';
 
 // The addon's plain memcpy (a reference, not public API); TypedArray.prototype.set otherwise.
 const copyBytes = loadBinding()._copyBytes ?? ((dst, src) => dst.set(src));
@@ -39,20 +40,9 @@ function time(fn, iters) {
   return median(t);
 }
 
-// Deterministic data (xorshift), same distribution as the PyTorch script.
-function rng(seed) {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 4294967296;
-  };
-}
+// Deterministic data (the package's seeded generator), the same distributions as the PyTorch script.
 function makeData(N, K) {
-  const r = rng(N * 31 + K);
+  const r = mulberry32(N * 31 + K);
   const n = N * K;
   const x = new Float32Array(n);
   const y = new Float32Array(n);

@@ -3,11 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Encoder } from '../../dist/index.js';
-
-function rng(seed) {
-  let s = seed >>> 0;
-  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
-}
+import { mulberry32 } from '../../dist/random.js';
 
 function tinyBatch(B, T, V, r) {
   const inputIds = new Int32Array(B * T);
@@ -23,7 +19,7 @@ function tinyBatch(B, T, V, r) {
 }
 
 async function gradcheck(arch, pooling) {
-  const r = rng(7);
+  const r = mulberry32(7);
   const config = {
     architecture: arch, vocabSize: 20, hiddenSize: 8, numLayers: 1, numHeads: 2, intermediateSize: 12,
     maxPositions: 6, numLabels: 3, pooling, hiddenDropout: 0, attentionDropout: 0, classifierDropout: 0,

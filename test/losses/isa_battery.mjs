@@ -2,22 +2,11 @@
 // int8 targets, soft and hard labels, special logits, rows longer than a tile with ragged tails) and
 // prints the losses and gradients as JSON, so the ISA builds of the CPU kernel can be compared.
 import { bceWithLogits } from '../../dist/index.js';
-
-function rng(seed) {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 4294967296;
-  };
-}
+import { mulberry32 } from '../../dist/random.js';
 
 const N = 5, K = 301; // K > 256 (one full tile and a ragged one)
 const n = N * K;
-const r = rng(12345);
+const r = mulberry32(12345);
 const specials = [0, -0, 1e-8, -1e-8, 15, -15, 17, -17, 30, -30, 88, -88, 90, -90, 100, -100, 104, -104, 120, -120, 1e4, -1e4, Infinity, -Infinity];
 const x = new Float32Array(n);
 for (let i = 0; i < n; i++) x[i] = i % 7 === 0 ? specials[(i / 7) % specials.length | 0] : (r() - 0.5) * 24;
