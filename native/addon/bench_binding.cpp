@@ -23,6 +23,8 @@
 #ifdef FML_HAVE_CUDA
 #include <cuda_runtime.h>
 
+#include "../core/cuda_check.h"
+
 #include "../model/encoder.h"
 #include "../ops/adamw.h"
 #include "../ops/attention.h"
@@ -87,17 +89,6 @@ BenchOptions parse_options(const Napi::Value& v) {
 
 #ifdef FML_HAVE_CUDA
 
-[[noreturn]] void throw_bench_cuda(cudaError_t err, const char* what, int line) {
-  throw Error(ErrorCode::Cuda, ErrorKind::Error,
-              std::string("CUDA error in ") + what + " (bench_binding.cpp:" + std::to_string(line) +
-                  "): " + cudaGetErrorString(err));
-}
-#define PKG_BENCH_CUDA(call)                                              \
-  do {                                                                    \
-    cudaError_t err_ = (call);                                            \
-    if (err_ != cudaSuccess) throw_bench_cuda(err_, #call, __LINE__);      \
-  } while (0)
-
 // Device memory owned for the duration of the benchmark (freed on every path).
 class DeviceMem {
  public:
@@ -116,7 +107,7 @@ class DeviceMem {
 
 class Event {
  public:
-  Event() { PKG_BENCH_CUDA(cudaEventCreate(&e_)); }
+  Event() { PKG_CUDA_CALL(cudaEventCreate(&e_)); }
   ~Event() { cudaEventDestroy(e_); }
   Event(const Event&) = delete;
   Event& operator=(const Event&) = delete;
@@ -139,7 +130,7 @@ void fill(float* dst, int64_t n, float lo, float hi, bool binary = false) {
   }
   for (int64_t off = 0; off < n; off += chunk) {
     const int64_t m = std::min(chunk, n - off);
-    PKG_BENCH_CUDA(cudaMemcpy(dst + off, host.data(), (size_t)m * sizeof(float), cudaMemcpyHostToDevice));
+    PKG_CUDA_CALL(cudaMemcpy(dst + off, host.data(), (size_t)m * sizeof(float), cudaMemcpyHostToDevice));
   }
 }
 
@@ -149,19 +140,19 @@ struct Timer {
   // Median milliseconds of fn() over `reps` runs on the default stream, after `warmup` untimed runs.
   double operator()(const std::function<void()>& fn) {
     for (int i = 0; i < warmup; i++) fn();
-    PKG_BENCH_CUDA(cudaDeviceSynchronize());
+    PKG_CUDA_CALL(cudaDeviceSynchronize());
     std::vector<float> t;
     t.reserve((size_t)reps);
     for (int i = 0; i < reps; i++) {
-      PKG_BENCH_CUDA(cudaEventRecord(a.get(), 0));
+      PKG_CUDA_CALL(cudaEventRecord(a.get(), 0));
       fn();
-      PKG_BENCH_CUDA(cudaEventRecord(b.get(), 0));
-      PKG_BENCH_CUDA(cudaEventSynchronize(b.get()));
+      PKG_CUDA_CALL(cudaEventRecord(b.get(), 0));
+      PKG_CUDA_CALL(cudaEventSynchronize(b.get()));
       float ms = 0.0f;
-      PKG_BENCH_CUDA(cudaEventElapsedTime(&ms, a.get(), b.get()));
+      PKG_CUDA_CALL(cudaEventElapsedTime(&ms, a.get(), b.get()));
       t.push_back(ms);
     }
-    PKG_BENCH_CUDA(cudaGetLastError());
+    PKG_CUDA_CALL(cudaGetLastError());
     std::sort(t.begin(), t.end());
     const size_t n = t.size();
     return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
@@ -198,8 +189,8 @@ BenchResult run_bench(const BenchOptions& o) {
   {
     int dev = 0;
     cudaDeviceProp prop;
-    PKG_BENCH_CUDA(cudaGetDevice(&dev));
-    PKG_BENCH_CUDA(cudaGetDeviceProperties(&prop, dev));
+    PKG_CUDA_CALL(cudaGetDevice(&dev));
+    PKG_CUDA_CALL(cudaGetDeviceProperties(&prop, dev));
     r.device = prop.name;
   }
   const int B = o.B, T = o.T, C = o.C, NH = o.NH, FF = o.FF, TV = 2;
@@ -224,9 +215,9 @@ BenchResult run_bench(const BenchOptions& o) {
     h_tt[(size_t)i] = (int32_t)((i / std::max(1, T / 2)) % TV);
   }
   DeviceMem ids(BT * 4), tt(BT * 4), mask(BT);
-  PKG_BENCH_CUDA(cudaMemcpy(ids.raw(), h_ids.data(), BT * 4, cudaMemcpyHostToDevice));
-  PKG_BENCH_CUDA(cudaMemcpy(tt.raw(), h_tt.data(), BT * 4, cudaMemcpyHostToDevice));
-  PKG_BENCH_CUDA(cudaMemcpy(mask.raw(), h_mask.data(), BT, cudaMemcpyHostToDevice));
+  PKG_CUDA_CALL(cudaMemcpy(ids.raw(), h_ids.data(), BT * 4, cudaMemcpyHostToDevice));
+  PKG_CUDA_CALL(cudaMemcpy(tt.raw(), h_tt.data(), BT * 4, cudaMemcpyHostToDevice));
+  PKG_CUDA_CALL(cudaMemcpy(mask.raw(), h_mask.data(), BT, cudaMemcpyHostToDevice));
 
   Timer time{o.warmup, o.reps, {}, {}};
   // The copy reference: one D2D copy buffer pair of the largest size asked for, timed once per size.
@@ -331,14 +322,14 @@ BenchResult run_bench(const BenchOptions& o) {
     for (const KernelRow& k : r.kernels) most = std::max(most, k.bytes);
     const size_t half_max = (size_t)(most / 2) + 16;
     DeviceMem src(half_max), dst(half_max);
-    PKG_BENCH_CUDA(cudaMemset(src.raw(), 1, half_max));
+    PKG_CUDA_CALL(cudaMemset(src.raw(), 1, half_max));
     for (KernelRow& k : r.kernels) {
       const size_t half = (size_t)(k.bytes / 2);
       double ms = -1;
       for (const auto& c : copy_cache)
         if (c.first == (double)half) ms = c.second;
       if (ms < 0) {
-        ms = time([&] { PKG_BENCH_CUDA(cudaMemcpyAsync(dst.raw(), src.raw(), half, cudaMemcpyDeviceToDevice, 0)); });
+        ms = time([&] { PKG_CUDA_CALL(cudaMemcpyAsync(dst.raw(), src.raw(), half, cudaMemcpyDeviceToDevice, 0)); });
         copy_cache.emplace_back((double)half, ms);
       }
       k.copy_ms = ms;
@@ -373,7 +364,7 @@ BenchResult run_bench(const BenchOptions& o) {
                          })});
     }
   }
-  PKG_BENCH_CUDA(cudaDeviceSynchronize());
+  PKG_CUDA_CALL(cudaDeviceSynchronize());
   return r;
 }
 

@@ -9,6 +9,8 @@
 
 #ifdef FML_HAVE_CUDA
 #include <cuda_runtime_api.h>
+
+#include "cuda_check.h"
 #endif
 
 namespace pkg {
@@ -52,19 +54,6 @@ const char* cuda_architectures() {
   return "";
 #endif
 }
-
-#ifdef FML_HAVE_CUDA
-[[noreturn]] static void throw_cuda(cudaError_t err, const char* what, const char* file, int line) {
-  std::string msg = std::string("CUDA error in ") + what + " (" + file + ":" + std::to_string(line) +
-                    "): " + cudaGetErrorString(err);
-  throw Error(ErrorCode::Cuda, ErrorKind::Error, msg);
-}
-#define PKG_CUDA_CALL(call)                                          \
-  do {                                                               \
-    cudaError_t err_ = (call);                                       \
-    if (err_ != cudaSuccess) throw_cuda(err_, #call, __FILE__, __LINE__); \
-  } while (0)
-#endif
 
 const CudaProbe& cuda_probe() {
   static CudaProbe probe;

@@ -3,7 +3,7 @@
 #include <cmath>
 
 #include "adamw.h"
-#include "encoder_launch.cuh"
+#include "cuda_util.cuh"
 
 namespace pkg {
 
@@ -54,7 +54,7 @@ void adamw_cuda(float* params, float* m, float* v, const float* grads, int64_t N
 double sum_squares_cuda(const float* x, int64_t N, cudaStream_t stream) {
   double* d = nullptr;
   cudaError_t err = cudaMallocAsync(&d, sizeof(double), stream);
-  if (err != cudaSuccess) throw_launch(err, __FILE__, __LINE__);
+  if (err != cudaSuccess) throw_cuda(err, "cudaMallocAsync", __FILE__, __LINE__);
   cudaMemsetAsync(d, 0, sizeof(double), stream);
   const unsigned grid = (unsigned)std::min<int64_t>((N + 255) / 256, 1024);
   sum_squares_kernel<<<grid < 1 ? 1 : grid, 256, 0, stream>>>(d, x, N);
@@ -63,9 +63,9 @@ double sum_squares_cuda(const float* x, int64_t N, cudaStream_t stream) {
   cudaError_t copy = cudaMemcpyAsync(&h, d, sizeof(double), cudaMemcpyDeviceToHost, stream);
   cudaError_t sync = cudaStreamSynchronize(stream);
   cudaFreeAsync(d, stream);
-  if (launch != cudaSuccess) throw_launch(launch, __FILE__, __LINE__);
-  if (copy != cudaSuccess) throw_launch(copy, __FILE__, __LINE__);
-  if (sync != cudaSuccess) throw_launch(sync, __FILE__, __LINE__);
+  if (launch != cudaSuccess) throw_cuda(launch, "a kernel launch", __FILE__, __LINE__);
+  if (copy != cudaSuccess) throw_cuda(copy, "cudaMemcpyAsync", __FILE__, __LINE__);
+  if (sync != cudaSuccess) throw_cuda(sync, "cudaStreamSynchronize", __FILE__, __LINE__);
   return h;
 }
 

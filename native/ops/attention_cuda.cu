@@ -9,7 +9,7 @@
 
 #include "../core/philox.h"
 #include "attention.h"
-#include "encoder_launch.cuh"
+#include "cuda_util.cuh"
 
 namespace pkg {
 

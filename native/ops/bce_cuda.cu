@@ -25,20 +25,12 @@
 #include <vector>
 
 #include "../core/common.h"
+#include "cuda_util.cuh"
 #include "bce.h"
 
 namespace pkg {
 
 namespace {
-
-#define BCE_CUDA_CHECK(call)                                                                                     \
-  do {                                                                                                           \
-    cudaError_t err_ = (call);                                                                                   \
-    if (err_ != cudaSuccess)                                                                                     \
-      throw Error(ErrorCode::Cuda, ErrorKind::Error,                                                             \
-                  std::string("CUDA error in ") + #call + " (" + __FILE__ + ":" + std::to_string(__LINE__) + "): " + \
-                      cudaGetErrorString(err_));                                                                 \
-  } while (0)
 
 constexpr int kThreads = 256;
 
@@ -84,29 +76,16 @@ template <>
 struct LTraits<BF16Tag> : L16<BF16Tag> {};
 
 // ---- targets ----
+// int8/uint8 targets are read as bytes (4 at a time: char4/uchar4), float targets as float4.
+template <typename TT> struct Vec4;
+template <> struct Vec4<float> { using type = float4; };
+template <> struct Vec4<int8_t> { using type = char4; };
+template <> struct Vec4<uint8_t> { using type = uchar4; };
 template <typename TT>
-struct TTraits;
-template <>
-struct TTraits<float> {
-  static __device__ __forceinline__ float load1(const void* p, int64_t i) { return static_cast<const float*>(p)[i]; }
+struct TTraits {
+  static __device__ __forceinline__ float load1(const void* p, int64_t i) { return (float)static_cast<const TT*>(p)[i]; }
   static __device__ __forceinline__ void load4(const void* p, int64_t i0, float* v) {
-    float4 q = reinterpret_cast<const float4*>(static_cast<const float*>(p) + i0)[0];
-    v[0] = q.x; v[1] = q.y; v[2] = q.z; v[3] = q.w;
-  }
-};
-template <>
-struct TTraits<int8_t> {
-  static __device__ __forceinline__ float load1(const void* p, int64_t i) { return (float)static_cast<const int8_t*>(p)[i]; }
-  static __device__ __forceinline__ void load4(const void* p, int64_t i0, float* v) {
-    char4 q = reinterpret_cast<const char4*>(static_cast<const int8_t*>(p) + i0)[0];
-    v[0] = q.x; v[1] = q.y; v[2] = q.z; v[3] = q.w;
-  }
-};
-template <>
-struct TTraits<uint8_t> {
-  static __device__ __forceinline__ float load1(const void* p, int64_t i) { return (float)static_cast<const uint8_t*>(p)[i]; }
-  static __device__ __forceinline__ void load4(const void* p, int64_t i0, float* v) {
-    uchar4 q = reinterpret_cast<const uchar4*>(static_cast<const uint8_t*>(p) + i0)[0];
+    const typename Vec4<TT>::type q = reinterpret_cast<const typename Vec4<TT>::type*>(static_cast<const TT*>(p) + i0)[0];
     v[0] = q.x; v[1] = q.y; v[2] = q.z; v[3] = q.w;
   }
 };
@@ -169,11 +148,6 @@ __device__ __forceinline__ void elem_math(float x, float y, float w, float p, co
     else bce_math::bce_focal_elem<true>(x, y, w, p, P, l, g);
   }
   else bce_math::asl_elem(x, y, w, p, P, l, g);
-}
-
-__device__ __forceinline__ float warp_sum(float v) {
-  for (int o = 16; o > 0; o >>= 1) v += __shfl_down_sync(0xffffffffu, v, o);
-  return v;
 }
 
 // Block sum in a fixed order; the result is valid in every thread. `sh` holds 32 floats.
@@ -325,7 +299,7 @@ struct Scratch {
       p = nullptr;
     }
     if (!p) {
-      BCE_CUDA_CHECK(cudaMalloc(&p, need));
+      PKG_CUDA_CALL(cudaMalloc(&p, need));
       bytes = need;
       device = dev;
     }
@@ -343,8 +317,8 @@ struct Header {
 
 int sm_count() {
   int dev = 0, sms = 0;
-  BCE_CUDA_CHECK(cudaGetDevice(&dev));
-  BCE_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
+  PKG_CUDA_CALL(cudaGetDevice(&dev));
+  PKG_CUDA_CALL(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
   return sms > 0 ? sms : 1;
 }
 
@@ -353,7 +327,7 @@ int sm_count() {
 template <typename Kern>
 int resident_grid(Kern kernel, int sms, int64_t work_blocks, int cap) {
   int per_sm = 0;
-  BCE_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, kThreads, 0));
+  PKG_CUDA_CALL(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, kThreads, 0));
   const int64_t g = (int64_t)sms * std::max(per_sm, 1);
   return (int)std::max<int64_t>(1, std::min<int64_t>(std::min<int64_t>(g, work_blocks), cap));
 }
@@ -452,7 +426,7 @@ BceResult bce_fused_cuda(const BceArgs& a) {
   if (!a.logits || !a.targets) throw_type("logits and targets are required");
   if (a.reduction == Reduction::None && !a.loss_out) throw_type("reduction 'none' needs loss_out");
   int dev = 0;
-  BCE_CUDA_CHECK(cudaGetDevice(&dev));
+  PKG_CUDA_CALL(cudaGetDevice(&dev));
   const int sms = sm_count();
   const int kind = prep.variant_kind;
   // partials: at most one per resident block (2048 threads per SM at most: 8 blocks of kThreads)
@@ -463,7 +437,7 @@ BceResult bce_fused_cuda(const BceArgs& a) {
   const size_t need = hdr + db_bytes + (size_t)cap * 4 + 256;
   char* base = static_cast<char*>(tl_scratch.get(need, dev));
   Header h0{0ull, LLONG_MAX, 0.0, 0.0};
-  BCE_CUDA_CHECK(cudaMemcpy(base, &h0, hdr, cudaMemcpyHostToDevice));
+  PKG_CUDA_CALL(cudaMemcpy(base, &h0, hdr, cudaMemcpyHostToDevice));
 
   DevArgs d{};
   d.N = N;
@@ -488,7 +462,7 @@ BceResult bce_fused_cuda(const BceArgs& a) {
   if (kind == 3) {
     std::vector<float> terms((size_t)K * 2);
     bce_db_class_terms(a, terms.data(), terms.data() + K);
-    BCE_CUDA_CHECK(cudaMemcpy(base + hdr, terms.data(), db_bytes, cudaMemcpyHostToDevice));
+    PKG_CUDA_CALL(cudaMemcpy(base + hdr, terms.data(), db_bytes, cudaMemcpyHostToDevice));
     d.nu = reinterpret_cast<const float*>(base + hdr);
     d.inv_n = d.nu + K;
   }
@@ -502,9 +476,9 @@ BceResult bce_fused_cuda(const BceArgs& a) {
       case DType::U8: bce_count_kernel<uint8_t><<<cgrid, kThreads>>>(d); break;
       default: bce_count_kernel<float><<<cgrid, kThreads>>>(d); break;
     }
-    BCE_CUDA_CHECK(cudaGetLastError());
+    PKG_CUDA_CALL(cudaGetLastError());
     Header h;
-    BCE_CUDA_CHECK(cudaMemcpy(&h, base, hdr, cudaMemcpyDeviceToHost));
+    PKG_CUDA_CALL(cudaMemcpy(&h, base, hdr, cudaMemcpyDeviceToHost));
     if (h.first_bad != LLONG_MAX) throw_bad_target_dev(a, h.first_bad);
     if (masked) count = (int64_t)h.count;
   }
@@ -523,19 +497,19 @@ BceResult bce_fused_cuda(const BceArgs& a) {
     case DType::BF16: grid = launch_by_targets<BF16Tag>(a.targets_dtype, vec, kind, opts, sms, cap, d); break;
     default: grid = launch_by_targets<float>(a.targets_dtype, vec, kind, opts, sms, cap, d); break;
   }
-  BCE_CUDA_CHECK(cudaGetLastError());
+  PKG_CUDA_CALL(cudaGetLastError());
   bce_finalize_kernel<<<1, 1024>>>(d.partials, grid, d.result);
-  BCE_CUDA_CHECK(cudaGetLastError());
+  PKG_CUDA_CALL(cudaGetLastError());
   Header h;
-  BCE_CUDA_CHECK(cudaMemcpy(&h, base, hdr, cudaMemcpyDeviceToHost));  // synchronises
+  PKG_CUDA_CALL(cudaMemcpy(&h, base, hdr, cudaMemcpyDeviceToHost));  // synchronises
   if (h.first_bad != LLONG_MAX) throw_bad_target_dev(a, h.first_bad);
   if (a.reduction != Reduction::None) res.loss = a.reduction == Reduction::Mean ? (count > 0 ? h.result / (double)count : 0.0) : h.result;
   return res;
 }
 
 void bce_device_copy(void* dst, const void* src, size_t bytes) {
-  BCE_CUDA_CHECK(cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToDevice));
-  BCE_CUDA_CHECK(cudaDeviceSynchronize());
+  PKG_CUDA_CALL(cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToDevice));
+  PKG_CUDA_CALL(cudaDeviceSynchronize());
 }
 
 }  // namespace pkg

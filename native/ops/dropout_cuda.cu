@@ -1,6 +1,6 @@
 // CUDA twin of dropout.h: elementwise, the mask from philox.h (same draws as the CPU twin).
 #include "dropout.h"
-#include "encoder_launch.cuh"
+#include "cuda_util.cuh"
 
 namespace pkg {
 

@@ -1,7 +1,7 @@
 // CUDA twin of embedding.h: one thread per (token, channel); the backward scatter-adds with atomicAdd
 // (repeated token ids collide), so its summation order is not fixed.
 #include "embedding.h"
-#include "encoder_launch.cuh"
+#include "cuda_util.cuh"
 
 namespace pkg {
 

@@ -1,5 +1,5 @@
 // CUDA twin of gelu.h: elementwise, grid-stride; the math is gelu_value/gelu_grad from the header.
-#include "encoder_launch.cuh"
+#include "cuda_util.cuh"
 #include "gelu.h"
 
 namespace pkg {

@@ -1,6 +1,6 @@
 // CUDA twin of layernorm.h: one warp per row for the statistics and dinp (two-pass mean and variance,
 // as the CPU twin); dweight/dbias by a second kernel with one thread per channel summing rows in order.
-#include "encoder_launch.cuh"
+#include "cuda_util.cuh"
 #include "layernorm.h"
 
 namespace pkg {

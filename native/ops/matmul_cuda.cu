@@ -1,6 +1,6 @@
 // CUDA twin of matmul.h: a tiled SGEMM (64×64 output tile per block, K in steps of 16 through shared
 // memory, 256 threads each holding a 4×4 register block), general in transposes and leading dimensions.
-#include "encoder_launch.cuh"
+#include "cuda_util.cuh"
 #include "matmul.h"
 
 namespace pkg {

@@ -1,7 +1,7 @@
 // CUDA twin of pooler.h: one thread per (row, channel) for pooling, elementwise activations.
 #include <cmath>
 
-#include "encoder_launch.cuh"
+#include "cuda_util.cuh"
 #include "pooler.h"
 
 namespace pkg {
