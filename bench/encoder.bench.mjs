@@ -1,11 +1,13 @@
 // Encoder training step (forward + fused BCE + backward + clipping + AdamW) in tokens/s on the CPU,
 // against PyTorch CPU eager (bench/torch_encoder.py) on the same config and thread count when torch is
-// importable; and the CPU matrix product (ours, with bias) against the bare BLAS sgemm and torch's linear.
+// importable; and the CPU SGEMM at the encoder's shapes against the measured FMA peak, OpenBLAS (when the
+// build linked it) and torch's linear.
 //   node bench/encoder.bench.mjs [--steps=N] [--quick]
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Encoder, getThreads } from '../dist/index.js';
+import { readFileSync } from 'node:fs';
+import { Encoder, deviceInfo, getThreads } from '../dist/index.js';
 import { loadBinding } from '../dist/binding.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -54,7 +56,7 @@ enc.dispose();
 const torch = python([cfg.L, cfg.C, cfg.NH, cfg.FF, cfg.T, cfg.B, cfg.K, threads, steps]);
 
 const rows = [
-  { what: `fused-multilabel CPU (${loadBinding().sgemmBackend})`, 's/step': ours.toFixed(3), 'tokens/s': Math.round(n / ours), ratio: '1.00' },
+  { what: `fused-multilabel CPU (${deviceInfo().sgemm})`, 's/step': ours.toFixed(3), 'tokens/s': Math.round(n / ours), ratio: '1.00' },
 ];
 if (torch.tokens_per_s)
   rows.push({ what: 'PyTorch eager CPU', 's/step': torch.seconds_per_step.toFixed(3), 'tokens/s': Math.round(torch.tokens_per_s), ratio: (n / ours / torch.tokens_per_s).toFixed(2) + '× ours/torch' });
@@ -62,23 +64,49 @@ else rows.push({ what: 'PyTorch eager CPU', 's/step': '-', 'tokens/s': '-', rati
 console.log(`training step: ${cfg.L} layers, hidden ${cfg.C}, ${cfg.NH} heads, FF ${cfg.FF}, T ${cfg.T}, B ${cfg.B}; ${threads} threads`);
 console.table(rows);
 
-// --- matrix products: the encoder's shapes (B·T rows) ---
+// --- matrix products: the encoder's shapes (B·T rows), every transpose its forward and backward use ---
+const b = loadBinding();
+const info = deviceInfo();
+b._fmaPeak(1e6);
+const peak1 = b._fmaPeak(2e7); // measured single-thread FMA GFLOP/s at the SGEMM path's vector width
+const mhz = cpuMhz();
+const lanes = /avx512/.test(info.sgemm) ? 16 : /avx2/.test(info.sgemm) ? 8 : 4;
 const mm = [];
-for (const [N, C, OC] of [[n, cfg.C, cfg.C], [n, cfg.C, cfg.FF], [n, cfg.FF, cfg.C]]) {
-  const iters = quick ? 3 : 10;
-  const flops = 2 * N * C * OC * iters;
-  const b = loadBinding();
-  b._benchMatmul(N, C, OC, 1, false);
-  const s1 = b._benchMatmul(N, C, OC, iters, false);
-  const s2 = b._benchMatmul(N, C, OC, iters, true);
-  const t = python(['matmul', N, C, OC, threads, iters]);
+for (const [what, ta, tb, M, N, K] of [
+  ['q/k/v/out proj fwd', false, true, n, cfg.C, cfg.C],
+  ['fc1 fwd', false, true, n, cfg.FF, cfg.C],
+  ['fc2 fwd', false, true, n, cfg.C, cfg.FF],
+  ['fc2 dinp', false, false, n, cfg.FF, cfg.C],
+  ['fc1 dweight', true, false, cfg.FF, cfg.C, n],
+]) {
+  const iters = quick ? 2 : 6;
+  const flops = 2 * M * N * K * iters;
+  b._benchSgemm(ta, tb, M, N, K, 1, false);
+  const s1 = b._benchSgemm(ta, tb, M, N, K, iters, false);
+  const s2 = b._benchSgemm(ta, tb, M, N, K, iters, true);
+  const t = ta || !tb ? {} : python(['matmul', M, K, N, threads, iters]);
+  const ours = flops / s1 / 1e9;
   mm.push({
-    shape: `${N}×${C} · (${OC}×${C})ᵀ`,
-    'ours GFLOP/s': (flops / s1 / 1e9).toFixed(1),
-    'bare sgemm GFLOP/s': (flops / s2 / 1e9).toFixed(1),
+    product: `${what} ${ta ? 'T' : 'N'}${tb ? 'T' : 'N'} ${M}×${N}×${K}`,
+    'ours GFLOP/s': ours.toFixed(1),
+    '% of measured peak': ((100 * ours) / (peak1 * threads)).toFixed(0),
+    'OpenBLAS GFLOP/s': s2 === null ? 'not built in' : (flops / s2 / 1e9).toFixed(1),
     'torch linear GFLOP/s': t.gflops ? t.gflops.toFixed(1) : '-',
-    'ours/sgemm': (s2 / s1).toFixed(2),
   });
 }
-console.log(`CPU matrix products (${loadBinding().sgemmBackend}), ${threads} threads`);
+console.log(`\nCPU SGEMM (${info.sgemm}), ${threads} threads`);
+console.log(
+  `peak per core: measured ${peak1.toFixed(1)} GFLOP/s (24 independent ${lanes}-lane FMAs); nominal ` +
+    (mhz ? `${(mhz / 1000).toFixed(2)} GHz × ${lanes} lanes × 2 flops × 2 FMA ports (assumed) = ${((mhz / 1000) * lanes * 4).toFixed(1)} GFLOP/s` : 'clock unknown') +
+    `; ${threads} threads → measured peak ${(peak1 * threads).toFixed(1)} GFLOP/s`,
+);
 console.table(mm);
+
+function cpuMhz() {
+  try {
+    const m = readFileSync('/proc/cpuinfo', 'utf8').match(/cpu MHz\s*:\s*([\d.]+)/);
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}

@@ -30,7 +30,7 @@ commands:
   train      train a classifier on a CSV/JSONL file and save it to a model directory
   evaluate   evaluate a saved model on labelled data
   predict    predict labels for texts (JSON lines out)
-  info       show the device report (CUDA, BLAS, threads)
+  info       show the device report (CUDA, SGEMM kernel, threads)
   bench      run the benchmark suites
 
 'fused-multilabel <command> --help' shows a command's options.`,
@@ -93,7 +93,7 @@ Prints one JSON line per text: {"text", "labels", "scores"}.
   -h, --help`,
   info: `usage: fused-multilabel info [--json]
 
-Shows what this build and this machine can do: CUDA (and why not), architectures, BLAS, threads.`,
+Shows what this build and this machine can do: CUDA (and why not), architectures, the SGEMM kernel, threads.`,
   bench: `usage: fused-multilabel bench [SUITE ...]
 
 Runs the benchmark suites (bench/<suite>.bench.mjs); with names, only the suites whose name contains one.`,
@@ -540,7 +540,7 @@ function info(args: string[]): void {
   console.log(`compiled with CUDA: ${d.compiledWithCuda ? `yes (${d.cudaArchitectures.join(', ')}${d.cudaPtx ? ' + PTX' : ''})` : 'no'}`);
   console.log(`CUDA available: ${d.cuda.available ? `yes, ${d.cuda.deviceCount} device(s)` : `no (${d.cuda.error})`}`);
   for (const g of d.cuda.devices) console.log(`  [${g.index}] ${g.name}, compute ${g.computeCapability}, ${(g.totalMemory / 2 ** 30).toFixed(1)} GiB`);
-  console.log(`BLAS: ${d.blas}`);
+  console.log(`SGEMM: ${d.sgemm}${d.blas === 'OpenBLAS' ? ' (OpenBLAS also linked, for benchmarks)' : ''}`);
   console.log(`CPU threads: ${d.threads.count} (${d.threads.backend})`);
 }
 

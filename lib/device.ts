@@ -21,8 +21,13 @@ export interface DeviceInfo {
   /** Whether PTX is embedded for JIT on newer GPUs */
   cudaPtx: boolean;
   cuda: { available: boolean; deviceCount: number; devices: CudaDevice[]; error: string | null };
-  /** 'OpenBLAS' or 'built-in' */
+  /** 'OpenBLAS' when the build linked it (used only by the SGEMM benchmark), else 'built-in' */
   blas: string;
+  /**
+   * The CPU SGEMM micro-kernel every CPU matrix product uses: 'avx512 14x32', 'avx2 6x16' or 'portable 4x8' ('portable 8x8' on AArch64)
+   * (FUSED_MULTILABEL_NO_AVX512=1 forces AVX2, FUSED_MULTILABEL_NO_AVX2=1 the portable one).
+   */
+  sgemm: string;
   threads: { count: number; backend: string };
   /** Set when the native addon could not be loaded (then nothing else is usable). */
   loadError?: string;
@@ -47,6 +52,7 @@ export function deviceInfo(): DeviceInfo {
       cudaPtx: false,
       cuda: { available: false, deviceCount: 0, devices: [], error: (err as Error).message },
       blas: 'unknown',
+      sgemm: 'unknown',
       threads: { count: 0, backend: 'unknown' },
       loadError: (err as Error).message,
     };

@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // Builds the native addon. Run by `npm install` (the package's install script) and `npm run build:native`.
 //
-// cmake-js is the primary build (CPU always, CUDA when nvcc is found, OpenBLAS when found); without
+// cmake-js is the primary build (CPU always, CUDA when nvcc is found); without
 // CMake it falls back to node-gyp (CPU only). Environment:
 //   FUSED_MULTILABEL_CUDA=off           build without CUDA even when nvcc is present
 //   FUSED_MULTILABEL_CUDA_ARCHS="90"    CUDA architectures (CMake syntax, ';'-separated)
-//   FUSED_MULTILABEL_BLAS=off           use the built-in matrix product even when OpenBLAS is present
+//   FUSED_MULTILABEL_BLAS=on            also link OpenBLAS, for the SGEMM benchmark's comparison only
 //   FUSED_MULTILABEL_BUILD_DIR=dir      build folder (default build-cmake)
 //   FUSED_MULTILABEL_SANITIZE=1         AddressSanitizer + UBSan, CPU only (used by npm run test:sanitize)
 import { spawnSync } from 'node:child_process';
@@ -41,7 +41,7 @@ if (haveCmake()) {
   // Every option is passed explicitly, every time: CMake caches -D values, so a switch left out would
   // silently keep whatever an earlier build in the same folder chose.
   const cuda = !sanitize && !off(env.FUSED_MULTILABEL_CUDA);
-  const blas = !sanitize && !off(env.FUSED_MULTILABEL_BLAS);
+  const blas = !sanitize && /^(1|on|true|yes)$/i.test(env.FUSED_MULTILABEL_BLAS ?? '');
   if (sanitize) args.push('--debug');
   args.push(`--CDFML_SANITIZE=${sanitize ? 'ON' : 'OFF'}`, `--CDFML_CUDA=${cuda ? 'ON' : 'OFF'}`, `--CDFML_BLAS=${blas ? 'ON' : 'OFF'}`);
   args.push(`--CDFML_CUDA_ARCHS=${env.FUSED_MULTILABEL_CUDA_ARCHS ?? ''}`);

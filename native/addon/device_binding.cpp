@@ -1,6 +1,7 @@
 // deviceInfo() (never throws) and the CPU thread count.
 #include "../core/device.h"
 #include "../core/parallel.h"
+#include "../ops/matmul.h"  // sgemm_path
 #include "addon_data.h"
 
 namespace pkg {
@@ -52,6 +53,7 @@ static Napi::Value DeviceInfo(const Napi::CallbackInfo& info) {
   out.Set("cudaPtx", s.find("+ PTX") != std::string::npos);
   out.Set("cuda", cuda);
   out.Set("blas", blas_name());
+  out.Set("sgemm", sgemm_path());
   Napi::Object threads = Napi::Object::New(env);
   threads.Set("count", num_threads());
   threads.Set("backend", threading_backend());

@@ -373,28 +373,63 @@ class AddonEncoder : public Napi::ObjectWrap<AddonEncoder> {
   std::unique_ptr<Encoder> enc_;
 };
 
-// _benchMatmul(N, C, OC, iters, raw): seconds for `iters` CPU products out (N,OC) = inp (N,C) · W (OC,C)ᵀ,
-// through matmul_forward_cpu (raw false: bias included, rows split over our threads) or one library call
-// (raw true: OpenBLAS itself with its own threads, when the build has it). For bench/encoder.bench.mjs only.
-static Napi::Value BenchMatmul(const Napi::CallbackInfo& info) {
+// _benchSgemm(transA, transB, M, N, K, iters, library): seconds for `iters` products C (M,N) = op(A)·op(B)
+// through sgemm_cpu (library false: ours) or OpenBLAS with its own threads (library true; null when the
+// build has no OpenBLAS). For bench/encoder.bench.mjs only.
+static Napi::Value BenchSgemm(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
-    const int64_t N = require_int(info[0], "N", 1, 1 << 16), C = require_int(info[1], "C", 1, 1 << 14);
-    const int64_t OC = require_int(info[2], "OC", 1, 1 << 14), iters = require_int(info[3], "iters", 1, 1 << 20);
-    const bool raw = info[4].ToBoolean().Value();
-    std::vector<float> a((size_t)(N * C), 0.5f), w((size_t)(OC * C), 0.25f), b((size_t)OC, 1.0f), o((size_t)(N * OC));
+    const bool ta = info[0].ToBoolean().Value(), tb = info[1].ToBoolean().Value();
+    const int64_t M = require_int(info[2], "M", 1, 1 << 16), N = require_int(info[3], "N", 1, 1 << 16);
+    const int64_t K = require_int(info[4], "K", 1, 1 << 16), iters = require_int(info[5], "iters", 1, 1 << 20);
+    const bool lib = info[6].ToBoolean().Value();
+    std::vector<float> a((size_t)(M * K), 0.5f), b((size_t)(K * N), 0.25f), c((size_t)(M * N));
+    const int64_t lda = ta ? M : K, ldb = tb ? K : N;
     const auto t0 = std::chrono::steady_clock::now();
     for (int64_t i = 0; i < iters; i++) {
-      if (raw) sgemm_library_threads_cpu(false, true, N, OC, C, 1.0f, a.data(), C, w.data(), C, 0.0f, o.data(), OC);
-      else matmul_forward_cpu(o.data(), a.data(), w.data(), b.data(), N, (int)C, (int)OC);
+      if (!lib) sgemm_cpu(ta, tb, M, N, K, 1.0f, a.data(), lda, b.data(), ldb, 0.0f, c.data(), N);
+      else if (!sgemm_openblas_cpu(ta, tb, M, N, K, 1.0f, a.data(), lda, b.data(), ldb, 0.0f, c.data(), N))
+        return info.Env().Null();
     }
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return Napi::Number::New(info.Env(), s);
   });
 }
 
+// _sgemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bias, gelu, residual, ldr): sgemm_cpu
+// in place on C with the epilogue, for the tests (test/encoder/sgemm.test.js), on the calling thread.
+static Napi::Value Sgemm(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    const bool ta = info[0].ToBoolean().Value(), tb = info[1].ToBoolean().Value();
+    const int64_t M = require_int(info[2], "M", 1, 1 << 16), N = require_int(info[3], "N", 1, 1 << 16);
+    const int64_t K = require_int(info[4], "K", 0, 1 << 16);
+    const float alpha = (float)info[5].ToNumber().DoubleValue(), beta = (float)info[10].ToNumber().DoubleValue();
+    const int64_t lda = require_int(info[7], "lda", 0, 1 << 20), ldb = require_int(info[9], "ldb", 0, 1 << 20);
+    const int64_t ldc = require_int(info[12], "ldc", N, 1 << 20);
+    if (lda < (ta ? M : K) || ldb < (tb ? K : N)) throw_range("_sgemm: lda/ldb smaller than a row");
+    const float* A = require_typed<float>(info[6], napi_float32_array, "Float32Array", "A", (ta ? K : M) * lda);
+    const float* B = require_typed<float>(info[8], napi_float32_array, "Float32Array", "B", (tb ? N : K) * ldb);
+    float* C = const_cast<float*>(require_typed<float>(info[11], napi_float32_array, "Float32Array", "C", M * ldc));
+    SgemmEpilogue e;
+    if (!info[13].IsNull()) e.bias = require_typed<float>(info[13], napi_float32_array, "Float32Array", "bias", N);
+    e.gelu = info[14].ToBoolean().Value();
+    if (!info[15].IsNull()) {
+      e.ldr = require_int(info[16], "ldr", N, 1 << 20);
+      e.residual = require_typed<float>(info[15], napi_float32_array, "Float32Array", "residual", M * e.ldr);
+    }
+    sgemm_cpu(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, &e);
+    return info.Env().Undefined();
+  });
+}
+
 void init_encoder(Napi::Env env, Napi::Object exports) {
-  exports.Set("_benchMatmul", Napi::Function::New(env, BenchMatmul));
-  exports.Set("sgemmBackend", Napi::String::New(env, sgemm_backend()));
+  exports.Set("_benchSgemm", Napi::Function::New(env, BenchSgemm));
+  exports.Set("_sgemm", Napi::Function::New(env, Sgemm));
+  exports.Set("_fmaPeak", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
+                return guarded(info.Env(), [&]() -> Napi::Value {
+                  const int64_t rounds = require_int(info[0], "rounds", 1, (int64_t)1 << 40);
+                  return Napi::Number::New(info.Env(), sgemm_fma_peak_gflops(rounds));
+                });
+              }));
   Napi::Function ctor = AddonEncoder::Define(env);
   addon_data(env).encoder_ctor = Napi::Persistent(ctor);
   exports.Set("NativeEncoder", ctor);

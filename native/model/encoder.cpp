@@ -301,17 +301,17 @@ void Encoder::forward_device(int B, int T, bool train) {
     float* att = a.att + (size_t)l * B * NH * T * T;
     float *res1 = a.res1 + l * BTC, *ln1 = a.ln1 + l * BTC, *res2 = a.res2 + l * BTC, *ln2 = a.ln2 + l * BTC;
     float *fc1 = a.fc1 + l * BTF, *gel = a.gel + l * BTF;
-    OP(matmul_forward, q, x, p_.qw + lc, p_.qb + lb, BT, C, C);
-    OP(matmul_forward, k, x, p_.kw + lc, p_.kb + lb, BT, C, C);
-    OP(matmul_forward, v, x, p_.vw + lc, p_.vb + lb, BT, C, C);
+    OP(matmul_forward, q, x, p_.qw + lc, p_.qb + lb, nullptr, BT, C, C, false);
+    OP(matmul_forward, k, x, p_.kw + lc, p_.kb + lb, nullptr, BT, C, C, false);
+    OP(matmul_forward, v, x, p_.vw + lc, p_.vb + lb, nullptr, BT, C, C, false);
     OP(attention_forward, ctx, att, q, k, v, mask, B, T, C, NH, pa, seed, site(s, 1 + 3 * l));
-    OP(matmul_forward, a.scratch, ctx, p_.ow + lc, p_.ob + lb, BT, C, C);
+    OP(matmul_forward, a.scratch, ctx, p_.ow + lc, p_.ob + lb, nullptr, BT, C, C, false);
     OP(dropout_residual_forward, res1, x, a.scratch, BTC, p_attn_out, seed, site(s, 2 + 3 * l));
     OP(layernorm_forward, ln1, a.ln1_mean + l * BT, a.ln1_rstd + l * BT, res1, p_.ln1w + lb, p_.ln1b + lb, BT, C,
        c.eps);
-    OP(matmul_forward, fc1, ln1, p_.fc1w + lf, p_.fc1b + lfb, BT, C, FF);
+    OP(matmul_forward, fc1, ln1, p_.fc1w + lf, p_.fc1b + lfb, nullptr, BT, C, FF, false);
     OP(gelu_forward, gel, fc1, BTF);
-    OP(matmul_forward, a.scratch, gel, p_.fc2w + lf, p_.fc2b + lb, BT, FF, C);
+    OP(matmul_forward, a.scratch, gel, p_.fc2w + lf, p_.fc2b + lb, nullptr, BT, FF, C, false);
     OP(dropout_residual_forward, res2, ln1, a.scratch, BTC, ph, seed, site(s, 3 + 3 * l));
     OP(layernorm_forward, ln2, a.ln2_mean + l * BT, a.ln2_rstd + l * BT, res2, p_.ln2w + lb, p_.ln2b + lb, BT, C,
        c.eps);
@@ -321,12 +321,12 @@ void Encoder::forward_device(int B, int T, bool train) {
   OP(pool_forward, a.pooled, x, mask, B, T, C, mode);
   const float* head_in = a.pooled;
   if (c.pooling == Pooling::Pooler) {
-    OP(matmul_forward, a.pool_pre, a.pooled, p_.poolw, p_.poolb, B, C, C);
+    OP(matmul_forward, a.pool_pre, a.pooled, p_.poolw, p_.poolb, nullptr, B, C, C, false);
     OP(act_forward, a.pool_act, a.pool_pre, (int64_t)B * C, bert ? Activation::Tanh : Activation::Relu);
     head_in = a.pool_act;
   }
   OP(dropout_forward, a.cls_in, head_in, (int64_t)B * C, pc, seed, site(s, kSiteClassifier));
-  OP(matmul_forward, a.logits, a.cls_in, p_.clsw, p_.clsb, B, C, K);
+  OP(matmul_forward, a.logits, a.cls_in, p_.clsw, p_.clsb, nullptr, B, C, K, false);
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -22,7 +22,6 @@ void attention_forward_cpu(float* out, float* att, const float* q, const float* 
                            int B, int T, int C, int NH, float p, uint64_t seed, uint64_t offset) {
   const int HS = C / NH;
   const float scale = 1.0f / std::sqrt((float)HS);
-  sgemm_set_threads(1);  // sgemm_cpu keeps OpenBLAS single-threaded anyway; products below run in parallel_for
   parallel_for((int64_t)B * NH, 1, [&](int64_t, int64_t i0, int64_t i1) {
     std::vector<float> dropped(p > 0.0f ? (size_t)T * T : 0);  // dropout(att) of one (b, h)
     for (int64_t bh = i0; bh < i1; bh++) {
@@ -63,7 +62,6 @@ void attention_backward_cpu(float* dq, float* dk, float* dv, const float* dout, 
                             uint64_t offset) {
   const int HS = C / NH;
   const float scale = 1.0f / std::sqrt((float)HS);
-  sgemm_set_threads(1);  // sgemm_cpu keeps OpenBLAS single-threaded anyway; products below run in parallel_for
   parallel_for((int64_t)B * NH, 1, [&](int64_t, int64_t i0, int64_t i1) {
     std::vector<float> dropped(p > 0.0f ? (size_t)T * T : 0);  // keep multipliers, then dropout(att)
     std::vector<float> keep(p > 0.0f ? (size_t)T * T : 0);

@@ -27,6 +27,7 @@
 #endif
 
 #include "../core/common.h"
+#include "../core/isa.h"  // cpu_has_avx512/avx2: FUSED_MULTILABEL_NO_AVX512 / NO_AVX2 force a path
 #include "../core/parallel.h"
 #include "bce.h"
 
@@ -1102,22 +1103,9 @@ template <int V, bool HARD, bool G2>
 __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma"))) int64_t rows_avx512(const Ctx& c, int64_t r0, int64_t r1) {
   return rows_body<V, HARD, G2, true>(c, r0, r1);
 }
-// FUSED_MULTILABEL_NO_AVX512=1 forces the AVX2 clone (to test it, or where AVX-512 downclocks).
-bool cpu_has_avx512() {
-  static const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
-                         __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw") &&
-                         !std::getenv("FUSED_MULTILABEL_NO_AVX512") && !std::getenv("FUSED_MULTILABEL_NO_AVX2");
-  return ok;
-}
 __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma"))) int64_t count_avx512(const BceArgs& a, int64_t r0,
                                                                                        int64_t r1, int64_t* n) {
   return count_body(a, r0, r1, n);
-}
-// FUSED_MULTILABEL_NO_AVX2=1 forces the portable (SSE2) build of the kernel, for tests.
-bool cpu_has_avx2() {
-  static const bool ok = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-                         !std::getenv("FUSED_MULTILABEL_NO_AVX2");
-  return ok;
 }
 #endif
 

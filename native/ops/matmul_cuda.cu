@@ -1,6 +1,8 @@
 // CUDA twin of matmul.h: a tiled SGEMM (64×64 output tile per block, K in steps of 16 through shared
-// memory, 256 threads each holding a 4×4 register block), general in transposes and leading dimensions.
+// memory, 256 threads each holding a 4×4 register block), general in transposes and leading dimensions,
+// with matmul.h's epilogue (bias, GELU, residual) applied in the store.
 #include "cuda_util.cuh"
+#include "gelu.h"
 #include "matmul.h"
 
 namespace pkg {
@@ -13,7 +15,8 @@ constexpr int BM = 64, BN = 64, BK = 16, TM = 4, TN = 4;
 
 __global__ void sgemm_kernel(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
                              const float* __restrict__ A, int64_t lda, const float* __restrict__ B, int64_t ldb,
-                             float beta, float* __restrict__ C, int64_t ldc) {
+                             float beta, float* C, int64_t ldc, const float* __restrict__ bias,
+                             bool gelu, const float* residual, int64_t ldr) {
   __shared__ float As[BK][BM + 1];
   __shared__ float Bs[BK][BN + 1];
   const int tid = threadIdx.x;
@@ -60,15 +63,13 @@ __global__ void sgemm_kernel(bool ta, bool tb, int64_t M, int64_t N, int64_t K, 
       const int64_t gj = col0 + tx * TN + j;
       if (gj >= N) continue;
       float* c = C + gi * ldc + gj;
-      *c = alpha * acc[i][j] + (beta == 0.0f ? 0.0f : beta * *c);
+      float v = alpha * acc[i][j] + (beta == 0.0f ? 0.0f : beta * *c);
+      if (bias) v += bias[gj];
+      if (gelu) v = gelu_value(v);
+      if (residual) v += residual[gi * ldr + gj];
+      *c = v;
     }
   }
-}
-
-__global__ void bias_fill_kernel(float* __restrict__ out, const float* __restrict__ bias, int64_t N, int OC) {
-  const int64_t n = (int64_t)N * OC;
-  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x)
-    out[i] = bias[i % OC];
 }
 
 // One thread per output channel; adjacent threads read adjacent columns of a row (coalesced).
@@ -88,17 +89,18 @@ void sgemm_cuda(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, 
                 const float* B, int64_t ldb, float beta, float* C, int64_t ldc, cudaStream_t stream) {
   if (M <= 0 || N <= 0) return;
   dim3 grid((unsigned)((N + BN - 1) / BN), (unsigned)((M + BM - 1) / BM));
-  sgemm_kernel<<<grid, 256, 0, stream>>>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  sgemm_kernel<<<grid, 256, 0, stream>>>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, nullptr, false,
+                                         nullptr, 0);
   PKG_LAUNCH_CHECK();
 }
 
-void matmul_forward_cuda(float* out, const float* inp, const float* weight, const float* bias, int64_t N, int C, int OC,
-                         cudaStream_t stream) {
-  if (bias) {
-    bias_fill_kernel<<<grid_for(N * OC, 256), 256, 0, stream>>>(out, bias, N, OC);
-    PKG_LAUNCH_CHECK();
-  }
-  sgemm_cuda(false, true, N, OC, C, 1.0f, inp, C, weight, C, bias ? 1.0f : 0.0f, out, OC, stream);
+void matmul_forward_cuda(float* out, const float* inp, const float* weight, const float* bias, const float* residual,
+                         int64_t N, int C, int OC, bool gelu, cudaStream_t stream) {
+  if (N <= 0 || OC <= 0) return;
+  dim3 grid((unsigned)((OC + BN - 1) / BN), (unsigned)((N + BM - 1) / BM));
+  sgemm_kernel<<<grid, 256, 0, stream>>>(false, true, N, OC, C, 1.0f, inp, C, weight, C, 0.0f, out, OC, bias, gelu,
+                                         residual, OC);
+  PKG_LAUNCH_CHECK();
 }
 
 void matmul_backward_cuda(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,

@@ -1,0 +1,389 @@
+// The CPU SGEMM of matmul.h, written the BLIS/GotoBLAS way (no BLAS library needed):
+//   for each thread's rectangle of C (a 2-D split of M×N over parallel_for)
+//     for jc in steps of NC columns
+//       for pc in steps of KC:  pack op(B)[pc, jc] into KC×NR micro-panels (stays in L2/L3)
+//         for ic in steps of MC rows: pack op(A)[ic, pc] into MR×KC micro-panels (stays in L2)
+//           for each NR-wide, then each MR-tall micro-tile: the register-blocked micro-kernel
+//           (MR×NR accumulators in registers, one broadcast of A and NR/width loads of B per k),
+//           and after the last pc block the epilogue (bias, GELU, residual) on the tile while it is in L1.
+// Packing makes every micro-kernel read contiguous, aligned memory whatever the transposes, and pads
+// edges with zeros, so the kernels have no edge cases; partial tiles go through a small buffer.
+// Micro-kernels (picked once per process, see core/isa.h):
+//   AVX-512: 14×32 (28 zmm accumulators, 2 loads + 14 broadcast-FMA pairs per k);
+//   AVX2+FMA: 6×16 (12 ymm accumulators, the classic Haswell shape);
+//   portable: 4×8 (8×8 on AArch64) in 128-bit GCC/Clang vector extensions, which the compiler maps to the
+//   baseline ISA (SSE2 on x86-64, NEON on AArch64).
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <cmath>
+#include <memory>
+
+#ifdef FML_HAVE_OPENMP
+#include <omp.h>
+#endif
+
+#include "../core/isa.h"
+#include "../core/parallel.h"
+#include "../core/simd.h"
+#include "gelu.h"
+#include "matmul.h"
+
+#ifdef FML_HAVE_X86_KERNELS
+#include <immintrin.h>
+#endif
+
+namespace pkg {
+
+namespace {
+
+// Packed buffers of one thread, 64-byte aligned, grown on demand and kept for the thread's lifetime.
+struct PackBuf {
+  struct Free {
+    void operator()(float* p) const { std::free(p); }
+  };
+  std::unique_ptr<float, Free> p;
+  size_t cap = 0;
+  float* get(size_t n) {
+    if (n > cap) {
+      p.reset(static_cast<float*>(std::aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64)));
+      if (!p) throw std::bad_alloc();
+      cap = n;
+    }
+    return p.get();
+  }
+};
+thread_local PackBuf t_pack_a, t_pack_b;
+
+// op(A) rows [i0, i0+mc) × k [p0, p0+kc) into ceil(mc/MR) micro-panels of MR×kc, k-major (MR floats per k).
+template <int MR>
+void pack_a(bool ta, const float* A, int64_t lda, int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* out) {
+  for (int64_t s = 0; s < mc; s += MR, out += MR * kc) {
+    const int rows = (int)std::min<int64_t>(MR, mc - s);
+    if (ta) {  // op(A)(i, k) = A[k, i]: MR contiguous floats per k
+      for (int64_t k = 0; k < kc; k++) {
+        const float* src = A + (p0 + k) * lda + i0 + s;
+        float* dst = out + k * MR;
+        for (int r = 0; r < rows; r++) dst[r] = src[r];
+        for (int r = rows; r < MR; r++) dst[r] = 0.0f;
+      }
+    } else {  // op(A)(i, k) = A[i, k]: read each row contiguously
+      for (int r = 0; r < rows; r++) {
+        const float* src = A + (i0 + s + r) * lda + p0;
+        for (int64_t k = 0; k < kc; k++) out[k * MR + r] = src[k];
+      }
+      for (int r = rows; r < MR; r++)
+        for (int64_t k = 0; k < kc; k++) out[k * MR + r] = 0.0f;
+    }
+  }
+}
+
+// op(B) k [p0, p0+kc) × columns [j0, j0+nc) into ceil(nc/NR) micro-panels of kc×NR (NR floats per k).
+template <int NR>
+void pack_b(bool tb, const float* B, int64_t ldb, int64_t p0, int64_t kc, int64_t j0, int64_t nc, float* out) {
+  for (int64_t s = 0; s < nc; s += NR, out += NR * kc) {
+    const int cols = (int)std::min<int64_t>(NR, nc - s);
+    if (tb) {  // op(B)(k, j) = B[j, k]: read each column of op(B) (a row of B) contiguously
+      for (int c = 0; c < cols; c++) {
+        const float* src = B + (j0 + s + c) * ldb + p0;
+        for (int64_t k = 0; k < kc; k++) out[k * NR + c] = src[k];
+      }
+      for (int c = cols; c < NR; c++)
+        for (int64_t k = 0; k < kc; k++) out[k * NR + c] = 0.0f;
+    } else {
+      for (int64_t k = 0; k < kc; k++) {
+        const float* src = B + (p0 + k) * ldb + j0 + s;
+        float* dst = out + k * NR;
+        for (int c = 0; c < cols; c++) dst[c] = src[c];
+        for (int c = cols; c < NR; c++) dst[c] = 0.0f;
+      }
+    }
+  }
+}
+
+// The epilogue on rows × cols of C whose top-left element is C(i0, j0): + bias[j], GELU, + residual(i, j).
+PKG_SIMD_CLONES void epilogue(float* C, int64_t ldc, int rows, int cols, int64_t i0, int64_t j0,
+                              const SgemmEpilogue& e) {
+  for (int r = 0; r < rows; r++) {
+    float* __restrict c = C + r * ldc;
+    const float* __restrict bias = e.bias ? e.bias + j0 : nullptr;
+    const float* __restrict res = e.residual ? e.residual + (i0 + r) * e.ldr + j0 : nullptr;
+    if (bias)
+      for (int j = 0; j < cols; j++) c[j] += bias[j];
+    if (e.gelu)
+      for (int j = 0; j < cols; j++) c[j] = gelu_value(c[j]);
+    if (res)
+      for (int j = 0; j < cols; j++) c[j] += res[j];
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// micro-kernels: C (MR×NR, leading dimension ldc) = alpha · Ap·Bp + (beta == 0 ? 0 : beta · C)
+
+// 128-bit vectors through GCC/Clang vector extensions: SSE2 on x86-64, NEON on AArch64 (which has 32
+// registers, so twice the rows).
+typedef float V4 __attribute__((vector_size(16)));
+inline V4 v4_set1(float v) { return V4{v, v, v, v}; }
+inline V4 v4_loadu(const float* p) {
+  V4 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+struct Portable {
+#if defined(__aarch64__)
+  static constexpr int MR = 8;
+  static constexpr const char* name = "portable 8x8";
+#else
+  static constexpr int MR = 4;
+  static constexpr const char* name = "portable 4x8";
+#endif
+  static constexpr int NR = 8, KC = 256, MC = 128, NC = 2048;
+  static void kernel(int64_t kc, const float* __restrict Ap, const float* __restrict Bp, float* __restrict C,
+                     int64_t ldc, float alpha, float beta) {
+    V4 c[MR][2];
+    for (int i = 0; i < MR; i++) c[i][0] = c[i][1] = v4_set1(0.0f);
+    for (int64_t k = 0; k < kc; k++, Ap += MR, Bp += NR) {
+      const V4 b0 = *(const V4*)Bp, b1 = *(const V4*)(Bp + 4);  // packed panels are 64-byte aligned
+      for (int i = 0; i < MR; i++) {
+        const V4 a = v4_set1(Ap[i]);
+        c[i][0] += a * b0;
+        c[i][1] += a * b1;
+      }
+    }
+    for (int i = 0; i < MR; i++)
+      for (int h = 0; h < 2; h++) {
+        float* p = C + i * ldc + 4 * h;
+        V4 v = alpha * c[i][h];
+        if (beta != 0.0f) v += beta * v4_loadu(p);
+        std::memcpy(p, &v, sizeof v);
+      }
+  }
+};
+
+#ifdef FML_HAVE_X86_KERNELS
+struct Avx2 {
+  static constexpr int MR = 6, NR = 16, KC = 256, MC = 144, NC = 2048;
+  __attribute__((target("avx2,fma"), noinline)) static void kernel(int64_t kc, const float* __restrict Ap,
+                                                                     const float* __restrict Bp, float* __restrict C,
+                                                                     int64_t ldc, float alpha, float beta) {
+    __m256 c[MR][2];
+    for (int i = 0; i < MR; i++) c[i][0] = c[i][1] = _mm256_setzero_ps();
+    for (int64_t k = 0; k < kc; k++, Ap += MR, Bp += NR) {
+      const __m256 b0 = _mm256_load_ps(Bp), b1 = _mm256_load_ps(Bp + 8);
+      for (int i = 0; i < MR; i++) {
+        const __m256 a = _mm256_broadcast_ss(Ap + i);
+        c[i][0] = _mm256_fmadd_ps(a, b0, c[i][0]);
+        c[i][1] = _mm256_fmadd_ps(a, b1, c[i][1]);
+      }
+    }
+    const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+    for (int i = 0; i < MR; i++)
+      for (int h = 0; h < 2; h++) {
+        float* p = C + i * ldc + 8 * h;
+        const __m256 v = _mm256_mul_ps(va, c[i][h]);
+        _mm256_storeu_ps(p, beta == 0.0f ? v : _mm256_fmadd_ps(vb, _mm256_loadu_ps(p), v));
+      }
+  }
+};
+
+struct Avx512 {
+  static constexpr int MR = 14, NR = 32, KC = 256, MC = 168, NC = 2048;
+  __attribute__((target("avx512f,avx2,fma"), noinline)) static void kernel(int64_t kc, const float* __restrict Ap,
+                                                                             const float* __restrict Bp,
+                                                                             float* __restrict C, int64_t ldc,
+                                                                             float alpha, float beta) {
+    __m512 c[MR][2];
+    for (int i = 0; i < MR; i++) c[i][0] = c[i][1] = _mm512_setzero_ps();
+    for (int64_t k = 0; k < kc; k++, Ap += MR, Bp += NR) {
+      const __m512 b0 = _mm512_load_ps(Bp), b1 = _mm512_load_ps(Bp + 16);
+      _mm_prefetch((const char*)(Ap + 8 * MR), _MM_HINT_T0);
+      for (int i = 0; i < MR; i++) {
+        const __m512 a = _mm512_set1_ps(Ap[i]);
+        c[i][0] = _mm512_fmadd_ps(a, b0, c[i][0]);
+        c[i][1] = _mm512_fmadd_ps(a, b1, c[i][1]);
+      }
+    }
+    const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    for (int i = 0; i < MR; i++)
+      for (int h = 0; h < 2; h++) {
+        float* p = C + i * ldc + 16 * h;
+        const __m512 v = _mm512_mul_ps(va, c[i][h]);
+        _mm512_storeu_ps(p, beta == 0.0f ? v : _mm512_fmadd_ps(vb, _mm512_loadu_ps(p), v));
+      }
+  }
+};
+#endif
+
+// ---------------------------------------------------------------------------------------------------
+// the blocked loops over one rectangle of C: rows [m0, m1), columns [n0, n1)
+
+struct Problem {
+  bool ta, tb;
+  int64_t M, N, K;
+  float alpha;
+  const float* A;
+  int64_t lda;
+  const float* B;
+  int64_t ldb;
+  float beta;
+  float* C;
+  int64_t ldc;
+  const SgemmEpilogue* epi;
+};
+
+template <class Kr>
+void gemm_rect(const Problem& P, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
+  constexpr int MR = Kr::MR, NR = Kr::NR;
+  const int64_t kc_max = std::min<int64_t>(Kr::KC, P.K);
+  const int64_t nc_max = std::min<int64_t>(Kr::NC, (n1 - n0 + NR - 1) / NR * NR);
+  const int64_t mc_max = std::min<int64_t>(Kr::MC, (m1 - m0 + MR - 1) / MR * MR);
+  float* bp = t_pack_b.get((size_t)(kc_max * nc_max));
+  float* ap = t_pack_a.get((size_t)(kc_max * mc_max));
+  alignas(64) float tile[MR * NR];
+  for (int64_t jc = n0; jc < n1; jc += Kr::NC) {
+    const int64_t nc = std::min<int64_t>(Kr::NC, n1 - jc);
+    for (int64_t pc = 0; pc < P.K; pc += Kr::KC) {
+      const int64_t kc = std::min<int64_t>(Kr::KC, P.K - pc);
+      const float beta = pc == 0 ? P.beta : 1.0f;
+      const bool last = pc + kc >= P.K;
+      pack_b<NR>(P.tb, P.B, P.ldb, pc, kc, jc, nc, bp);
+      for (int64_t ic = m0; ic < m1; ic += Kr::MC) {
+        const int64_t mc = std::min<int64_t>(Kr::MC, m1 - ic);
+        pack_a<MR>(P.ta, P.A, P.lda, ic, mc, pc, kc, ap);
+        for (int64_t jr = 0; jr < nc; jr += NR) {
+          const int cols = (int)std::min<int64_t>(NR, nc - jr);
+          const float* b = bp + (jr / NR) * NR * kc;
+          for (int64_t ir = 0; ir < mc; ir += MR) {
+            const int rows = (int)std::min<int64_t>(MR, mc - ir);
+            const float* a = ap + (ir / MR) * MR * kc;
+            float* c = P.C + (ic + ir) * P.ldc + jc + jr;
+            if (rows == MR && cols == NR) {
+              Kr::kernel(kc, a, b, c, P.ldc, P.alpha, beta);
+            } else {  // edge tile: through the buffer, only the valid part of C is read and written
+              if (beta != 0.0f)
+                for (int r = 0; r < rows; r++) std::memcpy(tile + r * NR, c + r * P.ldc, sizeof(float) * cols);
+              Kr::kernel(kc, a, b, tile, NR, P.alpha, beta);
+              for (int r = 0; r < rows; r++) std::memcpy(c + r * P.ldc, tile + r * NR, sizeof(float) * cols);
+            }
+            if (last && P.epi) epilogue(c, P.ldc, rows, cols, ic + ir, jc + jr, *P.epi);
+          }
+        }
+      }
+    }
+  }
+}
+
+// K == 0: C = beta · C, then the epilogue.
+void scale_only(const Problem& P) {
+  parallel_for(P.M, 16, [&](int64_t, int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; i++) {
+      float* c = P.C + i * P.ldc;
+      for (int64_t j = 0; j < P.N; j++) c[j] = P.beta == 0.0f ? 0.0f : P.beta * c[j];
+      if (P.epi) epilogue(c, P.ldc, 1, (int)P.N, i, 0, *P.epi);
+    }
+  });
+}
+
+// Splits M×N into tm × tn rectangles for `threads` threads, choosing the split whose largest rectangle
+// costs least: its multiply-adds plus the packing it repeats (A once per NC block, B once).
+template <class Kr>
+void run_threads(const Problem& P) {
+  int threads = num_threads();
+#ifdef FML_HAVE_OPENMP
+  if (omp_in_parallel()) threads = 1;  // already inside a parallel region (e.g. attention's heads)
+#endif
+  if ((double)P.M * P.N * P.K < 2e5) threads = 1;  // too small to pay for a fork
+  int best_tm = 1;
+  double best = -1;
+  for (int tm = 1; tm <= threads; tm++) {
+    if (threads % tm) continue;
+    const int tn = threads / tm;
+    const double rows = (double)((P.M + tm - 1) / tm + Kr::MR - 1) / Kr::MR * Kr::MR;
+    const double cols = (double)((P.N + tn - 1) / tn + Kr::NR - 1) / Kr::NR * Kr::NR;
+    if ((tm > 1 && rows * (tm - 1) >= P.M) || (tn > 1 && cols * (tn - 1) >= P.N)) continue;  // an empty part
+    const double cost = rows * cols + 8.0 * (rows * std::ceil(cols / Kr::NC) + cols);
+    if (best < 0 || cost < best) best = cost, best_tm = tm;
+  }
+  if (best < 0) threads = 1, best_tm = 1;
+  const int tm = best_tm, tn = threads / tm;
+  const int64_t rstep = ((P.M + tm - 1) / tm + Kr::MR - 1) / Kr::MR * Kr::MR;
+  const int64_t cstep = ((P.N + tn - 1) / tn + Kr::NR - 1) / Kr::NR * Kr::NR;
+  if (threads == 1) return gemm_rect<Kr>(P, 0, P.M, 0, P.N);
+  parallel_for(threads, 1, [&](int64_t, int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; t++) {
+      const int64_t m0 = (t / tn) * rstep, n0 = (t % tn) * cstep;
+      if (m0 < P.M && n0 < P.N) gemm_rect<Kr>(P, m0, std::min(P.M, m0 + rstep), n0, std::min(P.N, n0 + cstep));
+    }
+  });
+}
+
+using RunFn = void (*)(const Problem&);
+using PeakFn = double (*)(int64_t);
+struct Path {
+  RunFn run;
+  const char* name;
+  PeakFn peak;
+};
+
+// Single-thread FMA throughput (GFLOP/s) of a path's vector width: 24 independent accumulators (more
+// than FMA latency × ports on any current core), n rounds. For the benchmark's measured per-core peak.
+#define FML_FMA_PEAK(V, LANES, SET1, FMA, FIRST)                                                   \
+  V acc[24];                                                                                     \
+  for (int i = 0; i < 24; i++) acc[i] = SET1(1.0f + 1e-7f * (float)i);                          \
+  const V m = SET1(0.9999999f), c = SET1(1e-7f);                                                 \
+  const auto t0 = std::chrono::steady_clock::now();                                              \
+  for (int64_t r = 0; r < n; r++) _Pragma("GCC unroll 24")                                          \
+    for (int i = 0; i < 24; i++) acc[i] = FMA(acc[i], m, c);                                     \
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); \
+  float sink = 0;                                                                                \
+  for (int i = 0; i < 24; i++) sink += FIRST(acc[i]);                                            \
+  volatile float keep = sink;                                                                    \
+  (void)keep;                                                                                    \
+  return 2.0 * LANES * 24 * (double)n / s / 1e9;
+
+#ifdef FML_HAVE_X86_KERNELS
+__attribute__((target("avx512f,avx2,fma"))) double peak_avx512(int64_t n) {
+  FML_FMA_PEAK(__m512, 16, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_cvtss_f32)
+}
+__attribute__((target("avx2,fma"))) double peak_avx2(int64_t n) {
+  FML_FMA_PEAK(__m256, 8, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_cvtss_f32)
+}
+#endif
+// The portable path: 128-bit multiply-adds (SSE2 has no FMA; NEON contracts them into vfmaq).
+inline V4 v4_madd(V4 a, V4 b, V4 c) { return a * b + c; }
+inline float v4_first(V4 v) { return v[0]; }
+double peak_portable(int64_t n) {
+  FML_FMA_PEAK(V4, 4, v4_set1, v4_madd, v4_first)
+}
+#undef FML_FMA_PEAK
+
+Path pick_path() {
+#ifdef FML_HAVE_X86_KERNELS
+  if (cpu_has_avx512()) return {&run_threads<Avx512>, "avx512 14x32", &peak_avx512};
+  if (cpu_has_avx2()) return {&run_threads<Avx2>, "avx2 6x16", &peak_avx2};
+#endif
+  return {&run_threads<Portable>, Portable::name, &peak_portable};
+}
+
+const Path& path() {
+  static const Path p = pick_path();
+  return p;
+}
+
+}  // namespace
+
+void sgemm_cpu(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+               const float* B, int64_t ldb, float beta, float* C, int64_t ldc, const SgemmEpilogue* epi) {
+  if (M <= 0 || N <= 0) return;
+  const Problem P{ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, epi};
+  if (K <= 0) return scale_only(P);
+  path().run(P);
+}
+
+const char* sgemm_path() { return path().name; }
+
+double sgemm_fma_peak_gflops(int64_t rounds) { return path().peak(rounds); }
+
+}  // namespace pkg
