@@ -16,7 +16,9 @@ import { packageRoot } from './binding.js';
 import { deviceInfo, version } from './device.js';
 // the heavy modules (the encoder's binding, the trainer) load only for the commands that need them,
 // so `info`, `--help` and usage errors answer at once
-import type { EvaluationReport, ProgressEvent, TrainerOptions, TrainRow } from './trainer.js';
+import type { ProgressEvent, TrainerOptions } from './trainer_options.js';
+import type { EvaluationReport } from './classifier.js';
+import type { TrainRow } from './rows.js';
 import type { EvaluateResult } from './metrics.js';
 
 class UsageError extends Error {}
@@ -377,29 +379,18 @@ async function train(args: string[]): Promise<void> {
   let train: Dataset;
   let val: Dataset;
   let test: Dataset;
-  let coverage: unknown = null;
+  let coverage: unknown;
   if (v.val !== undefined) {
     train = data;
     val = await loadData(v.val as string, v, 'validation file');
     test = await loadData(v.test as string, v, 'test file');
-    const known = new Set(train.labelSet);
-    for (const [name, ds] of [['--val', val], ['--test', test]] as const) {
-      const unseen = ds.labelSet.filter((l) => !known.has(l));
-      if (unseen.length) throw new Error(`${name} ${ds === val ? v.val : v.test}: labels unseen at training time: ${unseen.slice(0, 10).join(', ')}`);
-    }
+    // both checked before training starts (fit would check val, evaluate test only after training)
+    const { checkKnownLabels } = await import('./rows.js');
+    checkKnownLabels(val.rows, train.labelSet, `--val ${String(v.val)}`);
+    checkKnownLabels(test.rows, train.labelSet, `--test ${String(v.test)}`);
   } else {
-    const seed = opts.seed ?? 42;
-    const { iterativeStratifiedSplit } = await import('./split.js');
-    const split = iterativeStratifiedSplit(data.rows, { test: 0.2, val: 0.2, seed }) as unknown as {
-      train: TrainRow[];
-      val: TrainRow[];
-      test: TrainRow[];
-      coverage: unknown;
-    };
-    train = { rows: split.train, labelSet: data.labelSet };
-    val = { rows: split.val, labelSet: data.labelSet };
-    test = { rows: split.test, labelSet: data.labelSet };
-    coverage = split.coverage;
+    const { splitDataset } = await import('./split.js');
+    ({ train, val, test, coverage } = splitDataset(data, { seed: opts.seed ?? 42 }));
   }
   const log = (s: string) => (json ? process.stderr : process.stdout).write(s + '\n');
   const partialRows = train.rows.filter((r) => Array.isArray(r.negatives)).length;
@@ -411,9 +402,8 @@ async function train(args: string[]): Promise<void> {
   const progress = progressReporter(json);
   const { Trainer } = await import('./trainer.js');
   const trainer = new Trainer({ ...opts, onProgress: progress.onProgress });
-  trainer.setSplitCoverage(coverage);
   try {
-    const history = await trainer.fit(train, val);
+    const history = await trainer.fit(train, val, { splitCoverage: coverage });
     progress.stop();
     const report = await trainer.evaluate(test, 'test');
     await trainer.save(out);
@@ -445,12 +435,10 @@ async function evaluateCmd(args: string[]): Promise<void> {
   const modelDir = need('evaluate', v, 'model');
   const dataPath = need('evaluate', v, 'data');
   const device = oneOf('evaluate', v, 'device', ['auto', 'cpu', 'cuda'] as const) ?? 'auto';
-  const { Classifier } = await import('./trainer.js');
+  const { Classifier } = await import('./classifier.js');
   const clf = await Classifier.load(modelDir, { device });
   try {
     const data = await loadData(dataPath, v, 'data file');
-    const unseen = data.labelSet.filter((l) => !clf.labels.includes(l));
-    if (unseen.length) throw new Error(`${dataPath}: labels unseen at training time: ${unseen.slice(0, 10).join(', ')}${unseen.length > 10 ? ', …' : ''}`);
     const report = await clf.evaluate(data, dataPath);
     if (v.json) process.stdout.write(JSON.stringify(compactReport(report)) + '\n');
     else console.log(formatReport(report));
@@ -510,7 +498,7 @@ async function predict(args: string[]): Promise<void> {
   if (v.threshold !== undefined && v.threshold !== 'tuned') threshold = num('predict', v, 'threshold', 0, 1)!;
   const topK = int('predict', v, 'top-k', 1);
   const device = oneOf('predict', v, 'device', ['auto', 'cpu', 'cuda'] as const) ?? 'auto';
-  const { Classifier } = await import('./trainer.js');
+  const { Classifier } = await import('./classifier.js');
   const clf = await Classifier.load(modelDir, { device });
   try {
     const all = v.data !== undefined ? await readTexts(v.data as string, (v['text-column'] as string) ?? 'text') : texts;

@@ -8,7 +8,7 @@
  * Promises; a second call while one runs rejects with ERR_BUSY; after dispose() every call is ERR_DISPOSED.
  * Input typed arrays must not be transferred or detached while a call that uses them is pending.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadBinding } from './binding.js';
 import { resolveDevice, type DeviceName, type DeviceOption } from './device.js';
@@ -25,6 +25,7 @@ import {
 } from './errors.js';
 import { normalizeLossOptions, type LossOptions } from './losses.js';
 import { readSafetensors, writeFileAtomic, writeSafetensors } from './safetensors.js';
+import { readConfigJson } from './model_dir.js';
 
 export type Architecture = 'bert' | 'distilbert';
 export type Pooling = 'pooler' | 'cls' | 'mean';
@@ -317,22 +318,18 @@ export class Encoder {
   /**
    * Loads a Hugging Face directory: config.json + model.safetensors (F32, F16 or BF16). Names with or
    * without the `bert.` / `distilbert.` prefix load (base models saved by BertModel lack it); a
-   * checkpoint without a classification head (or with `numLabels` different from it) gets a fresh head.
+   * checkpoint without a classification head (or with `numLabels` different from it) gets a fresh head;
+   * `freshHead: true` ignores the checkpoint's head (`classifier.*`) even when its shape fits. A fresh head
+   * has the initialisation of `create` (Philox N(0, 0.02) from `seed`, bias 0).
    */
-  static async fromPretrained(dir: string, options?: EncoderOptions & { numLabels?: number }): Promise<Encoder> {
+  static async fromPretrained(dir: string, options?: EncoderOptions & { numLabels?: number; freshHead?: boolean }): Promise<Encoder> {
     if (typeof dir !== 'string' || dir === '') throw typeError('dir', 'a directory path string', dir);
-    const o = checkEncoderOptions(options, ['numLabels']);
+    const o = checkEncoderOptions(options, ['numLabels', 'freshHead']);
+    if (o.freshHead !== undefined && typeof o.freshHead !== 'boolean') throw typeError('options.freshHead', 'a boolean', o.freshHead);
     const numLabels = o.numLabels === undefined ? undefined : checkInteger('options.numLabels', o.numLabels, 1, 1 << 20);
     const cfgPath = join(dir, 'config.json');
-    if (!existsSync(cfgPath)) throw invalidFileError(cfgPath, 'not found (a Hugging Face model directory needs config.json)');
-    let hf: unknown;
-    try {
-      hf = JSON.parse(readFileSync(cfgPath, 'utf8'));
-    } catch (err) {
-      throw invalidFileError(cfgPath, `not valid JSON (${(err as Error).message})`);
-    }
-    if (hf === null || typeof hf !== 'object' || Array.isArray(hf)) throw invalidFileError(cfgPath, 'not a JSON object');
-    const { config, labels } = configFromHuggingFace(hf as Record<string, unknown>, numLabels, cfgPath);
+    const hf = readConfigJson(dir);
+    const { config, labels } = configFromHuggingFace(hf, numLabels, cfgPath);
     const stPath = join(dir, 'model.safetensors');
     if (!existsSync(stPath))
       throw invalidFileError(stPath, 'not found (only safetensors checkpoints load; convert pytorch_model.bin with save_pretrained(dir, safe_serialization=True))');
@@ -356,6 +353,7 @@ export class Encoder {
       const arena = native.parameters() as Float32Array;
       const missing: string[] = [];
       for (const row of enc.#table) {
+        if (o.freshHead === true && row.name.startsWith('classifier.')) continue;
         const found = candidatesOf(row.name).map((n) => tensors.get(n)).find((t) => t !== undefined);
         if (!found) {
           if (isHeadTensor(row.name) || (!row.trainable && config.sinusoidalPositions)) continue;

@@ -27,8 +27,8 @@ export type { LoadedTensor, TensorInfo, SafetensorsHeader } from './safetensors.
 
 export { readDataset, encodeTargets, preprocess, labelCounts } from './data.js';
 export type { DataRow, Dataset, DatasetReport, ReadDatasetOptions, PreprocessOptions } from './data.js';
-export { iterativeStratifiedSplit } from './split.js';
-export type { SplitOptions, SplitResult, SplitCoverage } from './split.js';
+export { iterativeStratifiedSplit, splitDataset } from './split.js';
+export type { SplitOptions, SplitResult, SplitCoverage, SplitDatasetOptions, DatasetSplit } from './split.js';
 export { evaluate } from './metrics.js';
 export type { EvaluateOptions, EvaluateResult, PRF, LabelReport, GroupReport, GroupBoundaries } from './metrics.js';
 export { tuneThresholds } from './thresholds.js';
@@ -36,11 +36,15 @@ export type { TuneThresholdsOptions, TuneThresholdsResult, ThresholdObjective } 
 export { Tokenizer } from './tokenizer.js';
 export type { BatchEncoding, EncodeBatchOptions, TrainOptions } from './tokenizer.js';
 
-export { Trainer, Classifier, MODEL_PRESETS } from './trainer.js';
+export { Trainer } from './trainer.js';
+export type { FitOptions } from './trainer.js';
+export { Classifier } from './classifier.js';
+export type { ClassifierParts, EvaluationReport, PredictOptions, Prediction } from './classifier.js';
+export { MODEL_PRESETS } from './encoder_model.js';
+export type { TextModel, TrainableTextModel } from './text_model.js';
+export type { TrainRow, TrainData } from './rows.js';
 export type {
   TrainerOptions,
-  TrainRow,
-  TrainData,
   ModelOption,
   ModelPreset,
   LossPreset,
@@ -50,8 +54,5 @@ export type {
   EpochRecord,
   FitResult,
   DataStats,
-  EvaluationReport,
-  PredictOptions,
-  Prediction,
-} from './trainer.js';
+} from './trainer_options.js';
 export type { ThresholdsFile } from './model_dir.js';

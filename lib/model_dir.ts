@@ -16,12 +16,14 @@
  * model under a `dir.old-*` sibling, which `resolveModelDir` finds and loads. Nothing half-written is ever
  * under `dir`.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, readSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { invalidFileError } from './errors.js';
 import { version } from './device.js';
+import { readSafetensorsHeader, type TensorInfo } from './safetensors.js';
+import type { PreprocessOptions } from './data.js';
 
 /** Bumped when the directory layout or the meaning of a file changes. */
 export const MODEL_FORMAT = 1;
@@ -198,57 +200,74 @@ export function resolveModelDir(dir: string): string {
   throw invalidFileError(dir, 'not a model directory (no config.json)');
 }
 
-function readJson(dir: string, name: string): Record<string, unknown> {
-  const path = join(dir, name);
+/** A JSON object file (ERR_INVALID_FILE naming the file when it is missing, not JSON or not an object). */
+function readJsonFile(path: string): Record<string, unknown> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch {
     throw invalidFileError(path, 'missing from the model directory');
   }
+  let v: unknown;
   try {
-    const v = JSON.parse(text) as unknown;
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object');
-    return v as Record<string, unknown>;
+    v = JSON.parse(text) as unknown;
   } catch (err) {
     throw invalidFileError(path, `not valid JSON (${(err as Error).message})`);
   }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw invalidFileError(path, 'not a JSON object');
+  return v as Record<string, unknown>;
 }
 
-/** Reads the JSON header of a safetensors file without reading the tensors. */
-export function safetensorsHeader(path: string): Record<string, { dtype: string; shape: number[]; data_offsets: number[] }> {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    throw invalidFileError(path, 'missing from the model directory');
-  }
-  try {
-    const size = statSync(path).size;
-    const lenBuf = Buffer.alloc(8);
-    if (size < 8 || readSync(fd, lenBuf, 0, 8, 0) !== 8) throw invalidFileError(path, 'too short for a safetensors header');
-    const len = Number(lenBuf.readBigUInt64LE(0));
-    if (len > 100_000_000 || 8 + len > size) throw invalidFileError(path, `header length ${len} runs past the end of the file (${size} bytes)`);
-    const hdr = Buffer.alloc(len);
-    readSync(fd, hdr, 0, len, 8);
-    const parsed = JSON.parse(hdr.toString('utf8')) as Record<string, { dtype: string; shape: number[]; data_offsets: number[] }>;
-    return parsed;
-  } catch (err) {
-    if ((err as { code?: string }).code === 'ERR_INVALID_FILE') throw err;
-    throw invalidFileError(path, `unreadable safetensors header (${(err as Error).message})`);
-  } finally {
-    closeSync(fd);
-  }
+/** config.json of a model directory (ours or a Hugging Face one) as a JSON object; the one reader of that file. */
+export function readConfigJson(dir: string): Record<string, unknown> {
+  const path = join(dir, 'config.json');
+  if (!existsSync(path)) throw invalidFileError(path, 'not found (a model directory needs config.json)');
+  return readJsonFile(path);
+}
+
+export interface TokenizerConfig {
+  /** do_lower_case (absent: undefined, BERT's uncased default applies) */
+  lowercase?: boolean;
+  /** model_max_length */
+  maxLength?: number;
+  /** the preprocessing the model was trained with (fused_multilabel_preprocess) */
+  preprocess?: PreprocessOptions;
+  /** every field as written */
+  raw: Record<string, unknown>;
+}
+
+/** tokenizer_config.json of `dir`, or null when the directory has none; the one reader of that file. */
+export function readTokenizerConfig(dir: string): TokenizerConfig | null {
+  const path = join(dir, 'tokenizer_config.json');
+  if (!existsSync(path)) return null;
+  const raw = readJsonFile(path);
+  const ml = Number(raw.model_max_length);
+  return {
+    lowercase: typeof raw.do_lower_case === 'boolean' ? raw.do_lower_case : undefined,
+    maxLength: Number.isInteger(ml) && ml > 0 ? ml : undefined,
+    preprocess: (raw.fused_multilabel_preprocess ?? undefined) as PreprocessOptions | undefined,
+    raw,
+  };
+}
+
+/** The header of `dir`'s model.safetensors, read and validated by the one safetensors reader. */
+export function readWeightsHeader(dir: string): Map<string, TensorInfo> {
+  const path = join(dir, 'model.safetensors');
+  if (!existsSync(path)) throw invalidFileError(path, 'missing from the model directory');
+  return new Map(readSafetensorsHeader(path).tensors.map((t) => [t.name, t]));
 }
 
 export interface ModelDirContents {
   dir: string;
   config: Record<string, unknown>;
+  /** config.json's model_type: which TextModel reads the directory */
+  modelType: string;
   labels: string[];
   vocabSize: number;
   hiddenSize: number;
   lowercase: boolean;
   maxLength: number;
+  preprocess?: PreprocessOptions;
   thresholds: ThresholdsFile;
   training: Record<string, unknown> | null;
   report: Record<string, unknown> | null;
@@ -271,7 +290,7 @@ function compatible(a: string, b: string): boolean {
 export function readModelDir(dirIn: string): ModelDirContents {
   const dir = resolveModelDir(dirIn);
   const cfgPath = join(dir, 'config.json');
-  const config = readJson(dir, 'config.json');
+  const config = readConfigJson(dir);
   const marker = config.fused_multilabel as { version?: unknown; format?: unknown } | undefined;
   if (!marker || typeof marker !== 'object')
     throw invalidFileError(cfgPath, 'was not written by fused-multilabel (no "fused_multilabel" block); load a Hugging Face checkpoint with --model DIR for training instead');
@@ -313,25 +332,24 @@ export function readModelDir(dirIn: string): ModelDirContents {
     throw invalidFileError(vocabPath, `has ${vocabLines.length} tokens but config.json says vocab_size ${vocabSize}`);
 
   const stPath = join(dir, 'model.safetensors');
-  const header = safetensorsHeader(stPath);
-  const headName = Object.keys(header).find((k) => k === 'classifier.weight');
-  if (!headName) throw invalidFileError(stPath, 'has no classifier.weight tensor');
-  const head = header[headName].shape;
+  const header = readWeightsHeader(dir);
+  const headInfo = header.get('classifier.weight');
+  if (!headInfo) throw invalidFileError(stPath, 'has no classifier.weight tensor');
+  const head = headInfo.shape;
   if (head[0] !== labels.length)
     throw invalidFileError(stPath, `classifier.weight has ${head[0]} outputs but config.json lists ${labels.length} labels`);
   if (head[1] !== hiddenSize) throw invalidFileError(stPath, `classifier.weight has input size ${head[1]} but config.json says hidden_size ${hiddenSize}`);
-  const embName = Object.keys(header).find((k) => k.endsWith('embeddings.word_embeddings.weight'));
+  const embName = [...header.keys()].find((k) => k.endsWith('embeddings.word_embeddings.weight'));
   if (!embName) throw invalidFileError(stPath, 'has no word embeddings tensor');
-  const emb = header[embName].shape;
+  const emb = header.get(embName)!.shape;
   if (emb[0] !== vocabSize) throw invalidFileError(stPath, `${embName} has ${emb[0]} rows but config.json says vocab_size ${vocabSize}`);
   if (emb[1] !== hiddenSize) throw invalidFileError(stPath, `${embName} has width ${emb[1]} but config.json says hidden_size ${hiddenSize}`);
 
-  const tokCfg = readJson(dir, 'tokenizer_config.json');
-  const lowercase = tokCfg.do_lower_case !== false;
-  const maxLength = Number(tokCfg.model_max_length ?? 128);
+  const tokCfg = readTokenizerConfig(dir);
+  if (!tokCfg) throw invalidFileError(join(dir, 'tokenizer_config.json'), 'missing from the model directory');
 
   const thrPath = join(dir, 'thresholds.json');
-  const thrRaw = readJson(dir, 'thresholds.json');
+  const thrRaw = readJsonFile(thrPath);
   if (typeof thrRaw.global !== 'number' || !(thrRaw.global >= 0 && thrRaw.global <= 1))
     throw invalidFileError(thrPath, `global threshold must be a number in [0, 1], got ${JSON.stringify(thrRaw.global)}`);
   const thresholds: ThresholdsFile = { global: thrRaw.global, tuned: thrRaw.tuned === true };
@@ -346,15 +364,17 @@ export function readModelDir(dirIn: string): ModelDirContents {
     }
     thresholds.perClass = pc as Record<string, number>;
   }
-  const optional = (name: string) => (existsSync(join(dir, name)) ? readJson(dir, name) : null);
+  const optional = (name: string) => (existsSync(join(dir, name)) ? readJsonFile(join(dir, name)) : null);
   return {
     dir,
     config,
     labels,
     vocabSize,
     hiddenSize,
-    lowercase,
-    maxLength: Number.isInteger(maxLength) && maxLength > 0 ? maxLength : 128,
+    modelType: String(config.model_type),
+    lowercase: tokCfg.lowercase ?? true,
+    maxLength: tokCfg.maxLength ?? 128,
+    preprocess: tokCfg.preprocess,
     thresholds,
     training: optional('training.json'),
     report: optional('report.json'),
@@ -380,3 +400,37 @@ export function labelConfig(config: Record<string, unknown>, labels: readonly st
   };
 }
 
+
+/** What saveClassifierDir writes: the model's own files plus the classifier's. */
+export interface ClassifierDirParts {
+  /** writes config.json (with model_type), the weights and the tokenizer files */
+  model: { save(dir: string, labels: readonly string[]): Promise<void>; readonly maxLength: number };
+  labels: readonly string[];
+  thresholds: ThresholdsFile;
+  preprocess?: PreprocessOptions;
+  training: Record<string, unknown>;
+  report: unknown;
+}
+
+/**
+ * Writes a classifier's model directory atomically (saveDirAtomic): the model's files, then the label
+ * maps and the writer's marker in config.json, model_max_length and the preprocessing in
+ * tokenizer_config.json, thresholds.json, training.json and report.json.
+ */
+export async function saveClassifierDir(dir: string, parts: ClassifierDirParts, hooks?: SaveHooks): Promise<void> {
+  await saveDirAtomic(
+    dir,
+    async (tmp) => {
+      await parts.model.save(tmp, parts.labels);
+      writeJsonDurable(join(tmp, 'config.json'), labelConfig(readConfigJson(tmp), parts.labels));
+      const tc = readTokenizerConfig(tmp)?.raw ?? {};
+      tc.model_max_length = parts.model.maxLength;
+      if (parts.preprocess) tc.fused_multilabel_preprocess = parts.preprocess;
+      writeJsonDurable(join(tmp, 'tokenizer_config.json'), tc);
+      writeJsonDurable(join(tmp, 'thresholds.json'), parts.thresholds);
+      writeJsonDurable(join(tmp, 'training.json'), parts.training);
+      writeJsonDurable(join(tmp, 'report.json'), parts.report);
+    },
+    hooks,
+  );
+}

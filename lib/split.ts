@@ -290,3 +290,53 @@ export function iterativeStratifiedSplit<T extends { labels: readonly string[] }
     coverage: { labels: L, train: cover(0), val: cover(1), test: cover(2) },
   };
 }
+
+export interface SplitDatasetOptions {
+  /** [train, val, test] shares, summing to 1 (default [0.6, 0.2, 0.2]) */
+  ratios?: readonly [number, number, number];
+  /** PRNG seed (default 0) */
+  seed?: number;
+}
+
+/** A dataset split three ways, each part a dataset { rows, labelSet } that Trainer.fit/evaluate take. */
+export interface DatasetSplit<T> {
+  train: { rows: T[]; labelSet: string[] };
+  val: { rows: T[]; labelSet: string[] };
+  test: { rows: T[]; labelSet: string[] };
+  /** the label order every part shares: the dataset's labelSet, else the sorted labels of the rows */
+  labelSet: string[];
+  indices: SplitResult<T>['indices'];
+  /** labels present and missing in each part (Trainer.fit records it: fit(train, val, { splitCoverage })) */
+  coverage: SplitResult<T>['coverage'];
+}
+
+/**
+ * The CLI's split as a library call: iterative stratification (iterativeStratifiedSplit) of rows or of a
+ * dataset { rows, labelSet } into train/val/test datasets sharing one label set, with the coverage facts.
+ */
+export function splitDataset<T extends { labels: readonly string[]; negatives?: readonly string[] }>(
+  data: readonly T[] | { rows: readonly T[]; labelSet?: readonly string[] },
+  options: SplitDatasetOptions = {},
+): DatasetSplit<T> {
+  const rows = Array.isArray(data) ? (data as readonly T[]) : (data as { rows?: unknown })?.rows;
+  if (!Array.isArray(rows)) throw typeError('data', 'an array of rows or a dataset { rows, labelSet }', data);
+  const opts = checkOptions('splitDataset options', options);
+  rejectUnknownKeys('splitDataset options', opts, ['ratios', 'seed']);
+  const ratios = opts.ratios ?? [0.6, 0.2, 0.2];
+  if (!Array.isArray(ratios) || ratios.length !== 3) throw typeError('options.ratios', '[train, val, test] shares', ratios);
+  ratios.forEach((r, i) => checkNumber(`options.ratios[${i}]`, r, 0, 1));
+  const sum = ratios[0] + ratios[1] + ratios[2];
+  if (Math.abs(sum - 1) > 1e-9 || !(ratios[0] > 0))
+    throw rangeErrorMessage(`Expected options.ratios to sum to 1 with a positive train share but received [${ratios.join(', ')}]`);
+  const given = Array.isArray(data) ? undefined : (data as { labelSet?: readonly string[] }).labelSet;
+  let labelSet: string[];
+  if (given) labelSet = [...given];
+  else {
+    const s = new Set<string>();
+    for (const r of rows as readonly T[]) for (const l of [...(r?.labels ?? []), ...(r?.negatives ?? [])]) s.add(l);
+    labelSet = [...s].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+  const s = iterativeStratifiedSplit(rows as readonly T[], { val: ratios[1], test: ratios[2], seed: opts.seed as number | undefined });
+  const part = (r: T[]) => ({ rows: r, labelSet });
+  return { train: part(s.train), val: part(s.val), test: part(s.test), labelSet, indices: s.indices, coverage: s.coverage };
+}

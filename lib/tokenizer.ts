@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import type { Tokenizer as HFTokenizer } from '@huggingface/tokenizers';
 import { checkOptions, rejectUnknownKeys, typeError, rangeErrorMessage, invalidFileError, checkInteger } from './errors.js';
+import { readTokenizerConfig } from './model_dir.js';
 
 export interface BatchEncoding {
   /** batchSize × seqLen token ids, row-major. */
@@ -191,11 +192,7 @@ export class Tokenizer {
     try {
       if (statSync(path).isDirectory()) {
         file = join(path, 'vocab.txt');
-        const cfgPath = join(path, 'tokenizer_config.json');
-        if (lowercase === undefined && existsSync(cfgPath)) {
-          const cfg = JSON.parse(readFileSync(cfgPath, 'utf8')) as { do_lower_case?: boolean };
-          if (typeof cfg.do_lower_case === 'boolean') lowercase = cfg.do_lower_case;
-        }
+        lowercase ??= readTokenizerConfig(path)?.lowercase;
       }
     } catch (e) {
       throw invalidFileError(path, `cannot read (${(e as Error).message})`);

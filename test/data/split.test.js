@@ -1,7 +1,7 @@
 // iterativeStratifiedSplit(): coverage of rare labels, proportions, determinism, partition, errors.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { iterativeStratifiedSplit } from '../../dist/index.js';
+import { iterativeStratifiedSplit, splitDataset } from '../../dist/index.js';
 import { assertThrowsCode } from '../helpers/assert.js';
 import { mulberry32 } from '../../dist/random.js';
 
@@ -90,6 +90,25 @@ test('argument errors', () => {
   assertThrowsCode(() => iterativeStratifiedSplit([], { test: 0.6, val: 0.5 }), 'ERR_INVALID_ARG', RangeError, /test \+ options.val/);
   assertThrowsCode(() => iterativeStratifiedSplit([], { tset: 0.1 }), 'ERR_INVALID_ARG', TypeError, /did you mean "test"/);
   assertThrowsCode(() => iterativeStratifiedSplit([], { seed: 1.5 }), 'ERR_INVALID_ARG', RangeError, /seed/);
+});
+
+test('splitDataset: the CLI split as datasets sharing one label set, with coverage', () => {
+  const rows = rareData(3, 500, 40);
+  const d = splitDataset({ rows, labelSet: ['z-extra', ...new Set(rows.flatMap((r) => r.labels))] }, { seed: 42 });
+  const s = iterativeStratifiedSplit(rows, { seed: 42, val: 0.2, test: 0.2 });
+  assert.equal(Array.from(d.indices.test), Array.from(s.indices.test), 'the same split as iterativeStratifiedSplit 60/20/20');
+  assert.equal(d.coverage, s.coverage);
+  assert.is(d.labelSet[0], 'z-extra', "the dataset's label order is kept");
+  for (const part of ['train', 'val', 'test']) assert.is(d[part].labelSet, d.labelSet);
+  assert.is(d.train.rows.length + d.val.rows.length + d.test.rows.length, rows.length);
+  // plain rows: the labels of the rows (negatives included), sorted
+  const p = splitDataset([{ labels: ['b'], negatives: ['c'] }, { labels: ['a'] }], { ratios: [0.5, 0.5, 0] });
+  assert.equal(p.labelSet, ['a', 'b', 'c']);
+  assert.is(p.test.rows.length, 0);
+  assertThrowsCode(() => splitDataset('rows'), 'ERR_INVALID_ARG', TypeError, /data/);
+  assertThrowsCode(() => splitDataset(rows, { ratios: [0.5, 0.2, 0.2] }), 'ERR_INVALID_ARG', RangeError, /sum to 1/);
+  assertThrowsCode(() => splitDataset(rows, { ratios: [0.5, 0.5] }), 'ERR_INVALID_ARG', TypeError, /options\.ratios/);
+  assertThrowsCode(() => splitDataset(rows, { ratio: [0.5, 0.5, 0] }), 'ERR_INVALID_ARG', TypeError, /did you mean "ratios"/);
 });
 
 test.run();

@@ -187,10 +187,37 @@ test('Classifier.load names the pieces that disagree', async () => {
   });
   await assertRejectsCode(() => Classifier.load(dir), 'ERR_INVALID_FILE', Error, new RegExp(`classifier\\.weight has ${K} outputs but config\\.json lists ${K + 1} labels`));
   undo();
+  undo = edit('config.json', (t) => {
+    const o = JSON.parse(t);
+    o.model_type = 'gpt2';
+    return JSON.stringify(o);
+  });
+  await assertRejectsCode(() => Classifier.load(dir), 'ERR_INVALID_FILE', Error, /config\.json: model_type "gpt2" is not a model this version of fused-multilabel reads/);
+  undo();
   const ok = await Classifier.load(dir);
   await assertRejectsCode(() => ok.evaluate([{ text: 'x', labels: ['not-a-label'] }]), 'ERR_INVALID_ARG', RangeError, /labels unseen at training time: not-a-label/);
   ok.dispose();
   await assertRejectsCode(() => ok.predict(['x']), 'ERR_DISPOSED');
+});
+
+test('trainer.classifier is the inference path: predict/evaluate delegate to it, negatives are checked as Classifier.load\'s', async () => {
+  const clf = bce.classifier;
+  assert.instance(clf, Classifier);
+  assert.equal(clf.labels, labelSet);
+  assert.is(clf.dir, null);
+  assert.equal(clf.thresholds, bce.thresholds);
+  const texts = testSet.rows.slice(0, 6).map((r) => r.text);
+  assert.equal(await clf.predict(texts), await bce.predict(texts));
+  const scores = await clf.scores(texts);
+  assert.is(scores.length, texts.length * K);
+  // a negative label the model never saw is an error on both paths (Trainer.evaluate used to ignore it)
+  const row = [{ text: 'x', labels: [labelSet[0]], negatives: ['never-seen'] }];
+  await assertRejectsCode(() => bce.evaluate(row), 'ERR_INVALID_ARG', RangeError, /test has labels unseen at training time: never-seen/);
+  await assertRejectsCode(() => clf.evaluate(row), 'ERR_INVALID_ARG', RangeError, /test has labels unseen at training time: never-seen/);
+  // the same report from the trainer and from its classifier
+  assert.equal(await bce.evaluate(testSet), await clf.evaluate(testSet));
+  // a Classifier from parts checks them
+  assert.throws(() => new Classifier({ model: clf.model, labels: ['a'], thresholds: clf.thresholds }), (e) => e.code === 'ERR_INVALID_ARG' && /parts\.labels/.test(e.message));
 });
 
 test('{ pretrained: dir }: vocab.txt and the body come from the directory, the head starts afresh for new labels', async () => {
@@ -274,7 +301,7 @@ test('option and argument errors', async () => {
   bad({ earlyStopping: { metric: 'accuracy' } }, /earlyStopping\.metric/);
   const t = new Trainer({ epochs: 1 });
   await assertRejectsCode(() => t.fit('rows.csv'), 'ERR_INVALID_ARG', TypeError, /train/);
-  await assertRejectsCode(() => t.fit([{ text: 'a', labels: ['x'] }], [{ text: 'b', labels: ['y'] }]), 'ERR_INVALID_ARG', RangeError, /val has labels unseen in train: y/);
+  await assertRejectsCode(() => t.fit([{ text: 'a', labels: ['x'] }], [{ text: 'b', labels: ['y'] }]), 'ERR_INVALID_ARG', RangeError, /val has labels unseen at training time: y/);
   await assertRejectsCode(() => t.predict(['a']), 'ERR_INVALID_ARG', Error, /call fit\(\) first/);
 });
 

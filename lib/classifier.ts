@@ -1,0 +1,219 @@
+/**
+ * Classifier: the one owner of inference. It wraps a TextModel (encoder_model.ts today) with the label
+ * names, the tuned thresholds and the training preprocessing, and owns everything a prediction goes
+ * through: preprocessing, batching, the sigmoid, thresholds and top-K, and evaluation against labelled
+ * rows (partially annotated rows' unknown targets left out). `Classifier.load(dir)` reads a model
+ * directory; `trainer.classifier` is the one a Trainer just trained.
+ */
+import { preprocess as preprocessText, type PreprocessOptions } from './data.js';
+import { evaluate as evaluateMetrics, type EvaluateResult } from './metrics.js';
+import { checkInteger, checkNumber, checkOptions, disposedError, rejectUnknownKeys, typeError } from './errors.js';
+import { readModelDir, type ThresholdsFile } from './model_dir.js';
+import { checkKnownLabels, rowsOf, targetsOf, type TrainData } from './rows.js';
+import { loadTextModel, sigmoidOf, type TextModel } from './text_model.js';
+import type { DeviceOption } from './device.js';
+
+export interface EvaluationReport {
+  split: string;
+  rows: number;
+  /** metrics with the tuned thresholds */
+  metrics: EvaluateResult;
+  /** micro and macro F1 at threshold 0.5, for comparison */
+  at05: { micro: EvaluateResult['micro']; macro: EvaluateResult['macro']; labelsWithPositiveF1: number };
+  unknownTargets: number;
+  thresholds: ThresholdsFile;
+}
+
+export interface PredictOptions {
+  /** 'tuned' (default): the thresholds tuned on validation; a number: one threshold for every label */
+  threshold?: 'tuned' | number;
+  /** keep only the K highest-scoring labels (in `labels`, and in `scores`) */
+  topK?: number;
+  batchSize?: number;
+}
+
+export interface Prediction {
+  /** labels at or above their threshold, highest score first */
+  labels: string[];
+  /** sigmoid probability per label */
+  scores: Record<string, number>;
+}
+
+/** What a Classifier is made of (Classifier.load reads them from a model directory). */
+export interface ClassifierParts {
+  model: TextModel;
+  labels: readonly string[];
+  thresholds: ThresholdsFile;
+  /** applied to every text before the model sees it (the training preprocessing) */
+  preprocess?: PreprocessOptions;
+  /** training positives per label (label order): the HEAD/MEDIUM/TAIL/ZERO groups of evaluate() */
+  trainCounts?: Float64Array;
+  dir?: string | null;
+  training?: Record<string, unknown> | null;
+  report?: Record<string, unknown> | null;
+}
+
+function thresholdArray(thr: ThresholdsFile, labels: readonly string[], override?: number): Float32Array {
+  const out = new Float32Array(labels.length);
+  for (let j = 0; j < labels.length; j++) out[j] = override ?? thr.perClass?.[labels[j]] ?? thr.global;
+  return out;
+}
+
+function predictionsFrom(probs: Float32Array, labels: readonly string[], thresholds: Float32Array, topK?: number): Prediction[] {
+  const k = labels.length;
+  const n = probs.length / k;
+  const out: Prediction[] = [];
+  for (let i = 0; i < n; i++) {
+    const row = probs.subarray(i * k, i * k + k);
+    let order = Array.from({ length: k }, (_, j) => j).sort((a, b) => row[b] - row[a] || a - b);
+    if (topK !== undefined) order = order.slice(0, topK);
+    const scores: Record<string, number> = {};
+    const picked: string[] = [];
+    for (const j of order) {
+      scores[labels[j]] = row[j];
+      if (row[j] >= thresholds[j]) picked.push(labels[j]);
+    }
+    out.push({ labels: picked, scores });
+  }
+  return out;
+}
+
+function checkPredictOptions(options: unknown, k: number): { threshold: 'tuned' | number; topK?: number; batchSize: number } {
+  const o = checkOptions('options', options);
+  rejectUnknownKeys('predict options', o, ['threshold', 'topK', 'batchSize']);
+  const threshold = o.threshold ?? 'tuned';
+  if (threshold !== 'tuned') checkNumber('options.threshold', threshold, 0, 1);
+  const topK = o.topK === undefined ? undefined : checkInteger('options.topK', o.topK, 1, Math.max(1, k));
+  return { threshold: threshold as 'tuned' | number, topK, batchSize: checkBatchSize(o.batchSize, 'options.batchSize') };
+}
+
+function checkBatchSize(value: unknown, name: string): number {
+  return value === undefined ? 64 : checkInteger(name, value, 1, 65536);
+}
+
+function checkTexts(texts: unknown): string[] {
+  if (!Array.isArray(texts)) throw typeError('texts', 'an array of strings', texts);
+  texts.forEach((t, i) => {
+    if (typeof t !== 'string') throw typeError(`texts[${i}]`, 'a string', t);
+  });
+  return texts as string[];
+}
+
+/**
+ * The evaluation report of probabilities against targets: metrics with the thresholds (HEAD/MEDIUM/TAIL/
+ * ZERO groups when training counts are known) and micro/macro F1 at 0.5.
+ */
+export function evaluationReport(
+  split: string,
+  t: { targets: Int8Array; unknown: number },
+  probs: Float32Array,
+  labels: readonly string[],
+  thresholds: ThresholdsFile,
+  trainCounts?: Float64Array,
+): EvaluationReport {
+  const n = probs.length / labels.length;
+  const shape: [number, number] = [n, labels.length];
+  const metrics = evaluateMetrics(t.targets, probs, { shape, threshold: thresholdArray(thresholds, labels), labelSet: labels, trainCounts });
+  const half = evaluateMetrics(t.targets, probs, { shape, threshold: 0.5 });
+  return {
+    split,
+    rows: n,
+    metrics,
+    at05: { micro: half.micro, macro: half.macro, labelsWithPositiveF1: half.labelsWithPositiveF1 },
+    unknownTargets: t.unknown,
+    thresholds,
+  };
+}
+
+export class Classifier {
+  readonly labels: readonly string[];
+  /** the model directory it was loaded from (null for a Trainer's classifier) */
+  readonly dir: string | null;
+  readonly thresholds: ThresholdsFile;
+  readonly maxLength: number;
+  /** training.json and report.json of the model directory (null when absent) */
+  readonly training: Record<string, unknown> | null;
+  readonly report: Record<string, unknown> | null;
+  #model: TextModel;
+  #preprocess?: PreprocessOptions;
+  #trainCounts?: Float64Array;
+
+  constructor(parts: ClassifierParts) {
+    const p = checkOptions('parts', parts) as unknown as ClassifierParts;
+    if (!p.model || typeof p.model.logits !== 'function') throw typeError('parts.model', 'a TextModel', p.model);
+    if (!Array.isArray(p.labels) || p.labels.length !== p.model.numLabels)
+      throw typeError('parts.labels', `an array of ${p.model.numLabels} label names (one per model output)`, p.labels);
+    this.#model = p.model;
+    this.labels = Object.freeze([...p.labels]);
+    this.thresholds = p.thresholds;
+    this.maxLength = p.model.maxLength;
+    this.dir = p.dir ?? null;
+    this.training = p.training ?? null;
+    this.report = p.report ?? null;
+    this.#preprocess = p.preprocess;
+    this.#trainCounts = p.trainCounts;
+  }
+
+  /** Loads and cross-checks a model directory written by Trainer.save (or a `dir.old-*` copy a killed save left). */
+  static async load(dir: string, options: { device?: DeviceOption } = {}): Promise<Classifier> {
+    if (typeof dir !== 'string' || dir.length === 0) throw typeError('dir', 'a model directory path', dir);
+    const o = checkOptions('options', options);
+    rejectUnknownKeys('Classifier.load options', o, ['device']);
+    const c = readModelDir(dir);
+    const model = await loadTextModel(c, { device: (o.device as DeviceOption) ?? 'auto' });
+    const counts = (c.training?.history as { data?: { trainCounts?: Record<string, number> } } | undefined)?.data?.trainCounts;
+    return new Classifier({
+      model,
+      labels: c.labels,
+      thresholds: c.thresholds,
+      preprocess: c.preprocess,
+      trainCounts: counts ? Float64Array.from(c.labels, (l) => counts[l] ?? 0) : undefined,
+      dir: c.dir,
+      training: c.training,
+      report: c.report,
+    });
+  }
+
+  /** The model under this classifier (ERR_DISPOSED after dispose()). */
+  get model(): TextModel {
+    if (this.#model.disposed) throw disposedError('Classifier');
+    return this.#model;
+  }
+
+  /** Probabilities (N×K, row-major, label order of `labels`). */
+  async scores(texts: string[], batchSize?: number): Promise<Float32Array> {
+    const list = checkTexts(texts);
+    const bs = checkBatchSize(batchSize, 'batchSize');
+    const model = this.model;
+    const prep = this.#preprocess;
+    return sigmoidOf(await model.logits(prep ? list.map((t) => preprocessText(t, prep)) : list, { batchSize: bs }));
+  }
+
+  async predict(texts: string[], options?: PredictOptions): Promise<Prediction[]> {
+    const list = checkTexts(texts);
+    const p = checkPredictOptions(options, this.labels.length);
+    const probs = await this.scores(list, p.batchSize);
+    const thr = thresholdArray(this.thresholds, this.labels, p.threshold === 'tuned' ? undefined : p.threshold);
+    return predictionsFrom(probs, this.labels, thr, p.topK);
+  }
+
+  /** Metrics on labelled rows with the tuned thresholds; labels unknown to the model are an error. */
+  async evaluate(data: TrainData, split = 'test'): Promise<EvaluationReport> {
+    const te = rowsOf(data, 'data');
+    checkKnownLabels(te.rows, this.labels, split);
+    const t = targetsOf(te.rows, this.labels);
+    const probs = await this.scores(te.rows.map((r) => r.text));
+    return evaluationReport(split, t, probs, this.labels, this.thresholds, this.#trainCounts);
+  }
+
+  // report() (report.html) and exportOnnx() belong here: inference artefacts of a trained classifier.
+
+  /** Frees the model's memory; later calls reject with ERR_DISPOSED. */
+  dispose(): void {
+    this.#model.dispose();
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}

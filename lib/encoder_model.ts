@@ -1,0 +1,150 @@
+/**
+ * The encoder as a TextModel: a BERT/DistilBERT Encoder with its WordPiece Tokenizer. It owns the
+ * architecture presets, building a model for training (a tokenizer learned from the training texts, or a
+ * pretrained directory) and loading one from a model directory; `maxLength` is min(requested,
+ * maxPositions) here and nowhere else.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Encoder, type EncoderConfig, type OptimizerOptions } from './encoder.js';
+import { Tokenizer } from './tokenizer.js';
+import { codedError, invalidFileError } from './errors.js';
+import type { LossOptions } from './losses.js';
+import type { DeviceOption } from './device.js';
+import { readConfigJson, readTokenizerConfig, type ModelDirContents } from './model_dir.js';
+import { configFromHuggingFace } from './encoder.js';
+import type { BuildSpec, TrainableTextModel } from './text_model.js';
+
+export type ModelPreset = 'tiny' | 'small' | 'base';
+export type EncoderModelOption = ModelPreset | Partial<EncoderConfig> | { pretrained: string };
+
+/**
+ * Architecture presets. 'base' has BERT-base's dimensions (trained from scratch unless pretrained).
+ * 'tiny' and 'small' pool by the mean over tokens: trained from scratch on a few thousand rows, a
+ * first-token (pooler) head sits at the label-prior plateau for many epochs before attention learns to
+ * route anything to it, while mean pooling learns from the first epoch (measured with the PyTorch twin
+ * in bench/torch_train.py). 'base' keeps BERT's pooler so its checkpoints mean the same in transformers.
+ */
+export const MODEL_PRESETS: Record<ModelPreset, Omit<EncoderConfig, 'vocabSize' | 'numLabels'>> = {
+  tiny: { architecture: 'bert', hiddenSize: 64, numLayers: 2, numHeads: 4, intermediateSize: 256, maxPositions: 512, typeVocabSize: 2, pooling: 'mean' },
+  small: { architecture: 'bert', hiddenSize: 256, numLayers: 4, numHeads: 4, intermediateSize: 1024, maxPositions: 512, typeVocabSize: 2, pooling: 'mean' },
+  base: { architecture: 'bert', hiddenSize: 768, numLayers: 12, numHeads: 12, intermediateSize: 3072, maxPositions: 512, typeVocabSize: 2 },
+};
+
+export function isEncoderModelOption(model: unknown): model is EncoderModelOption {
+  if (typeof model === 'string') return model in MODEL_PRESETS;
+  if (!model || typeof model !== 'object' || Array.isArray(model)) return false;
+  if ('pretrained' in model) return typeof (model as { pretrained: unknown }).pretrained === 'string';
+  return true;
+}
+
+/** The preset whose default learning rate a model option gets. */
+export function presetOf(model: EncoderModelOption): ModelPreset | 'pretrained' {
+  if (typeof model === 'string') return model;
+  if ('pretrained' in model) return 'pretrained';
+  return (model.hiddenSize ?? 0) >= 512 ? 'base' : 'tiny';
+}
+
+/** The tokenizer of a pretrained directory: vocab.txt (do_lower_case from tokenizer_config.json) or tokenizer.json. */
+function pretrainedTokenizer(dir: string): Tokenizer {
+  if (existsSync(join(dir, 'vocab.txt'))) return Tokenizer.fromVocab(join(dir, 'vocab.txt'), { lowercase: readTokenizerConfig(dir)?.lowercase ?? true });
+  if (existsSync(join(dir, 'tokenizer.json'))) return Tokenizer.fromTokenizerJson(join(dir, 'tokenizer.json'));
+  throw invalidFileError(dir, 'a pretrained model directory needs vocab.txt (or tokenizer.json)');
+}
+
+export class EncoderTextModel implements TrainableTextModel {
+  readonly encoder: Encoder;
+  readonly tokenizer: Tokenizer;
+  readonly maxLength: number;
+
+  constructor(encoder: Encoder, tokenizer: Tokenizer, maxLength: number) {
+    this.encoder = encoder;
+    this.tokenizer = tokenizer;
+    this.maxLength = Math.min(maxLength, encoder.config.maxPositions);
+  }
+
+  get modelType(): string {
+    return this.encoder.config.architecture;
+  }
+  get numLabels(): number {
+    return this.encoder.config.numLabels;
+  }
+  get vocabSize(): number {
+    return this.tokenizer.vocabSize;
+  }
+  get disposed(): boolean {
+    return this.encoder.disposed;
+  }
+
+  /** A model to train: a preset or EncoderConfig with a tokenizer learned from the texts, or a pretrained directory. */
+  static async build(spec: BuildSpec): Promise<EncoderTextModel> {
+    const K = spec.labels.length;
+    const model = spec.model as EncoderModelOption;
+    if (typeof model === 'object' && 'pretrained' in model) {
+      const dir = model.pretrained;
+      const tokenizer = pretrainedTokenizer(dir);
+      // A head trained for other labels (same count, other names, e.g. LABEL_0..) is not reused: it
+      // starts from the encoder's own initialisation unless the checkpoint's labels are ours.
+      const ckpt = configFromHuggingFace(readConfigJson(dir), K, join(dir, 'config.json')).labels;
+      const sameLabels = ckpt !== undefined && ckpt.length === K && ckpt.every((l, j) => l === spec.labels[j]);
+      const encoder = await Encoder.fromPretrained(dir, { numLabels: K, device: spec.device, seed: spec.seed, freshHead: !sameLabels });
+      if (encoder.config.vocabSize < tokenizer.vocabSize) {
+        encoder.dispose();
+        throw invalidFileError(dir, `the tokenizer has ${tokenizer.vocabSize} tokens but the model's vocab_size is ${encoder.config.vocabSize}`);
+      }
+      return new EncoderTextModel(encoder, tokenizer, spec.maxLength);
+    }
+    const tokenizer = Tokenizer.train(spec.trainTexts as string[], { vocabSize: spec.vocabSize });
+    const base = typeof model === 'string' ? MODEL_PRESETS[model] : model;
+    const config = { ...MODEL_PRESETS.tiny, ...base, vocabSize: tokenizer.vocabSize, numLabels: K } as EncoderConfig;
+    return new EncoderTextModel(await Encoder.create(config, { device: spec.device, seed: spec.seed }), tokenizer, spec.maxLength);
+  }
+
+  /** The model of a checked model directory (readModelDir). */
+  static async load(c: ModelDirContents, options: { device: DeviceOption }): Promise<EncoderTextModel> {
+    const tokenizer = Tokenizer.fromVocab(join(c.dir, 'vocab.txt'), { lowercase: c.lowercase });
+    if (tokenizer.vocabSize !== c.vocabSize)
+      throw invalidFileError(join(c.dir, 'vocab.txt'), `tokenizer has ${tokenizer.vocabSize} tokens but config.json says vocab_size ${c.vocabSize}`);
+    // no numLabels here: a head of another size must be an error, never a silently fresh head
+    const encoder = await Encoder.fromPretrained(c.dir, { device: options.device });
+    if (encoder.config.numLabels !== c.labels.length) {
+      encoder.dispose();
+      throw invalidFileError(join(c.dir, 'model.safetensors'), `the encoder has ${encoder.config.numLabels} outputs but config.json lists ${c.labels.length} labels`);
+    }
+    return new EncoderTextModel(encoder, tokenizer, c.maxLength);
+  }
+
+  #batch(texts: readonly string[]) {
+    return this.tokenizer.encodeBatch(texts, { maxLength: this.maxLength, padding: 'longest', truncation: true });
+  }
+
+  async logits(texts: readonly string[], options: { batchSize?: number } = {}): Promise<Float32Array> {
+    if (this.encoder.disposed) throw codedError('ERR_DISPOSED', 'the model is disposed');
+    const K = this.numLabels;
+    const bs = options.batchSize ?? 64;
+    const out = new Float32Array(texts.length * K);
+    for (let b = 0; b < texts.length; b += bs) out.set(await this.encoder.forward(this.#batch(texts.slice(b, b + bs)), { train: false }), b * K);
+    return out;
+  }
+
+  trainStep(texts: readonly string[], targets: Int8Array, loss: LossOptions, optimizer: OptimizerOptions): Promise<{ loss: number; gradNorm: number }> {
+    return this.encoder.trainStep(this.#batch(texts), targets, loss, optimizer);
+  }
+
+  snapshot(): Map<string, Float32Array> {
+    return this.encoder.parameters();
+  }
+
+  restore(snapshot: unknown): void {
+    this.encoder.setParameters(snapshot as Map<string, Float32Array>);
+  }
+
+  async save(dir: string, labels: readonly string[]): Promise<void> {
+    await this.encoder.save(dir, { labels: [...labels] });
+    this.tokenizer.save(dir);
+  }
+
+  dispose(): void {
+    this.encoder.dispose();
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * The model abstraction under Classifier and Trainer. A `TextModel` maps (preprocessed) texts to one
+ * logit per label; a `TrainableTextModel` also takes optimizer steps on a batch of texts. The Classifier
+ * owns everything around a model (preprocessing, batching and queueing, sigmoid, thresholds, metrics);
+ * the training loop (training.ts) drives any trainable model. Today's implementation is the encoder with
+ * its WordPiece tokenizer (encoder_model.ts); another architecture implements these two interfaces, gets a
+ * `model_type` in config.json, and one case in `loadTextModel` and `buildTrainableModel`.
+ */
+import { join } from 'node:path';
+import { EncoderTextModel, isEncoderModelOption, type EncoderModelOption } from './encoder_model.js';
+import { invalidFileError, rangeErrorMessage, typeError } from './errors.js';
+import type { LossOptions } from './losses.js';
+import type { OptimizerOptions } from './encoder.js';
+import type { DeviceOption } from './device.js';
+import type { ModelDirContents } from './model_dir.js';
+
+export interface TextModel {
+  /** the architecture as config.json's `model_type` names it ('bert', 'distilbert', ...) */
+  readonly modelType: string;
+  /** outputs per text (the label count) */
+  readonly numLabels: number;
+  /** tokens per text the model reads (the longer part of a text is cut) */
+  readonly maxLength: number;
+  /**
+   * N×numLabels logits (row-major, input order) for preprocessed texts, at most `batchSize` texts per
+   * model call. A row's logits do not depend on the other texts of the call.
+   */
+  logits(texts: readonly string[], options?: { batchSize?: number }): Promise<Float32Array>;
+  /** Writes the model's files (config.json with the architecture, weights, tokenizer files) into `dir`. */
+  save(dir: string, labels: readonly string[]): Promise<void>;
+  /** Frees the model's memory; later calls reject with ERR_DISPOSED. */
+  dispose(): void;
+  readonly disposed: boolean;
+}
+
+export interface TrainableTextModel extends TextModel {
+  /** One optimizer step on a batch: `targets` is N×numLabels Int8 (-1 = unknown, masked out). */
+  trainStep(texts: readonly string[], targets: Int8Array, loss: LossOptions, optimizer: OptimizerOptions): Promise<{ loss: number; gradNorm: number }>;
+  /** A copy of the trained state (the best epoch is kept this way) and its restore. */
+  snapshot(): unknown;
+  restore(snapshot: unknown): void;
+  /** Vocabulary (or feature) count, for the training statistics. */
+  readonly vocabSize: number;
+}
+
+/** What a Trainer's `model` option may be. */
+export type ModelOption = EncoderModelOption;
+
+/** Checks a `model` option (throws ERR_INVALID_ARG naming options.model). */
+export function checkModelOption(model: unknown): ModelOption {
+  const expected = "'tiny' | 'small' | 'base' | an EncoderConfig | { pretrained: dir }";
+  if (typeof model === 'string' && !isEncoderModelOption(model)) throw rangeErrorMessage(`Expected ${expected} for options.model but received "${model}"`);
+  if (model && typeof model === 'object' && 'pretrained' in model && typeof model.pretrained !== 'string')
+    throw typeError('options.model.pretrained', 'a directory path', model.pretrained);
+  if (!isEncoderModelOption(model)) throw typeError('options.model', expected, model);
+  return model;
+}
+
+export interface BuildSpec {
+  model: ModelOption;
+  labels: readonly string[];
+  /** preprocessed training texts (a tokenizer learns its vocabulary from them) */
+  trainTexts: readonly string[];
+  vocabSize: number;
+  maxLength: number;
+  device: DeviceOption;
+  seed: number;
+}
+
+/** A fresh (or pretrained) trainable model for the `model` option. */
+export async function buildTrainableModel(spec: BuildSpec): Promise<TrainableTextModel> {
+  return EncoderTextModel.build(spec);
+}
+
+/**
+ * Loads the model of a checked model directory, dispatching on config.json's `model_type`. A type this
+ * version cannot read is ERR_INVALID_FILE naming the field.
+ */
+export async function loadTextModel(contents: ModelDirContents, options: { device: DeviceOption }): Promise<TextModel> {
+  switch (contents.modelType) {
+    case 'bert':
+    case 'distilbert':
+      return EncoderTextModel.load(contents, options);
+    default:
+      throw invalidFileError(
+        join(contents.dir, 'config.json'),
+        `model_type ${JSON.stringify(contents.modelType)} is not a model this version of fused-multilabel reads (bert, distilbert)`,
+      );
+  }
+}
+
+/** Sigmoid probabilities of logits (the numerically safe form for either sign). */
+export function sigmoidOf(logits: Float32Array): Float32Array {
+  const out = new Float32Array(logits.length);
+  for (let i = 0; i < logits.length; i++) {
+    const x = logits[i];
+    out[i] = x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
+  }
+  return out;
+}

@@ -1,0 +1,226 @@
+/**
+ * The Trainer's options: their types, the checks with friendly messages and the defaults, the loss
+ * presets (the bceWithLogits options of 'bce' | 'focal' | 'db' | 'asl') and the result types of fit().
+ */
+import type { LossOptions } from './losses.js';
+import type { PreprocessOptions } from './data.js';
+import type { DeviceOption } from './device.js';
+import type { ThresholdsFile } from './model_dir.js';
+import { checkInteger, checkNumber, checkOptions, rangeErrorMessage, rejectUnknownKeys, typeError } from './errors.js';
+import { checkModelOption, type ModelOption } from './text_model.js';
+import { presetOf, type ModelPreset } from './encoder_model.js';
+
+export type { ModelOption } from './text_model.js';
+export type { ModelPreset } from './encoder_model.js';
+
+export type LossPreset = 'bce' | 'focal' | 'db' | 'asl';
+export type PosWeightOption = 'none' | 'neg-pos' | 'sqrt-neg-pos' | Float32Array;
+export type EarlyStoppingMetric = 'val-loss' | 'micro-f1' | 'macro-f1';
+
+export interface ProgressEvent {
+  /** 'train' after every optimizer step; 'validate' once per epoch after validation */
+  phase: 'train' | 'validate';
+  /** optimizer steps done so far (all epochs) */
+  step: number;
+  totalSteps: number;
+  /** 1-based */
+  epoch: number;
+  epochs: number;
+  /** mean training loss of this epoch so far */
+  loss: number;
+  /** training examples per second over this epoch so far */
+  examplesPerSec: number;
+  /** estimated seconds left in training (validation excluded) */
+  etaSec: number;
+  lr: number;
+  /** validation figures, on 'validate' */
+  valLoss?: number;
+  valMicroF1?: number;
+  valMacroF1?: number;
+}
+
+export interface TrainerOptions {
+  model?: ModelOption;
+  loss?: LossPreset | LossOptions;
+  posWeight?: PosWeightOption;
+  posWeightClamp?: [number, number];
+  epochs?: number;
+  batchSize?: number;
+  maxLength?: number;
+  lr?: number;
+  warmupRatio?: number;
+  weightDecay?: number;
+  maxGradNorm?: number;
+  earlyStopping?: { patience?: number; metric?: EarlyStoppingMetric } | false;
+  thresholds?: { objective?: 'micro-f1' | 'macro-f1'; perClass?: boolean; minSupport?: number };
+  preprocess?: PreprocessOptions;
+  vocabSize?: number;
+  device?: DeviceOption;
+  seed?: number;
+  onProgress?: (p: ProgressEvent) => void;
+}
+
+export interface EpochRecord {
+  epoch: number;
+  trainLoss: number;
+  valLoss: number | null;
+  /** validation micro/macro F1 at threshold 0.5 */
+  valMicroF1: number | null;
+  valMacroF1: number | null;
+  lr: number;
+  seconds: number;
+  examplesPerSec: number;
+  gradNorm: number;
+}
+
+export interface FitResult {
+  epochs: EpochRecord[];
+  /** the epoch whose parameters the trainer keeps (1-based) */
+  bestEpoch: number;
+  stoppedEarly: boolean;
+  /** the tuned thresholds (0.5 everywhere without validation data) */
+  thresholds: ThresholdsFile;
+  labels: string[];
+  data: DataStats;
+  seconds: number;
+}
+
+export interface DataStats {
+  trainRows: number;
+  valRows: number;
+  labels: number;
+  /** positives per label in the training rows */
+  trainCounts: Record<string, number>;
+  /** target elements marked unknown (-1) by partial annotation */
+  unknownTargets: { train: number; val: number };
+  partialRows: { train: number; val: number };
+  vocabSize: number;
+}
+
+const DEFAULT_LR: Record<ModelPreset | 'pretrained', number> = { tiny: 2e-3, small: 5e-4, base: 1e-4, pretrained: 5e-5 };
+
+const OPTION_KEYS = [
+  'model', 'loss', 'posWeight', 'posWeightClamp', 'epochs', 'batchSize', 'maxLength', 'lr', 'warmupRatio', 'weightDecay',
+  'maxGradNorm', 'earlyStopping', 'thresholds', 'preprocess', 'vocabSize', 'device', 'seed', 'onProgress',
+] as const;
+
+export interface ResolvedTrainerOptions {
+  model: ModelOption;
+  loss: LossPreset | LossOptions;
+  posWeight: PosWeightOption;
+  posWeightClamp: [number, number];
+  epochs: number;
+  batchSize: number;
+  maxLength: number;
+  lr: number;
+  warmupRatio: number;
+  weightDecay: number;
+  maxGradNorm: number;
+  earlyStopping: { patience: number; metric: EarlyStoppingMetric } | false;
+  thresholds: { objective: 'micro-f1' | 'macro-f1'; perClass: boolean; minSupport?: number };
+  preprocess?: PreprocessOptions;
+  vocabSize: number;
+  device: DeviceOption;
+  seed: number;
+  onProgress?: (p: ProgressEvent) => void;
+}
+
+export function resolveOptions(options: unknown): ResolvedTrainerOptions {
+  const o = checkOptions('options', options) as TrainerOptions;
+  rejectUnknownKeys('Trainer options', o, OPTION_KEYS);
+  const model = checkModelOption(o.model ?? 'tiny');
+  const loss = o.loss ?? 'bce';
+  if (typeof loss === 'string' && !['bce', 'focal', 'db', 'asl'].includes(loss))
+    throw rangeErrorMessage(`Expected 'bce' | 'focal' | 'db' | 'asl' | a LossOptions object for options.loss but received "${loss}"`);
+  if (typeof loss !== 'string' && (loss === null || typeof loss !== 'object')) throw typeError('options.loss', "'bce' | 'focal' | 'db' | 'asl' | LossOptions", loss);
+  const posWeight = o.posWeight ?? 'none';
+  if (!(posWeight instanceof Float32Array) && !['none', 'neg-pos', 'sqrt-neg-pos'].includes(posWeight as string))
+    throw rangeErrorMessage(`Expected 'none' | 'neg-pos' | 'sqrt-neg-pos' | a Float32Array for options.posWeight but received ${JSON.stringify(posWeight)}`);
+  const clamp = o.posWeightClamp ?? [0.5, 50];
+  if (!Array.isArray(clamp) || clamp.length !== 2 || !(clamp[0] > 0) || !(clamp[1] >= clamp[0]))
+    throw typeError('options.posWeightClamp', '[min, max] with 0 < min <= max', clamp);
+  let earlyStopping: ResolvedTrainerOptions['earlyStopping'] = { patience: 3, metric: 'val-loss' };
+  if (o.earlyStopping === false) earlyStopping = false;
+  else if (o.earlyStopping !== undefined) {
+    const es = checkOptions('options.earlyStopping', o.earlyStopping);
+    rejectUnknownKeys('options.earlyStopping', es, ['patience', 'metric']);
+    const metric = (es.metric ?? 'val-loss') as EarlyStoppingMetric;
+    if (!['val-loss', 'micro-f1', 'macro-f1'].includes(metric))
+      throw rangeErrorMessage(`Expected 'val-loss' | 'micro-f1' | 'macro-f1' for options.earlyStopping.metric but received ${JSON.stringify(es.metric)}`);
+    earlyStopping = { patience: es.patience === undefined ? 3 : checkInteger('options.earlyStopping.patience', es.patience, 1, 1e6), metric };
+  }
+  const th = checkOptions('options.thresholds', o.thresholds);
+  rejectUnknownKeys('options.thresholds', th, ['objective', 'perClass', 'minSupport']);
+  const objective = (th.objective ?? 'micro-f1') as 'micro-f1' | 'macro-f1';
+  if (objective !== 'micro-f1' && objective !== 'macro-f1')
+    throw rangeErrorMessage(`Expected 'micro-f1' | 'macro-f1' for options.thresholds.objective but received ${JSON.stringify(th.objective)}`);
+  if (th.perClass !== undefined && typeof th.perClass !== 'boolean') throw typeError('options.thresholds.perClass', 'a boolean', th.perClass);
+  if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw typeError('options.onProgress', 'a function', o.onProgress);
+  return {
+    model,
+    loss,
+    posWeight: posWeight as PosWeightOption,
+    posWeightClamp: [clamp[0], clamp[1]],
+    epochs: o.epochs === undefined ? 5 : checkInteger('options.epochs', o.epochs, 1, 100000),
+    batchSize: o.batchSize === undefined ? 16 : checkInteger('options.batchSize', o.batchSize, 1, 65536),
+    maxLength: o.maxLength === undefined ? 128 : checkInteger('options.maxLength', o.maxLength, 3, 8192),
+    lr: o.lr === undefined ? DEFAULT_LR[presetOf(model)] : checkNumber('options.lr', o.lr, 0, 10),
+    warmupRatio: o.warmupRatio === undefined ? 0.1 : checkNumber('options.warmupRatio', o.warmupRatio, 0, 1),
+    weightDecay: o.weightDecay === undefined ? 0.01 : checkNumber('options.weightDecay', o.weightDecay, 0, 10),
+    maxGradNorm: o.maxGradNorm === undefined ? 1.0 : checkNumber('options.maxGradNorm', o.maxGradNorm, 0),
+    earlyStopping,
+    thresholds: {
+      objective,
+      perClass: th.perClass === undefined ? true : (th.perClass as boolean),
+      minSupport: th.minSupport === undefined ? undefined : checkInteger('options.thresholds.minSupport', th.minSupport, 0),
+    },
+    preprocess: o.preprocess,
+    vocabSize: o.vocabSize === undefined ? 8000 : checkInteger('options.vocabSize', o.vocabSize, 16, 1_000_000),
+    device: o.device ?? 'auto',
+    seed: o.seed === undefined ? 42 : checkInteger('options.seed', o.seed, 0, 2 ** 32 - 1),
+    onProgress: o.onProgress,
+  };
+}
+
+/** The bceWithLogits options of a loss preset, with class statistics of the training rows. */
+export function lossOptionsFor(
+  loss: LossPreset | LossOptions,
+  counts: Float64Array | Float32Array | number[],
+  trainSize: number,
+  posWeight?: Float32Array,
+): LossOptions {
+  let opts: Record<string, unknown> = {};
+  if (typeof loss === 'string') {
+    switch (loss) {
+      case 'bce':
+        opts = {};
+        break;
+      case 'focal':
+        opts = { focal: { gamma: 2 } };
+        break;
+      case 'asl':
+        opts = { asymmetric: { gammaPos: 0, gammaNeg: 4, clip: 0.05 } };
+        break;
+      case 'db': {
+        // seed article 002's settings: rebalance map (alpha 0.1, beta 10, mu 0.405), focal (gamma 2,
+        // alpha 0.5), logit regularisation (init bias 0.05, negative scale 2). A label with no training
+        // positive gets a count of 1 so its weights stay finite.
+        const classCounts = Float32Array.from(counts as ArrayLike<number>, (c) => Math.max(1, c));
+        opts = {
+          distributionBalanced: {
+            classCounts,
+            trainSize,
+            negScale: 2,
+            initBias: 0.05,
+            rebalance: { alpha: 0.1, beta: 10, mu: 0.405 },
+            focal: { gamma: 2, alpha: 0.5 },
+          },
+        };
+        break;
+      }
+    }
+  } else opts = { ...(loss as Record<string, unknown>) };
+  if (posWeight) opts.posWeight = posWeight;
+  return opts as LossOptions;
+}
+
