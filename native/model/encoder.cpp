@@ -92,34 +92,52 @@ static void point_params(ParamTensors& t, float* base, const EncoderConfig& c) {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// activations: one table of (name, floats) for a given B×T; inputs are stored in float-sized slots
+// activations: one table of (name, floats for training, floats for inference) for a given B×T; inputs
+// are stored in float-sized slots. The inference arena holds one layer's worth of the few buffers a
+// forward without saved activations needs; the others alias into it (see infer_view) or are null.
 
-#define PKG_ENCODER_ACTS(X)                                                                            \
-  X(ids, BT) X(tt, BT) X(mask, (BT + 3) / 4)                                                           \
-  X(emb, BTC) X(emb_mean, BT) X(emb_rstd, BT) X(x0, BTC)                                               \
-  X(q, L * BTC) X(k, L * BTC) X(v, L * BTC) X(ctx, L * BTC) X(att, L * B * NH * T * T)                 \
-  X(res1, L * BTC) X(ln1, L * BTC) X(ln1_mean, L * BT) X(ln1_rstd, L * BT)                             \
-  X(fc1, L * BTF) X(gel, L * BTF) X(res2, L * BTC) X(ln2, L * BTC) X(ln2_mean, L * BT) X(ln2_rstd, L * BT) \
-  X(scratch, BTC) X(pooled, BC) X(pool_pre, BC) X(pool_act, BC) X(cls_in, BC) X(logits, BK)            \
-  X(dy, BTC) X(dres, BTC) X(dtmp, BTC) X(dff, BTF) X(dq, BTC) X(dk, BTC) X(dv, BTC)                    \
-  X(dpool, BC) X(dpool2, BC) X(dlogits, BK)
+#define PKG_ENCODER_ACTS(X)                                                                                      \
+  X(ids, BT, BT) X(tt, BT, BT) X(mask, (BT + 3) / 4, (BT + 3) / 4)                                                  \
+  X(emb, BTC, 0) X(emb_mean, BT, BT) X(emb_rstd, BT, BT) X(x0, BTC, BTC)                                          \
+  X(q, L * BTC, BTC) X(k, L * BTC, BTC) X(v, L * BTC, BTC) X(ctx, L * BTC, BTC) X(att, L * B * NH * T * T, 0)     \
+  X(res1, L * BTC, 0) X(ln1, L * BTC, BTC) X(ln1_mean, L * BT, 0) X(ln1_rstd, L * BT, 0)                          \
+  X(fc1, L * BTF, 0) X(gel, L * BTF, BTF) X(res2, L * BTC, 0) X(ln2, L * BTC, 0) X(ln2_mean, L * BT, 0)           \
+  X(ln2_rstd, L * BT, 0) X(scratch, BTC, 0) X(pooled, BC, BC) X(pool_pre, BC, BC) X(pool_act, BC, BC)             \
+  X(cls_in, BC, 0) X(logits, BK, BK) X(dy, BTC, 0) X(dres, BTC, 0) X(dtmp, BTC, 0) X(dff, BTF, 0) X(dq, BTC, 0)   \
+  X(dk, BTC, 0) X(dv, BTC, 0) X(dpool, BC, 0) X(dpool2, BC, 0) X(dlogits, BK, 0)
 
 struct Encoder::Acts {
-#define PKG_X(name, count) float* name;
+#define PKG_X(name, count, infer_count) float* name;
   PKG_ENCODER_ACTS(PKG_X)
 #undef PKG_X
 };
 
-static size_t acts_floats(const EncoderConfig& c, int B_, int T_, Encoder::Acts* a, float* base) {
+static size_t acts_floats(const EncoderConfig& c, int B_, int T_, bool infer, Encoder::Acts* a, float* base) {
   const size_t B = (size_t)B_, T = (size_t)T_, L = (size_t)c.L, NH = (size_t)c.NH;
   const size_t BT = B * T, BTC = BT * c.C, BTF = BT * c.FF, BC = B * c.C, BK = B * c.K;
   size_t off = 0;
-#define PKG_X(name, count)                  \
-  if (a) a->name = base + off;              \
-  off += ((size_t)(count) + 15) / 16 * 16;  // 64-byte aligned slices
+#define PKG_X(name, count, infer_count)                            \
+  {                                                                \
+    const size_t n = infer ? (size_t)(infer_count) : (size_t)(count); \
+    if (a) a->name = n ? base + off : nullptr;                     \
+    off += (n + 15) / 16 * 16; /* 64-byte aligned slices */        \
+  }
   PKG_ENCODER_ACTS(PKG_X)
 #undef PKG_X
   return off;
+}
+
+// The inference arena as an Acts whose per-layer buffers are read with a layer stride of 0: the layer
+// input and output share x0, the residual sums reuse q (attention) and k (feed-forward), the embedding
+// sum uses ctx, and every LayerNorm writes its (unused) statistics to emb_mean/emb_rstd. fc1, att,
+// scratch and cls_in stay null: GELU is fused into fc1's product, nothing is saved, no dropout runs.
+static void infer_view(Encoder::Acts& a) {
+  a.emb = a.ctx;
+  a.res1 = a.q;
+  a.res2 = a.k;
+  a.ln2 = a.x0;
+  a.ln1_mean = a.ln2_mean = a.emb_mean;
+  a.ln1_rstd = a.ln2_rstd = a.emb_rstd;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -142,6 +160,7 @@ Encoder::Encoder(const EncoderConfig& config, Device device, uint64_t seed) : cf
   point_params(p_, params_mem_, cfg_);
   point_params(g_, grads_mem_, cfg_);
   a_ = new Acts();
+  ia_ = new Acts();
   zero_grad();
   init_parameters(seed);
 }
@@ -152,7 +171,9 @@ Encoder::~Encoder() {
   if (m_) device_free(dev_, m_);
   if (v_) device_free(dev_, v_);
   if (act_mem_) device_free(dev_, act_mem_);
+  if (inf_mem_) device_free(dev_, inf_mem_);
   delete a_;
+  delete ia_;
 }
 
 void Encoder::zero(float* p, size_t n) {
@@ -175,17 +196,20 @@ void Encoder::copy(float* dst, const float* src, size_t n) {
   std::memcpy(dst, src, n * sizeof(float));
 }
 
-void Encoder::ensure_acts(int B, int T) {
-  const size_t need = acts_floats(cfg_, B, T, nullptr, nullptr);
-  if (need > act_cap_) {
-    if (act_mem_) device_free(dev_, act_mem_);
-    act_mem_ = nullptr;
-    act_cap_ = 0;
-    fwd_B_ = fwd_T_ = 0;  // saved activations are gone
-    act_mem_ = (float*)device_alloc(dev_, need * sizeof(float));
-    act_cap_ = need;
+void Encoder::ensure_acts(int B, int T, bool infer) {
+  float*& mem = infer ? inf_mem_ : act_mem_;
+  size_t& cap = infer ? inf_cap_ : act_cap_;
+  const size_t need = acts_floats(cfg_, B, T, infer, nullptr, nullptr);
+  if (need > cap) {
+    if (mem) device_free(dev_, mem);
+    mem = nullptr;
+    cap = 0;
+    if (!infer) fwd_saved_ = false;  // saved activations are gone
+    mem = (float*)device_alloc(dev_, need * sizeof(float));
+    cap = need;
   }
-  acts_floats(cfg_, B, T, a_, act_mem_);
+  acts_floats(cfg_, B, T, infer, infer ? ia_ : a_, mem);
+  if (infer) infer_view(*ia_);
 }
 
 void Encoder::init_parameters(uint64_t seed) {
@@ -250,70 +274,89 @@ void Encoder::zero_grad() {
 static uint64_t site(uint64_t step, uint64_t s) { return (step << 8) | s; }
 static const uint64_t kSiteClassifier = 255;
 
-void Encoder::upload_inputs(const int32_t* ids, const uint8_t* mask, const int32_t* tt, int B, int T) {
+void Encoder::upload_inputs(Acts& a, const int32_t* ids, const uint8_t* mask, const int32_t* tt, int B, int T) {
   const size_t BT = (size_t)B * T;
-  copy_to_device(dev_, a_->ids, ids, BT * sizeof(int32_t));
-  if (tt) copy_to_device(dev_, a_->tt, tt, BT * sizeof(int32_t));
-  else if (dev_ == Device::Cpu) std::memset(a_->tt, 0, BT * sizeof(int32_t));
-  else zero(a_->tt, BT);
-  copy_to_device(dev_, a_->mask, mask, BT);
+  copy_to_device(dev_, a.ids, ids, BT * sizeof(int32_t));
+  if (tt) copy_to_device(dev_, a.tt, tt, BT * sizeof(int32_t));
+  else if (dev_ == Device::Cpu) std::memset(a.tt, 0, BT * sizeof(int32_t));
+  else zero(a.tt, BT);
+  copy_to_device(dev_, a.mask, mask, BT);
 }
 
 void Encoder::forward(const int32_t* ids, const uint8_t* mask, const int32_t* tt, int B, int T, bool train,
                       float* logits_host) {
   if (B < 1 || T < 1 || T > cfg_.P) throw_range("forward: batchSize must be >= 1 and seqLen in [1, maxPositions]");
-  ensure_acts(B, T);
-  upload_inputs(ids, mask, tt, B, T);
+  // Evaluation runs the inference path (no saved activations); a backward() after it recomputes them.
+  const bool infer = !train;
+  ensure_acts(B, T, infer);
+  Acts& a = infer ? *ia_ : *a_;
+  upload_inputs(a, ids, mask, tt, B, T);
   if (train) rng_step_++;
   fwd_rng_ = rng_step_;
   fwd_train_ = train;
-  forward_device(B, T, train);
+  fwd_saved_ = false;
+  forward_device(a, B, T, train, !infer);
+  fwd_saved_ = !infer;
   fwd_B_ = B;
   fwd_T_ = T;
   device_synchronize(dev_);
-  if (logits_host) copy_to_host(dev_, logits_host, a_->logits, (size_t)B * cfg_.K * sizeof(float));
+  if (logits_host) copy_to_host(dev_, logits_host, a.logits, (size_t)B * cfg_.K * sizeof(float));
 }
 
-void Encoder::forward_device(int B, int T, bool train) {
+void Encoder::forward_device(Acts& a, int B, int T, bool train, bool save) {
 #ifdef FML_HAVE_CUDA
   const bool cuda_ = dev_ == Device::Cuda;
 #endif
   const EncoderConfig& c = cfg_;
   const int C = c.C, FF = c.FF, NH = c.NH, K = c.K;
   const int64_t BT = (int64_t)B * T, BTC = BT * C, BTF = BT * FF;
+  const int64_t ls = save ? 1 : 0;  // layer stride of the activation buffers (0: one layer's, reused)
   const bool bert = c.arch == Arch::Bert;
   const float ph = train ? c.hidden_dropout : 0.0f, pa = train ? c.attention_dropout : 0.0f;
   const float pc = train ? c.classifier_dropout : 0.0f;
   const float p_attn_out = bert ? ph : 0.0f;  // DistilBERT has no dropout after the attention projection
   const uint64_t s = fwd_rng_, seed = seed_;
-  const int32_t* ids = (const int32_t*)a_->ids;
-  const int32_t* tt = (const int32_t*)a_->tt;
-  const uint8_t* mask = (const uint8_t*)a_->mask;
-  Acts& a = *a_;
+  const int32_t* ids = (const int32_t*)a.ids;
+  const int32_t* tt = (const int32_t*)a.tt;
+  const uint8_t* mask = (const uint8_t*)a.mask;
 
   OP(embedding_forward, a.emb, ids, tt, p_.wte, p_.wpe, bert ? p_.wtt : nullptr, B, T, C);
   OP(layernorm_forward, a.x0, a.emb_mean, a.emb_rstd, a.emb, p_.emb_lnw, p_.emb_lnb, BT, C, c.eps);
-  OP(dropout_forward, a.x0, a.x0, BTC, ph, seed, site(s, 0));
+  if (ph > 0.0f) OP(dropout_forward, a.x0, a.x0, BTC, ph, seed, site(s, 0));
   const float* x = a.x0;
   for (int l = 0; l < c.L; l++) {
     const size_t lc = (size_t)l * C * C, lb = (size_t)l * C, lf = (size_t)l * FF * C, lfb = (size_t)l * FF;
-    float *q = a.q + l * BTC, *k = a.k + l * BTC, *v = a.v + l * BTC, *ctx = a.ctx + l * BTC;
-    float* att = a.att + (size_t)l * B * NH * T * T;
-    float *res1 = a.res1 + l * BTC, *ln1 = a.ln1 + l * BTC, *res2 = a.res2 + l * BTC, *ln2 = a.ln2 + l * BTC;
-    float *fc1 = a.fc1 + l * BTF, *gel = a.gel + l * BTF;
+    const int64_t L1 = l * ls;
+    float *q = a.q + L1 * BTC, *k = a.k + L1 * BTC, *v = a.v + L1 * BTC, *ctx = a.ctx + L1 * BTC;
+    float* att = a.att ? a.att + (size_t)L1 * B * NH * T * T : nullptr;
+    float *res1 = a.res1 + L1 * BTC, *ln1 = a.ln1 + L1 * BTC, *res2 = a.res2 + L1 * BTC, *ln2 = a.ln2 + L1 * BTC;
+    float *fc1 = a.fc1 ? a.fc1 + L1 * BTF : nullptr, *gel = a.gel + L1 * BTF;
     OP(matmul_forward, q, x, p_.qw + lc, p_.qb + lb, nullptr, BT, C, C, false);
     OP(matmul_forward, k, x, p_.kw + lc, p_.kb + lb, nullptr, BT, C, C, false);
     OP(matmul_forward, v, x, p_.vw + lc, p_.vb + lb, nullptr, BT, C, C, false);
     OP(attention_forward, ctx, att, q, k, v, mask, B, T, C, NH, pa, seed, site(s, 1 + 3 * l));
-    OP(matmul_forward, a.scratch, ctx, p_.ow + lc, p_.ob + lb, nullptr, BT, C, C, false);
-    OP(dropout_residual_forward, res1, x, a.scratch, BTC, p_attn_out, seed, site(s, 2 + 3 * l));
-    OP(layernorm_forward, ln1, a.ln1_mean + l * BT, a.ln1_rstd + l * BT, res1, p_.ln1w + lb, p_.ln1b + lb, BT, C,
+    // residual sums: fused into the projection's store, unless dropout sits between them
+    if (p_attn_out > 0.0f) {
+      OP(matmul_forward, a.scratch, ctx, p_.ow + lc, p_.ob + lb, nullptr, BT, C, C, false);
+      OP(dropout_residual_forward, res1, x, a.scratch, BTC, p_attn_out, seed, site(s, 2 + 3 * l));
+    } else {
+      OP(matmul_forward, res1, ctx, p_.ow + lc, p_.ob + lb, x, BT, C, C, false);
+    }
+    OP(layernorm_forward, ln1, a.ln1_mean + L1 * BT, a.ln1_rstd + L1 * BT, res1, p_.ln1w + lb, p_.ln1b + lb, BT, C,
        c.eps);
-    OP(matmul_forward, fc1, ln1, p_.fc1w + lf, p_.fc1b + lfb, nullptr, BT, C, FF, false);
-    OP(gelu_forward, gel, fc1, BTF);
-    OP(matmul_forward, a.scratch, gel, p_.fc2w + lf, p_.fc2b + lb, nullptr, BT, FF, C, false);
-    OP(dropout_residual_forward, res2, ln1, a.scratch, BTC, ph, seed, site(s, 3 + 3 * l));
-    OP(layernorm_forward, ln2, a.ln2_mean + l * BT, a.ln2_rstd + l * BT, res2, p_.ln2w + lb, p_.ln2b + lb, BT, C,
+    if (fc1) {  // backward needs the GELU input
+      OP(matmul_forward, fc1, ln1, p_.fc1w + lf, p_.fc1b + lfb, nullptr, BT, C, FF, false);
+      OP(gelu_forward, gel, fc1, BTF);
+    } else {
+      OP(matmul_forward, gel, ln1, p_.fc1w + lf, p_.fc1b + lfb, nullptr, BT, C, FF, true);
+    }
+    if (ph > 0.0f) {
+      OP(matmul_forward, a.scratch, gel, p_.fc2w + lf, p_.fc2b + lb, nullptr, BT, FF, C, false);
+      OP(dropout_residual_forward, res2, ln1, a.scratch, BTC, ph, seed, site(s, 3 + 3 * l));
+    } else {
+      OP(matmul_forward, res2, gel, p_.fc2w + lf, p_.fc2b + lb, ln1, BT, FF, C, false);
+    }
+    OP(layernorm_forward, ln2, a.ln2_mean + L1 * BT, a.ln2_rstd + L1 * BT, res2, p_.ln2w + lb, p_.ln2b + lb, BT, C,
        c.eps);
     x = ln2;
   }
@@ -325,8 +368,11 @@ void Encoder::forward_device(int B, int T, bool train) {
     OP(act_forward, a.pool_act, a.pool_pre, (int64_t)B * C, bert ? Activation::Tanh : Activation::Relu);
     head_in = a.pool_act;
   }
-  OP(dropout_forward, a.cls_in, head_in, (int64_t)B * C, pc, seed, site(s, kSiteClassifier));
-  OP(matmul_forward, a.logits, a.cls_in, p_.clsw, p_.clsb, nullptr, B, C, K, false);
+  if (a.cls_in) {  // saved for backward (the classifier's input after dropout)
+    OP(dropout_forward, a.cls_in, head_in, (int64_t)B * C, pc, seed, site(s, kSiteClassifier));
+    head_in = a.cls_in;
+  }
+  OP(matmul_forward, a.logits, head_in, p_.clsw, p_.clsb, nullptr, B, C, K, false);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -334,6 +380,16 @@ void Encoder::forward_device(int B, int T, bool train) {
 
 void Encoder::backward(const float* dlogits_host) {
   if (!has_forward()) throw_range("backward: call forward() first (no saved activations)");
+  if (!fwd_saved_) {  // the last forward was an inference pass: run it again, saving (same inputs, no dropout)
+    const int B = fwd_B_, T = fwd_T_;
+    ensure_acts(B, T, false);
+    const size_t BT = (size_t)B * T;
+    copy(a_->ids, ia_->ids, BT);  // int32 and uint8 inputs in float-sized slots
+    copy(a_->tt, ia_->tt, BT);
+    copy(a_->mask, ia_->mask, (BT + 3) / 4);
+    forward_device(*a_, B, T, false, true);
+    fwd_saved_ = true;
+  }
   copy_to_device(dev_, a_->dlogits, dlogits_host, (size_t)fwd_B_ * cfg_.K * sizeof(float));
   backward_device();
   device_synchronize(dev_);

@@ -5,7 +5,8 @@
 // V vocab, P max positions, TV token types, K labels.
 //
 // Arenas (one allocation each): parameters, gradients (same layout), AdamW m, AdamW v, activations
-// (sized for the largest B×T seen; it grows, never shrinks, and backward reuses the last forward's).
+// saved for backward (sized for the largest B×T seen; it grows, never shrinks), and the inference
+// activations (one layer's buffers, no attention probabilities: what an evaluation forward uses).
 #pragma once
 
 #include <cstdint>
@@ -111,7 +112,9 @@ class Encoder {
   void get_gradients(float* host) const;
 
   // ids, tt (B·T) int32 (tt may be null), mask (B·T) uint8, all host memory and already validated;
-  // logits_host (B·K). Saves activations for backward().
+  // logits_host (B·K). A training forward saves activations for backward(); an evaluation forward runs
+  // the inference path (fused epilogues, nothing saved, its own small arena), and a backward() after it
+  // first runs the forward again saving them (same inputs, no dropout, the same logits).
   void forward(const int32_t* ids, const uint8_t* mask, const int32_t* tt, int B, int T, bool train,
                float* logits_host);
   // dlogits_host (B·K) for the last forward; accumulates (+=) into the gradients.
@@ -132,16 +135,16 @@ class Encoder {
 
   size_t param_bytes() const { return nparams_ * sizeof(float); }
   size_t optimizer_bytes() const { return m_ ? 2 * nparams_ * sizeof(float) : 0; }
-  size_t activation_bytes() const { return act_cap_ * sizeof(float); }
+  size_t activation_bytes() const { return (act_cap_ + inf_cap_) * sizeof(float); }
 
  public:
   struct Acts;  // activation pointers, laid out by the table in encoder.cpp
 
  private:
-  void ensure_acts(int B, int T);
-  void point_acts(int B, int T);
-  void upload_inputs(const int32_t* ids, const uint8_t* mask, const int32_t* tt, int B, int T);
-  void forward_device(int B, int T, bool train);
+  void ensure_acts(int B, int T, bool infer);
+  void upload_inputs(Acts& a, const int32_t* ids, const uint8_t* mask, const int32_t* tt, int B, int T);
+  // save: write every layer's activations for backward (else the inference arena's one-layer buffers)
+  void forward_device(Acts& a, int B, int T, bool train, bool save);
   void backward_device();
   void zero(float* p, size_t n);
   void copy(float* dst, const float* src, size_t n);
@@ -158,10 +161,14 @@ class Encoder {
   float* act_mem_ = nullptr;
   size_t act_cap_ = 0;  // floats
   Acts* a_ = nullptr;
+  float* inf_mem_ = nullptr;  // the inference arena
+  size_t inf_cap_ = 0;        // floats
+  Acts* ia_ = nullptr;
   uint64_t seed_ = 0;
   uint64_t rng_step_ = 0;  // advanced by each training forward: the dropout stream
   uint64_t fwd_rng_ = 0;
   bool fwd_train_ = false;
+  bool fwd_saved_ = false;  // the last forward's activations are in the training arena
   int fwd_B_ = 0, fwd_T_ = 0;
   int64_t adamw_t_ = 0;
 };

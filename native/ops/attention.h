@@ -2,7 +2,7 @@
 //
 // B batch, T tokens, C = NH·HS channels, NH heads, HS head size. q, k, v, out (B,T,C) with head h in
 // channels [h·HS, (h+1)·HS); mask (B,T) uint8, 1 = real token; att (B,NH,T,T) softmax probabilities
-// (before dropout), saved for backward.
+// (before dropout), saved for backward, or null (inference: the probabilities are never stored).
 //   scores[t,t2] = q[t]·k[t2] / √HS, or the most negative float (as Hugging Face's finfo.min) when
 //   mask[t2] == 0, so a fully padded row is uniform instead of NaN; att = softmax(scores);
 //   out[t] = Σ_t2 dropout(att)[t,t2] · v[t2], dropout element index ((b·NH + h)·T + t)·T + t2.

@@ -74,12 +74,12 @@ __global__ void attention_forward_kernel(float* __restrict__ out, float* __restr
   }
   sum = block_sum(sum, red);
   const float inv = 1.0f / sum;
-  float* a = att + ((int64_t)bh * T + t) * T;
+  float* a = att ? att + ((int64_t)bh * T + t) * T : nullptr;  // null: inference, nothing saved
   float* pd = row + T;
   const uint64_t base = ((uint64_t)bh * T + t) * T;
   for (int t2 = threadIdx.x; t2 < T; t2 += blockDim.x) {
     const float pr = row[t2] * inv;
-    a[t2] = pr;
+    if (a) a[t2] = pr;
     pd[t2] = pr * dropout_scale(p, seed, offset, base + t2);
   }
   __syncthreads();

@@ -192,9 +192,13 @@ test('activations grow with the batch; gradients after a larger batch equal a fr
   await b.backward(d);
   const ga = a.gradients(), gb = b.gradients();
   for (const [n, t] of ga) assert.equal(Array.from(t), Array.from(gb.get(n)), n);
-  // a smaller batch afterwards reuses the arena
+  // backward after an evaluation forward adds the training arena (the inference one has no saved
+  // activations); a smaller batch afterwards reuses both
+  const m3 = a.memory().activations;
+  assert.ok(m3 > m2, 'backward allocated the saved activations');
   await a.forward(batchOf(2, 4));
-  assert.is(a.memory().activations, m2);
+  await a.backward(d.subarray(0, 10));
+  assert.is(a.memory().activations, m3);
 });
 
 test('trainStep with the focal variant and classWeight runs and lowers its loss', async () => {
