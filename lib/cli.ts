@@ -11,95 +11,16 @@ import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { extname, join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import cliProgress from 'cli-progress';
 import { packageRoot } from './binding.js';
 import { deviceInfo, version } from './device.js';
 // the heavy modules (the encoder's binding, the trainer) load only for the commands that need them,
 // so `info`, `--help` and usage errors answer at once
-import type { ProgressEvent, TrainerOptions } from './trainer_options.js';
-import type { EvaluationReport } from './classifier.js';
+import type { TrainerOptions } from './trainer_options.js';
+import { HELP } from './cli/help.js';
+import { compactReport, fmtSec, formatReport, progressReporter, roundScores } from './cli/output.js';
 import type { TrainRow } from './rows.js';
-import type { EvaluateResult } from './metrics.js';
 
 class UsageError extends Error {}
-
-const HELP: Record<string, string> = {
-  main: `fused-multilabel ${version}: multi-label text classification
-
-usage: fused-multilabel <command> [options]
-
-commands:
-  train      train a classifier on a CSV/JSONL file and save it to a model directory
-  evaluate   evaluate a saved model on labelled data
-  predict    predict labels for texts (JSON lines out)
-  info       show the device report (CUDA, SGEMM kernel, threads)
-  bench      run the benchmark suites
-
-'fused-multilabel <command> --help' shows a command's options.`,
-  train: `usage: fused-multilabel train --data FILE --out DIR [options]
-
-Trains a classifier. Without --val/--test, the data is split iteratively (60/20/20, stratified by label).
-
-  --data FILE              training data: .csv or .jsonl with a text and a labels column (required)
-  --val FILE               validation data (with --test; default: split from --data)
-  --test FILE              test data
-  --out DIR                model directory to write (required; replaced atomically)
-  --model NAME|DIR         tiny | small | base (BERT-base dimensions), or a pretrained model directory
-                           with config.json, model.safetensors and vocab.txt (default tiny)
-  --loss NAME              bce | focal | db (distribution-balanced) | asl (asymmetric) (default bce)
-  --epochs N               (default 5)
-  --batch-size N           (default 16)
-  --max-length N           tokens per text (default 128)
-  --lr X                   peak learning rate (default: 2e-3 tiny, 5e-4 small, 1e-4 base, 5e-5 pretrained)
-  --warmup-ratio X         share of steps for linear warm-up (default 0.1)
-  --weight-decay X         AdamW weight decay (default 0.01)
-  --pos-weight NAME        none | neg-pos | sqrt-neg-pos (default none)
-  --pos-weight-clamp A,B   clamp positive weights to [A, B] (default 0.5,50)
-  --early-stopping M       val-loss | micro-f1 | macro-f1 | off (default val-loss)
-  --patience N             epochs without improvement before stopping (default 3)
-  --threshold-objective M  micro-f1 | macro-f1: what the tuned thresholds maximise (default micro-f1)
-  --vocab-size N           WordPiece vocabulary size when training the tokenizer (default 8000)
-  --partial                partially annotated rows: a row whose negatives cell lists labels was checked
-                           only for its positives and those negatives; its other labels are unknown and
-                           masked out of the loss and the metrics (an empty cell: fully annotated)
-  --text-column NAME       (default text)
-  --labels-column NAME     (default labels)
-  --negatives-column NAME  (default negatives; used with --partial)
-  --label-separator S      (default ,)
-  --device D               auto | cpu | cuda (default auto)
-  --seed N                 (default 42)
-  --json                   print the result as JSON (progress goes to stderr)
-  -h, --help`,
-  evaluate: `usage: fused-multilabel evaluate --model DIR --data FILE [options]
-
-Evaluates a saved model with its tuned thresholds.
-
-  --model DIR              model directory written by 'train' (required)
-  --data FILE              labelled .csv or .jsonl (required)
-  --partial                rows with a negatives column are partially annotated
-  --text-column NAME, --labels-column NAME, --negatives-column NAME, --label-separator S
-  --device D               auto | cpu | cuda (default auto)
-  --json                   print the report as JSON
-  -h, --help`,
-  predict: `usage: fused-multilabel predict --model DIR (--text "..." | --data FILE) [options]
-
-Prints one JSON line per text: {"text", "labels", "scores"}.
-
-  --model DIR              model directory written by 'train' (required)
-  --text "..."             a text to classify (repeatable)
-  --data FILE              texts: .csv/.jsonl (the text column) or .txt (one text per line)
-  --text-column NAME       (default text)
-  --threshold X|tuned      one threshold for every label, or the tuned ones (default tuned)
-  --top-k N                keep at most the N highest-scoring labels
-  --device D               auto | cpu | cuda (default auto)
-  -h, --help`,
-  info: `usage: fused-multilabel info [--json]
-
-Shows what this build and this machine can do: CUDA (and why not), architectures, the SGEMM kernel, threads.`,
-  bench: `usage: fused-multilabel bench [SUITE ...]
-
-Runs the benchmark suites (bench/<suite>.bench.mjs); with names, only the suites whose name contains one.`,
-};
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 
@@ -186,121 +107,6 @@ async function loadData(path: string, v: Values, what: string): Promise<Dataset>
 }
 
 // --------------------------------------------------------------------------------------- output
-
-const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : 'n/a');
-
-function pad(s: string, n: number, right = false): string {
-  return right ? s.padStart(n) : s.padEnd(n);
-}
-
-export function formatReport(r: EvaluationReport): string {
-  const m = r.metrics;
-  const lines: string[] = [];
-  const thr = r.thresholds.tuned ? `tuned thresholds${r.thresholds.perClass ? ' per label' : ''} (global ${r.thresholds.global.toFixed(3)})` : 'threshold 0.5';
-  lines.push(`Evaluation on ${r.split}: ${r.rows} rows, ${m.perLabel.length} labels, ${thr}`);
-  if (r.unknownTargets > 0) lines.push(`  ${r.unknownTargets} targets unknown (partial annotation), left out of every metric`);
-  lines.push('');
-  lines.push(`  ${pad('', 20)}${pad('precision', 10, true)}${pad('recall', 10, true)}${pad('F1', 10, true)}`);
-  for (const k of ['micro', 'macro', 'weighted', 'samples'] as const)
-    lines.push(`  ${pad(k, 20)}${pad(f3(m[k].precision), 10, true)}${pad(f3(m[k].recall), 10, true)}${pad(f3(m[k].f1), 10, true)}`);
-  lines.push('');
-  lines.push(`  ${pad('Hamming loss', 28)}${m.hammingLoss.toFixed(4)}`);
-  lines.push(`  ${pad('subset accuracy', 28)}${f3(m.subsetAccuracy)}`);
-  lines.push(`  ${pad('ROC-AUC micro / macro', 28)}${f3(m.rocAuc.micro)} / ${f3(m.rocAuc.macro)}${m.rocAuc.skippedLabels ? ` (${m.rocAuc.skippedLabels} label${m.rocAuc.skippedLabels === 1 ? "" : "s"} with one class skipped)` : ''}`);
-  lines.push(`  ${pad('labels with F1 > 0', 28)}${m.labelsWithPositiveF1} / ${m.perLabel.length}`);
-  lines.push(`  ${pad('at threshold 0.5', 28)}micro F1 ${f3(r.at05.micro.f1)}, macro F1 ${f3(r.at05.macro.f1)}, labels with F1 > 0: ${r.at05.labelsWithPositiveF1}`);
-  if (m.groups) {
-    const g = m.groups;
-    lines.push('');
-    lines.push(`  Label groups by training frequency (ZERO < ${g.boundaries.zeroBelow} <= TAIL < ${f1s(g.boundaries.tailBelow)} <= MEDIUM < ${f1s(g.boundaries.mediumBelow)} <= HEAD training rows)`);
-    lines.push(`  ${pad('group', 8)}${pad('labels', 8, true)}${pad('train/label', 13, true)}${pad('support', 9, true)}${pad('micro F1', 10, true)}${pad('macro P', 9, true)}${pad('macro R', 9, true)}${pad('macro F1', 10, true)}`);
-    for (const k of ['head', 'medium', 'tail', 'zero'] as const) {
-      const x = g[k];
-      lines.push(
-        `  ${pad(k.toUpperCase(), 8)}${pad(String(x.labels.length), 8, true)}${pad(x.meanTrainCount.toFixed(1), 13, true)}${pad(x.meanSupport.toFixed(1), 9, true)}` +
-          `${pad(x.labels.length ? f3(x.micro.f1) : '-', 10, true)}${pad(x.labels.length ? f3(x.macro.precision) : '-', 9, true)}${pad(x.labels.length ? f3(x.macro.recall) : '-', 9, true)}${pad(x.labels.length ? f3(x.macro.f1) : '-', 10, true)}`,
-      );
-    }
-  }
-  return lines.join('\n');
-}
-
-function f1s(x: number): string {
-  return Number.isInteger(x) ? String(x) : x.toFixed(1);
-}
-
-function compactReport(r: EvaluationReport): Record<string, unknown> {
-  const m: EvaluateResult = r.metrics;
-  return {
-    split: r.split,
-    rows: r.rows,
-    unknownTargets: r.unknownTargets,
-    micro: m.micro,
-    macro: m.macro,
-    weighted: m.weighted,
-    samples: m.samples,
-    hammingLoss: m.hammingLoss,
-    subsetAccuracy: m.subsetAccuracy,
-    rocAuc: m.rocAuc,
-    labelsWithPositiveF1: m.labelsWithPositiveF1,
-    at05: r.at05,
-    groups: m.groups,
-    perLabel: m.perLabel,
-  };
-}
-
-function fmtSec(s: number): string {
-  if (!Number.isFinite(s)) return '?';
-  if (s < 60) return `${Math.round(s)}s`;
-  return `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
-}
-
-function progressReporter(json: boolean): { onProgress: (p: ProgressEvent) => void; stop: () => void } {
-  const tty = !json && process.stdout.isTTY === true;
-  const log = (s: string) => (json ? process.stderr : process.stdout).write(s + '\n');
-  if (tty) {
-    const bar = new cliProgress.SingleBar(
-      {
-        format: 'epoch {epoch}/{epochs} [{bar}] {percentage}% | loss {loss} | {speed} ex/s | ETA {etaText}',
-        stream: process.stdout,
-        hideCursor: true,
-        clearOnComplete: false,
-      },
-      cliProgress.Presets.shades_classic,
-    );
-    let started = false;
-    return {
-      onProgress: (p) => {
-        if (!started) {
-          bar.start(p.totalSteps, 0, { epoch: 1, epochs: p.epochs, loss: '-', speed: '-', etaText: '?' });
-          started = true;
-        }
-        if (p.phase === 'validate') {
-          bar.stop();
-          log(`epoch ${p.epoch}/${p.epochs}: train loss ${p.loss.toFixed(4)}, val loss ${p.valLoss?.toFixed(4)}, val micro F1 ${f3(p.valMicroF1 ?? NaN)}, macro F1 ${f3(p.valMacroF1 ?? NaN)} (at 0.5)`);
-          if (p.epoch < p.epochs) bar.start(p.totalSteps, p.step, { epoch: p.epoch + 1, epochs: p.epochs, loss: '-', speed: p.examplesPerSec.toFixed(0), etaText: '?' });
-          return;
-        }
-        bar.update(p.step, { epoch: p.epoch, epochs: p.epochs, loss: p.loss.toFixed(4), speed: p.examplesPerSec.toFixed(0), etaText: fmtSec(p.etaSec) });
-      },
-      stop: () => bar.stop(),
-    };
-  }
-  let every = 0;
-  return {
-    onProgress: (p) => {
-      if (p.phase === 'validate') {
-        log(`epoch ${p.epoch}/${p.epochs}: train loss ${p.loss.toFixed(4)}, val loss ${p.valLoss?.toFixed(4)}, val micro F1 ${f3(p.valMicroF1 ?? NaN)}, macro F1 ${f3(p.valMacroF1 ?? NaN)} (at 0.5)`);
-        return;
-      }
-      every ||= Math.max(1, Math.round(p.totalSteps / p.epochs / 4));
-      if (p.step % every === 0 || p.step === p.totalSteps)
-        log(`epoch ${p.epoch}/${p.epochs} step ${p.step}/${p.totalSteps}: loss ${p.loss.toFixed(4)}, ${p.examplesPerSec.toFixed(0)} ex/s, ETA ${fmtSec(p.etaSec)}`);
-    },
-    stop: () => undefined,
-  };
-}
-
 // --------------------------------------------------------------------------------------- commands
 
 async function train(args: string[]): Promise<void> {
@@ -512,11 +318,6 @@ async function predict(args: string[]): Promise<void> {
   }
 }
 
-function roundScores(s: Record<string, number>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [k, x] of Object.entries(s)) out[k] = Math.round(x * 1e6) / 1e6;
-  return out;
-}
 
 function info(args: string[]): void {
   const { values: v } = parse('info', args, { json: { type: 'boolean' } });

@@ -24,41 +24,9 @@ import {
   typeError,
 } from './errors.js';
 import { normalizeLossOptions, type LossOptions } from './losses.js';
-import { readSafetensors, writeFileAtomic, writeSafetensors } from './safetensors.js';
-import { readConfigJson } from './model_dir.js';
-
-export type Architecture = 'bert' | 'distilbert';
-export type Pooling = 'pooler' | 'cls' | 'mean';
-
-export interface EncoderConfig {
-  architecture: Architecture;
-  vocabSize: number;
-  hiddenSize: number;
-  numLayers: number;
-  numHeads: number;
-  intermediateSize: number;
-  maxPositions: number;
-  /** BERT token types (default 2); DistilBERT has none. */
-  typeVocabSize?: number;
-  /** default 1e-12 */
-  layerNormEps?: number;
-  /** default 0.1 */
-  hiddenDropout?: number;
-  /** default 0.1 */
-  attentionDropout?: number;
-  /** default: hiddenDropout (BERT classifier_dropout null) or 0.2 (DistilBERT seq_classif_dropout) */
-  classifierDropout?: number;
-  numLabels: number;
-  /**
-   * 'pooler' (default): the architecture's head on the first token (BERT pooler dense + tanh, DistilBERT
-   * pre_classifier + ReLU); 'cls': the first token's hidden state; 'mean': the mean over unmasked tokens.
-   */
-  pooling?: Pooling;
-  /** DistilBERT fixed sinusoidal positions (not trained). Default false. */
-  sinusoidalPositions?: boolean;
-  /** The [PAD] id: its word-embedding row gets no gradient (nn.Embedding padding_idx). Default 0; -1 for none. */
-  padTokenId?: number;
-}
+import { readSafetensors, writeSafetensors } from './safetensors.js';
+import { configFromHuggingFace, configToHuggingFace, readConfigJson, writeJsonAtomic } from './model_dir.js';
+import { normalizeConfig, type EncoderConfig } from './encoder_config.js';
 
 export interface Batch {
   /** B×T token ids in [0, vocabSize) */
@@ -100,6 +68,9 @@ export interface MemoryUsage {
   activations: number;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type NativeEncoder = any;
+
 interface ParamRow {
   name: string;
   shape: number[];
@@ -108,182 +79,12 @@ interface ParamRow {
   trainable: boolean;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type NativeEncoder = any;
-
-const CONFIG_KEYS = [
-  'architecture', 'vocabSize', 'hiddenSize', 'numLayers', 'numHeads', 'intermediateSize', 'maxPositions', 'typeVocabSize',
-  'layerNormEps', 'hiddenDropout', 'attentionDropout', 'classifierDropout', 'numLabels', 'pooling', 'sinusoidalPositions',
-  'padTokenId',
-] as const;
-
-/** Checks a config and fills in the defaults. */
-export function normalizeConfig(config: unknown): Required<EncoderConfig> {
-  if (config === null || typeof config !== 'object' || Array.isArray(config)) throw typeError('config', 'an EncoderConfig object', config);
-  const c = config as Record<string, unknown>;
-  rejectUnknownKeys('EncoderConfig', c, CONFIG_KEYS);
-  if (c.architecture !== 'bert' && c.architecture !== 'distilbert')
-    throw typeError('config.architecture', "'bert' | 'distilbert'", c.architecture);
-  const arch = c.architecture as Architecture;
-  const hiddenSize = checkInteger('config.hiddenSize', c.hiddenSize, 1, 16384);
-  const numHeads = checkInteger('config.numHeads', c.numHeads, 1, 16384);
-  if (hiddenSize % numHeads !== 0) throw rangeError('config.numHeads', `a divisor of hiddenSize (${hiddenSize})`, numHeads);
-  const prob = (name: string, v: unknown, def: number) => (v === undefined ? def : checkNumber(`config.${name}`, v, 0, 0.999999));
-  const hiddenDropout = prob('hiddenDropout', c.hiddenDropout, 0.1);
-  const pooling = c.pooling === undefined ? 'pooler' : c.pooling;
-  if (pooling !== 'pooler' && pooling !== 'cls' && pooling !== 'mean') throw typeError('config.pooling', "'pooler' | 'cls' | 'mean'", c.pooling);
-  if (c.sinusoidalPositions !== undefined && typeof c.sinusoidalPositions !== 'boolean')
-    throw typeError('config.sinusoidalPositions', 'a boolean', c.sinusoidalPositions);
-  if (arch === 'bert' && c.sinusoidalPositions) throw rangeErrorMessage('config.sinusoidalPositions is only supported for distilbert');
-  if (arch === 'distilbert' && c.typeVocabSize !== undefined && c.typeVocabSize !== 0)
-    throw rangeError('config.typeVocabSize', '0 or undefined for distilbert (no token types)', c.typeVocabSize);
-  const vocabSize = checkInteger('config.vocabSize', c.vocabSize, 1, 1 << 24);
-  return {
-    architecture: arch,
-    vocabSize,
-    hiddenSize,
-    numLayers: checkInteger('config.numLayers', c.numLayers, 0, 64),
-    numHeads,
-    intermediateSize: checkInteger('config.intermediateSize', c.intermediateSize, 1, 65536),
-    maxPositions: checkInteger('config.maxPositions', c.maxPositions, 1, 65536),
-    typeVocabSize: arch === 'bert' ? (c.typeVocabSize === undefined ? 2 : checkInteger('config.typeVocabSize', c.typeVocabSize, 1, 1024)) : 0,
-    layerNormEps: c.layerNormEps === undefined ? 1e-12 : checkNumber('config.layerNormEps', c.layerNormEps, Number.MIN_VALUE, 0.5),
-    hiddenDropout,
-    attentionDropout: prob('attentionDropout', c.attentionDropout, 0.1),
-    classifierDropout: prob('classifierDropout', c.classifierDropout, arch === 'bert' ? hiddenDropout : 0.2),
-    numLabels: checkInteger('config.numLabels', c.numLabels, 1, 1 << 20),
-    pooling: pooling as Pooling,
-    sinusoidalPositions: (c.sinusoidalPositions as boolean | undefined) ?? false,
-    padTokenId: c.padTokenId === undefined ? 0 : checkInteger('config.padTokenId', c.padTokenId, -1, vocabSize - 1),
-  };
-}
-
 function checkEncoderOptions(options: unknown, extra: readonly string[] = []): { device: DeviceName; seed: number } & Record<string, unknown> {
   const o = checkOptions('options', options);
   rejectUnknownKeys('encoder options', o, ['device', 'seed', ...extra]);
   const device = resolveDevice((o.device ?? 'auto') as DeviceOption, 'options.device');
   const seed = o.seed === undefined ? 0 : checkInteger('options.seed', o.seed, 0);
   return { ...o, device, seed };
-}
-
-/** Maps a Hugging Face config.json object to an EncoderConfig (numLabels from the checkpoint unless given). */
-export function configFromHuggingFace(hf: Record<string, unknown>, numLabels?: number, path = 'config.json'): { config: Required<EncoderConfig>; labels?: string[] } {
-  const type = (hf.model_type as string | undefined) ?? '';
-  const archs = Array.isArray(hf.architectures) ? (hf.architectures as string[]) : [];
-  const isDistil = type === 'distilbert' || archs.some((a) => a.startsWith('DistilBert'));
-  const isBert = type === 'bert' || archs.some((a) => a.startsWith('Bert'));
-  if (!isDistil && !isBert) throw invalidFileError(path, `model_type ${JSON.stringify(hf.model_type)} is not supported (bert or distilbert)`);
-  const num = (key: string, def?: number): number => {
-    const v = hf[key];
-    if (v === undefined || v === null) {
-      if (def === undefined) throw invalidFileError(path, `missing "${key}"`);
-      return def;
-    }
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw invalidFileError(path, `"${key}" is not a number`);
-    return v;
-  };
-  let labels: string[] | undefined;
-  if (hf.id2label && typeof hf.id2label === 'object') {
-    const entries = Object.entries(hf.id2label as Record<string, unknown>);
-    const arr: string[] = [];
-    for (const [k, v] of entries) arr[Number(k)] = String(v);
-    if (arr.length === entries.length && !arr.includes(undefined as unknown as string)) labels = arr;
-  }
-  const ckptLabels = hf.num_labels !== undefined ? num('num_labels') : labels?.length;
-  const K = numLabels ?? ckptLabels;
-  if (K === undefined) throw rangeErrorMessage(`${path} names no labels (id2label/num_labels): pass options.numLabels`);
-  if (labels && labels.length !== K) labels = undefined;
-  const act = (hf.hidden_act ?? hf.activation) as string | undefined;
-  if (act !== undefined && act !== 'gelu') throw invalidFileError(path, `activation ${JSON.stringify(act)} is not supported (gelu)`);
-  if (hf.position_embedding_type !== undefined && hf.position_embedding_type !== 'absolute')
-    throw invalidFileError(path, `position_embedding_type ${JSON.stringify(hf.position_embedding_type)} is not supported (absolute)`);
-  const pooling = (hf.fused_multilabel_pooling as Pooling | undefined) ?? 'pooler';
-  const pad = hf.pad_token_id === undefined || hf.pad_token_id === null ? 0 : num('pad_token_id');
-  const config = isDistil
-    ? normalizeConfig({
-        architecture: 'distilbert',
-        vocabSize: num('vocab_size'),
-        hiddenSize: num('dim', 768),
-        numLayers: num('n_layers', 6),
-        numHeads: num('n_heads', 12),
-        intermediateSize: num('hidden_dim', 3072),
-        maxPositions: num('max_position_embeddings', 512),
-        layerNormEps: 1e-12,
-        hiddenDropout: num('dropout', 0.1),
-        attentionDropout: num('attention_dropout', 0.1),
-        classifierDropout: num('seq_classif_dropout', 0.2),
-        numLabels: K,
-        pooling,
-        sinusoidalPositions: hf.sinusoidal_pos_embds === true,
-        padTokenId: pad,
-      })
-    : normalizeConfig({
-        architecture: 'bert',
-        vocabSize: num('vocab_size'),
-        hiddenSize: num('hidden_size', 768),
-        numLayers: num('num_hidden_layers', 12),
-        numHeads: num('num_attention_heads', 12),
-        intermediateSize: num('intermediate_size', 3072),
-        maxPositions: num('max_position_embeddings', 512),
-        typeVocabSize: num('type_vocab_size', 2),
-        layerNormEps: num('layer_norm_eps', 1e-12),
-        hiddenDropout: num('hidden_dropout_prob', 0.1),
-        attentionDropout: num('attention_probs_dropout_prob', 0.1),
-        classifierDropout: hf.classifier_dropout === null || hf.classifier_dropout === undefined ? undefined : num('classifier_dropout'),
-        numLabels: K,
-        pooling,
-        padTokenId: pad,
-      });
-  return { config, labels };
-}
-
-/** The Hugging Face config.json object for a config (and label names, when known). */
-export function configToHuggingFace(c: Required<EncoderConfig>, labels?: readonly string[]): Record<string, unknown> {
-  const names = labels ?? Array.from({ length: c.numLabels }, (_, i) => `LABEL_${i}`);
-  const id2label = Object.fromEntries(names.map((n, i) => [String(i), n]));
-  const label2id = Object.fromEntries(names.map((n, i) => [n, i]));
-  const common = {
-    vocab_size: c.vocabSize,
-    max_position_embeddings: c.maxPositions,
-    initializer_range: 0.02,
-    pad_token_id: c.padTokenId < 0 ? null : c.padTokenId,
-    problem_type: 'multi_label_classification',
-    id2label,
-    label2id,
-    ...(c.pooling !== 'pooler' ? { fused_multilabel_pooling: c.pooling } : {}),
-  };
-  if (c.architecture === 'bert') {
-    return {
-      architectures: ['BertForSequenceClassification'],
-      model_type: 'bert',
-      hidden_size: c.hiddenSize,
-      num_hidden_layers: c.numLayers,
-      num_attention_heads: c.numHeads,
-      intermediate_size: c.intermediateSize,
-      hidden_act: 'gelu',
-      type_vocab_size: c.typeVocabSize,
-      layer_norm_eps: c.layerNormEps,
-      hidden_dropout_prob: c.hiddenDropout,
-      attention_probs_dropout_prob: c.attentionDropout,
-      classifier_dropout: c.classifierDropout === c.hiddenDropout ? null : c.classifierDropout,
-      position_embedding_type: 'absolute',
-      ...common,
-    };
-  }
-  return {
-    architectures: ['DistilBertForSequenceClassification'],
-    model_type: 'distilbert',
-    dim: c.hiddenSize,
-    n_layers: c.numLayers,
-    n_heads: c.numHeads,
-    hidden_dim: c.intermediateSize,
-    activation: 'gelu',
-    sinusoidal_pos_embds: c.sinusoidalPositions,
-    dropout: c.hiddenDropout,
-    attention_dropout: c.attentionDropout,
-    seq_classif_dropout: c.classifierDropout,
-    ...common,
-  };
 }
 
 // Tensors a base checkpoint may lack: they start from the BERT initialisation instead.
@@ -545,7 +346,7 @@ export class Encoder {
     const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
     for (const row of this.#table) tensors.set(row.name, { shape: row.shape, data: arena.subarray(row.offset, row.offset + row.size) });
     writeSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'pt' });
-    writeFileAtomic(join(dir, 'config.json'), JSON.stringify(configToHuggingFace(this.config, labels), null, 2) + '\n');
+    writeJsonAtomic(join(dir, 'config.json'), configToHuggingFace(this.config, labels));
   }
 
   get disposed(): boolean {

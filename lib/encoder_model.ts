@@ -6,13 +6,13 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Encoder, type EncoderConfig, type OptimizerOptions } from './encoder.js';
+import { Encoder, type OptimizerOptions } from './encoder.js';
+import type { EncoderConfig } from './encoder_config.js';
 import { Tokenizer } from './tokenizer.js';
 import { codedError, invalidFileError } from './errors.js';
 import type { LossOptions } from './losses.js';
 import type { DeviceOption } from './device.js';
-import { readConfigJson, readTokenizerConfig, type ModelDirContents } from './model_dir.js';
-import { configFromHuggingFace } from './encoder.js';
+import { checkEncoderDir, configFromHuggingFace, readConfigJson, readTokenizerConfig, type ModelDirContents } from './model_dir.js';
 import type { BuildSpec, TrainableTextModel } from './text_model.js';
 
 export type ModelPreset = 'tiny' | 'small' | 'base';
@@ -102,9 +102,10 @@ export class EncoderTextModel implements TrainableTextModel {
 
   /** The model of a checked model directory (readModelDir). */
   static async load(c: ModelDirContents, options: { device: DeviceOption }): Promise<EncoderTextModel> {
+    const config = checkEncoderDir(c);
     const tokenizer = Tokenizer.fromVocab(join(c.dir, 'vocab.txt'), { lowercase: c.lowercase });
-    if (tokenizer.vocabSize !== c.vocabSize)
-      throw invalidFileError(join(c.dir, 'vocab.txt'), `tokenizer has ${tokenizer.vocabSize} tokens but config.json says vocab_size ${c.vocabSize}`);
+    if (tokenizer.vocabSize !== config.vocabSize)
+      throw invalidFileError(join(c.dir, 'vocab.txt'), `has ${tokenizer.vocabSize} tokens but config.json says vocab_size ${config.vocabSize}`);
     // no numLabels here: a head of another size must be an error, never a silently fresh head
     const encoder = await Encoder.fromPretrained(c.dir, { device: options.device });
     if (encoder.config.numLabels !== c.labels.length) {

@@ -20,8 +20,11 @@ export type {
   ClassBalancedOptions,
 } from './losses.js';
 
-export { Encoder, normalizeConfig as normalizeEncoderConfig, configFromHuggingFace, configToHuggingFace } from './encoder.js';
-export type { EncoderConfig, Batch, OptimizerOptions, EncoderOptions, MemoryUsage, Architecture, Pooling } from './encoder.js';
+export { Encoder } from './encoder.js';
+export type { Batch, OptimizerOptions, EncoderOptions, MemoryUsage } from './encoder.js';
+export { normalizeConfig as normalizeEncoderConfig } from './encoder_config.js';
+export type { EncoderConfig, Architecture, Pooling } from './encoder_config.js';
+export { configFromHuggingFace, configToHuggingFace } from './model_dir.js';
 export { readSafetensors, readSafetensorsHeader, writeSafetensors, serializeSafetensors } from './safetensors.js';
 export type { LoadedTensor, TensorInfo, SafetensorsHeader } from './safetensors.js';
 

@@ -10,33 +10,25 @@
  *   training.json          options, history, data statistics, split coverage
  *   report.json            the last evaluation
  *
- * Atomicity: everything is written into a temporary sibling directory; then the previous directory (if
- * any) is renamed aside, the new one renamed into place and the old one removed. A process killed at any
- * point leaves either the previous model under `dir`, or (killed between the two renames) the previous
- * model under a `dir.old-*` sibling, which `resolveModelDir` finds and loads. Nothing half-written is ever
- * under `dir`.
+ * Nothing else opens these files: the model (encoder_model.ts) and the Classifier ask this module.
+ * Writes go through model_dir/atomic.ts (one durable atomic policy); config.json's Hugging Face form is
+ * parsed in model_dir/hf_config.ts.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, statSync, writeSync } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { invalidFileError } from './errors.js';
 import { version } from './device.js';
 import { readSafetensorsHeader, type TensorInfo } from './safetensors.js';
+import { resolveModelDir, saveDirAtomic, writeJsonAtomic, type SaveHooks } from './model_dir/atomic.js';
+import { configFromHuggingFace, labelsOfConfig } from './model_dir/hf_config.js';
+import type { EncoderConfig } from './encoder_config.js';
 import type { PreprocessOptions } from './data.js';
+
+export { assertReplaceable, resolveModelDir, saveDirAtomic, writeFileAtomic, writeJsonAtomic, type SaveHooks } from './model_dir/atomic.js';
+export { configFromHuggingFace, configToHuggingFace, labelsOfConfig } from './model_dir/hf_config.js';
 
 /** Bumped when the directory layout or the meaning of a file changes. */
 export const MODEL_FORMAT = 1;
-
-export const MODEL_FILES = [
-  'config.json',
-  'model.safetensors',
-  'vocab.txt',
-  'tokenizer_config.json',
-  'thresholds.json',
-  'training.json',
-  'report.json',
-] as const;
 
 export interface ThresholdsFile {
   /** the global threshold (used for labels without a per-class one) */
@@ -45,159 +37,6 @@ export interface ThresholdsFile {
   perClass?: Record<string, number>;
   objective?: string;
   tuned: boolean;
-}
-
-/** Writes `data` to `path` and fsyncs it, so a rename after it publishes complete bytes. */
-export function writeFileDurable(path: string, data: string | Uint8Array): void {
-  const fd = openSync(path, 'w');
-  try {
-    const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    let off = 0;
-    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** JSON with typed arrays as plain arrays (a Float32Array would otherwise become {"0": ..}). */
-export function writeJsonDurable(path: string, value: unknown): void {
-  const replacer = (_k: string, v: unknown) => (ArrayBuffer.isView(v) && !(v instanceof DataView) ? Array.from(v as unknown as ArrayLike<number>) : v);
-  writeFileDurable(path, JSON.stringify(value, replacer, 2) + '\n');
-}
-
-function pidAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-const SIBLING = /^(.*)\.(tmp|old)-(\d+)-([0-9a-f]+)$/;
-
-/** Sibling directories left by saves of `dir` (temporary or set aside), with the writer's pid. */
-function siblings(dir: string): { path: string; kind: 'tmp' | 'old'; pid: number; mtimeMs: number }[] {
-  const parent = dirname(dir);
-  const base = basename(dir);
-  let names: string[];
-  try {
-    names = readdirSync(parent);
-  } catch {
-    return [];
-  }
-  const out = [];
-  for (const name of names) {
-    const m = SIBLING.exec(name);
-    if (!m || m[1] !== base) continue;
-    const path = join(parent, name);
-    let mtimeMs = 0;
-    try {
-      mtimeMs = statSync(path).mtimeMs;
-    } catch {
-      continue;
-    }
-    out.push({ path, kind: m[2] as 'tmp' | 'old', pid: Number(m[3]), mtimeMs });
-  }
-  return out;
-}
-
-function isOurModelDir(dir: string): boolean {
-  try {
-    const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
-    return typeof cfg.fused_multilabel === 'object' && cfg.fused_multilabel !== null;
-  } catch {
-    return false;
-  }
-}
-
-export interface SaveHooks {
-  /** called after `fill` wrote the temporary directory, before any rename (tests simulate a crash here) */
-  beforeSwap?: (tmpDir: string) => void | Promise<void>;
-  /** called after the previous directory was set aside, before the new one is renamed in */
-  betweenRenames?: (oldDir: string, tmpDir: string) => void | Promise<void>;
-}
-
-/** Throws unless `dir` is absent, empty, or a model directory written by this package (checked before training). */
-export function assertReplaceable(dirIn: string): void {
-  const dir = resolve(dirIn);
-  if (!existsSync(dir)) return;
-  if (!statSync(dir).isDirectory()) throw invalidFileError(dir, 'exists and is not a directory; refusing to replace it with a model');
-  if (readdirSync(dir).length > 0 && !isOurModelDir(dir))
-    throw invalidFileError(dir, 'is a non-empty directory that is not a fused-multilabel model directory; refusing to replace it');
-}
-
-/**
- * Saves a directory atomically: `fill(tmpDir)` writes every file into a fresh temporary sibling, which
- * then replaces `dir`. Refuses to replace a non-empty directory that is not a model directory written by
- * this package (so `--out .` cannot delete someone's files). Leftovers of dead writers are removed first.
- */
-export async function saveDirAtomic(dir: string, fill: (tmpDir: string) => Promise<void>, hooks: SaveHooks = {}): Promise<void> {
-  dir = resolve(dir);
-  const parent = dirname(dir);
-  await mkdir(parent, { recursive: true });
-  assertReplaceable(dir);
-  // Remove what dead writers left: temporary directories always; set-aside copies only once `dir` is whole.
-  for (const s of siblings(dir)) {
-    if (pidAlive(s.pid)) continue;
-    if (s.kind === 'tmp' || isOurModelDir(dir)) await rm(s.path, { recursive: true, force: true });
-  }
-
-  const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
-  const tmp = `${dir}.tmp-${tag}`;
-  await mkdir(tmp);
-  try {
-    await fill(tmp);
-    await hooks.beforeSwap?.(tmp);
-  } catch (err) {
-    await rm(tmp, { recursive: true, force: true });
-    throw err;
-  }
-  let old: string | null = null;
-  if (existsSync(dir)) {
-    old = `${dir}.old-${tag}`;
-    await rename(dir, old);
-  }
-  try {
-    if (old) await hooks.betweenRenames?.(old, tmp);
-    await rename(tmp, dir);
-  } catch (err) {
-    // put the previous model back where it was
-    if (old && !existsSync(dir)) await rename(old, dir).catch(() => undefined);
-    await rm(tmp, { recursive: true, force: true });
-    throw err;
-  }
-  if (old) await rm(old, { recursive: true, force: true });
-  // copies set aside by writers killed between their two renames are stale now that `dir` is whole
-  for (const s of siblings(dir)) if (s.kind === 'old' && !pidAlive(s.pid)) await rm(s.path, { recursive: true, force: true });
-  // fsync the parent so the renames survive a power cut (best effort; not every platform allows it)
-  try {
-    const fd = openSync(parent, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    /* ignore */
-  }
-}
-
-/**
- * The directory to load for `dir`: `dir` itself when it holds a model, else the newest complete
- * `dir.old-*` copy a killed save left behind. Throws ERR_INVALID_FILE naming what is missing.
- */
-export function resolveModelDir(dir: string): string {
-  const abs = resolve(dir);
-  if (existsSync(join(abs, 'config.json'))) return abs;
-  const backups = siblings(abs)
-    .filter((s) => s.kind === 'old' && existsSync(join(s.path, 'config.json')))
-    .sort((a, b) => b.mtimeMs - a.mtimeMs);
-  if (backups.length > 0) return backups[0].path;
-  if (!existsSync(abs)) throw invalidFileError(dir, 'model directory not found');
-  throw invalidFileError(dir, 'not a model directory (no config.json)');
 }
 
 /** A JSON object file (ERR_INVALID_FILE naming the file when it is missing, not JSON or not an object). */
@@ -263,8 +102,6 @@ export interface ModelDirContents {
   /** config.json's model_type: which TextModel reads the directory */
   modelType: string;
   labels: string[];
-  vocabSize: number;
-  hiddenSize: number;
   lowercase: boolean;
   maxLength: number;
   preprocess?: PreprocessOptions;
@@ -282,10 +119,10 @@ function compatible(a: string, b: string): boolean {
 }
 
 /**
- * Reads and cross-checks a model directory: the writer's format marker and version, the label maps, the
- * vocabulary size against vocab.txt and the embeddings, the hidden size and label count against the
- * classifier head, the thresholds against the labels. Every disagreement is an ERR_INVALID_FILE naming
- * both files and both values.
+ * Reads and cross-checks what every model directory has: the writer's format marker and version, the
+ * label maps, the tokenizer config, the thresholds against the labels, training.json and report.json.
+ * The model's own files are checked by its loader (checkEncoderDir for the encoder). Every disagreement
+ * is an ERR_INVALID_FILE naming the file, the field and both values.
  */
 export function readModelDir(dirIn: string): ModelDirContents {
   const dir = resolveModelDir(dirIn);
@@ -300,50 +137,7 @@ export function readModelDir(dirIn: string): ModelDirContents {
       `model directory from another version of fused-multilabel (written by ${String(marker.version)}, format ${String(marker.format)}; this is ${version}, format ${MODEL_FORMAT})`,
     );
 
-  const id2label = config.id2label as Record<string, string> | undefined;
-  const numLabels = Number(config.num_labels ?? (id2label ? Object.keys(id2label).length : NaN));
-  if (!id2label || typeof id2label !== 'object') throw invalidFileError(cfgPath, 'has no id2label map');
-  const labels: string[] = [];
-  for (let i = 0; i < Object.keys(id2label).length; i++) {
-    const l = id2label[String(i)];
-    if (typeof l !== 'string') throw invalidFileError(cfgPath, `id2label has no entry for id ${i}`);
-    labels.push(l);
-  }
-  if (labels.length !== numLabels) throw invalidFileError(cfgPath, `num_labels is ${numLabels} but id2label has ${labels.length} labels`);
-  const label2id = config.label2id as Record<string, number> | undefined;
-  if (label2id) {
-    for (let i = 0; i < labels.length; i++)
-      if (label2id[labels[i]] !== i) throw invalidFileError(cfgPath, `label2id["${labels[i]}"] is ${label2id[labels[i]]} but id2label says ${i}`);
-  }
-  const vocabSize = Number(config.vocab_size);
-  const hiddenSize = Number(config.hidden_size ?? config.dim);
-  if (!Number.isInteger(vocabSize) || vocabSize <= 0) throw invalidFileError(cfgPath, `vocab_size is ${String(config.vocab_size)}`);
-  if (!Number.isInteger(hiddenSize) || hiddenSize <= 0) throw invalidFileError(cfgPath, `hidden_size is ${String(config.hidden_size)}`);
-
-  const vocabPath = join(dir, 'vocab.txt');
-  let vocabLines: string[];
-  try {
-    vocabLines = readFileSync(vocabPath, 'utf8').split('\n');
-  } catch {
-    throw invalidFileError(vocabPath, 'missing from the model directory');
-  }
-  if (vocabLines.length > 0 && vocabLines[vocabLines.length - 1] === '') vocabLines.pop();
-  if (vocabLines.length !== vocabSize)
-    throw invalidFileError(vocabPath, `has ${vocabLines.length} tokens but config.json says vocab_size ${vocabSize}`);
-
-  const stPath = join(dir, 'model.safetensors');
-  const header = readWeightsHeader(dir);
-  const headInfo = header.get('classifier.weight');
-  if (!headInfo) throw invalidFileError(stPath, 'has no classifier.weight tensor');
-  const head = headInfo.shape;
-  if (head[0] !== labels.length)
-    throw invalidFileError(stPath, `classifier.weight has ${head[0]} outputs but config.json lists ${labels.length} labels`);
-  if (head[1] !== hiddenSize) throw invalidFileError(stPath, `classifier.weight has input size ${head[1]} but config.json says hidden_size ${hiddenSize}`);
-  const embName = [...header.keys()].find((k) => k.endsWith('embeddings.word_embeddings.weight'));
-  if (!embName) throw invalidFileError(stPath, 'has no word embeddings tensor');
-  const emb = header.get(embName)!.shape;
-  if (emb[0] !== vocabSize) throw invalidFileError(stPath, `${embName} has ${emb[0]} rows but config.json says vocab_size ${vocabSize}`);
-  if (emb[1] !== hiddenSize) throw invalidFileError(stPath, `${embName} has width ${emb[1]} but config.json says hidden_size ${hiddenSize}`);
+  const labels = labelsOfConfig(config, cfgPath, true)!;
 
   const tokCfg = readTokenizerConfig(dir);
   if (!tokCfg) throw invalidFileError(join(dir, 'tokenizer_config.json'), 'missing from the model directory');
@@ -369,8 +163,6 @@ export function readModelDir(dirIn: string): ModelDirContents {
     dir,
     config,
     labels,
-    vocabSize,
-    hiddenSize,
     modelType: String(config.model_type),
     lowercase: tokCfg.lowercase ?? true,
     maxLength: tokCfg.maxLength ?? 128,
@@ -422,15 +214,37 @@ export async function saveClassifierDir(dir: string, parts: ClassifierDirParts, 
     dir,
     async (tmp) => {
       await parts.model.save(tmp, parts.labels);
-      writeJsonDurable(join(tmp, 'config.json'), labelConfig(readConfigJson(tmp), parts.labels));
+      writeJsonAtomic(join(tmp, 'config.json'), labelConfig(readConfigJson(tmp), parts.labels));
       const tc = readTokenizerConfig(tmp)?.raw ?? {};
       tc.model_max_length = parts.model.maxLength;
       if (parts.preprocess) tc.fused_multilabel_preprocess = parts.preprocess;
-      writeJsonDurable(join(tmp, 'tokenizer_config.json'), tc);
-      writeJsonDurable(join(tmp, 'thresholds.json'), parts.thresholds);
-      writeJsonDurable(join(tmp, 'training.json'), parts.training);
-      writeJsonDurable(join(tmp, 'report.json'), parts.report);
+      writeJsonAtomic(join(tmp, 'tokenizer_config.json'), tc);
+      writeJsonAtomic(join(tmp, 'thresholds.json'), parts.thresholds);
+      writeJsonAtomic(join(tmp, 'training.json'), parts.training);
+      writeJsonAtomic(join(tmp, 'report.json'), parts.report);
     },
     hooks,
   );
+}
+
+/**
+ * The encoder's files in a model directory, cross-checked: config.json's architecture against the
+ * safetensors header (the classifier head against the labels and hidden_size, the word embeddings
+ * against vocab_size and hidden_size). Returns the encoder config (vocab.txt is checked by its reader,
+ * Tokenizer.fromVocab, against config.vocabSize).
+ */
+export function checkEncoderDir(c: ModelDirContents): Required<EncoderConfig> {
+  const { config } = configFromHuggingFace(c.config, c.labels.length, join(c.dir, 'config.json'));
+  const stPath = join(c.dir, 'model.safetensors');
+  const header = readWeightsHeader(c.dir);
+  const head = header.get('classifier.weight')?.shape;
+  if (!head) throw invalidFileError(stPath, 'has no classifier.weight tensor');
+  if (head[0] !== c.labels.length) throw invalidFileError(stPath, `classifier.weight has ${head[0]} outputs but config.json lists ${c.labels.length} labels`);
+  if (head[1] !== config.hiddenSize) throw invalidFileError(stPath, `classifier.weight has input size ${head[1]} but config.json says hidden_size ${config.hiddenSize}`);
+  const embName = [...header.keys()].find((k) => k.endsWith('embeddings.word_embeddings.weight'));
+  if (!embName) throw invalidFileError(stPath, 'has no word embeddings tensor');
+  const emb = header.get(embName)!.shape;
+  if (emb[0] !== config.vocabSize) throw invalidFileError(stPath, `${embName} has ${emb[0]} rows but config.json says vocab_size ${config.vocabSize}`);
+  if (emb[1] !== config.hiddenSize) throw invalidFileError(stPath, `${embName} has width ${emb[1]} but config.json says hidden_size ${config.hiddenSize}`);
+  return config;
 }

@@ -10,12 +10,12 @@
  * ERR_INVALID_FILE error naming the problem. F32, F16 and BF16 tensors load as Float32Array.
  *
  * The writer sorts tensors as the reference does (dtype alignment, then name), pads the header with
- * spaces to a multiple of 8 and writes atomically (a temporary file in the same folder, then rename).
+ * spaces to a multiple of 8 and writes through the package's one durable atomic writer (model_dir/atomic.ts).
  */
-import { closeSync, fstatSync, openSync, readSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { invalidFileError } from './errors.js';
+import { writeFileAtomic } from './model_dir/atomic.js';
 
 // The format is little-endian; on little-endian hosts F32 data is copied as bytes.
 const LITTLE_ENDIAN = endianness() === 'LE';
@@ -231,22 +231,6 @@ export function serializeSafetensors(tensors: Map<string, { shape: number[]; dat
     }
   }
   return out;
-}
-
-/** Writes `data` to `path` atomically: a temporary file in the same folder, then a rename. */
-export function writeFileAtomic(path: string, data: Uint8Array | string): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
-  try {
-    writeFileSync(tmp, data);
-    renameSync(tmp, path);
-  } catch (err) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* already gone */
-    }
-    throw err;
-  }
 }
 
 /** Writes F32 tensors as a safetensors file, atomically. */

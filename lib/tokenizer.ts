@@ -11,12 +11,12 @@
  * continuation pieces, as Hugging Face's WordPiece trainer does, ties broken by token strings).
  * save() writes vocab.txt and tokenizer_config.json that Hugging Face's BertTokenizer loads.
  */
-import { readFileSync, writeFileSync, renameSync, mkdirSync, statSync, existsSync, unlinkSync } from 'node:fs';
+import { readFileSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import type { Tokenizer as HFTokenizer } from '@huggingface/tokenizers';
 import { checkOptions, rejectUnknownKeys, typeError, rangeErrorMessage, invalidFileError, checkInteger } from './errors.js';
-import { readTokenizerConfig } from './model_dir.js';
+import { readTokenizerConfig, writeFileAtomic } from './model_dir.js';
 
 export interface BatchEncoding {
   /** batchSize × seqLen token ids, row-major. */
@@ -87,17 +87,6 @@ function basicTokenize(text: string, n: NormalizerConfig, out: string[]): void {
 
 function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-function atomicWrite(path: string, content: string): void {
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
-  try {
-    writeFileSync(tmp, content);
-    renameSync(tmp, path);
-  } catch (e) {
-    if (existsSync(tmp)) unlinkSync(tmp);
-    throw e;
-  }
 }
 
 // ---- Tokenizer ----------------------------------------------------------------------------------
@@ -446,7 +435,7 @@ export class Tokenizer {
     for (let i = 0; i < this.idTokens.length; i++)
       if (this.idTokens[i] === undefined) throw rangeErrorMessage(`Cannot write vocab.txt: no token has id ${i}`);
     mkdirSync(dir, { recursive: true });
-    atomicWrite(join(dir, 'vocab.txt'), this.idTokens.join('\n') + '\n');
+    writeFileAtomic(join(dir, 'vocab.txt'), this.idTokens.join('\n') + '\n');
     const tok = (id: number, fallback: string) => (id >= 0 ? this.idTokens[id] : fallback);
     const specials = {
       unk_token: this.unkToken,
@@ -464,8 +453,8 @@ export class Tokenizer {
       model_max_length: 512,
       ...specials,
     };
-    atomicWrite(join(dir, 'tokenizer_config.json'), JSON.stringify(config, null, 2) + '\n');
-    atomicWrite(join(dir, 'special_tokens_map.json'), JSON.stringify(specials, null, 2) + '\n');
+    writeFileAtomic(join(dir, 'tokenizer_config.json'), JSON.stringify(config, null, 2) + '\n');
+    writeFileAtomic(join(dir, 'special_tokens_map.json'), JSON.stringify(specials, null, 2) + '\n');
   }
 
   private wordPiece(word: string, out: string[]): void {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { saveDirAtomic, resolveModelDir } from '../../dist/model_dir.js';
+import { saveDirAtomic, resolveModelDir, writeFileAtomic, labelsOfConfig } from '../../dist/model_dir.js';
 
 const fillWith = (tag) => async (tmp) => {
   writeFileSync(join(tmp, 'config.json'), JSON.stringify({ fused_multilabel: { version: '0.1.0', format: 1 }, tag }));
@@ -126,6 +126,34 @@ test('resolveModelDir names a missing directory', () => {
   }
   assert.is(err?.code, 'ERR_INVALID_FILE');
   assert.match(err.message, /not found/);
+});
+
+test('writeFileAtomic: replaces the whole file, leaves no temporary file, and a failed write changes nothing', () => {
+  const root = scratch();
+  const p = join(root, 'f.json');
+  writeFileAtomic(p, 'old');
+  writeFileAtomic(p, new Uint8Array([110, 101, 119]));
+  assert.is(readFileSync(p, 'utf8'), 'new');
+  assert.equal(readdirSync(root), ['f.json']);
+  // a folder in the way of the rename: the write fails, the temporary file is removed
+  mkdirSync(join(root, 'd'));
+  writeFileSync(join(root, 'd', 'x'), '1');
+  assert.throws(() => writeFileAtomic(join(root, 'd'), 'data'));
+  assert.equal(readdirSync(root).sort(), ['d', 'f.json']);
+  assert.throws(() => writeFileAtomic(join(root, 'missing', 'f'), 'data'), (e) => e.code === 'ENOENT');
+  rmSync(root, { recursive: true });
+});
+
+test('labelsOfConfig: one parser of the label maps, strict for our directories, lenient for checkpoints from elsewhere', () => {
+  const ok = { id2label: { 0: 'a', 1: 'b' }, label2id: { a: 0, b: 1 }, num_labels: 2 };
+  assert.equal(labelsOfConfig(ok, 'c.json', true), ['a', 'b']);
+  const stale = { id2label: { 0: 'a', 1: 'b' }, label2id: { LABEL_0: 0, LABEL_1: 1 } };
+  assert.is(labelsOfConfig(stale, 'c.json', false), undefined);
+  assert.throws(() => labelsOfConfig(stale, 'c.json', true), (e) => e.code === 'ERR_INVALID_FILE' && /c\.json: label2id\["a"\] is undefined but id2label says 0/.test(e.message));
+  assert.throws(() => labelsOfConfig({ id2label: { 0: 'a', 2: 'b' } }, 'c.json', true), (e) => /id2label has no entry for id 1/.test(e.message));
+  assert.throws(() => labelsOfConfig({ ...ok, num_labels: 3 }, 'c.json', true), (e) => /num_labels is 3 but id2label has 2 labels/.test(e.message));
+  assert.throws(() => labelsOfConfig({}, 'c.json', true), (e) => /has no id2label map/.test(e.message));
+  assert.is(labelsOfConfig({}, 'c.json', false), undefined);
 });
 
 test.run();

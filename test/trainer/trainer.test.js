@@ -185,7 +185,14 @@ test('Classifier.load names the pieces that disagree', async () => {
     o.num_labels = K + 1;
     return JSON.stringify(o);
   });
+  await assertRejectsCode(() => Classifier.load(dir), 'ERR_INVALID_FILE', Error, new RegExp(`thresholds\\.json: has ${K} per-label thresholds but config\\.json lists ${K + 1} labels`));
+  const undoThr = edit('thresholds.json', (t) => {
+    const o = JSON.parse(t);
+    o.perClass.extra = 0.5;
+    return JSON.stringify(o);
+  });
   await assertRejectsCode(() => Classifier.load(dir), 'ERR_INVALID_FILE', Error, new RegExp(`classifier\\.weight has ${K} outputs but config\\.json lists ${K + 1} labels`));
+  undoThr();
   undo();
   undo = edit('config.json', (t) => {
     const o = JSON.parse(t);

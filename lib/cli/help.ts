@@ -1,0 +1,80 @@
+/** The CLI's help texts, one per command. */
+import { version } from '../device.js';
+
+export const HELP: Record<string, string> = {
+  main: `fused-multilabel ${version}: multi-label text classification
+
+usage: fused-multilabel <command> [options]
+
+commands:
+  train      train a classifier on a CSV/JSONL file and save it to a model directory
+  evaluate   evaluate a saved model on labelled data
+  predict    predict labels for texts (JSON lines out)
+  info       show the device report (CUDA, SGEMM kernel, threads)
+  bench      run the benchmark suites
+
+'fused-multilabel <command> --help' shows a command's options.`,
+  train: `usage: fused-multilabel train --data FILE --out DIR [options]
+
+Trains a classifier. Without --val/--test, the data is split iteratively (60/20/20, stratified by label).
+
+  --data FILE              training data: .csv or .jsonl with a text and a labels column (required)
+  --val FILE               validation data (with --test; default: split from --data)
+  --test FILE              test data
+  --out DIR                model directory to write (required; replaced atomically)
+  --model NAME|DIR         tiny | small | base (BERT-base dimensions), or a pretrained model directory
+                           with config.json, model.safetensors and vocab.txt (default tiny)
+  --loss NAME              bce | focal | db (distribution-balanced) | asl (asymmetric) (default bce)
+  --epochs N               (default 5)
+  --batch-size N           (default 16)
+  --max-length N           tokens per text (default 128)
+  --lr X                   peak learning rate (default: 2e-3 tiny, 5e-4 small, 1e-4 base, 5e-5 pretrained)
+  --warmup-ratio X         share of steps for linear warm-up (default 0.1)
+  --weight-decay X         AdamW weight decay (default 0.01)
+  --pos-weight NAME        none | neg-pos | sqrt-neg-pos (default none)
+  --pos-weight-clamp A,B   clamp positive weights to [A, B] (default 0.5,50)
+  --early-stopping M       val-loss | micro-f1 | macro-f1 | off (default val-loss)
+  --patience N             epochs without improvement before stopping (default 3)
+  --threshold-objective M  micro-f1 | macro-f1: what the tuned thresholds maximise (default micro-f1)
+  --vocab-size N           WordPiece vocabulary size when training the tokenizer (default 8000)
+  --partial                partially annotated rows: a row whose negatives cell lists labels was checked
+                           only for its positives and those negatives; its other labels are unknown and
+                           masked out of the loss and the metrics (an empty cell: fully annotated)
+  --text-column NAME       (default text)
+  --labels-column NAME     (default labels)
+  --negatives-column NAME  (default negatives; used with --partial)
+  --label-separator S      (default ,)
+  --device D               auto | cpu | cuda (default auto)
+  --seed N                 (default 42)
+  --json                   print the result as JSON (progress goes to stderr)
+  -h, --help`,
+  evaluate: `usage: fused-multilabel evaluate --model DIR --data FILE [options]
+
+Evaluates a saved model with its tuned thresholds.
+
+  --model DIR              model directory written by 'train' (required)
+  --data FILE              labelled .csv or .jsonl (required)
+  --partial                rows with a negatives column are partially annotated
+  --text-column NAME, --labels-column NAME, --negatives-column NAME, --label-separator S
+  --device D               auto | cpu | cuda (default auto)
+  --json                   print the report as JSON
+  -h, --help`,
+  predict: `usage: fused-multilabel predict --model DIR (--text "..." | --data FILE) [options]
+
+Prints one JSON line per text: {"text", "labels", "scores"}.
+
+  --model DIR              model directory written by 'train' (required)
+  --text "..."             a text to classify (repeatable)
+  --data FILE              texts: .csv/.jsonl (the text column) or .txt (one text per line)
+  --text-column NAME       (default text)
+  --threshold X|tuned      one threshold for every label, or the tuned ones (default tuned)
+  --top-k N                keep at most the N highest-scoring labels
+  --device D               auto | cpu | cuda (default auto)
+  -h, --help`,
+  info: `usage: fused-multilabel info [--json]
+
+Shows what this build and this machine can do: CUDA (and why not), architectures, the SGEMM kernel, threads.`,
+  bench: `usage: fused-multilabel bench [SUITE ...]
+
+Runs the benchmark suites (bench/<suite>.bench.mjs); with names, only the suites whose name contains one.`,
+};
