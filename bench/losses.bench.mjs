@@ -13,9 +13,12 @@ import { fileURLToPath } from 'node:url';
 import { loadBinding } from '../dist/binding.js';
 import { bceWithLogits, getThreads, setThreads } from '../dist/index.js';
 import { mulberry32 } from '../dist/random.js';
+import { useBenchAddon } from './addon.mjs';
 
-// The addon's plain memcpy (a reference, not public API); TypedArray.prototype.set otherwise.
-const copyBytes = loadBinding()._copyBytes ?? ((dst, src) => dst.set(src));
+useBenchAddon();  // before the first call into ../dist: the entry points used below live only in the benchmark addon
+
+// The benchmark addon's plain memcpy (the reference).
+const copyBytes = loadBinding()._copyBytes;
 
 const here = dirname(fileURLToPath(import.meta.url));
 const quick = process.env.FML_BENCH_QUICK === '1';

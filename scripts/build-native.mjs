@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 // Builds the native addon. Run by `npm install` (the package's install script) and `npm run build:native`.
+// With --bench it builds the benchmark addon instead (fused_multilabel_bench.node beside the main one: the
+// same API plus the benchmark-only entry points; `npm run build:bench`, or bench/run.mjs on demand).
 //
 // cmake-js is the primary build (CPU always, CUDA when nvcc is found); without
 // CMake it falls back to node-gyp (CPU only). Environment:
@@ -31,6 +33,7 @@ function haveCmake() {
 }
 
 const sanitize = env.FUSED_MULTILABEL_SANITIZE === '1';
+const bench = process.argv.includes('--bench');
 const buildDir = env.FUSED_MULTILABEL_BUILD_DIR || (sanitize ? 'build-sanitize' : 'build-cmake');
 
 if (haveCmake()) {
@@ -46,12 +49,22 @@ if (haveCmake()) {
   args.push(`--CDFML_SANITIZE=${sanitize ? 'ON' : 'OFF'}`, `--CDFML_CUDA=${cuda ? 'ON' : 'OFF'}`, `--CDFML_BLAS=${blas ? 'ON' : 'OFF'}`);
   args.push(`--CDFML_CUDA_ARCHS=${env.FUSED_MULTILABEL_CUDA_ARCHS ?? ''}`);
   const buildEnv = { CMAKE_BUILD_PARALLEL_LEVEL: env.CMAKE_BUILD_PARALLEL_LEVEL || '2' };
-  let status = run(process.execPath, [cmakeJs, 'configure', ...args], buildEnv);
-  if (status === 0) status = run(process.execPath, [cmakeJs, 'build', ...args], buildEnv);
+  let status;
+  if (bench && existsSync(join(root, buildDir, 'CMakeCache.txt'))) {
+    // The benchmark addon links the objects of the addon configured in this folder: it keeps that
+    // configuration (the switches above apply only to a fresh folder), and plain CMake builds it.
+    status = run('cmake', ['--build', buildDir, '--target', 'fused_multilabel_bench'], buildEnv);
+  } else {
+    status = run(process.execPath, [cmakeJs, 'configure', ...args], buildEnv);
+    if (status === 0) status = run(process.execPath, [cmakeJs, 'build', ...args, ...(bench ? ['--target', 'fused_multilabel_bench'] : [])], buildEnv);
+  }
   if (status !== 0) {
-    console.error(`fused-multilabel: the CMake build failed (exit ${status}). Fix the error above and run: npm run build:native`);
+    console.error(`fused-multilabel: the CMake build failed (exit ${status}). Fix the error above and run: npm run build:${bench ? 'bench' : 'native'}`);
     process.exit(status);
   }
+} else if (bench) {
+  console.error('fused-multilabel: the benchmark addon needs CMake (apt-get install cmake)');
+  process.exit(1);
 } else {
   console.log('CUDA: off (CMake not found: building the CPU-only fallback with node-gyp)');
   const gyp = env.npm_config_node_gyp || join(dirname(process.execPath), '../lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js');

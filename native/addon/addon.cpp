@@ -1,4 +1,6 @@
-// Module entry point: per-environment data, then each binding registers its part of the API.
+// Module entry point: per-environment data, then each binding registers its part of the API. Compiled
+// into both addons; with FML_BENCH_ADDON (fused_multilabel_bench.node only) the benchmark entry points of
+// bench_binding.cpp are registered too.
 #include "addon_data.h"
 #include "tensor_binding.h"
 
@@ -12,7 +14,9 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   init_device(env, exports);
   init_losses(env, exports);
   init_encoder(env, exports);
+#ifdef FML_BENCH_ADDON
   init_bench(env, exports);
+#endif
   return exports;
 }
 

@@ -16,7 +16,7 @@ inline AddonData& addon_data(Napi::Env env) { return *env.GetInstanceData<AddonD
 void init_device(Napi::Env env, Napi::Object exports);
 void init_losses(Napi::Env env, Napi::Object exports);
 void init_encoder(Napi::Env env, Napi::Object exports);
-// _benchEncoderKernels (bench_binding.cpp): the GPU kernel benchmark; throws ERR_CUDA without CUDA.
+// The benchmark-only entry points (bench_binding.cpp), registered only in fused_multilabel_bench.node.
 void init_bench(Napi::Env env, Napi::Object exports);
 
 }  // namespace pkg

@@ -1,3 +1,9 @@
+// The benchmark-only entry points, compiled only into fused_multilabel_bench.node (npm run build:bench;
+// bench/run.mjs builds it on demand), never into the addon users load:
+//   _copyBytes(dst, src)          the memory-copy reference of the loss benchmarks
+//   _benchSgemm(...), _fmaPeak(n) the CPU matrix-product benchmark (bench/encoder.bench.mjs)
+//   _benchEncoderKernels(options) the per-kernel GPU benchmark (bench/gpu/encoder_gpu.mjs)
+//
 // _benchEncoderKernels(options): the per-kernel GPU benchmark behind bench/gpu/encoder_gpu.mjs.
 //
 // Allocates device buffers for BERT-base shapes (B 32, T 128, C 768, NH 12, FF 3072 by default) and
@@ -12,13 +18,17 @@
 // benchmark, not an API): the caller's thread waits. Every allocation is owned by an RAII holder, so an
 // error on any path frees what was allocated.
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <string>
 #include <vector>
 
 #include "../core/device.h"
+#include "../ops/matmul.h"
 #include "addon_data.h"
+#include "tensor_binding.h"
 
 #ifdef FML_HAVE_CUDA
 #include <cuda_runtime.h>
@@ -33,7 +43,6 @@
 #include "../ops/embedding.h"
 #include "../ops/gelu.h"
 #include "../ops/layernorm.h"
-#include "../ops/matmul.h"
 #endif
 
 namespace pkg {
@@ -431,10 +440,67 @@ Napi::Value BenchEncoderKernels(const Napi::CallbackInfo& info) {
   });
 }
 
+// _copyBytes(dst, src): copies src's bytes into dst (typed arrays, or tensors on the same device).
+// The memory-copy reference of bench/losses.bench.mjs and bench/gpu/losses_gpu.mjs.
+Napi::Value CopyBytes(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    if (AddonTensor::Is(env, info[0])) {
+      Buffer& d = AddonTensor::From(env, info[0], "dst")->buffer();
+      Buffer& s = AddonTensor::From(env, info[1], "src")->buffer();
+      if (d.device != s.device || d.bytes() < s.bytes()) throw_range("dst must be on src's device and at least as large");
+      if (d.device == Device::Cpu) std::memcpy(d.data, s.data, s.bytes());
+#ifdef FML_HAVE_CUDA
+      else {
+        PKG_CUDA_CALL(cudaMemcpy(d.data, s.data, s.bytes(), cudaMemcpyDeviceToDevice));
+        PKG_CUDA_CALL(cudaDeviceSynchronize());
+      }
+#endif
+      return env.Undefined();
+    }
+    if (!info[0].IsTypedArray() || !info[1].IsTypedArray()) throw_type("Expected two typed arrays or two tensors");
+    Napi::TypedArray d = info[0].As<Napi::TypedArray>(), s = info[1].As<Napi::TypedArray>();
+    if (d.ByteLength() < s.ByteLength()) throw_range("dst is smaller than src");
+    std::memcpy(static_cast<uint8_t*>(d.ArrayBuffer().Data()) + d.ByteOffset(),
+                static_cast<const uint8_t*>(s.ArrayBuffer().Data()) + s.ByteOffset(), s.ByteLength());
+    return env.Undefined();
+  });
+}
+
+// _benchSgemm(transA, transB, M, N, K, iters, library): seconds for `iters` products C (M,N) = op(A)·op(B)
+// through sgemm_cpu (library false: ours) or OpenBLAS with its own threads (library true; null when the
+// build has no OpenBLAS). For bench/encoder.bench.mjs only.
+Napi::Value BenchSgemm(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    const bool ta = info[0].ToBoolean().Value(), tb = info[1].ToBoolean().Value();
+    const int64_t M = require_int(info[2], "M", 1, 1 << 16), N = require_int(info[3], "N", 1, 1 << 16);
+    const int64_t K = require_int(info[4], "K", 1, 1 << 16), iters = require_int(info[5], "iters", 1, 1 << 20);
+    const bool lib = info[6].ToBoolean().Value();
+    std::vector<float> a((size_t)(M * K), 0.5f), b((size_t)(K * N), 0.25f), c((size_t)(M * N));
+    const int64_t lda = ta ? M : K, ldb = tb ? K : N;
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int64_t i = 0; i < iters; i++) {
+      if (!lib) sgemm_cpu(ta, tb, M, N, K, 1.0f, a.data(), lda, b.data(), ldb, 0.0f, c.data(), N);
+      else if (!sgemm_openblas_cpu(ta, tb, M, N, K, 1.0f, a.data(), lda, b.data(), ldb, 0.0f, c.data(), N))
+        return info.Env().Null();
+    }
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return Napi::Number::New(info.Env(), s);
+  });
+}
+
 }  // namespace
 
 void init_bench(Napi::Env env, Napi::Object exports) {
   exports.Set("_benchEncoderKernels", Napi::Function::New(env, BenchEncoderKernels));
+  exports.Set("_copyBytes", Napi::Function::New(env, CopyBytes, "_copyBytes"));
+  exports.Set("_benchSgemm", Napi::Function::New(env, BenchSgemm));
+  exports.Set("_fmaPeak", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
+                return guarded(info.Env(), [&]() -> Napi::Value {
+                  const int64_t rounds = require_int(info[0], "rounds", 1, (int64_t)1 << 40);
+                  return Napi::Number::New(info.Env(), sgemm_fma_peak_gflops(rounds));
+                });
+              }));
 }
 
 }  // namespace pkg

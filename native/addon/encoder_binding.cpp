@@ -4,7 +4,6 @@
 // shapes); heavy calls run in a PromiseWorker (worker.h) that holds references to its input arrays and to
 // this object; a busy flag, set before queueing and cleared when the work settles, turns a concurrent call into
 // ERR_BUSY; dispose() frees the arenas at once (ERR_DISPOSED afterwards), the destructor is the net.
-#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -373,28 +372,6 @@ class AddonEncoder : public Napi::ObjectWrap<AddonEncoder> {
   std::unique_ptr<Encoder> enc_;
 };
 
-// _benchSgemm(transA, transB, M, N, K, iters, library): seconds for `iters` products C (M,N) = op(A)·op(B)
-// through sgemm_cpu (library false: ours) or OpenBLAS with its own threads (library true; null when the
-// build has no OpenBLAS). For bench/encoder.bench.mjs only.
-static Napi::Value BenchSgemm(const Napi::CallbackInfo& info) {
-  return guarded(info.Env(), [&]() -> Napi::Value {
-    const bool ta = info[0].ToBoolean().Value(), tb = info[1].ToBoolean().Value();
-    const int64_t M = require_int(info[2], "M", 1, 1 << 16), N = require_int(info[3], "N", 1, 1 << 16);
-    const int64_t K = require_int(info[4], "K", 1, 1 << 16), iters = require_int(info[5], "iters", 1, 1 << 20);
-    const bool lib = info[6].ToBoolean().Value();
-    std::vector<float> a((size_t)(M * K), 0.5f), b((size_t)(K * N), 0.25f), c((size_t)(M * N));
-    const int64_t lda = ta ? M : K, ldb = tb ? K : N;
-    const auto t0 = std::chrono::steady_clock::now();
-    for (int64_t i = 0; i < iters; i++) {
-      if (!lib) sgemm_cpu(ta, tb, M, N, K, 1.0f, a.data(), lda, b.data(), ldb, 0.0f, c.data(), N);
-      else if (!sgemm_openblas_cpu(ta, tb, M, N, K, 1.0f, a.data(), lda, b.data(), ldb, 0.0f, c.data(), N))
-        return info.Env().Null();
-    }
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    return Napi::Number::New(info.Env(), s);
-  });
-}
-
 // _sgemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bias, gelu, residual, ldr): sgemm_cpu
 // in place on C with the epilogue, for the tests (test/encoder/sgemm.test.js), on the calling thread.
 static Napi::Value Sgemm(const Napi::CallbackInfo& info) {
@@ -422,14 +399,7 @@ static Napi::Value Sgemm(const Napi::CallbackInfo& info) {
 }
 
 void init_encoder(Napi::Env env, Napi::Object exports) {
-  exports.Set("_benchSgemm", Napi::Function::New(env, BenchSgemm));
   exports.Set("_sgemm", Napi::Function::New(env, Sgemm));
-  exports.Set("_fmaPeak", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
-                return guarded(info.Env(), [&]() -> Napi::Value {
-                  const int64_t rounds = require_int(info[0], "rounds", 1, (int64_t)1 << 40);
-                  return Napi::Number::New(info.Env(), sgemm_fma_peak_gflops(rounds));
-                });
-              }));
   Napi::Function ctor = AddonEncoder::Define(env);
   addon_data(env).encoder_ctor = Napi::Persistent(ctor);
   exports.Set("NativeEncoder", ctor);

@@ -7,7 +7,6 @@
 //   outputs: { grad: boolean, gradOut?: Float32Array | NativeTensor, inPlace?: boolean }.
 // The async variant holds references to every input array, pins the tensors, allocates its outputs
 // before queueing, and touches no N-API value in Execute().
-#include <cstring>
 #include <memory>
 #include <string>
 
@@ -180,36 +179,11 @@ Napi::Value BceWithLogitsAsync(const Napi::CallbackInfo& info) {
   return early.Promise();
 }
 
-// _copyBytes(dst, src): copies src's bytes into dst (typed arrays, or tensors on the same device).
-// The memory-copy reference of the benchmarks; not part of the public API.
-Napi::Value CopyBytes(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  return guarded(env, [&]() -> Napi::Value {
-    if (AddonTensor::Is(env, info[0])) {
-      Buffer& d = AddonTensor::From(env, info[0], "dst")->buffer();
-      Buffer& s = AddonTensor::From(env, info[1], "src")->buffer();
-      if (d.device != s.device || d.bytes() < s.bytes()) throw_range("dst must be on src's device and at least as large");
-      if (d.device == Device::Cpu) std::memcpy(d.data, s.data, s.bytes());
-#ifdef FML_HAVE_CUDA
-      else bce_device_copy(d.data, s.data, s.bytes());
-#endif
-      return env.Undefined();
-    }
-    if (!info[0].IsTypedArray() || !info[1].IsTypedArray()) throw_type("Expected two typed arrays or two tensors");
-    Napi::TypedArray d = info[0].As<Napi::TypedArray>(), s = info[1].As<Napi::TypedArray>();
-    if (d.ByteLength() < s.ByteLength()) throw_range("dst is smaller than src");
-    std::memcpy(static_cast<uint8_t*>(d.ArrayBuffer().Data()) + d.ByteOffset(),
-                static_cast<const uint8_t*>(s.ArrayBuffer().Data()) + s.ByteOffset(), s.ByteLength());
-    return env.Undefined();
-  });
-}
-
 }  // namespace
 
 void init_losses(Napi::Env env, Napi::Object exports) {
   exports.Set("bceWithLogits", Napi::Function::New(env, BceWithLogits, "bceWithLogits"));
   exports.Set("bceWithLogitsAsync", Napi::Function::New(env, BceWithLogitsAsync, "bceWithLogitsAsync"));
-  exports.Set("_copyBytes", Napi::Function::New(env, CopyBytes, "_copyBytes"));
 }
 
 }  // namespace pkg

@@ -80,8 +80,6 @@ BceResult bce_fused_cpu(const BceArgs& args);
 // CUDA twin: logits, targets, weights, mask, dlogits, loss_out are device pointers; class_counts is a
 // host pointer (K floats). Same semantics as the CPU twin.
 BceResult bce_fused_cuda(const BceArgs& args);
-// Device-to-device copy (the bandwidth reference of the GPU benchmark); synchronous.
-void bce_device_copy(void* dst, const void* src, size_t bytes);
 #endif
 
 // ---------------------------------------------------------------------------------------------------

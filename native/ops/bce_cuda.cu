@@ -507,9 +507,4 @@ BceResult bce_fused_cuda(const BceArgs& a) {
   return res;
 }
 
-void bce_device_copy(void* dst, const void* src, size_t bytes) {
-  PKG_CUDA_CALL(cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToDevice));
-  PKG_CUDA_CALL(cudaDeviceSynchronize());
-}
-
 }  // namespace pkg
