@@ -117,7 +117,7 @@ class DeviceMem {
 class Event {
  public:
   Event() { PKG_CUDA_CALL(cudaEventCreate(&e_)); }
-  ~Event() { cudaEventDestroy(e_); }
+  ~Event() { (void)cudaEventDestroy(e_); }  // a destructor never throws
   Event(const Event&) = delete;
   Event& operator=(const Event&) = delete;
   cudaEvent_t get() const { return e_; }

@@ -64,7 +64,7 @@ const CudaProbe& cuda_probe() {
     cudaError_t err = cudaGetDeviceCount(&count);
     if (err != cudaSuccess) {
       probe.error = cudaGetErrorString(err);
-      cudaGetLastError();  // clear the sticky error
+      (void)cudaGetLastError();  // clear the sticky error
       return;
     }
     if (count == 0) {
@@ -117,7 +117,7 @@ void device_free(Device d, void* p) {
     return;
   }
 #ifdef FML_HAVE_CUDA
-  cudaFree(p);  // never throws: called from finalizers and destructors
+  (void)cudaFree(p);  // never throws: called from finalizers and destructors
 #endif
 }
 

@@ -17,6 +17,8 @@
 
 #ifdef FML_HAVE_CUDA
 #include <cuda_runtime.h>
+
+#include "../core/cuda_check.h"
 #define OP(name, ...) (cuda_ ? name##_cuda(__VA_ARGS__, (cudaStream_t)0) : name##_cpu(__VA_ARGS__))
 #else
 #define OP(name, ...) name##_cpu(__VA_ARGS__)
@@ -179,7 +181,7 @@ Encoder::~Encoder() {
 void Encoder::zero(float* p, size_t n) {
 #ifdef FML_HAVE_CUDA
   if (dev_ == Device::Cuda) {
-    cudaMemsetAsync(p, 0, n * sizeof(float), 0);
+    PKG_CUDA_CALL(cudaMemsetAsync(p, 0, n * sizeof(float), 0));
     return;
   }
 #endif
@@ -189,7 +191,7 @@ void Encoder::zero(float* p, size_t n) {
 void Encoder::copy(float* dst, const float* src, size_t n) {
 #ifdef FML_HAVE_CUDA
   if (dev_ == Device::Cuda) {
-    cudaMemcpyAsync(dst, src, n * sizeof(float), cudaMemcpyDeviceToDevice, 0);
+    PKG_CUDA_CALL(cudaMemcpyAsync(dst, src, n * sizeof(float), cudaMemcpyDeviceToDevice, 0));
     return;
   }
 #endif

@@ -55,17 +55,20 @@ double sum_squares_cuda(const float* x, int64_t N, cudaStream_t stream) {
   double* d = nullptr;
   cudaError_t err = cudaMallocAsync(&d, sizeof(double), stream);
   if (err != cudaSuccess) throw_cuda(err, "cudaMallocAsync", __FILE__, __LINE__);
-  cudaMemsetAsync(d, 0, sizeof(double), stream);
+  // Every step runs and its status is kept, so the scratch double is freed before any error is thrown.
+  cudaError_t zero = cudaMemsetAsync(d, 0, sizeof(double), stream);
   const unsigned grid = (unsigned)std::min<int64_t>((N + 255) / 256, 1024);
   sum_squares_kernel<<<grid < 1 ? 1 : grid, 256, 0, stream>>>(d, x, N);
   cudaError_t launch = cudaGetLastError();
   double h = 0.0;
   cudaError_t copy = cudaMemcpyAsync(&h, d, sizeof(double), cudaMemcpyDeviceToHost, stream);
   cudaError_t sync = cudaStreamSynchronize(stream);
-  cudaFreeAsync(d, stream);
+  cudaError_t freed = cudaFreeAsync(d, stream);
+  if (zero != cudaSuccess) throw_cuda(zero, "cudaMemsetAsync", __FILE__, __LINE__);
   if (launch != cudaSuccess) throw_cuda(launch, "a kernel launch", __FILE__, __LINE__);
   if (copy != cudaSuccess) throw_cuda(copy, "cudaMemcpyAsync", __FILE__, __LINE__);
   if (sync != cudaSuccess) throw_cuda(sync, "cudaStreamSynchronize", __FILE__, __LINE__);
+  if (freed != cudaSuccess) throw_cuda(freed, "cudaFreeAsync", __FILE__, __LINE__);
   return h;
 }
 

@@ -150,7 +150,8 @@ void attention_forward_cuda(float* out, float* att, const float* q, const float*
                             const uint8_t* mask, int B, int T, int C, int NH, float p, uint64_t seed, uint64_t offset,
                             cudaStream_t stream) {
   const size_t shmem = 2 * (size_t)T * sizeof(float);
-  if (shmem > 48 * 1024) cudaFuncSetAttribute(attention_forward_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shmem);
+  if (shmem > 48 * 1024)
+    PKG_CUDA_CALL(cudaFuncSetAttribute(attention_forward_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shmem));
   attention_forward_kernel<<<(unsigned)((int64_t)B * NH * T), kThreads, shmem, stream>>>(out, att, q, k, v, mask, T, C, NH,
                                                                                        p, seed, offset);
   PKG_LAUNCH_CHECK();
@@ -161,10 +162,11 @@ void attention_backward_cuda(float* dq, float* dk, float* dv, const float* dout,
                              uint64_t offset, cudaStream_t stream) {
   // dk and dv are accumulated by atomics from every query row: start from zero (dq is written whole).
   const size_t bytes = (size_t)B * T * C * sizeof(float);
-  cudaMemsetAsync(dk, 0, bytes, stream);
-  cudaMemsetAsync(dv, 0, bytes, stream);
+  PKG_CUDA_CALL(cudaMemsetAsync(dk, 0, bytes, stream));
+  PKG_CUDA_CALL(cudaMemsetAsync(dv, 0, bytes, stream));
   const size_t shmem = 2 * (size_t)T * sizeof(float);
-  if (shmem > 48 * 1024) cudaFuncSetAttribute(attention_backward_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shmem);
+  if (shmem > 48 * 1024)
+    PKG_CUDA_CALL(cudaFuncSetAttribute(attention_backward_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shmem));
   attention_backward_kernel<<<(unsigned)((int64_t)B * NH * T), kThreads, shmem, stream>>>(dq, dk, dv, dout, q, k, v, att,
                                                                                         T, C, NH, p, seed, offset);
   PKG_LAUNCH_CHECK();

@@ -291,12 +291,13 @@ struct Scratch {
   size_t bytes = 0;
   int device = -1;
   ~Scratch() {
-    if (p) cudaFree(p);
+    if (p) (void)cudaFree(p);  // a destructor never throws
   }
   void* get(size_t need, int dev) {
     if (p && (need > bytes || dev != device)) {
-      cudaFree(p);
+      void* old = p;
       p = nullptr;
+      PKG_CUDA_CALL(cudaFree(old));
     }
     if (!p) {
       PKG_CUDA_CALL(cudaMalloc(&p, need));
