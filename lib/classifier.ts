@@ -12,6 +12,7 @@ import { readModelDir, type ThresholdsFile } from './model_dir.js';
 import { checkKnownLabels, rowsOf, targetsOf, type TrainData } from './rows.js';
 import { loadTextModel, sigmoidOf, type TextModel } from './text_model.js';
 import type { DeviceOption } from './device.js';
+import { misclassifiedSample, thresholdSweep, type Misclassified, type SweepPoint } from './report/analysis.js';
 
 export interface EvaluationReport {
   split: string;
@@ -22,6 +23,10 @@ export interface EvaluationReport {
   at05: { micro: EvaluateResult['micro']; macro: EvaluateResult['macro']; labelsWithPositiveF1: number };
   unknownTargets: number;
   thresholds: ThresholdsFile;
+  /** micro/macro P/R/F1 against one global threshold (the report's threshold figure) */
+  sweep: SweepPoint[];
+  /** the most confident mistakes at the tuned thresholds (Classifier.evaluate; the report's table) */
+  misclassified?: Misclassified[];
 }
 
 export interface PredictOptions {
@@ -122,6 +127,7 @@ export function evaluationReport(
     at05: { micro: half.micro, macro: half.macro, labelsWithPositiveF1: half.labelsWithPositiveF1 },
     unknownTargets: t.unknown,
     thresholds,
+    sweep: thresholdSweep(t.targets, probs, labels.length),
   };
 }
 
@@ -202,8 +208,11 @@ export class Classifier {
     const te = rowsOf(data, 'data');
     checkKnownLabels(te.rows, this.labels, split);
     const t = targetsOf(te.rows, this.labels);
-    const probs = await this.scores(te.rows.map((r) => r.text));
-    return evaluationReport(split, t, probs, this.labels, this.thresholds, this.#trainCounts);
+    const texts = te.rows.map((r) => r.text);
+    const probs = await this.scores(texts);
+    const report = evaluationReport(split, t, probs, this.labels, this.thresholds, this.#trainCounts);
+    report.misclassified = misclassifiedSample(texts, t.targets, probs, this.labels, thresholdArray(this.thresholds, this.labels));
+    return report;
   }
 
   // report() (report.html) and exportOnnx() belong here: inference artefacts of a trained classifier.

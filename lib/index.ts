@@ -59,3 +59,9 @@ export type {
   DataStats,
 } from './trainer_options.js';
 export type { ThresholdsFile } from './model_dir.js';
+
+export { renderReportHtml, escapeHtml } from './report/html.js';
+export { reportDataFrom } from './report/data.js';
+export type { ReportData, ReportEvaluation, EpochPoint } from './report/data.js';
+export { thresholdSweep, misclassifiedSample } from './report/analysis.js';
+export type { SweepPoint, Misclassified } from './report/analysis.js';
