@@ -4,11 +4,12 @@
  * partially annotated data (seed article 003), the seed articles' text preprocessing, target
  * matrices (Int8Array, -1 = unknown) and per-label positive counts.
  */
-import { readFileSync } from 'node:fs';
+import { isUtf8 } from 'node:buffer';
+import { readRegularFile } from './files.js';
 import { extname } from 'node:path';
 import { createRequire } from 'node:module';
 import type { Options as CsvOptions } from 'csv-parse/sync';
-import { checkOptions, rejectUnknownKeys, typeError, rangeErrorMessage, invalidFileError, codedError } from './errors.js';
+import { checkOptions, rejectUnknownKeys, typeError, rangeErrorMessage, invalidFileError, codedError, showValue } from './errors.js';
 
 export interface DataRow {
   text: string;
@@ -37,6 +38,8 @@ export interface ReadDatasetOptions {
   partial?: boolean;
   /** Text preprocessing applied to every row (options or a function). */
   preprocess?: PreprocessOptions | ((text: string) => string);
+  /** 'utf8' (default: invalid UTF-8 is an error naming the line) or 'latin1' (ISO-8859-1, every byte a character). */
+  encoding?: 'utf8' | 'latin1';
 }
 
 export interface DatasetReport {
@@ -66,7 +69,28 @@ function parseCsv(input: Buffer, options: CsvOptions): unknown {
   return csvParse(input, options);
 }
 
-const READ_KEYS = ['format', 'textColumn', 'labelsColumn', 'labelSeparator', 'negativesColumn', 'partial', 'preprocess'] as const;
+const READ_KEYS = ['format', 'textColumn', 'labelsColumn', 'labelSeparator', 'negativesColumn', 'partial', 'preprocess', 'encoding'] as const;
+// a file may mix Windows and Unix line ends (rows appended by different tools)
+const RECORD_DELIMITERS = ['\r\n', '\n'];
+
+/**
+ * A text file's content as UTF-8 bytes: UTF-8 is checked (never replaced silently: an invalid sequence is
+ * ERR_INVALID_FILE naming its line), Latin-1 is converted. Only regular files are read (lib/files.ts).
+ */
+export function readTextFile(path: string, encoding: 'utf8' | 'latin1' = 'utf8'): Buffer {
+  const buf = readRegularFile(path, 'data file');
+  if (encoding === 'latin1') return Buffer.from(buf.toString('latin1'), 'utf8');
+  if (isUtf8(buf)) return buf;
+  // a newline byte is never part of a multi-byte sequence, so the first invalid line is exact
+  let line = 1;
+  for (let start = 0; start <= buf.length; line++) {
+    let end = buf.indexOf(10, start);
+    if (end < 0) end = buf.length;
+    if (!isUtf8(buf.subarray(start, end))) break;
+    start = end + 1;
+  }
+  throw invalidFileError(path, `line ${line}: not valid UTF-8; if the file is Latin-1 (ISO-8859-1), read it with encoding 'latin1' (CLI: --encoding latin1)`);
+}
 const PRE_KEYS = ['lowercase', 'stripUrls', 'stripDigits', 'stripPunctuation'] as const;
 
 export function compareStrings(a: string, b: string): number {
@@ -111,7 +135,7 @@ function splitLabels(value: unknown, sep: string, where: () => string, column: s
   const out: string[] = [];
   const seen = new Set<string>();
   for (const p of parts) {
-    if (typeof p !== 'string') throw codedError('ERR_INVALID_FILE', `${where()}: column "${column}" holds a non-string label (${JSON.stringify(p)})`);
+    if (typeof p !== 'string') throw codedError('ERR_INVALID_FILE', `${where()}: column "${column}" holds a non-string label (${showValue(p)})`);
     const l = p.trim();
     if (l === '' || seen.has(l)) continue;
     seen.add(l);
@@ -147,11 +171,16 @@ function readCsv(path: string, buf: Buffer, required: string[], optional: string
   // Header first, so that a wrong column name is reported as such rather than as a parse error.
   let columns: string[] = [];
   try {
-    const head = parseCsv(buf, { bom: true, to_line: 1, delimiter, relax_column_count: true }) as string[][];
+    const head = parseCsv(buf, { bom: true, to_line: 1, delimiter, relax_column_count: true, record_delimiter: RECORD_DELIMITERS }) as string[][];
     columns = head[0] ?? [];
   } catch (e) {
     const err = e as { message?: string; code?: string };
     throw invalidFileError(path, `line 1: malformed CSV header (${err.code ?? 'error'}): ${err.message ?? String(e)}`);
+  }
+  const dups = [...new Set(columns.filter((c, i) => columns.indexOf(c) !== i))];
+  if (dups.length) {
+    const where = (c: string) => columns.flatMap((x, i) => (x === c ? [i + 1] : [])).join(' and ');
+    throw invalidFileError(path, `line 1: duplicate column name${dups.length > 1 ? 's' : ''} ${dups.map((c) => `${showValue(c)} (columns ${where(c)})`).join(', ')}; every column needs its own name`);
   }
   for (const c of [...required, ...optional]) {
     if (!columns.includes(c))
@@ -159,7 +188,7 @@ function readCsv(path: string, buf: Buffer, required: string[], optional: string
   }
   let parsed: { record: Record<string, string>; info: { bytes: number } }[];
   try {
-    parsed = parseCsv(buf, { bom: true, columns: true, info: true, skip_empty_lines: true, delimiter }) as never;
+    parsed = parseCsv(buf, { bom: true, columns: true, info: true, skip_empty_lines: true, delimiter, record_delimiter: RECORD_DELIMITERS }) as never;
   } catch (e) {
     const err = e as { message?: string; lines?: number; code?: string };
     const line = err.lines ? `line ${err.lines}: ` : '';
@@ -247,12 +276,9 @@ export function readDataset(path: string, options: ReadDatasetOptions = {}): Dat
     pre = (t) => preprocess(t, po);
   }
 
-  let buf: Buffer;
-  try {
-    buf = readFileSync(path);
-  } catch (e) {
-    throw invalidFileError(path, `cannot read the file (${(e as Error).message})`);
-  }
+  const encoding = opts.encoding ?? 'utf8';
+  if (encoding !== 'utf8' && encoding !== 'latin1') throw typeError('options.encoding', "'utf8' or 'latin1'", encoding);
+  const buf = readTextFile(path, encoding);
   const optional = negativesColumn ? [negativesColumn] : [];
   const { records } = (format === 'csv' ? readCsv : readJsonl)(path, buf, [textColumn, labelsColumn], optional);
 

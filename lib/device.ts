@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadBinding, packageRoot } from './binding.js';
-import { checkInteger, codedError } from './errors.js';
+import { checkInteger, codedError, showValue } from './errors.js';
 
 export interface CudaDevice {
   index: number;
@@ -78,7 +78,7 @@ let autoNoticeShown = false;
  */
 export function resolveDevice(option: DeviceOption = 'auto', name = 'device'): DeviceName {
   if (option !== 'auto' && option !== 'cpu' && option !== 'cuda') {
-    throw Object.assign(new TypeError(`Expected 'auto' | 'cpu' | 'cuda' for ${name} but received ${JSON.stringify(option)}`), {
+    throw Object.assign(new TypeError(`Expected 'auto' | 'cpu' | 'cuda' for ${name} but received ${showValue(option)}`), {
       code: 'ERR_INVALID_ARG',
     });
   }

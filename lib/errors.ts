@@ -25,6 +25,44 @@ export function codedError(code: ErrorCode, message: string): CodedError {
   return withCode(new Error(message), code);
 }
 
+/**
+ * Text safe to print on a terminal: C0/C1 control characters, DEL, line/paragraph separators, bidi
+ * overrides and isolates, BOM and lone surrogates become visible escapes (\x1b, \u202e).
+ */
+export function printable(s: string): string {
+  return s.replace(/[\u0000-\u001F\u007F-\u009F\u2028\u2029\u202A-\u202E\u2066-\u2069\uFEFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, (c) => {
+    const code = c.charCodeAt(0);
+    return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
+/**
+ * A value as an error message shows it: numbers as JavaScript prints them (Infinity, not JSON's null: a
+ * file's 1e999 parses to Infinity), strings quoted and cut at 40 characters, anything else as JSON.
+ */
+export function showValue(value: unknown): string {
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean' || value === undefined) return String(value);
+  if (typeof value === 'string') return printable(JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value));
+  try {
+    const json = JSON.stringify(value, (_k, x: unknown) => (typeof x === 'number' && !Number.isFinite(x) ? `${x}` : x));
+    return printable(json === undefined ? String(value) : json.length > 80 ? json.slice(0, 80) + '…' : json);
+  } catch {
+    return describe(value);
+  }
+}
+
+/**
+ * Rejects a typed array on a SharedArrayBuffer (the native functions read plain ArrayBuffers only, and
+ * another thread could change the data while a kernel reads it): TypeError ERR_INVALID_ARG naming `name`.
+ */
+export function rejectShared(name: string, value: unknown): void {
+  if (ArrayBuffer.isView(value) && typeof SharedArrayBuffer !== 'undefined' && value.buffer instanceof SharedArrayBuffer)
+    throw withCode(
+      new TypeError(`Expected ${name} on an ArrayBuffer but received ${describe(value)} on a SharedArrayBuffer (copy it first: new ${value.constructor.name}(x))`),
+      'ERR_INVALID_ARG',
+    );
+}
+
 /** Describes a received value for an error message: `Float64Array of length 6`, `string "x"`, `number NaN`. */
 export function describe(value: unknown): string {
   if (value === null) return 'null';
@@ -36,7 +74,7 @@ export function describe(value: unknown): string {
   if (Array.isArray(value)) return `Array of length ${value.length}`;
   switch (typeof value) {
     case 'string':
-      return `string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)}`;
+      return `string ${showValue(value)}`;
     case 'number':
     case 'boolean':
     case 'bigint':

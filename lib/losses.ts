@@ -5,7 +5,7 @@
  * friendly errors) and calls the addon, which checks types and lengths again.
  */
 import { loadBinding } from './binding.js';
-import { checkNumber, checkOptions, describe, rangeError, rangeErrorMessage, rejectUnknownKeys, typeError } from './errors.js';
+import { checkNumber, checkOptions, describe, rangeError, rangeErrorMessage, rejectShared, rejectUnknownKeys, typeError } from './errors.js';
 import { nativeTensor, Tensor } from './tensor.js';
 
 export type LossReduction = 'mean' | 'sum' | 'none';
@@ -129,6 +129,7 @@ export const LOSS_OPTION_KEYS = [
 const BCE_OPTION_KEYS = [...LOSS_OPTION_KEYS, 'shape', 'grad', 'gradOut', 'inPlace'] as const;
 
 function weightArray(name: string, value: unknown, length: number, what: string): Float32Array {
+  rejectShared(name, value);
   let arr: Float32Array;
   if (value instanceof Float32Array) arr = value;
   else if (Array.isArray(value)) {
@@ -281,6 +282,9 @@ function resolve(logits: unknown, targets: unknown, options: BceOptions | undefi
   const logitsTensor = logits instanceof Tensor;
   if (!logitsTensor && !(logits instanceof Float32Array))
     throw typeError('logits', 'a Float32Array (N×K, row-major) or a Tensor', logits);
+  rejectShared('logits', logits);
+  rejectShared('targets', targets);
+  rejectShared('options.gradOut', o.gradOut);
   let N: number;
   let K: number;
   const numel = logitsTensor ? (logits as Tensor).size : (logits as Float32Array).length;

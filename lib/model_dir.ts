@@ -14,9 +14,10 @@
  * Writes go through model_dir/atomic.ts (one durable atomic policy); config.json's Hugging Face form is
  * parsed in model_dir/hf_config.ts.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readRegularFile } from './files.js';
 import { join } from 'node:path';
-import { invalidFileError } from './errors.js';
+import { invalidFileError, showValue } from './errors.js';
 import { version } from './device.js';
 import { readSafetensorsHeader, type TensorInfo } from './safetensors.js';
 import { resolveModelDir, saveDirAtomic, writeJsonAtomic, type SaveHooks } from './model_dir/atomic.js';
@@ -41,12 +42,8 @@ export interface ThresholdsFile {
 
 /** A JSON object file (ERR_INVALID_FILE naming the file when it is missing, not JSON or not an object). */
 function readJsonFile(path: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    throw invalidFileError(path, 'missing from the model directory');
-  }
+  if (!existsSync(path)) throw invalidFileError(path, 'missing from the model directory');
+  const text = readRegularFile(path, 'model file').toString('utf8');
   let v: unknown;
   try {
     v = JSON.parse(text) as unknown;
@@ -145,7 +142,7 @@ export function readModelDir(dirIn: string): ModelDirContents {
   const thrPath = join(dir, 'thresholds.json');
   const thrRaw = readJsonFile(thrPath);
   if (typeof thrRaw.global !== 'number' || !(thrRaw.global >= 0 && thrRaw.global <= 1))
-    throw invalidFileError(thrPath, `global threshold must be a number in [0, 1], got ${JSON.stringify(thrRaw.global)}`);
+    throw invalidFileError(thrPath, `global threshold must be a number in [0, 1], got ${showValue(thrRaw.global)}`);
   const thresholds: ThresholdsFile = { global: thrRaw.global, tuned: thrRaw.tuned === true };
   if (typeof thrRaw.objective === 'string') thresholds.objective = thrRaw.objective;
   if (thrRaw.perClass !== undefined && thrRaw.perClass !== null) {
@@ -154,7 +151,7 @@ export function readModelDir(dirIn: string): ModelDirContents {
     if (keys.length !== labels.length) throw invalidFileError(thrPath, `has ${keys.length} per-label thresholds but config.json lists ${labels.length} labels`);
     for (const l of labels) {
       const v = pc[l];
-      if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw invalidFileError(thrPath, `per-label threshold for "${l}" is missing or not in [0, 1]`);
+      if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw invalidFileError(thrPath, `per-label threshold for ${showValue(l)} must be a number in [0, 1], got ${showValue(v)}`);
     }
     thresholds.perClass = pc as Record<string, number>;
   }

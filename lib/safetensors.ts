@@ -12,7 +12,8 @@
  * The writer sorts tensors as the reference does (dtype alignment, then name), pads the header with
  * spaces to a multiple of 8 and writes through the package's one durable atomic writer (model_dir/atomic.ts).
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, readSync } from 'node:fs';
+import { openRegularFile } from './files.js';
 import { endianness } from 'node:os';
 import { invalidFileError } from './errors.js';
 import { writeFileAtomic } from './model_dir/atomic.js';
@@ -122,7 +123,7 @@ function readExactly(fd: number, buf: Uint8Array, position: number, path: string
 
 /** Reads and validates the header only. */
 export function readSafetensorsHeader(path: string): SafetensorsHeader {
-  const fd = openSync(path, 'r');
+  const { fd } = openRegularFile(path, 'weights file');
   try {
     return readHeaderFd(fd, path);
   } finally {
@@ -182,7 +183,7 @@ function halfToFloat(h: number): number {
  * an ERR_INVALID_FILE error naming it.
  */
 export function readSafetensors(path: string, names?: (name: string) => boolean): { tensors: Map<string, LoadedTensor>; metadata: Record<string, string> } {
-  const fd = openSync(path, 'r');
+  const { fd } = openRegularFile(path, 'weights file');
   try {
     const header = readHeaderFd(fd, path);
     const tensors = new Map<string, LoadedTensor>();

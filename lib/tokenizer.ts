@@ -1,8 +1,9 @@
 /**
  * BERT WordPiece tokenizer written here (no native code), with the BERT basic tokenizer's rules:
- * drop NUL / U+FFFD / control characters and map whitespace to spaces, put spaces around CJK
- * ideographs (iterating by code point, astral planes included), lowercase and strip accents (NFD,
- * drop Mn) when uncased, split punctuation (Unicode P* and the ASCII symbol ranges), then greedy
+ * drop NUL / U+FFFD / control and format characters (C*), split on whitespace (Zs, tab, newline, CR
+ * and, as Python's str.split() does, U+2028/U+2029), put spaces around CJK ideographs (iterating by code
+ * point, astral planes included), lowercase each word (toLowerCase applies the same context rule as
+ * Python's str.lower(): final sigma) and strip accents (NFD, drop Mn) when uncased, split punctuation (Unicode P* and the ASCII symbol ranges), then greedy
  * longest-match-first WordPiece with the "##" prefix; words over 100 code points become [UNK].
  *
  * Sources: vocab.txt (fromVocab), a Hugging Face tokenizer.json (fromTokenizerJson: WordPiece
@@ -11,7 +12,8 @@
  * continuation pieces, as Hugging Face's WordPiece trainer does, ties broken by token strings).
  * save() writes vocab.txt and tokenizer_config.json that Hugging Face's BertTokenizer loads.
  */
-import { readFileSync, mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
+import { readRegularFile } from './files.js';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import type { Tokenizer as HFTokenizer } from '@huggingface/tokenizers';
@@ -64,7 +66,10 @@ const MAX_CHARS_PER_WORD = 100;
 // ---- BERT basic tokenizer ----------------------------------------------------------------------
 
 const CONTROL_RE = /[\u0000\uFFFD]|(?![\t\n\r])\p{C}/gu;
-const WHITESPACE_RE = /[\t\n\r\p{Zs}]/gu;
+// BERT maps tab, newline, CR and Zs to a space, then splits on Python's whitespace (str.split()), which also
+// splits on the line and paragraph separators U+2028/U+2029 (the other Python whitespace is Cc, dropped above).
+const WHITESPACE_RE = /[\t\n\r\p{Zs}\u2028\u2029]/gu;
+const SPLIT_RE = /[\p{White_Space}\u001C-\u001F]+/u;
 // CJK Unified Ideographs and extensions, compatibility ideographs (BERT's _is_chinese_char ranges).
 const CJK_RE =
   /[\u{4E00}-\u{9FFF}\u{3400}-\u{4DBF}\u{20000}-\u{2A6DF}\u{2A700}-\u{2B73F}\u{2B740}-\u{2B81F}\u{2B820}-\u{2CEAF}\u{F900}-\u{FAFF}\u{2F800}-\u{2FA1F}]/gu;
@@ -75,7 +80,7 @@ function basicTokenize(text: string, n: NormalizerConfig, out: string[]): void {
   let t = text;
   if (n.cleanText) t = t.replace(CONTROL_RE, '').replace(WHITESPACE_RE, ' ');
   if (n.handleChinese) t = t.replace(CJK_RE, ' $& ');
-  for (let word of t.split(/[\t\n\r\p{Zs}]+/u)) {
+  for (let word of t.split(SPLIT_RE)) {
     if (word === '') continue;
     if (n.lowercase) word = word.toLowerCase();
     if (n.stripAccents) word = word.normalize('NFD').replace(MN_RE, '');
@@ -188,7 +193,7 @@ export class Tokenizer {
     }
     let text: string;
     try {
-      text = readFileSync(file, 'utf8');
+      text = readRegularFile(file, 'vocabulary').toString('utf8');
     } catch (e) {
       throw invalidFileError(file, `cannot read the vocabulary (${(e as Error).message})`);
     }
@@ -210,7 +215,7 @@ export class Tokenizer {
     if (typeof path !== 'string' || path === '') throw typeError('path', 'the path of a tokenizer.json file', path);
     let json: Record<string, any>;
     try {
-      json = JSON.parse(readFileSync(path, 'utf8'));
+      json = JSON.parse(readRegularFile(path, 'tokenizer.json').toString('utf8'));
     } catch (e) {
       throw invalidFileError(path, `cannot read a tokenizer.json (${(e as Error).message})`);
     }

@@ -6,7 +6,7 @@ import type { LossOptions } from './losses.js';
 import type { PreprocessOptions } from './data.js';
 import type { DeviceOption } from './device.js';
 import type { ThresholdsFile } from './model_dir.js';
-import { checkInteger, checkNumber, checkOptions, rangeErrorMessage, rejectUnknownKeys, typeError } from './errors.js';
+import { checkInteger, checkNumber, checkOptions, rangeErrorMessage, rejectUnknownKeys, showValue, typeError } from './errors.js';
 import { checkModelOption, type ModelOption } from './text_model.js';
 import { presetOf, type ModelPreset } from './encoder_model.js';
 
@@ -135,7 +135,7 @@ export function resolveOptions(options: unknown): ResolvedTrainerOptions {
   if (typeof loss !== 'string' && (loss === null || typeof loss !== 'object')) throw typeError('options.loss', "'bce' | 'focal' | 'db' | 'asl' | LossOptions", loss);
   const posWeight = o.posWeight ?? 'none';
   if (!(posWeight instanceof Float32Array) && !['none', 'neg-pos', 'sqrt-neg-pos'].includes(posWeight as string))
-    throw rangeErrorMessage(`Expected 'none' | 'neg-pos' | 'sqrt-neg-pos' | a Float32Array for options.posWeight but received ${JSON.stringify(posWeight)}`);
+    throw rangeErrorMessage(`Expected 'none' | 'neg-pos' | 'sqrt-neg-pos' | a Float32Array for options.posWeight but received ${showValue(posWeight)}`);
   const clamp = o.posWeightClamp ?? [0.5, 50];
   if (!Array.isArray(clamp) || clamp.length !== 2 || !(clamp[0] > 0) || !(clamp[1] >= clamp[0]))
     throw typeError('options.posWeightClamp', '[min, max] with 0 < min <= max', clamp);
@@ -146,14 +146,14 @@ export function resolveOptions(options: unknown): ResolvedTrainerOptions {
     rejectUnknownKeys('options.earlyStopping', es, ['patience', 'metric']);
     const metric = (es.metric ?? 'val-loss') as EarlyStoppingMetric;
     if (!['val-loss', 'micro-f1', 'macro-f1'].includes(metric))
-      throw rangeErrorMessage(`Expected 'val-loss' | 'micro-f1' | 'macro-f1' for options.earlyStopping.metric but received ${JSON.stringify(es.metric)}`);
+      throw rangeErrorMessage(`Expected 'val-loss' | 'micro-f1' | 'macro-f1' for options.earlyStopping.metric but received ${showValue(es.metric)}`);
     earlyStopping = { patience: es.patience === undefined ? 3 : checkInteger('options.earlyStopping.patience', es.patience, 1, 1e6), metric };
   }
   const th = checkOptions('options.thresholds', o.thresholds);
   rejectUnknownKeys('options.thresholds', th, ['objective', 'perClass', 'minSupport']);
   const objective = (th.objective ?? 'micro-f1') as 'micro-f1' | 'macro-f1';
   if (objective !== 'micro-f1' && objective !== 'macro-f1')
-    throw rangeErrorMessage(`Expected 'micro-f1' | 'macro-f1' for options.thresholds.objective but received ${JSON.stringify(th.objective)}`);
+    throw rangeErrorMessage(`Expected 'micro-f1' | 'macro-f1' for options.thresholds.objective but received ${showValue(th.objective)}`);
   if (th.perClass !== undefined && typeof th.perClass !== 'boolean') throw typeError('options.thresholds.perClass', 'a boolean', th.perClass);
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw typeError('options.onProgress', 'a function', o.onProgress);
   return {

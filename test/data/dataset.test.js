@@ -120,7 +120,7 @@ test('preprocess: lowercase, URLs, digits, punctuation; also through readDataset
 test('argument errors', () => {
   assertThrowsCode(() => readDataset(42), 'ERR_INVALID_ARG', TypeError, /path/);
   assertThrowsCode(() => readDataset(join(dir, 'x.txt')), 'ERR_INVALID_ARG', RangeError, /options.format/);
-  assertThrowsCode(() => readDataset(join(dir, 'none.csv')), 'ERR_INVALID_FILE', Error, /cannot read/);
+  assertThrowsCode(() => readDataset(join(dir, 'none.csv')), 'ERR_INVALID_FILE', Error, /data file not found/);
   assertThrowsCode(() => readDataset(join(dir, 'a.csv'), { labelColumn: 'x' }), 'ERR_INVALID_ARG', TypeError, /did you mean "labelsColumn"/);
   assertThrowsCode(() => readDataset(join(dir, 'a.csv'), { format: 'tsv' }), 'ERR_INVALID_ARG', TypeError, /format/);
 });
