@@ -47,3 +47,15 @@ set(FML_ENTRY_SOURCES
 set(FML_BENCH_SOURCES
   native/addon/bench_binding.cpp
 )
+
+# The test-only CUDA simulator (native/testing/): never part of an addon. scripts/build-cuda-sim.mjs reads
+# these lists and builds build-cuda-sim/cuda_sim_test from them with the host compiler: FML_CUDA_SOURCES and
+# FML_CUDA_SIM_KERNELS as instrumented kernel units, FML_CPU_SOURCES outside native/addon/ and
+# FML_CUDA_SIM_SOURCES as plain C++.
+set(FML_CUDA_SIM_KERNELS
+  native/testing/cuda_sim_selftest.cu
+)
+set(FML_CUDA_SIM_SOURCES
+  native/testing/cuda_sim.cpp
+  native/testing/cuda_sim_test.cpp
+)

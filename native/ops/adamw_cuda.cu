@@ -46,7 +46,7 @@ void adamw_cuda(float* params, float* m, float* v, const float* grads, int64_t N
                 cudaStream_t stream) {
   const float bc1 = (float)(1.0 - std::pow((double)a.beta1, (double)a.t));
   const float bc2_sqrt = (float)std::sqrt(1.0 - std::pow((double)a.beta2, (double)a.t));
-  adamw_kernel<<<grid_for(N, 256), 256, 0, stream>>>(params, m, v, grads, N, a.lr, a.beta1, a.beta2, a.eps,
+  PKG_LAUNCH(adamw_kernel, grid_for(N, 256), 256, 0, stream)(params, m, v, grads, N, a.lr, a.beta1, a.beta2, a.eps,
                                                      a.weight_decay, bc1, bc2_sqrt);
   PKG_LAUNCH_CHECK();
 }
@@ -58,7 +58,7 @@ double sum_squares_cuda(const float* x, int64_t N, cudaStream_t stream) {
   // Every step runs and its status is kept, so the scratch double is freed before any error is thrown.
   cudaError_t zero = cudaMemsetAsync(d, 0, sizeof(double), stream);
   const unsigned grid = (unsigned)std::min<int64_t>((N + 255) / 256, 1024);
-  sum_squares_kernel<<<grid < 1 ? 1 : grid, 256, 0, stream>>>(d, x, N);
+  PKG_LAUNCH(sum_squares_kernel, grid < 1 ? 1 : grid, 256, 0, stream)(d, x, N);
   cudaError_t launch = cudaGetLastError();
   double h = 0.0;
   cudaError_t copy = cudaMemcpyAsync(&h, d, sizeof(double), cudaMemcpyDeviceToHost, stream);
@@ -73,7 +73,7 @@ double sum_squares_cuda(const float* x, int64_t N, cudaStream_t stream) {
 }
 
 void scale_cuda(float* x, int64_t N, float s, cudaStream_t stream) {
-  scale_kernel<<<grid_for(N, 256), 256, 0, stream>>>(x, N, s);
+  PKG_LAUNCH(scale_kernel, grid_for(N, 256), 256, 0, stream)(x, N, s);
   PKG_LAUNCH_CHECK();
 }
 

@@ -45,7 +45,7 @@ __global__ void attention_forward_kernel(float* __restrict__ out, float* __restr
                                          const float* __restrict__ k, const float* __restrict__ v,
                                          const uint8_t* __restrict__ mask, int T, int C, int NH, float p,
                                          uint64_t seed, uint64_t offset) {
-  extern __shared__ float row[];  // T scores, then T dropped probabilities
+  PKG_DYNAMIC_SHARED(float, row);  // T scores, then T dropped probabilities
   __shared__ float red[32];
   const int HS = C / NH;
   const int64_t bh = blockIdx.x / T;
@@ -96,7 +96,7 @@ __global__ void attention_backward_kernel(float* __restrict__ dq, float* __restr
                                           const float* __restrict__ k, const float* __restrict__ v,
                                           const float* __restrict__ att, int T, int C, int NH, float p, uint64_t seed,
                                           uint64_t offset) {
-  extern __shared__ float row[];  // T values of d(scores), then T dropout multipliers
+  PKG_DYNAMIC_SHARED(float, row);  // T values of d(scores), then T dropout multipliers
   __shared__ float red[32];
   const int HS = C / NH;
   const int64_t bh = blockIdx.x / T;
@@ -152,7 +152,7 @@ void attention_forward_cuda(float* out, float* att, const float* q, const float*
   const size_t shmem = 2 * (size_t)T * sizeof(float);
   if (shmem > 48 * 1024)
     PKG_CUDA_CALL(cudaFuncSetAttribute(attention_forward_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shmem));
-  attention_forward_kernel<<<(unsigned)((int64_t)B * NH * T), kThreads, shmem, stream>>>(out, att, q, k, v, mask, T, C, NH,
+  PKG_LAUNCH(attention_forward_kernel, (unsigned)((int64_t)B * NH * T), kThreads, shmem, stream)(out, att, q, k, v, mask, T, C, NH,
                                                                                        p, seed, offset);
   PKG_LAUNCH_CHECK();
 }
@@ -167,7 +167,7 @@ void attention_backward_cuda(float* dq, float* dk, float* dv, const float* dout,
   const size_t shmem = 2 * (size_t)T * sizeof(float);
   if (shmem > 48 * 1024)
     PKG_CUDA_CALL(cudaFuncSetAttribute(attention_backward_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shmem));
-  attention_backward_kernel<<<(unsigned)((int64_t)B * NH * T), kThreads, shmem, stream>>>(dq, dk, dv, dout, q, k, v, att,
+  PKG_LAUNCH(attention_backward_kernel, (unsigned)((int64_t)B * NH * T), kThreads, shmem, stream)(dq, dk, dv, dout, q, k, v, att,
                                                                                         T, C, NH, p, seed, offset);
   PKG_LAUNCH_CHECK();
 }

@@ -339,12 +339,12 @@ int launch_one(int sms, int cap, const DevArgs& d) {
   if constexpr (V == 3) {
     auto kern = bce_db_kernel<LT, TT, O>;
     const int grid = resident_grid(kern, sms, d.N, cap);  // one block per row, grid-stride over rows
-    kern<<<grid, kThreads>>>(d);
+    PKG_LAUNCH(kern, grid, kThreads, 0, 0)(d);
     return grid;
   } else {
     auto kern = bce_elementwise_kernel<LT, TT, V, O, VEC>;
     const int grid = resident_grid(kern, sms, CEIL_DIV((VEC ? d.NK / 4 : d.NK) + 1, kThreads), cap);
-    kern<<<grid, kThreads>>>(d);
+    PKG_LAUNCH(kern, grid, kThreads, 0, 0)(d);
     return grid;
   }
 }
@@ -473,9 +473,9 @@ BceResult bce_fused_cuda(const BceArgs& a) {
   if (masked || a.validate_first) {
     const int cgrid = (int)std::max<int64_t>(1, std::min<int64_t>(CEIL_DIV(NK, kThreads), (int64_t)sms * 8));
     switch (a.targets_dtype) {
-      case DType::I8: bce_count_kernel<int8_t><<<cgrid, kThreads>>>(d); break;
-      case DType::U8: bce_count_kernel<uint8_t><<<cgrid, kThreads>>>(d); break;
-      default: bce_count_kernel<float><<<cgrid, kThreads>>>(d); break;
+      case DType::I8: PKG_LAUNCH(bce_count_kernel<int8_t>, cgrid, kThreads, 0, 0)(d); break;
+      case DType::U8: PKG_LAUNCH(bce_count_kernel<uint8_t>, cgrid, kThreads, 0, 0)(d); break;
+      default: PKG_LAUNCH(bce_count_kernel<float>, cgrid, kThreads, 0, 0)(d); break;
     }
     PKG_CUDA_CALL(cudaGetLastError());
     Header h;
@@ -499,7 +499,7 @@ BceResult bce_fused_cuda(const BceArgs& a) {
     default: grid = launch_by_targets<float>(a.targets_dtype, vec, kind, opts, sms, cap, d); break;
   }
   PKG_CUDA_CALL(cudaGetLastError());
-  bce_finalize_kernel<<<1, 1024>>>(d.partials, grid, d.result);
+  PKG_LAUNCH(bce_finalize_kernel, 1, 1024, 0, 0)(d.partials, grid, d.result);
   PKG_CUDA_CALL(cudaGetLastError());
   Header h;
   PKG_CUDA_CALL(cudaMemcpy(&h, base, hdr, cudaMemcpyDeviceToHost));  // synchronises

@@ -7,6 +7,19 @@
 #include "../core/common.h"
 #include "../core/cuda_check.h"
 
+// Launches and dynamic shared memory go through these two macros so that the same source also compiles
+// with the host compiler in the test-only CUDA simulator (native/testing/cuda_sim.h), which runs every
+// thread of every block on the CPU with memcheck/racecheck/initcheck/synccheck-like checking:
+//   PKG_LAUNCH(kernel, grid, block, shared_bytes, stream)(args...)   is  kernel<<<grid, block, shared_bytes, stream>>>(args...)
+//   PKG_DYNAMIC_SHARED(float, row);                                   is  extern __shared__ float row[];
+#ifdef FML_CUDA_SIM
+#define PKG_LAUNCH(kernel, grid, block, smem, stream) ::fml_sim::launch(kernel, #kernel, grid, block, smem, stream)
+#define PKG_DYNAMIC_SHARED(type, name) type* name = static_cast<type*>(::fml_sim::dynamic_shared())
+#else
+#define PKG_LAUNCH(kernel, grid, block, smem, stream) kernel<<<grid, block, smem, stream>>>
+#define PKG_DYNAMIC_SHARED(type, name) extern __shared__ type name[]
+#endif
+
 namespace pkg {
 
 __device__ __forceinline__ float warp_sum(float v) {

@@ -28,13 +28,13 @@ __global__ void dropout_residual_kernel(float* __restrict__ out, const float* __
 void dropout_forward_cuda(float* out, const float* inp, int64_t N, float p, uint64_t seed, uint64_t offset,
                           cudaStream_t stream) {
   if (p <= 0.0f && out == inp) return;
-  dropout_kernel<<<grid_for(N, 256), 256, 0, stream>>>(out, inp, N, p, seed, offset);
+  PKG_LAUNCH(dropout_kernel, grid_for(N, 256), 256, 0, stream)(out, inp, N, p, seed, offset);
   PKG_LAUNCH_CHECK();
 }
 
 void dropout_residual_forward_cuda(float* out, const float* res, const float* inp, int64_t N, float p, uint64_t seed,
                                    uint64_t offset, cudaStream_t stream) {
-  dropout_residual_kernel<<<grid_for(N, 256), 256, 0, stream>>>(out, res, inp, N, p, seed, offset);
+  PKG_LAUNCH(dropout_residual_kernel, grid_for(N, 256), 256, 0, stream)(out, res, inp, N, p, seed, offset);
   PKG_LAUNCH_CHECK();
 }
 

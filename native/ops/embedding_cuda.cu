@@ -43,13 +43,13 @@ __global__ void embedding_backward_kernel(float* __restrict__ dwte, float* __res
 
 void embedding_forward_cuda(float* out, const int32_t* ids, const int32_t* tt, const float* wte, const float* wpe,
                             const float* wtt, int B, int T, int C, cudaStream_t stream) {
-  embedding_forward_kernel<<<grid_for((int64_t)B * T * C, 256), 256, 0, stream>>>(out, ids, tt, wte, wpe, wtt, B, T, C);
+  PKG_LAUNCH(embedding_forward_kernel, grid_for((int64_t)B * T * C, 256), 256, 0, stream)(out, ids, tt, wte, wpe, wtt, B, T, C);
   PKG_LAUNCH_CHECK();
 }
 
 void embedding_backward_cuda(float* dwte, float* dwpe, float* dwtt, const float* dout, const int32_t* ids,
                              const int32_t* tt, int B, int T, int C, int pad_id, cudaStream_t stream) {
-  embedding_backward_kernel<<<grid_for((int64_t)B * T * C, 256), 256, 0, stream>>>(dwte, dwpe, dwtt, dout, ids, tt, B,
+  PKG_LAUNCH(embedding_backward_kernel, grid_for((int64_t)B * T * C, 256), 256, 0, stream)(dwte, dwpe, dwtt, dout, ids, tt, B,
                                                                                     T, C, pad_id);
   PKG_LAUNCH_CHECK();
 }

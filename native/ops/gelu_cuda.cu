@@ -24,12 +24,12 @@ __global__ void gelu_backward_kernel(float* dinp, const float* dout, const float
 // kernel launchers
 
 void gelu_forward_cuda(float* out, const float* inp, int64_t N, cudaStream_t stream) {
-  gelu_forward_kernel<<<grid_for(N, 256), 256, 0, stream>>>(out, inp, N);
+  PKG_LAUNCH(gelu_forward_kernel, grid_for(N, 256), 256, 0, stream)(out, inp, N);
   PKG_LAUNCH_CHECK();
 }
 
 void gelu_backward_cuda(float* dinp, const float* dout, const float* inp, int64_t N, cudaStream_t stream) {
-  gelu_backward_kernel<<<grid_for(N, 256), 256, 0, stream>>>(dinp, dout, inp, N);
+  PKG_LAUNCH(gelu_backward_kernel, grid_for(N, 256), 256, 0, stream)(dinp, dout, inp, N);
   PKG_LAUNCH_CHECK();
 }
 

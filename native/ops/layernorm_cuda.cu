@@ -75,7 +75,7 @@ __global__ void layernorm_backward_params_kernel(float* __restrict__ dweight, fl
 void layernorm_forward_cuda(float* out, float* mean, float* rstd, const float* inp, const float* weight,
                             const float* bias, int64_t N, int C, float eps, cudaStream_t stream) {
   const int warps = 8;
-  layernorm_forward_kernel<<<(unsigned)((N + warps - 1) / warps), warps * 32, 0, stream>>>(out, mean, rstd, inp, weight,
+  PKG_LAUNCH(layernorm_forward_kernel, (unsigned)((N + warps - 1) / warps), warps * 32, 0, stream)(out, mean, rstd, inp, weight,
                                                                                            bias, N, C, eps);
   PKG_LAUNCH_CHECK();
 }
@@ -84,10 +84,10 @@ void layernorm_backward_cuda(float* dinp, float* dweight, float* dbias, const fl
                              const float* weight, const float* mean, const float* rstd, int64_t N, int C,
                              cudaStream_t stream) {
   const int warps = 8;
-  layernorm_backward_dinp_kernel<<<(unsigned)((N + warps - 1) / warps), warps * 32, 0, stream>>>(dinp, dout, inp, weight,
+  PKG_LAUNCH(layernorm_backward_dinp_kernel, (unsigned)((N + warps - 1) / warps), warps * 32, 0, stream)(dinp, dout, inp, weight,
                                                                                                  mean, rstd, N, C);
   PKG_LAUNCH_CHECK();
-  layernorm_backward_params_kernel<<<(C + 127) / 128, 128, 0, stream>>>(dweight, dbias, dout, inp, mean, rstd, N, C);
+  PKG_LAUNCH(layernorm_backward_params_kernel, (C + 127) / 128, 128, 0, stream)(dweight, dbias, dout, inp, mean, rstd, N, C);
   PKG_LAUNCH_CHECK();
 }
 

@@ -89,8 +89,8 @@ void sgemm_cuda(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, 
                 const float* B, int64_t ldb, float beta, float* C, int64_t ldc, cudaStream_t stream) {
   if (M <= 0 || N <= 0) return;
   dim3 grid((unsigned)((N + BN - 1) / BN), (unsigned)((M + BM - 1) / BM));
-  sgemm_kernel<<<grid, 256, 0, stream>>>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, nullptr, false,
-                                         nullptr, 0);
+  PKG_LAUNCH(sgemm_kernel, grid, 256, 0, stream)(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, nullptr, false,
+                                                 nullptr, 0);
   PKG_LAUNCH_CHECK();
 }
 
@@ -98,8 +98,8 @@ void matmul_forward_cuda(float* out, const float* inp, const float* weight, cons
                          int64_t N, int C, int OC, bool gelu, cudaStream_t stream) {
   if (N <= 0 || OC <= 0) return;
   dim3 grid((unsigned)((OC + BN - 1) / BN), (unsigned)((N + BM - 1) / BM));
-  sgemm_kernel<<<grid, 256, 0, stream>>>(false, true, N, OC, C, 1.0f, inp, C, weight, C, 0.0f, out, OC, bias, gelu,
-                                         residual, OC);
+  PKG_LAUNCH(sgemm_kernel, grid, 256, 0, stream)(false, true, N, OC, C, 1.0f, inp, C, weight, C, 0.0f, out, OC, bias,
+                                                 gelu, residual, OC);
   PKG_LAUNCH_CHECK();
 }
 
@@ -108,7 +108,7 @@ void matmul_backward_cuda(float* dinp, float* dweight, float* dbias, const float
   if (dinp) sgemm_cuda(false, false, N, C, OC, 1.0f, dout, OC, weight, C, accumulate ? 1.0f : 0.0f, dinp, C, stream);
   if (dweight) sgemm_cuda(true, false, OC, C, N, 1.0f, dout, OC, inp, C, 1.0f, dweight, C, stream);
   if (dbias) {
-    bias_grad_kernel<<<(OC + 255) / 256, 256, 0, stream>>>(dbias, dout, N, OC);
+    PKG_LAUNCH(bias_grad_kernel, (OC + 255) / 256, 256, 0, stream)(dbias, dout, N, OC);
     PKG_LAUNCH_CHECK();
   }
 }

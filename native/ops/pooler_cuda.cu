@@ -61,24 +61,24 @@ __global__ void act_backward_kernel(float* dinp, const float* dout, const float*
 
 void pool_forward_cuda(float* out, const float* inp, const uint8_t* mask, int B, int T, int C, PoolMode mode,
                        cudaStream_t stream) {
-  pool_forward_kernel<<<(unsigned)(((int64_t)B * C + 255) / 256), 256, 0, stream>>>(out, inp, mask, B, T, C, (int)mode);
+  PKG_LAUNCH(pool_forward_kernel, (unsigned)(((int64_t)B * C + 255) / 256), 256, 0, stream)(out, inp, mask, B, T, C, (int)mode);
   PKG_LAUNCH_CHECK();
 }
 
 void pool_backward_cuda(float* dinp, const float* dout, const uint8_t* mask, int B, int T, int C, PoolMode mode,
                         cudaStream_t stream) {
-  pool_backward_kernel<<<(unsigned)(((int64_t)B * T * C + 255) / 256), 256, 0, stream>>>(dinp, dout, mask, B, T, C,
+  PKG_LAUNCH(pool_backward_kernel, (unsigned)(((int64_t)B * T * C + 255) / 256), 256, 0, stream)(dinp, dout, mask, B, T, C,
                                                                                         (int)mode);
   PKG_LAUNCH_CHECK();
 }
 
 void act_forward_cuda(float* out, const float* inp, int64_t N, Activation a, cudaStream_t stream) {
-  act_forward_kernel<<<(unsigned)((N + 255) / 256), 256, 0, stream>>>(out, inp, N, (int)a);
+  PKG_LAUNCH(act_forward_kernel, (unsigned)((N + 255) / 256), 256, 0, stream)(out, inp, N, (int)a);
   PKG_LAUNCH_CHECK();
 }
 
 void act_backward_cuda(float* dinp, const float* dout, const float* out, int64_t N, Activation a, cudaStream_t stream) {
-  act_backward_kernel<<<(unsigned)((N + 255) / 256), 256, 0, stream>>>(dinp, dout, out, N, (int)a);
+  PKG_LAUNCH(act_backward_kernel, (unsigned)((N + 255) / 256), 256, 0, stream)(dinp, dout, out, N, (int)a);
   PKG_LAUNCH_CHECK();
 }
 
