@@ -474,6 +474,8 @@ void loss_cases() {
       {LossVariant::Focal, DType::F32, DType::U8, 64, 33, false, 1, Reduction::Mean},
       {LossVariant::Asymmetric, DType::F32, DType::F32, 1031, 5, true, 0, Reduction::Mean},
       {LossVariant::DistributionBalanced, DType::F32, DType::I8, 300, 9, true, 0, Reduction::Sum},
+      // more rows than the resident grid (132 SMs × 8 blocks): the row loop strides
+      {LossVariant::DistributionBalanced, DType::F32, DType::U8, 1100, 3, false, 0, Reduction::Mean},
       {LossVariant::Bce, DType::F16, DType::F32, 6, 12, true, 0, Reduction::None},
       {LossVariant::Focal, DType::BF16, DType::U8, 6, 12, false, 0, Reduction::Mean},
       {LossVariant::Asymmetric, DType::F16, DType::I8, 7, 5, false, 1, Reduction::Sum},
