@@ -7,8 +7,9 @@
  */
 import { preprocess as preprocessText, type PreprocessOptions } from './data.js';
 import { evaluate as evaluateMetrics, type EvaluateResult } from './metrics.js';
-import { checkInteger, checkNumber, checkOptions, disposedError, rejectUnknownKeys, typeError } from './errors.js';
-import { readModelDir, type ThresholdsFile } from './model_dir.js';
+import { checkInteger, checkNumber, checkOptions, disposedError, rangeErrorMessage, rejectUnknownKeys, typeError } from './errors.js';
+import { readModelDir, saveDirAtomic, type ThresholdsFile } from './model_dir.js';
+import { checkOpset } from './onnx/graph.js';
 import { checkKnownLabels, rowsOf, targetsOf, type TrainData } from './rows.js';
 import { loadTextModel, sigmoidOf, type TextModel } from './text_model.js';
 import type { DeviceOption } from './device.js';
@@ -215,7 +216,25 @@ export class Classifier {
     return report;
   }
 
-  // report() (report.html) and exportOnnx() belong here: inference artefacts of a trained classifier.
+  // report() (report.html) belongs here too: an inference artefact of a trained classifier.
+
+  /**
+   * Writes an ONNX export in transformers.js's layout into `outDir` (atomically; a non-empty directory
+   * this package did not write is refused): onnx/model.onnx (input_ids, attention_mask[, token_type_ids]
+   * int64 [batch, sequence] → logits float32 [batch, numLabels]), config.json with the labels and
+   * problem_type multi_label_classification, tokenizer.json and the tokenizer's other files. The training
+   * preprocessing becomes tokenizer.json normalizers; the tuned thresholds are not part of the export.
+   */
+  async exportOnnx(outDir: string, options: { opset?: number } = {}): Promise<void> {
+    if (typeof outDir !== 'string' || outDir.length === 0) throw typeError('outDir', 'a directory path', outDir);
+    const o = checkOptions('options', options);
+    rejectUnknownKeys('exportOnnx options', o, ['opset']);
+    const opset = checkOpset('options.opset', o.opset);
+    const model = this.model;
+    if (!model.writeOnnx) throw rangeErrorMessage(`ONNX export is not available for model_type ${JSON.stringify(model.modelType)}`);
+    const spec = { labels: this.labels, maxLength: this.maxLength, preprocess: this.#preprocess, opset };
+    await saveDirAtomic(outDir, (tmp) => model.writeOnnx!(tmp, spec));
+  }
 
   /** Frees the model's memory; later calls reject with ERR_DISPOSED. */
   dispose(): void {

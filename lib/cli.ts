@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `fused-multilabel` command: train, evaluate, predict, info, bench.
+ * The `fused-multilabel` command: train, evaluate, predict, export, info, bench.
  *
  * Every failure ends as one line on stderr (`fused-multilabel: <problem>`) and a non-zero exit code:
  * 2 for a usage error (unknown option, missing or malformed argument), 1 for anything else (a bad file,
@@ -13,6 +13,7 @@ import { extname, join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { packageRoot } from './binding.js';
 import { deviceInfo, version } from './device.js';
+import { DEFAULT_OPSET, MAX_OPSET, MIN_OPSET } from './onnx/graph.js';
 // the heavy modules (the encoder's binding, the trainer) load only for the commands that need them,
 // so `info`, `--help` and usage errors answer at once
 import type { TrainerOptions } from './trainer_options.js';
@@ -319,6 +320,25 @@ async function predict(args: string[]): Promise<void> {
 }
 
 
+async function exportCmd(args: string[]): Promise<void> {
+  const { values: v } = parse('export', args, { model: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' }, opset: { type: 'string' } });
+  if (v.help) return void console.log(HELP.export);
+  const modelDir = need('export', v, 'model');
+  need('export', v, 'format');
+  oneOf('export', v, 'format', ['onnx'] as const);
+  const opset = int('export', v, 'opset', MIN_OPSET);
+  if (opset !== undefined && opset > MAX_OPSET) throw new UsageError(`export: --opset must be an integer in [${MIN_OPSET}, ${MAX_OPSET}], got "${String(v.opset)}"`);
+  const out = typeof v.out === 'string' && v.out.length > 0 ? v.out : `${resolve(modelDir)}-onnx`;
+  const { Classifier } = await import('./classifier.js');
+  const clf = await Classifier.load(modelDir, { device: 'cpu' });
+  try {
+    await clf.exportOnnx(out, { opset });
+  } finally {
+    clf.dispose();
+  }
+  console.log(`wrote ${join(out, 'onnx', 'model.onnx')} (opset ${opset ?? DEFAULT_OPSET}) and its config and tokenizer files to ${out}`);
+}
+
 function info(args: string[]): void {
   const { values: v } = parse('info', args, { json: { type: 'boolean' } });
   if (v.help) return void console.log(HELP.info);
@@ -360,12 +380,14 @@ export async function main(argv: string[]): Promise<void> {
       return evaluateCmd(rest);
     case 'predict':
       return predict(rest);
+    case 'export':
+      return exportCmd(rest);
     case 'info':
       return info(rest);
     case 'bench':
       return bench(rest);
     default:
-      throw new UsageError(`unknown command "${command}"; commands: train, evaluate, predict, info, bench (see 'fused-multilabel --help')`);
+      throw new UsageError(`unknown command "${command}"; commands: train, evaluate, predict, export, info, bench (see 'fused-multilabel --help')`);
   }
 }
 

@@ -97,9 +97,18 @@ export function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-const URL_RE = /\b(?:https?:\/\/|ftp:\/\/|www\.)\S+/giu;
-const DIGIT_RE = /\p{Nd}+/gu;
-const PUNCT_RE = /[\p{P}\p{S}]+/gu;
+/**
+ * The patterns of preprocess() as regular-expression sources that JavaScript and Oniguruma (Hugging Face
+ * `tokenizers`) read alike: an ONNX export writes them into tokenizer.json as Replace normalizers.
+ */
+export const PREPROCESS_PATTERNS = {
+  url: '(?<![A-Za-z0-9_])(?:[Hh][Tt][Tt][Pp][Ss]?://|[Ff][Tt][Pp]://|[Ww][Ww][Ww]\\.)\\S+',
+  digits: '\\p{Nd}+',
+  punctuation: '[\\p{P}\\p{S}]+',
+} as const;
+const URL_RE = new RegExp(PREPROCESS_PATTERNS.url, 'gu');
+const DIGIT_RE = new RegExp(PREPROCESS_PATTERNS.digits, 'gu');
+const PUNCT_RE = new RegExp(PREPROCESS_PATTERNS.punctuation, 'gu');
 
 /** The seed articles' cleaning steps; whitespace is collapsed and trimmed afterwards. */
 export function preprocess(text: string, options: PreprocessOptions = {}): string {

@@ -14,6 +14,7 @@ import type { LossOptions } from './losses.js';
 import type { DeviceOption } from './device.js';
 import { checkEncoderDir, configFromHuggingFace, readConfigJson, readTokenizerConfig, type ModelDirContents } from './model_dir.js';
 import type { BuildSpec, TrainableTextModel } from './text_model.js';
+import { writeEncoderExport, type OnnxExportSpec } from './onnx/export.js';
 
 export type ModelPreset = 'tiny' | 'small' | 'base';
 export type EncoderModelOption = ModelPreset | Partial<EncoderConfig> | { pretrained: string };
@@ -143,6 +144,10 @@ export class EncoderTextModel implements TrainableTextModel {
   async save(dir: string, labels: readonly string[]): Promise<void> {
     await this.encoder.save(dir, { labels: [...labels] });
     this.tokenizer.save(dir);
+  }
+
+  async writeOnnx(dir: string, spec: OnnxExportSpec): Promise<void> {
+    writeEncoderExport(dir, { config: this.encoder.config, parameters: this.encoder.parameters() }, this.tokenizer, spec);
   }
 
   dispose(): void {

@@ -13,6 +13,7 @@ import type { LossOptions } from './losses.js';
 import type { OptimizerOptions } from './encoder.js';
 import type { DeviceOption } from './device.js';
 import type { ModelDirContents } from './model_dir.js';
+import type { OnnxExportSpec } from './onnx/export.js';
 
 export interface TextModel {
   /** the architecture as config.json's `model_type` names it ('bert', 'distilbert', ...) */
@@ -28,6 +29,8 @@ export interface TextModel {
   logits(texts: readonly string[], options?: { batchSize?: number }): Promise<Float32Array>;
   /** Writes the model's files (config.json with the architecture, weights, tokenizer files) into `dir`. */
   save(dir: string, labels: readonly string[]): Promise<void>;
+  /** Writes an ONNX export of the model into `dir` (lib/onnx/export.ts); absent when the model has none. */
+  writeOnnx?(dir: string, spec: OnnxExportSpec): Promise<void>;
   /** Frees the model's memory; later calls reject with ERR_DISPOSED. */
   dispose(): void;
   readonly disposed: boolean;

@@ -10,7 +10,9 @@
  * models run on this implementation; other model types go through @huggingface/tokenizers), or a
  * vocabulary learnt from texts (train: BPE-style pair merges over basic-tokenized words with "##"
  * continuation pieces, as Hugging Face's WordPiece trainer does, ties broken by token strings).
- * save() writes vocab.txt and tokenizer_config.json that Hugging Face's BertTokenizer loads.
+ * save() writes vocab.txt and tokenizer_config.json that Hugging Face's BertTokenizer loads;
+ * toTokenizerJson() gives the tokenizer.json that `tokenizers` and transformers.js load.
+ * (Over 400 lines: the basic tokenizer, WordPiece, its trainer and its file formats are one concept.)
  */
 import { mkdirSync, statSync } from 'node:fs';
 import { readRegularFile } from './files.js';
@@ -460,6 +462,47 @@ export class Tokenizer {
     };
     writeFileAtomic(join(dir, 'tokenizer_config.json'), JSON.stringify(config, null, 2) + '\n');
     writeFileAtomic(join(dir, 'special_tokens_map.json'), JSON.stringify(specials, null, 2) + '\n');
+  }
+
+  /**
+   * This WordPiece tokenizer as a Hugging Face tokenizer.json object (BertNormalizer with the same
+   * normalisation, BertPreTokenizer, WordPiece, the [CLS] … [SEP] template, truncation at maxLength), which
+   * the `tokenizers` library and transformers.js load and tokenize as encodeBatch does.
+   */
+  toTokenizerJson(maxLength = 512): Record<string, unknown> {
+    if (!this.wp) throw rangeErrorMessage('toTokenizerJson() writes WordPiece vocabularies only; this tokenizer came from a non-WordPiece tokenizer.json');
+    const specials = [this.padId, this.unkId, this.clsId, this.sepId, this.maskId].filter((id, i, a) => id >= 0 && this.idTokens[id] !== undefined && a.indexOf(id) === i);
+    const piece = (ids: number[], typeId: number) => ids.map((id) => ({ SpecialToken: { id: this.idTokens[id], type_id: typeId } }));
+    const seq = (id: string, typeId: number) => ({ Sequence: { id, type_id: typeId } });
+    const pre = this.prefixIds, post = this.suffixIds;
+    return {
+      version: '1.0',
+      truncation: { direction: 'Right', max_length: maxLength, strategy: 'LongestFirst', stride: 0 },
+      padding: null,
+      added_tokens: specials.sort((a, b) => a - b).map((id) => ({ id, content: this.idTokens[id], single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
+      normalizer: {
+        type: 'BertNormalizer',
+        clean_text: this.norm.cleanText,
+        handle_chinese_chars: this.norm.handleChinese,
+        strip_accents: this.norm.stripAccents === this.norm.lowercase ? null : this.norm.stripAccents,
+        lowercase: this.norm.lowercase,
+      },
+      pre_tokenizer: { type: 'BertPreTokenizer' },
+      post_processor: {
+        type: 'TemplateProcessing',
+        single: [...piece(pre, 0), seq('A', 0), ...piece(post, 0)],
+        pair: [...piece(pre, 0), seq('A', 0), ...piece(post, 0), seq('B', 1), ...piece(post, 1)],
+        special_tokens: Object.fromEntries([...new Set([...pre, ...post])].map((id) => [this.idTokens[id], { id: this.idTokens[id], ids: [id], tokens: [this.idTokens[id]] }])),
+      },
+      decoder: { type: 'WordPiece', prefix: this.wp.prefix, cleanup: true },
+      model: {
+        type: 'WordPiece',
+        unk_token: this.unkToken,
+        continuing_subword_prefix: this.wp.prefix,
+        max_input_chars_per_word: this.wp.maxChars,
+        vocab: Object.fromEntries(this.idTokens.map((t, id) => [t, id])),
+      },
+    };
   }
 
   private wordPiece(word: string, out: string[]): void {

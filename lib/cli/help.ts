@@ -1,5 +1,6 @@
 /** The CLI's help texts, one per command. */
 import { version } from '../device.js';
+import { DEFAULT_OPSET, MAX_OPSET, MIN_OPSET } from '../onnx/graph.js';
 
 export const HELP: Record<string, string> = {
   main: `fused-multilabel ${version}: multi-label text classification
@@ -10,6 +11,7 @@ commands:
   train      train a classifier on a CSV/JSONL file and save it to a model directory
   evaluate   evaluate a saved model on labelled data
   predict    predict labels for texts (JSON lines out)
+  export     export a saved model to ONNX (onnxruntime, transformers.js)
   info       show the device report (CUDA, SGEMM kernel, threads)
   bench      run the benchmark suites
 
@@ -70,6 +72,17 @@ Prints one JSON line per text: {"text", "labels", "scores"}.
   --threshold X|tuned      one threshold for every label, or the tuned ones (default tuned)
   --top-k N                keep at most the N highest-scoring labels
   --device D               auto | cpu | cuda (default auto)
+  -h, --help`,
+  export: `usage: fused-multilabel export --model DIR --format onnx [--out DIR] [--opset N]
+
+Writes onnx/model.onnx (input_ids, attention_mask[, token_type_ids] int64 [batch, sequence] -> logits
+float32 [batch, labels]), config.json and the tokenizer files in transformers.js's layout.
+
+  --model DIR              model directory written by 'train' (required)
+  --format onnx            the export format (required; onnx is the one there is)
+  --out DIR                output directory (default: the model directory's path + "-onnx"); a
+                           non-empty directory this package did not write is refused
+  --opset N                ONNX opset, ${MIN_OPSET}..${MAX_OPSET} (default ${DEFAULT_OPSET})
   -h, --help`,
   info: `usage: fused-multilabel info [--json]
 

@@ -1,0 +1,73 @@
+/**
+ * ONNX export of an encoder classifier in transformers.js's layout:
+ *
+ *   config.json              Hugging Face BertConfig/DistilBertConfig with id2label, label2id and
+ *                            problem_type multi_label_classification (so pipelines apply a sigmoid), and a
+ *                            `fused_multilabel` block { version, format, export: 'onnx', opset }
+ *   tokenizer.json           the WordPiece tokenizer (BertNormalizer …), preceded by Replace/Lowercase
+ *                            normalizers for the classifier's training preprocessing
+ *   tokenizer_config.json    BertTokenizer settings, model_max_length = the classifier's maxLength
+ *   special_tokens_map.json, vocab.txt
+ *   onnx/model.onnx          input_ids, attention_mask (, token_type_ids) int64 [batch, sequence] → logits
+ *
+ * The caller publishes the directory atomically (saveDirAtomic); this module only fills it.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { EncoderConfig } from '../encoder_config.js';
+import { PREPROCESS_PATTERNS, type PreprocessOptions } from '../data.js';
+import { rangeErrorMessage } from '../errors.js';
+import { configToHuggingFace, labelConfig, readTokenizerConfig, writeFileAtomic, writeJsonAtomic } from '../model_dir.js';
+import type { Tokenizer } from '../tokenizer.js';
+import { encoderGraph } from './encoder_graph.js';
+
+/** What an export needs besides the model: the classifier's labels and settings, and the opset. */
+export interface OnnxExportSpec {
+  labels: readonly string[];
+  /** tokens per text (tokenizer truncation) */
+  maxLength: number;
+  preprocess?: PreprocessOptions;
+  /** a checked opset (checkOpset) */
+  opset: number;
+}
+
+// One protobuf message holds at most 2 GiB; weights past that would need ONNX external data.
+const MAX_PROTO_BYTES = 2 ** 31 - 2 ** 24;
+
+/** The tokenizer.json normalizers that repeat preprocess() (in its order), before the tokenizer's own. */
+function preprocessNormalizers(p: PreprocessOptions | undefined): Record<string, unknown>[] {
+  const replace = (regex: string) => ({ type: 'Replace', pattern: { Regex: regex }, content: ' ' });
+  const out: Record<string, unknown>[] = [];
+  if (p?.stripUrls) out.push(replace(PREPROCESS_PATTERNS.url));
+  if (p?.lowercase) out.push({ type: 'Lowercase' });
+  if (p?.stripDigits) out.push(replace(PREPROCESS_PATTERNS.digits));
+  if (p?.stripPunctuation) out.push(replace(PREPROCESS_PATTERNS.punctuation));
+  return out;
+}
+
+/** Writes the export of an encoder (config + parameters by Hugging Face name) and its tokenizer into `dir`. */
+export function writeEncoderExport(
+  dir: string,
+  model: { config: Required<EncoderConfig>; parameters: ReadonlyMap<string, Float32Array> },
+  tokenizer: Tokenizer,
+  spec: OnnxExportSpec,
+): void {
+  let bytes = 0;
+  for (const p of model.parameters.values()) bytes += p.byteLength;
+  if (bytes > MAX_PROTO_BYTES)
+    throw rangeErrorMessage(`The model's ${(bytes / 2 ** 30).toFixed(2)} GiB of weights exceed what one ONNX file holds (2 GiB); external data is not supported`);
+  const graph = encoderGraph(model.config, model.parameters, spec.opset);
+  mkdirSync(join(dir, 'onnx'), { recursive: true });
+  writeFileAtomic(join(dir, 'onnx', 'model.onnx'), graph.model);
+
+  const config = labelConfig(configToHuggingFace(model.config, spec.labels), spec.labels);
+  writeJsonAtomic(join(dir, 'config.json'), { ...config, fused_multilabel: { ...(config.fused_multilabel as object), export: 'onnx', opset: spec.opset } });
+
+  tokenizer.save(dir);
+  const tc = readTokenizerConfig(dir)?.raw ?? {};
+  writeJsonAtomic(join(dir, 'tokenizer_config.json'), { ...tc, model_max_length: spec.maxLength, ...(spec.preprocess ? { fused_multilabel_preprocess: spec.preprocess } : {}) });
+  const tj = tokenizer.toTokenizerJson(spec.maxLength);
+  const pre = preprocessNormalizers(spec.preprocess);
+  if (pre.length) tj.normalizer = { type: 'Sequence', normalizers: [...pre, tj.normalizer] };
+  writeJsonAtomic(join(dir, 'tokenizer.json'), tj);
+}
