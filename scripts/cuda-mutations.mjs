@@ -54,8 +54,8 @@ export const mutations = [
   ['vector loads without the alignment check on the targets', 'native/ops/bce_cuda.cu',
     '&& aligned(a.targets, tsz)', '', 'unaligned', 'memcheck'],
   ['attention dynamic shared memory sized T instead of 2T', 'native/ops/attention_cuda.cu',
-    'const size_t shmem = 2 * (size_t)T * sizeof(float);\n  if (shmem > 48 * 1024) cudaFuncSetAttribute(attention_forward_kernel',
-    'const size_t shmem = (size_t)T * sizeof(float);\n  if (shmem > 48 * 1024) cudaFuncSetAttribute(attention_forward_kernel',
+    'const size_t shmem = 2 * (size_t)T * sizeof(float);\n  if (shmem > 48 * 1024)\n    PKG_CUDA_CALL(cudaFuncSetAttribute(attention_forward_kernel',
+    'const size_t shmem = (size_t)T * sizeof(float);\n  if (shmem > 48 * 1024)\n    PKG_CUDA_CALL(cudaFuncSetAttribute(attention_forward_kernel',
     'attention B=2 T=5', 'memcheck'],
 ];
 

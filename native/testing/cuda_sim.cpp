@@ -631,6 +631,9 @@ static void global_access(uintptr_t a, size_t n, bool write, bool atomic) {
 static inline void access(const void* p, size_t n, bool write) {
   const uintptr_t a = (uintptr_t)p;
   if (in_arena(a)) global_access(a, n, write, false);
+  else if (a < 65536 && g_running)  // reported before the access would crash the test binary
+    report(Check::Memcheck, cudaErrorIllegalAddress, "Invalid %s of size %zu at 0x%zx: a null pointer plus an offset",
+           write ? "write" : "read", n, (size_t)a);
   else if (g_running && (in_dyn_shared(a) || in_static_shared(a))) shared_access(a, n, write);
 }
 

@@ -160,6 +160,8 @@ void pooler_cases() {
             auto x = randn(BTC, 5), d = randn(BC, 6);
             std::vector<uint8_t> mask((size_t)s.B * s.T);
             for (size_t i = 0; i < mask.size(); i++) mask[i] = (i % s.T) <= (size_t)(i / s.T) % s.T;  // ragged rows
+            if (s.B > 2)
+              for (int t = 0; t < s.T; t++) mask[(size_t)2 * s.T + t] = 0;  // a fully padded row: mean of nothing
             std::vector<float> out(BC), din(BTC);
             pool_forward_cpu(out.data(), x.data(), mask.data(), s.B, s.T, s.C, mode);
             pool_backward_cpu(din.data(), d.data(), mask.data(), s.B, s.T, s.C, mode);
@@ -306,6 +308,8 @@ void attention_cases() {
           auto q = randn(BTC, 1), k = randn(BTC, 2), v = randn(BTC, 3), d = randn(BTC, 4);
           std::vector<uint8_t> mask((size_t)s.B * s.T, 1);
           for (int t = 0; t < s.T; t++) mask[(size_t)(s.B - 1) * s.T + t] = t < (s.T + 1) / 2;  // padded last row
+          if (s.B > 1 && s.T > 1)
+            for (int t = 0; t < s.T; t++) mask[t] = 0;  // a fully padded row: uniform probabilities, not NaN
           std::vector<float> out(BTC), att(ATT), dq(BTC), dk(BTC), dv(BTC);
           attention_forward_cpu(out.data(), att.data(), q.data(), k.data(), v.data(), mask.data(), s.B, s.T, s.C, s.NH, s.p, 5, 9);
           attention_backward_cpu(dq.data(), dk.data(), dv.data(), d.data(), q.data(), k.data(), v.data(), att.data(), s.B, s.T,
@@ -319,6 +323,12 @@ void attention_cases() {
           expect_close(ddq.get(), dq, 1e-5, 1e-3, "dq");
           expect_close(ddk.get(), dk, 1e-5, 1e-3, "dk");
           expect_close(ddv.get(), dv, 1e-5, 1e-3, "dv");
+          // inference: no probabilities saved (att null), same output
+          Dev<float> dout2(BTC);
+          attention_forward_cuda(dout2.p, nullptr, dq_.p, dk_.p, dv_.p, dm.p, s.B, s.T, s.C, s.NH, 0.0f, 5, 9, 0);
+          std::vector<float> out2(BTC);
+          attention_forward_cpu(out2.data(), nullptr, q.data(), k.data(), v.data(), mask.data(), s.B, s.T, s.C, s.NH, 0.0f, 5, 9);
+          expect_close(dout2.get(), out2, 1e-5, 1e-4, "out (inference, att null)");
         });
   }
   // the largest rows the launcher takes: 2·T floats of dynamic shared memory above the 48 KiB default
