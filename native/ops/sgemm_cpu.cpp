@@ -7,12 +7,18 @@
 //           (MR×NR accumulators in registers, one broadcast of A and NR/width loads of B per k),
 //           and after the last pc block the epilogue (bias, GELU, residual) on the tile while it is in L1.
 // Packing makes every micro-kernel read contiguous, aligned memory whatever the transposes, and pads
-// edges with zeros, so the kernels have no edge cases; partial tiles go through a small buffer.
+// edges with zeros, so the kernels have no edge cases; partial tiles go through a small buffer. The AVX-512
+// path packs the two transposing cases (A row-major, B given transposed: the encoder's forward) through
+// 16×16 in-register transposes; the others copy element-wise.
 // Micro-kernels (picked once per process, see core/isa.h):
 //   AVX-512: 14×32 (28 zmm accumulators, 2 loads + 14 broadcast-FMA pairs per k);
 //   AVX2+FMA: 6×16 (12 ymm accumulators, the classic Haswell shape);
 //   portable: 4×8 (8×8 on AArch64) in 128-bit GCC/Clang vector extensions, which the compiler maps to the
 //   baseline ISA (SSE2 on x86-64, NEON on AArch64).
+// "no-trapping-math" lets GCC vectorise GELU's clamps in the epilogue (as in gelu_cpu.cpp; no result changes).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-trapping-math")
+#endif
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -26,7 +32,6 @@
 
 #include "../core/isa.h"
 #include "../core/parallel.h"
-#include "../core/simd.h"
 #include "gelu.h"
 #include "matmul.h"
 
@@ -57,9 +62,13 @@ struct PackBuf {
 thread_local PackBuf t_pack_a, t_pack_b;
 
 // op(A) rows [i0, i0+mc) × k [p0, p0+kc) into ceil(mc/MR) micro-panels of MR×kc, k-major (MR floats per k).
+// (panel_k, k_at): the panels are panel_k long and these k land from position k_at (a tail after vector packing).
 template <int MR>
-void pack_a(bool ta, const float* A, int64_t lda, int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* out) {
-  for (int64_t s = 0; s < mc; s += MR, out += MR * kc) {
+void pack_a(bool ta, const float* A, int64_t lda, int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* out,
+            int64_t panel_k = -1, int64_t k_at = 0) {
+  if (panel_k < 0) panel_k = kc;
+  out += k_at * MR;
+  for (int64_t s = 0; s < mc; s += MR, out += MR * panel_k) {
     const int rows = (int)std::min<int64_t>(MR, mc - s);
     if (ta) {  // op(A)(i, k) = A[k, i]: MR contiguous floats per k
       for (int64_t k = 0; k < kc; k++) {
@@ -79,10 +88,14 @@ void pack_a(bool ta, const float* A, int64_t lda, int64_t i0, int64_t mc, int64_
   }
 }
 
-// op(B) k [p0, p0+kc) × columns [j0, j0+nc) into ceil(nc/NR) micro-panels of kc×NR (NR floats per k).
+// op(B) k [p0, p0+kc) × columns [j0, j0+nc) into ceil(nc/NR) micro-panels of kc×NR (NR floats per k);
+// (panel_k, k_at) as for pack_a.
 template <int NR>
-void pack_b(bool tb, const float* B, int64_t ldb, int64_t p0, int64_t kc, int64_t j0, int64_t nc, float* out) {
-  for (int64_t s = 0; s < nc; s += NR, out += NR * kc) {
+void pack_b(bool tb, const float* B, int64_t ldb, int64_t p0, int64_t kc, int64_t j0, int64_t nc, float* out,
+            int64_t panel_k = -1, int64_t k_at = 0) {
+  if (panel_k < 0) panel_k = kc;
+  out += k_at * NR;
+  for (int64_t s = 0; s < nc; s += NR, out += NR * panel_k) {
     const int cols = (int)std::min<int64_t>(NR, nc - s);
     if (tb) {  // op(B)(k, j) = B[j, k]: read each column of op(B) (a row of B) contiguously
       for (int c = 0; c < cols; c++) {
@@ -103,8 +116,9 @@ void pack_b(bool tb, const float* B, int64_t ldb, int64_t p0, int64_t kc, int64_
 }
 
 // The epilogue on rows × cols of C whose top-left element is C(i0, j0): + bias[j], GELU, + residual(i, j).
-PKG_SIMD_CLONES void epilogue(float* C, int64_t ldc, int rows, int cols, int64_t i0, int64_t j0,
-                              const SgemmEpilogue& e) {
+// Inlined into each micro-kernel's ISA (Kr::epilogue), so GELU's polynomial runs at the kernel's width.
+__attribute__((always_inline)) inline void epilogue_body(float* C, int64_t ldc, int rows, int cols, int64_t i0,
+                                                         int64_t j0, const SgemmEpilogue& e) {
   for (int r = 0; r < rows; r++) {
     float* __restrict c = C + r * ldc;
     const float* __restrict bias = e.bias ? e.bias + j0 : nullptr;
@@ -131,7 +145,27 @@ inline V4 v4_loadu(const float* p) {
   return v;
 }
 
-struct Portable {
+// The packing every kernel can use (scalar copies; the AVX-512 kernel transposes in registers instead).
+template <int MR, int NR>
+struct GenericPack {
+  static void pack_a(bool ta, const float* A, int64_t lda, int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* out) {
+    pkg::pack_a<MR>(ta, A, lda, i0, mc, p0, kc, out);
+  }
+  static void pack_b(bool tb, const float* B, int64_t ldb, int64_t p0, int64_t kc, int64_t j0, int64_t nc, float* out) {
+    pkg::pack_b<NR>(tb, B, ldb, p0, kc, j0, nc, out);
+  }
+};
+
+struct Portable : GenericPack<
+#if defined(__aarch64__)
+                      8,
+#else
+                      4,
+#endif
+                      8> {
+  static void epilogue(float* C, int64_t ldc, int rows, int cols, int64_t i0, int64_t j0, const SgemmEpilogue& e) {
+    epilogue_body(C, ldc, rows, cols, i0, j0, e);
+  }
 #if defined(__aarch64__)
   static constexpr int MR = 8;
   static constexpr const char* name = "portable 8x8";
@@ -163,8 +197,12 @@ struct Portable {
 };
 
 #ifdef FML_HAVE_X86_KERNELS
-struct Avx2 {
+struct Avx2 : GenericPack<6, 16> {
   static constexpr int MR = 6, NR = 16, KC = 256, MC = 144, NC = 2048;
+  __attribute__((target("avx2,fma"), noinline)) static void epilogue(float* C, int64_t ldc, int rows, int cols,
+                                                                      int64_t i0, int64_t j0, const SgemmEpilogue& e) {
+    epilogue_body(C, ldc, rows, cols, i0, j0, e);
+  }
   __attribute__((target("avx2,fma"), noinline)) static void kernel(int64_t kc, const float* __restrict Ap,
                                                                      const float* __restrict Bp, float* __restrict C,
                                                                      int64_t ldc, float alpha, float beta) {
@@ -188,8 +226,65 @@ struct Avx2 {
   }
 };
 
+// 16 rows of 16 floats (row r at src + r·ld, rows >= nrows read as zero) transposed in registers; column
+// j goes to out + j·ostride under `keep` (the lanes a packed panel holds).
+__attribute__((target("avx512f"), always_inline)) inline void transpose16(const float* src, int64_t ld, int nrows,
+                                                                          float* out, int64_t ostride, __mmask16 keep) {
+  __m512 r[16], t[16], u[16];
+  for (int i = 0; i < 16; i++) r[i] = i < nrows ? _mm512_loadu_ps(src + i * ld) : _mm512_setzero_ps();
+  for (int i = 0; i < 8; i++) {
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  for (int g = 0; g < 4; g++) {  // u[4g + c], lane L: column 4L + c of rows 4g .. 4g+3
+    u[4 * g + 0] = _mm512_shuffle_ps(t[4 * g], t[4 * g + 2], 0x44);
+    u[4 * g + 1] = _mm512_shuffle_ps(t[4 * g], t[4 * g + 2], 0xEE);
+    u[4 * g + 2] = _mm512_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0x44);
+    u[4 * g + 3] = _mm512_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0xEE);
+  }
+  for (int c = 0; c < 4; c++) {
+    const __m512 a = _mm512_shuffle_f32x4(u[c], u[4 + c], 0x44), b = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0x44);
+    const __m512 a2 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0xEE), b2 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0xEE);
+    _mm512_mask_storeu_ps(out + c * ostride, keep, _mm512_shuffle_f32x4(a, b, 0x88));
+    _mm512_mask_storeu_ps(out + (4 + c) * ostride, keep, _mm512_shuffle_f32x4(a, b, 0xDD));
+    _mm512_mask_storeu_ps(out + (8 + c) * ostride, keep, _mm512_shuffle_f32x4(a2, b2, 0x88));
+    _mm512_mask_storeu_ps(out + (12 + c) * ostride, keep, _mm512_shuffle_f32x4(a2, b2, 0xDD));
+  }
+}
+
 struct Avx512 {
   static constexpr int MR = 14, NR = 32, KC = 256, MC = 168, NC = 2048;
+  // op(A) = A (rows contiguous in k) and op(B) = Bᵀ (columns contiguous in k) need a transpose into the
+  // k-major panels: 16 k at a time through transpose16, the k tail by the scalar packing.
+  __attribute__((target("avx512f"), noinline)) static void pack_a(bool ta, const float* A, int64_t lda, int64_t i0,
+                                                                    int64_t mc, int64_t p0, int64_t kc, float* out) {
+    const int64_t k16 = ta ? 0 : kc / 16 * 16;
+    if (k16 < kc) pkg::pack_a<MR>(ta, A, lda, i0, mc, p0 + k16, kc - k16, out, kc, k16);
+    for (int64_t s = 0; s < mc; s += MR) {
+      const int rows = (int)std::min<int64_t>(MR, mc - s);
+      float* o = out + (s / MR) * MR * kc;
+      for (int64_t k = 0; k < k16; k += 16)
+        transpose16(A + (i0 + s) * lda + p0 + k, lda, rows, o + k * MR, MR, (__mmask16)((1u << MR) - 1));
+    }
+  }
+  __attribute__((target("avx512f"), noinline)) static void pack_b(bool tb, const float* B, int64_t ldb, int64_t p0,
+                                                                    int64_t kc, int64_t j0, int64_t nc, float* out) {
+    const int64_t k16 = tb ? kc / 16 * 16 : 0;
+    if (k16 < kc) pkg::pack_b<NR>(tb, B, ldb, p0 + k16, kc - k16, j0, nc, out, kc, k16);
+    for (int64_t s = 0; s < nc; s += NR) {
+      float* o = out + (s / NR) * NR * kc;
+      for (int h = 0; h < NR / 16; h++) {
+        const int cols = (int)std::max<int64_t>(0, std::min<int64_t>(16, nc - s - 16 * h));
+        for (int64_t k = 0; k < k16; k += 16)
+          transpose16(B + (j0 + s + 16 * h) * ldb + p0 + k, ldb, cols, o + k * NR + 16 * h, NR, (__mmask16)0xFFFF);
+      }
+    }
+  }
+  __attribute__((target("avx512f,avx2,fma"), noinline)) static void epilogue(float* C, int64_t ldc, int rows,
+                                                                              int cols, int64_t i0, int64_t j0,
+                                                                              const SgemmEpilogue& e) {
+    epilogue_body(C, ldc, rows, cols, i0, j0, e);
+  }
   __attribute__((target("avx512f,avx2,fma"), noinline)) static void kernel(int64_t kc, const float* __restrict Ap,
                                                                              const float* __restrict Bp,
                                                                              float* __restrict C, int64_t ldc,
@@ -248,10 +343,10 @@ void gemm_rect(const Problem& P, int64_t m0, int64_t m1, int64_t n0, int64_t n1)
       const int64_t kc = std::min<int64_t>(Kr::KC, P.K - pc);
       const float beta = pc == 0 ? P.beta : 1.0f;
       const bool last = pc + kc >= P.K;
-      pack_b<NR>(P.tb, P.B, P.ldb, pc, kc, jc, nc, bp);
+      Kr::pack_b(P.tb, P.B, P.ldb, pc, kc, jc, nc, bp);
       for (int64_t ic = m0; ic < m1; ic += Kr::MC) {
         const int64_t mc = std::min<int64_t>(Kr::MC, m1 - ic);
-        pack_a<MR>(P.ta, P.A, P.lda, ic, mc, pc, kc, ap);
+        Kr::pack_a(P.ta, P.A, P.lda, ic, mc, pc, kc, ap);
         for (int64_t jr = 0; jr < nc; jr += NR) {
           const int cols = (int)std::min<int64_t>(NR, nc - jr);
           const float* b = bp + (jr / NR) * NR * kc;
@@ -267,7 +362,7 @@ void gemm_rect(const Problem& P, int64_t m0, int64_t m1, int64_t n0, int64_t n1)
               Kr::kernel(kc, a, b, tile, NR, P.alpha, beta);
               for (int r = 0; r < rows; r++) std::memcpy(c + r * P.ldc, tile + r * NR, sizeof(float) * cols);
             }
-            if (last && P.epi) epilogue(c, P.ldc, rows, cols, ic + ir, jc + jr, *P.epi);
+            if (last && P.epi) Kr::epilogue(c, P.ldc, rows, cols, ic + ir, jc + jr, *P.epi);
           }
         }
       }
@@ -276,12 +371,13 @@ void gemm_rect(const Problem& P, int64_t m0, int64_t m1, int64_t n0, int64_t n1)
 }
 
 // K == 0: C = beta · C, then the epilogue.
+template <class Kr>
 void scale_only(const Problem& P) {
   parallel_for(P.M, 16, [&](int64_t, int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; i++) {
       float* c = P.C + i * P.ldc;
       for (int64_t j = 0; j < P.N; j++) c[j] = P.beta == 0.0f ? 0.0f : P.beta * c[j];
-      if (P.epi) epilogue(c, P.ldc, 1, (int)P.N, i, 0, *P.epi);
+      if (P.epi) Kr::epilogue(c, P.ldc, 1, (int)P.N, i, 0, *P.epi);
     }
   });
 }
@@ -290,6 +386,7 @@ void scale_only(const Problem& P) {
 // costs least: its multiply-adds plus the packing it repeats (A once per NC block, B once).
 template <class Kr>
 void run_threads(const Problem& P) {
+  if (P.K <= 0) return scale_only<Kr>(P);
   int threads = num_threads();
 #ifdef FML_HAVE_OPENMP
   if (omp_in_parallel()) threads = 1;  // already inside a parallel region (e.g. attention's heads)
@@ -378,7 +475,6 @@ void sgemm_cpu(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, c
                const float* B, int64_t ldb, float beta, float* C, int64_t ldc, const SgemmEpilogue* epi) {
   if (M <= 0 || N <= 0) return;
   const Problem P{ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, epi};
-  if (K <= 0) return scale_only(P);
   path().run(P);
 }
 
