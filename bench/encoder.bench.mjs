@@ -55,14 +55,15 @@ for (let i = 0; i < steps; i++) {
   times.push((performance.now() - t0) / 1000);
 }
 const ours = times.sort((a, b) => a - b)[times.length >> 1];  // the median step, as the PyTorch script
+const oursRss = process.resourceUsage().maxRSS / 1024; // peak RSS so far: the training steps (MB)
 enc.dispose();
 const torch = python([cfg.L, cfg.C, cfg.NH, cfg.FF, cfg.T, cfg.B, cfg.K, threads, steps]);
 
 const rows = [
-  { what: `fused-multilabel CPU (${deviceInfo().sgemm})`, 's/step': ours.toFixed(3), 'tokens/s': Math.round(n / ours), ratio: '1.00' },
+  { what: `fused-multilabel CPU (${deviceInfo().sgemm})`, 's/step': ours.toFixed(3), 'tokens/s': Math.round(n / ours), ratio: '1.00', 'peak RSS MB': Math.round(oursRss) },
 ];
 if (torch.tokens_per_s)
-  rows.push({ what: 'PyTorch eager CPU', 's/step': torch.seconds_per_step.toFixed(3), 'tokens/s': Math.round(torch.tokens_per_s), ratio: (n / ours / torch.tokens_per_s).toFixed(2) + '× ours/torch' });
+  rows.push({ what: 'PyTorch eager CPU', 's/step': torch.seconds_per_step.toFixed(3), 'tokens/s': Math.round(torch.tokens_per_s), ratio: (n / ours / torch.tokens_per_s).toFixed(2) + '× ours/torch', 'peak RSS MB': Math.round(torch.max_rss_mb) });
 else rows.push({ what: 'PyTorch eager CPU', 's/step': '-', 'tokens/s': '-', ratio: `skipped: ${torch.error}` });
 console.log(`training step: ${cfg.L} layers, hidden ${cfg.C}, ${cfg.NH} heads, FF ${cfg.FF}, T ${cfg.T}, B ${cfg.B}; ${threads} threads`);
 console.table(rows);

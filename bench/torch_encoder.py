@@ -3,11 +3,17 @@
 post-LN layers, pooler, classifier; dropout 0.1; BCE-with-logits; clip_grad_norm_; AdamW) in plain torch.
 
 Usage: python3 bench/torch_encoder.py LAYERS HIDDEN HEADS FF T B LABELS THREADS STEPS
-Prints one JSON line: {"seconds_per_step": median over STEPS, "tokens_per_s": ..., "threads": ...}.
+Prints one JSON line: {"seconds_per_step": median over STEPS, "tokens_per_s": ..., "threads": ...,
+"max_rss_mb": the process's peak resident memory}.
 Also: python3 bench/torch_encoder.py matmul N C OC THREADS ITERS → {"gflops": ...} for torch.nn.functional.linear.
+And: python3 bench/torch_encoder.py onnx MODEL_DIR OUT.onnx POOLING → exports the encoder saved in MODEL_DIR
+(this package's Encoder.save(): config.json + model.safetensors, BERT) to ONNX with torch.onnx.export, for
+bench/inference.bench.mjs; POOLING is pooler | cls | mean. Inputs input_ids, attention_mask (int64, B×T).
 """
 import json
 import math
+import resource
+import struct
 import sys
 import time
 
@@ -35,13 +41,16 @@ class Layer(nn.Module):
 
 
 class Bert(nn.Module):
-    def __init__(self, L, C, NH, FF, V, P, K, p=0.1):
+    def __init__(self, L, C, NH, FF, V, P, K, p=0.1, pooling='pooler', eps=1e-12, TV=2):
         super().__init__()
-        self.wte, self.wpe, self.wtt = nn.Embedding(V, C, padding_idx=0), nn.Embedding(P, C), nn.Embedding(2, C)
-        self.ln = nn.LayerNorm(C, eps=1e-12)
+        self.wte, self.wpe, self.wtt = nn.Embedding(V, C, padding_idx=0), nn.Embedding(P, C), nn.Embedding(TV, C)
+        self.ln = nn.LayerNorm(C, eps=eps)
         self.layers = nn.ModuleList(Layer(C, NH, FF, p) for _ in range(L))
+        for layer in self.layers:
+            layer.ln1.eps = layer.ln2.eps = eps
         self.pool, self.cls = nn.Linear(C, C), nn.Linear(C, K)
         self.drop = nn.Dropout(p)
+        self.pooling = pooling
 
     def forward(self, ids, mask):
         T = ids.shape[1]
@@ -49,10 +58,72 @@ class Bert(nn.Module):
         bias = (1.0 - mask[:, None, None, :].float()) * torch.finfo(torch.float32).min
         for layer in self.layers:
             x = layer(x, bias)
-        return self.cls(self.drop(torch.tanh(self.pool(x[:, 0]))))
+        if self.pooling == 'mean':  # over real tokens
+            m = mask[:, :, None].float()
+            h = (x * m).sum(1) / m.sum(1).clamp(min=1.0)
+        else:
+            h = x[:, 0]
+            if self.pooling == 'pooler':
+                h = torch.tanh(self.pool(h))
+        return self.cls(self.drop(h))
+
+
+def read_safetensors(path):
+    with open(path, 'rb') as f:
+        data = f.read()
+    n = struct.unpack('<Q', data[:8])[0]
+    header = json.loads(data[8:8 + n])
+    out = {}
+    for name, t in header.items():
+        if name == '__metadata__':
+            continue
+        assert t['dtype'] == 'F32', name
+        a, b = t['data_offsets']
+        out[name] = torch.frombuffer(bytearray(data[8 + n + a:8 + n + b]), dtype=torch.float32).reshape(t['shape'])
+    return out
+
+
+# Hugging Face BERT names (this package's checkpoints) → this module's parameters.
+def hf_name(name):
+    per_layer = {'attention.self.query': 'q', 'attention.self.key': 'k', 'attention.self.value': 'v',
+                 'attention.output.dense': 'o', 'attention.output.LayerNorm': 'ln1', 'intermediate.dense': 'fc1',
+                 'output.dense': 'fc2', 'output.LayerNorm': 'ln2'}
+    fixed = {'bert.embeddings.word_embeddings': 'wte', 'bert.embeddings.position_embeddings': 'wpe',
+             'bert.embeddings.token_type_embeddings': 'wtt', 'bert.embeddings.LayerNorm': 'ln',
+             'bert.pooler.dense': 'pool', 'classifier': 'cls'}
+    stem, leaf = name.rsplit('.', 1)
+    if stem in fixed:
+        return f'{fixed[stem]}.{leaf}'
+    parts = stem.split('.')  # bert.encoder.layer.L.<rest>
+    return f'layers.{parts[3]}.{per_layer[".".join(parts[4:])]}.{leaf}'
+
+
+def export_onnx(model_dir, out, pooling):
+    cfg = json.load(open(f'{model_dir}/config.json'))
+    tensors = read_safetensors(f'{model_dir}/model.safetensors')
+    K = tensors['classifier.weight'].shape[0]
+    model = Bert(cfg['num_hidden_layers'], cfg['hidden_size'], cfg['num_attention_heads'], cfg['intermediate_size'],
+                 cfg['vocab_size'], cfg['max_position_embeddings'], K, p=0.0, pooling=pooling,
+                 eps=cfg.get('layer_norm_eps', 1e-12), TV=cfg.get('type_vocab_size', 2))
+    model.load_state_dict({hf_name(n): t for n, t in tensors.items()}, strict=True)
+    model.eval()
+    ids = torch.ones(2, 8, dtype=torch.long)
+    mask = torch.ones(2, 8, dtype=torch.long)
+    with torch.no_grad():
+        torch.onnx.export(model, (ids, mask), out, input_names=['input_ids', 'attention_mask'], output_names=['logits'],
+                          dynamic_axes={'input_ids': {0: 'B', 1: 'T'}, 'attention_mask': {0: 'B', 1: 'T'}},
+                          opset_version=14, do_constant_folding=True)
+    print(json.dumps({'onnx': out, 'torch': torch.__version__}))
+
+
+def max_rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
 def main():
+    if sys.argv[1] == 'onnx':
+        export_onnx(sys.argv[2], sys.argv[3], sys.argv[4])
+        return
     if sys.argv[1] == 'matmul':
         N, C, OC, threads, iters = map(int, sys.argv[2:7])
         torch.set_num_threads(threads)
@@ -89,7 +160,8 @@ def main():
         step()
         times.append(time.perf_counter() - t0)
     dt = sorted(times)[len(times) // 2]  # the median step: robust to other load on a shared machine
-    print(json.dumps({'seconds_per_step': dt, 'tokens_per_s': B * T / dt, 'threads': torch.get_num_threads()}))
+    print(json.dumps({'seconds_per_step': dt, 'tokens_per_s': B * T / dt, 'threads': torch.get_num_threads(),
+                      'max_rss_mb': max_rss_mb()}))
 
 
 if __name__ == '__main__':  # bench/gpu/torch_gpu.py imports Bert from here
