@@ -61,8 +61,10 @@ export interface EncoderOptions {
   seed?: number;
 }
 
+/** Bytes of native memory per arena. */
 export interface MemoryUsage {
   parameters: number;
+  /** 0 until the first backward or training step allocates the gradients (inference never does) */
   gradients: number;
   optimizer: number;
   activations: number;

@@ -351,7 +351,7 @@ class AddonEncoder : public Napi::ObjectWrap<AddonEncoder> {
       Napi::Env env = info.Env();
       Napi::Object o = Napi::Object::New(env);
       o.Set("parameters", Napi::Number::New(env, (double)enc_->param_bytes()));
-      o.Set("gradients", Napi::Number::New(env, (double)enc_->param_bytes()));
+      o.Set("gradients", Napi::Number::New(env, (double)enc_->grad_bytes()));
       o.Set("optimizer", Napi::Number::New(env, (double)enc_->optimizer_bytes()));
       o.Set("activations", Napi::Number::New(env, (double)enc_->activation_bytes()));
       return o;

@@ -153,23 +153,24 @@ Encoder::Encoder(const EncoderConfig& config, Device device, uint64_t seed) : cf
   entries_ = param_entries(cfg_);
   for (const ParamEntry& e : entries_) nparams_ += e.numel;
   params_mem_ = (float*)device_alloc(dev_, nparams_ * sizeof(float));
-  try {
-    grads_mem_ = (float*)device_alloc(dev_, nparams_ * sizeof(float));
-  } catch (...) {
-    device_free(dev_, params_mem_);
-    throw;
-  }
   point_params(p_, params_mem_, cfg_);
-  point_params(g_, grads_mem_, cfg_);
   a_ = new Acts();
   ia_ = new Acts();
-  zero_grad();
   init_parameters(seed);
+}
+
+// The gradient arena is allocated (zeroed) by the first call that writes gradients: an encoder that only
+// runs inference never holds it.
+void Encoder::ensure_grads() {
+  if (grads_mem_) return;
+  grads_mem_ = (float*)device_alloc(dev_, nparams_ * sizeof(float));
+  point_params(g_, grads_mem_, cfg_);
+  zero(grads_mem_, nparams_);
 }
 
 Encoder::~Encoder() {
   device_free(dev_, params_mem_);
-  device_free(dev_, grads_mem_);
+  if (grads_mem_) device_free(dev_, grads_mem_);
   if (m_) device_free(dev_, m_);
   if (v_) device_free(dev_, v_);
   if (act_mem_) device_free(dev_, act_mem_);
@@ -215,10 +216,13 @@ void Encoder::ensure_acts(int B, int T, bool infer) {
 }
 
 void Encoder::init_parameters(uint64_t seed) {
-  std::vector<float> host(nparams_, 0.0f);
+  // On the CPU straight into the parameter arena (no second copy of the model in memory).
+  std::vector<float> staging(dev_ == Device::Cpu ? 0 : nparams_, 0.0f);
+  float* host = dev_ == Device::Cpu ? params_mem_ : staging.data();
+  if (dev_ == Device::Cpu) std::memset(host, 0, nparams_ * sizeof(float));
   for (size_t i = 0; i < entries_.size(); i++) {
     const ParamEntry& e = entries_[i];
-    float* x = host.data() + e.offset;
+    float* x = host + e.offset;
     const bool is_ln = e.name.find("LayerNorm") != std::string::npos || e.name.find("layer_norm") != std::string::npos;
     const bool is_bias = e.shape.size() == 1;
     if (is_ln && !is_bias) continue;  // set to 1 below
@@ -241,14 +245,14 @@ void Encoder::init_parameters(uint64_t seed) {
     for (int c = 0; c < cfg_.C; c++) host[entries_[0].offset + (size_t)cfg_.pad_id * cfg_.C + c] = 0.0f;
   if (cfg_.sinusoidal) {
     // DistilBERT create_sinusoidal_embeddings: angle = pos / 10000^(2⌊j/2⌋/C); sin on even j, cos on odd.
-    float* wpe = host.data() + entries_[1].offset;
+    float* wpe = host + entries_[1].offset;
     for (int pos = 0; pos < cfg_.P; pos++)
       for (int j = 0; j < cfg_.C; j++) {
         const double angle = pos / std::pow(10000.0, 2.0 * (j / 2) / cfg_.C);
         wpe[(size_t)pos * cfg_.C + j] = (float)(j % 2 == 0 ? std::sin(angle) : std::cos(angle));
       }
   }
-  set_parameters(host.data());
+  if (dev_ != Device::Cpu) set_parameters(host);
 }
 
 void Encoder::set_parameters(const float* host) {
@@ -260,11 +264,13 @@ void Encoder::get_parameters(float* host) const {
   copy_to_host(dev_, host, params_mem_, nparams_ * sizeof(float));
 }
 void Encoder::get_gradients(float* host) const {
+  if (!grads_mem_) return (void)std::memset(host, 0, nparams_ * sizeof(float));  // none written yet: zeros
   device_synchronize(dev_);
   copy_to_host(dev_, host, grads_mem_, nparams_ * sizeof(float));
 }
 
 void Encoder::zero_grad() {
+  if (!grads_mem_) return;  // not allocated: zero already
   zero(grads_mem_, nparams_);
   device_synchronize(dev_);
 }
@@ -382,6 +388,7 @@ void Encoder::forward_device(Acts& a, int B, int T, bool train, bool save) {
 
 void Encoder::backward(const float* dlogits_host) {
   if (!has_forward()) throw_range("backward: call forward() first (no saved activations)");
+  ensure_grads();
   if (!fwd_saved_) {  // the last forward was an inference pass: run it again, saving (same inputs, no dropout)
     const int B = fwd_B_, T = fwd_T_;
     ensure_acts(B, T, false);
@@ -462,6 +469,7 @@ void Encoder::backward_device() {
 // optimizer
 
 double Encoder::grad_norm() {
+  if (!grads_mem_) return 0.0;
 #ifdef FML_HAVE_CUDA
   const bool cuda_ = dev_ == Device::Cuda;
   if (cuda_) return std::sqrt(sum_squares_cuda(grads_mem_, (int64_t)nparams_, (cudaStream_t)0));
@@ -470,6 +478,7 @@ double Encoder::grad_norm() {
 }
 
 void Encoder::scale_grads(float sc) {
+  if (!grads_mem_) return;
 #ifdef FML_HAVE_CUDA
   const bool cuda_ = dev_ == Device::Cuda;
 #endif
@@ -492,6 +501,7 @@ void Encoder::adamw_step(const AdamWParams& args) {
     zero(m_, nparams_);
     zero(v_, nparams_);
   }
+  ensure_grads();
   AdamWParams a = args;
   a.t = ++adamw_t_;
   // The arena is updated in runs of consecutive tensors that share a weight decay. Frozen tensors
@@ -526,6 +536,7 @@ void Encoder::adamw_step(const AdamWParams& args) {
 
 TrainStepResult Encoder::train_step(const int32_t* ids, const uint8_t* mask, const int32_t* tt, int B, int T,
                                     const BceArgs& loss, const TrainStepOptions& opt) {
+  ensure_grads();
   zero_grad();
   forward(ids, mask, tt, B, T, true, nullptr);
   BceArgs args = loss;

@@ -4,7 +4,8 @@
 // Dimension letters: B batch, T tokens, C hidden, NH heads, HS = C/NH, FF intermediate, L layers,
 // V vocab, P max positions, TV token types, K labels.
 //
-// Arenas (one allocation each): parameters, gradients (same layout), AdamW m, AdamW v, activations
+// Arenas (one allocation each): parameters, gradients (same layout; allocated by the first backward or
+// step, so an inference-only encoder never holds them), AdamW m, AdamW v, activations
 // saved for backward (sized for the largest B×T seen; it grows, never shrinks), and the inference
 // activations (one layer's buffers, no attention probabilities: what an evaluation forward uses).
 #pragma once
@@ -134,6 +135,7 @@ class Encoder {
                              const BceArgs& loss, const TrainStepOptions& opt);
 
   size_t param_bytes() const { return nparams_ * sizeof(float); }
+  size_t grad_bytes() const { return grads_mem_ ? nparams_ * sizeof(float) : 0; }  // 0 until gradients exist
   size_t optimizer_bytes() const { return m_ ? 2 * nparams_ * sizeof(float) : 0; }
   size_t activation_bytes() const { return (act_cap_ + inf_cap_) * sizeof(float); }
 
@@ -141,6 +143,7 @@ class Encoder {
   struct Acts;  // activation pointers, laid out by the table in encoder.cpp
 
  private:
+  void ensure_grads();
   void ensure_acts(int B, int T, bool infer);
   void upload_inputs(Acts& a, const int32_t* ids, const uint8_t* mask, const int32_t* tt, int B, int T);
   // save: write every layer's activations for backward (else the inference arena's one-layer buffers)

@@ -42,7 +42,8 @@ test('create: BERT initialisation (N(0, 0.02), LayerNorm 1/0, biases 0, [PAD] ro
   assert.not.equal(Array.from(other.get('classifier.weight')), Array.from(p.get('classifier.weight')));
   const m = enc.memory();
   assert.is(m.parameters, [...p.values()].reduce((a, t) => a + 4 * t.length, 0));
-  assert.is(m.gradients, m.parameters);
+  assert.is(m.gradients, 0, 'no gradient arena before the first backward');
+  assert.ok(enc.gradients().get('classifier.weight').every((x) => x === 0), 'gradients read as zeros');
   assert.is(m.optimizer, 0);
   enc.dispose();
 });
@@ -194,6 +195,7 @@ test('activations grow with the batch; gradients after a larger batch equal a fr
   for (const [n, t] of ga) assert.equal(Array.from(t), Array.from(gb.get(n)), n);
   // backward after an evaluation forward adds the training arena (the inference one has no saved
   // activations); a smaller batch afterwards reuses both
+  assert.is(a.memory().gradients, a.memory().parameters, 'backward allocated the gradients');
   const m3 = a.memory().activations;
   assert.ok(m3 > m2, 'backward allocated the saved activations');
   await a.forward(batchOf(2, 4));
