@@ -14,6 +14,7 @@ import { checkKnownLabels, rowsOf, targetsOf, type TrainData } from './rows.js';
 import { loadTextModel, sigmoidOf, type TextModel } from './text_model.js';
 import type { DeviceOption } from './device.js';
 import { misclassifiedSample, thresholdSweep, type Misclassified, type SweepPoint } from './report/analysis.js';
+import { checkBatching, type BatchingOptions } from './request_queue.js';
 
 export interface EvaluationReport {
   split: string;
@@ -43,6 +44,10 @@ export interface Prediction {
   labels: string[];
   /** sigmoid probability per label */
   scores: Record<string, number>;
+}
+
+export interface ClassifierLoadOptions extends BatchingOptions {
+  device?: DeviceOption;
 }
 
 /** What a Classifier is made of (Classifier.load reads them from a model directory). */
@@ -161,13 +166,17 @@ export class Classifier {
     this.#trainCounts = p.trainCounts;
   }
 
-  /** Loads and cross-checks a model directory written by Trainer.save (or a `dir.old-*` copy a killed save left). */
-  static async load(dir: string, options: { device?: DeviceOption } = {}): Promise<Classifier> {
+  /**
+   * Loads and cross-checks a model directory written by Trainer.save (or a `dir.old-*` copy a killed save
+   * left). `maxBatchSize`/`maxWaitMs`: how concurrent predict/scores calls are merged (request_queue.ts).
+   */
+  static async load(dir: string, options: ClassifierLoadOptions = {}): Promise<Classifier> {
     if (typeof dir !== 'string' || dir.length === 0) throw typeError('dir', 'a model directory path', dir);
-    const o = checkOptions('options', options);
-    rejectUnknownKeys('Classifier.load options', o, ['device']);
+    const o = checkOptions('options', options) as ClassifierLoadOptions;
+    rejectUnknownKeys('Classifier.load options', o, ['device', 'maxBatchSize', 'maxWaitMs']);
+    const batching = checkBatching(o);
     const c = readModelDir(dir);
-    const model = await loadTextModel(c, { device: (o.device as DeviceOption) ?? 'auto' });
+    const model = await loadTextModel(c, { device: o.device ?? 'auto', ...batching });
     const counts = (c.training?.history as { data?: { trainCounts?: Record<string, number> } } | undefined)?.data?.trainCounts;
     return new Classifier({
       model,

@@ -5,7 +5,9 @@
  * (config.json + model.safetensors).
  *
  * Every call checks its arguments here first (friendly messages) and again in C++. Heavy calls return
- * Promises; a second call while one runs rejects with ERR_BUSY; after dispose() every call is ERR_DISPOSED.
+ * Promises and go through one request queue in arrival order (request_queue.ts; concurrent inference
+ * forwards merge); synchronous calls while the queue is busy are ERR_BUSY; after dispose() every call is
+ * ERR_DISPOSED.
  * Input typed arrays must not be transferred or detached while a call that uses them is pending.
  */
 import { existsSync, mkdirSync } from 'node:fs';
@@ -16,6 +18,7 @@ import {
   checkInteger,
   checkNumber,
   checkOptions,
+  busyError,
   disposedError,
   invalidFileError,
   rangeError,
@@ -27,6 +30,8 @@ import { normalizeLossOptions, type LossOptions } from './losses.js';
 import { readSafetensors, writeSafetensors } from './safetensors.js';
 import { configFromHuggingFace, configToHuggingFace, readConfigJson, writeJsonAtomic } from './model_dir.js';
 import { normalizeConfig, type EncoderConfig } from './encoder_config.js';
+import { checkBatching, RequestQueue, type BatchingOptions } from './request_queue.js';
+import { callCostTokens, forwardBucketed } from './encoder_batching.js';
 
 export interface Batch {
   /** B×T token ids in [0, vocabSize) */
@@ -55,7 +60,7 @@ export interface OptimizerOptions {
   maxGradNorm?: number;
 }
 
-export interface EncoderOptions {
+export interface EncoderOptions extends BatchingOptions {
   device?: DeviceOption;
   /** parameter initialisation and dropout masks (Philox); default 0 */
   seed?: number;
@@ -81,12 +86,12 @@ interface ParamRow {
   trainable: boolean;
 }
 
-function checkEncoderOptions(options: unknown, extra: readonly string[] = []): { device: DeviceName; seed: number } & Record<string, unknown> {
+function checkEncoderOptions(options: unknown, extra: readonly string[] = []): { device: DeviceName; seed: number; batching: Required<BatchingOptions> } & Record<string, unknown> {
   const o = checkOptions('options', options);
-  rejectUnknownKeys('encoder options', o, ['device', 'seed', ...extra]);
+  rejectUnknownKeys('encoder options', o, ['device', 'seed', 'maxBatchSize', 'maxWaitMs', ...extra]);
   const device = resolveDevice((o.device ?? 'auto') as DeviceOption, 'options.device');
   const seed = o.seed === undefined ? 0 : checkInteger('options.seed', o.seed, 0);
-  return { ...o, device, seed };
+  return { ...o, device, seed, batching: checkBatching(o) };
 }
 
 // Tensors a base checkpoint may lack: they start from the BERT initialisation instead.
@@ -97,14 +102,21 @@ function isHeadTensor(name: string): boolean {
 export class Encoder {
   #native: NativeEncoder | null;
   #table: ParamRow[];
+  /** every asynchronous native call, in arrival order; inference forwards merge (encoder_batching.ts) */
+  #queue: RequestQueue<Batch, Float32Array>;
   readonly config: Readonly<Required<EncoderConfig>>;
   readonly device: DeviceName;
   /** Label names from the checkpoint's id2label (or set by the caller), when known. */
   labels: string[] | undefined;
 
-  private constructor(native: NativeEncoder, config: Required<EncoderConfig>, device: DeviceName, labels?: string[]) {
+  private constructor(native: NativeEncoder, config: Required<EncoderConfig>, device: DeviceName, batching: Required<BatchingOptions>, labels?: string[]) {
     this.#native = native;
     this.#table = native.paramTable() as ParamRow[];
+    const shape = { numLabels: config.numLabels, maxRows: batching.maxBatchSize, callCost: callCostTokens(config) };
+    this.#queue = new RequestQueue(
+      (batches) => forwardBucketed(batches, shape, (b) => native.forward(b.inputIds, b.attentionMask, b.tokenTypeIds ?? null, b.batchSize, b.seqLen, false)),
+      batching,
+    );
     this.config = Object.freeze({ ...config });
     this.device = device;
     this.labels = labels;
@@ -115,7 +127,7 @@ export class Encoder {
     const c = normalizeConfig(config);
     const o = checkEncoderOptions(options);
     const Native = loadBinding().NativeEncoder;
-    return new Encoder(new Native(c, o.device, o.seed), c, o.device);
+    return new Encoder(new Native(c, o.device, o.seed), c, o.device, o.batching);
   }
 
   /**
@@ -138,7 +150,7 @@ export class Encoder {
       throw invalidFileError(stPath, 'not found (only safetensors checkpoints load; convert pytorch_model.bin with save_pretrained(dir, safe_serialization=True))');
     const Native = loadBinding().NativeEncoder;
     const native = new Native(config, o.device, o.seed);
-    const enc = new Encoder(native, config, o.device, labels);
+    const enc = new Encoder(native, config, o.device, o.batching, labels);
     try {
       const prefix = config.architecture === 'bert' ? 'bert.' : 'distilbert.';
       // Names each parameter may have in a checkpoint: its own, without the model prefix (BertModel /
@@ -185,6 +197,13 @@ export class Encoder {
     return this.#native;
   }
 
+  /** The native object for a synchronous call: ERR_BUSY while asynchronous calls are queued or running (they come first). */
+  #idleHandle(): NativeEncoder {
+    const h = this.#handle();
+    if (this.#queue.pending) throw busyError('Encoder', 'asynchronous calls are queued or running; await them first');
+    return h;
+  }
+
   #checkBatch(batch: unknown): Batch {
     if (batch === null || typeof batch !== 'object') throw typeError('batch', 'a batch object { inputIds, attentionMask, batchSize, seqLen }', batch);
     const b = batch as Record<string, unknown>;
@@ -229,21 +248,26 @@ export class Encoder {
     return o as unknown as OptimizerOptions;
   }
 
-  /** B×numLabels logits. `train: true` applies dropout (a new Philox stream per training forward). */
+  /**
+   * B×numLabels logits. `train: true` applies dropout (a new Philox stream per training forward).
+   * Concurrent calls queue (no ERR_BUSY); inference forwards waiting together run as one set of
+   * length-bucketed native forwards, each caller getting exactly its rows, bit for bit as alone.
+   */
   async forward(batch: Batch, options?: { train?: boolean }): Promise<Float32Array> {
     const h = this.#handle();
     const b = this.#checkBatch(batch);
     const o = checkOptions('forward options', options);
     rejectUnknownKeys('forward options', o, ['train']);
     if (o.train !== undefined && typeof o.train !== 'boolean') throw typeError('options.train', 'a boolean', o.train);
-    return h.forward(b.inputIds, b.attentionMask, b.tokenTypeIds ?? null, b.batchSize, b.seqLen, o.train === true);
+    if (o.train === true) return this.#queue.exclusive(() => h.forward(b.inputIds, b.attentionMask, b.tokenTypeIds ?? null, b.batchSize, b.seqLen, true));
+    return this.#queue.submit(b, b.batchSize);
   }
 
   /** Back-propagates dlogits (B×numLabels, for the last forward) and adds (+=) into the gradients. */
   async backward(dlogits: Float32Array): Promise<void> {
     const h = this.#handle();
     if (!(dlogits instanceof Float32Array)) throw typeError('dlogits', 'a Float32Array (batchSize × numLabels)', dlogits);
-    await h.backward(dlogits);
+    await this.#queue.exclusive(() => h.backward(dlogits));
   }
 
   /**
@@ -270,18 +294,19 @@ export class Encoder {
         throw rangeErrorMessage(`Expected targets in [0, 1]${ignore !== undefined ? ` or ${ignore} (ignored)` : ''} but targets[${i}] is ${y}`);
     }
     const opt = this.#checkOptimizer(optimizer);
-    return h.trainStep(b.inputIds, b.attentionMask, b.tokenTypeIds ?? null, b.batchSize, b.seqLen, targets, native, opt);
+    return this.#queue.exclusive(() => h.trainStep(b.inputIds, b.attentionMask, b.tokenTypeIds ?? null, b.batchSize, b.seqLen, targets, native, opt));
   }
 
   /** Sets every gradient to 0. */
   zeroGrad(): void {
-    this.#handle().zeroGrad();
+    this.#idleHandle().zeroGrad();
   }
 
   /** Clips (maxGradNorm) and applies one AdamW step with the current gradients. */
   async step(optimizer: OptimizerOptions): Promise<{ gradNorm: number }> {
     const h = this.#handle();
-    return h.step(this.#checkOptimizer(optimizer));
+    const opt = this.#checkOptimizer(optimizer);
+    return this.#queue.exclusive(() => h.step(opt));
   }
 
   #split(arena: Float32Array): Map<string, Float32Array> {
@@ -292,12 +317,12 @@ export class Encoder {
 
   /** Copies of every parameter, by Hugging Face name. */
   parameters(): Map<string, Float32Array> {
-    return this.#split(this.#handle().parameters());
+    return this.#split(this.#idleHandle().parameters());
   }
 
   /** Copies of every gradient, by Hugging Face name. */
   gradients(): Map<string, Float32Array> {
-    return this.#split(this.#handle().gradients());
+    return this.#split(this.#idleHandle().gradients());
   }
 
   /** Shapes of every parameter, by Hugging Face name. */
@@ -308,7 +333,7 @@ export class Encoder {
 
   /** Overwrites parameters by name (each must have the parameter's size); others are unchanged. */
   setParameters(values: Map<string, Float32Array>): void {
-    const h = this.#handle();
+    const h = this.#idleHandle();
     if (!(values instanceof Map)) throw typeError('values', 'a Map<string, Float32Array>', values);
     const arena = h.parameters() as Float32Array;
     const rows = new Map(this.#table.map((r) => [r.name, r]));
@@ -323,7 +348,7 @@ export class Encoder {
 
   /** Bytes held by each arena. */
   memory(): MemoryUsage {
-    return this.#handle().memory() as MemoryUsage;
+    return this.#idleHandle().memory() as MemoryUsage;
   }
 
   /**
@@ -332,7 +357,7 @@ export class Encoder {
    * (or the DistilBERT class) loads it.
    */
   async save(dir: string, options?: { labels?: string[] }): Promise<void> {
-    const h = this.#handle();
+    const h = this.#idleHandle();
     if (typeof dir !== 'string' || dir === '') throw typeError('dir', 'a directory path string', dir);
     const o = checkOptions('save options', options);
     rejectUnknownKeys('save options', o, ['labels']);
@@ -355,11 +380,17 @@ export class Encoder {
     return this.#native === null;
   }
 
-  /** Frees the native memory now (ERR_BUSY while a call is pending). Later calls give ERR_DISPOSED. */
+  /**
+   * Frees the native memory. Calls still waiting in the queue reject with ERR_DISPOSED; a call already
+   * running finishes (its callers get their results) and the memory is freed when it ends. Every later
+   * call gives ERR_DISPOSED. Idempotent.
+   */
   dispose(): void {
-    if (!this.#native) return;
-    this.#native.dispose();
+    const native = this.#native;
+    if (!native) return;
     this.#native = null;
+    this.#queue.close(disposedError('Encoder'));
+    this.#queue.whenIdle(() => native.dispose());
   }
 
   [Symbol.dispose](): void {

@@ -11,9 +11,8 @@ import type { EncoderConfig } from './encoder_config.js';
 import { Tokenizer } from './tokenizer.js';
 import { codedError, invalidFileError } from './errors.js';
 import type { LossOptions } from './losses.js';
-import type { DeviceOption } from './device.js';
 import { checkEncoderDir, configFromHuggingFace, readConfigJson, readTokenizerConfig, type ModelDirContents } from './model_dir.js';
-import type { BuildSpec, TrainableTextModel } from './text_model.js';
+import type { BuildSpec, LoadOptions, TrainableTextModel } from './text_model.js';
 import { writeEncoderExport, type OnnxExportSpec } from './onnx/export.js';
 
 export type ModelPreset = 'tiny' | 'small' | 'base';
@@ -102,13 +101,13 @@ export class EncoderTextModel implements TrainableTextModel {
   }
 
   /** The model of a checked model directory (readModelDir). */
-  static async load(c: ModelDirContents, options: { device: DeviceOption }): Promise<EncoderTextModel> {
+  static async load(c: ModelDirContents, options: LoadOptions): Promise<EncoderTextModel> {
     const config = checkEncoderDir(c);
     const tokenizer = Tokenizer.fromVocab(join(c.dir, 'vocab.txt'), { lowercase: c.lowercase });
     if (tokenizer.vocabSize !== config.vocabSize)
       throw invalidFileError(join(c.dir, 'vocab.txt'), `has ${tokenizer.vocabSize} tokens but config.json says vocab_size ${config.vocabSize}`);
     // no numLabels here: a head of another size must be an error, never a silently fresh head
-    const encoder = await Encoder.fromPretrained(c.dir, { device: options.device });
+    const encoder = await Encoder.fromPretrained(c.dir, options);
     if (encoder.config.numLabels !== c.labels.length) {
       encoder.dispose();
       throw invalidFileError(join(c.dir, 'model.safetensors'), `the encoder has ${encoder.config.numLabels} outputs but config.json lists ${c.labels.length} labels`);

@@ -42,7 +42,8 @@ export type { BatchEncoding, EncodeBatchOptions, TrainOptions } from './tokenize
 export { Trainer } from './trainer.js';
 export type { FitOptions } from './trainer.js';
 export { Classifier } from './classifier.js';
-export type { ClassifierParts, EvaluationReport, PredictOptions, Prediction } from './classifier.js';
+export type { ClassifierParts, ClassifierLoadOptions, EvaluationReport, PredictOptions, Prediction } from './classifier.js';
+export type { BatchingOptions } from './request_queue.js';
 export { MODEL_PRESETS } from './encoder_model.js';
 export type { TextModel, TrainableTextModel } from './text_model.js';
 export type { TrainRow, TrainData } from './rows.js';

@@ -14,6 +14,7 @@ import type { OptimizerOptions } from './encoder.js';
 import type { DeviceOption } from './device.js';
 import type { ModelDirContents } from './model_dir.js';
 import type { OnnxExportSpec } from './onnx/export.js';
+import type { BatchingOptions } from './request_queue.js';
 
 export interface TextModel {
   /** the architecture as config.json's `model_type` names it ('bert', 'distilbert', ...) */
@@ -24,7 +25,8 @@ export interface TextModel {
   readonly maxLength: number;
   /**
    * N×numLabels logits (row-major, input order) for preprocessed texts, at most `batchSize` texts per
-   * model call. A row's logits do not depend on the other texts of the call.
+   * model call. A row's logits do not depend on the other texts of the call. Concurrent calls are
+   * allowed (the model queues and batches them; each gets exactly its rows).
    */
   logits(texts: readonly string[], options?: { batchSize?: number }): Promise<Float32Array>;
   /** Writes the model's files (config.json with the architecture, weights, tokenizer files) into `dir`. */
@@ -75,11 +77,16 @@ export async function buildTrainableModel(spec: BuildSpec): Promise<TrainableTex
   return EncoderTextModel.build(spec);
 }
 
+/** How to load a model: the device, and how concurrent inference calls are batched (request_queue.ts). */
+export interface LoadOptions extends BatchingOptions {
+  device: DeviceOption;
+}
+
 /**
  * Loads the model of a checked model directory, dispatching on config.json's `model_type`. A type this
  * version cannot read is ERR_INVALID_FILE naming the field.
  */
-export async function loadTextModel(contents: ModelDirContents, options: { device: DeviceOption }): Promise<TextModel> {
+export async function loadTextModel(contents: ModelDirContents, options: LoadOptions): Promise<TextModel> {
   switch (contents.modelType) {
     case 'bert':
     case 'distilbert':

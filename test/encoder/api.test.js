@@ -71,6 +71,18 @@ test('save → fromPretrained is bit-identical, with a Hugging Face config.json'
   // the original fixture (written by torch) and ours hold the same tensors
   const orig = readSafetensors(FIX + 'bert/model.safetensors').tensors;
   for (const [n, t] of orig) assert.equal(Array.from(p2.get(n)), Array.from(t.data), n);
+  // freshHead: the head of create() with the same seed (native Philox init), the rest from the checkpoint
+  const fresh = await Encoder.fromPretrained(dir, { device: 'cpu', seed: 9, freshHead: true });
+  const init = await Encoder.create(back.config, { device: 'cpu', seed: 9 });
+  const pf = fresh.parameters();
+  for (const [n, t] of pf) {
+    const want = n.startsWith('classifier.') ? init.parameters().get(n) : p2.get(n);
+    assert.ok(Buffer.from(t.buffer).equals(Buffer.from(want.buffer)), n);
+  }
+  assert.not.ok(Buffer.from(pf.get('classifier.weight').buffer).equals(Buffer.from(p2.get('classifier.weight').buffer)));
+  await assertRejectsCode(() => Encoder.fromPretrained(dir, { freshHead: 'yes' }), 'ERR_INVALID_ARG', TypeError, /options\.freshHead/);
+  fresh.dispose();
+  init.dispose();
   enc.dispose();
   back.dispose();
 });
@@ -262,16 +274,20 @@ test('a pending call survives garbage collection of the encoder and of its input
   assert.equal(Array.from(z), Array.from(expected));
 });
 
-test('ERR_BUSY while a call runs, ERR_DISPOSED after dispose', async () => {
+test('concurrent calls queue in order (no ERR_BUSY); synchronous calls while they wait are ERR_BUSY; ERR_DISPOSED after dispose', async () => {
   const enc = await Encoder.create({ ...small, numLayers: 2 }, { device: 'cpu' });
   const b = batchOf(8, 8);
+  const alone = await enc.forward(b);
   const pending = enc.forward(b);
-  await assertRejectsCode(() => enc.forward(b), 'ERR_BUSY', Error, /busy/);
-  await assertRejectsCode(() => enc.step({ lr: 1 }), 'ERR_BUSY', Error);
-  assert.throws(() => enc.zeroGrad(), (e) => e.code === 'ERR_BUSY');
-  assert.throws(() => enc.dispose(), (e) => e.code === 'ERR_BUSY');
-  const z = await pending;
+  const second = enc.forward(b);
+  const stepped = enc.step({ lr: 1 });  // no gradients yet: AdamW moves nothing, but it runs after both forwards
+  assert.throws(() => enc.zeroGrad(), (e) => e.code === 'ERR_BUSY' && /queued or running/.test(e.message));
+  assert.throws(() => enc.parameters(), (e) => e.code === 'ERR_BUSY');
+  const [z, z2] = await Promise.all([pending, second]);
+  await stepped;
   assert.is(z.length, 8 * 5);
+  assert.equal(Array.from(z), Array.from(alone));
+  assert.equal(Array.from(z2), Array.from(alone));
   await enc.forward(b);  // usable again
   enc.dispose();
   assert.ok(enc.disposed);
