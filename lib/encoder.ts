@@ -114,7 +114,11 @@ export class Encoder {
     this.#table = native.paramTable() as ParamRow[];
     const shape = { numLabels: config.numLabels, maxRows: batching.maxBatchSize, callCost: callCostTokens(config) };
     this.#queue = new RequestQueue(
-      (batches) => forwardBucketed(batches, shape, (b) => native.forward(b.inputIds, b.attentionMask, b.tokenTypeIds ?? null, b.batchSize, b.seqLen, false)),
+      // a lone request runs as given (backward() may follow it); merged ones in length buckets
+      (batches) => {
+        const forward = (b: Batch) => native.forward(b.inputIds, b.attentionMask, b.tokenTypeIds ?? null, b.batchSize, b.seqLen, false) as Promise<Float32Array>;
+        return batches.length === 1 ? forward(batches[0]).then((z) => [z]) : forwardBucketed(batches, shape, forward);
+      },
       batching,
     );
     this.config = Object.freeze({ ...config });
@@ -250,8 +254,9 @@ export class Encoder {
 
   /**
    * B×numLabels logits. `train: true` applies dropout (a new Philox stream per training forward).
-   * Concurrent calls queue (no ERR_BUSY); inference forwards waiting together run as one set of
-   * length-bucketed native forwards, each caller getting exactly its rows, bit for bit as alone.
+   * Concurrent calls queue (no ERR_BUSY). A forward that runs alone runs the batch as given; inference
+   * forwards waiting together run as one set of length-bucketed native forwards, each caller getting
+   * exactly its rows, equal to a lone call's to 1e-6 (backward() then refers to the last bucket).
    */
   async forward(batch: Batch, options?: { train?: boolean }): Promise<Float32Array> {
     const h = this.#handle();

@@ -14,6 +14,7 @@ import type { LossOptions } from './losses.js';
 import { checkEncoderDir, configFromHuggingFace, readConfigJson, readTokenizerConfig, type ModelDirContents } from './model_dir.js';
 import type { BuildSpec, LoadOptions, TrainableTextModel } from './text_model.js';
 import { writeEncoderExport, type OnnxExportSpec } from './onnx/export.js';
+import { callCostTokens, forwardBucketed } from './encoder_batching.js';
 
 export type ModelPreset = 'tiny' | 'small' | 'base';
 export type EncoderModelOption = ModelPreset | Partial<EncoderConfig> | { pretrained: string };
@@ -119,12 +120,12 @@ export class EncoderTextModel implements TrainableTextModel {
     return this.tokenizer.encodeBatch(texts, { maxLength: this.maxLength, padding: 'longest', truncation: true });
   }
 
+  /** Logits of the texts, run in length buckets of at most `batchSize` (each padded to its own longest text). */
   async logits(texts: readonly string[], options: { batchSize?: number } = {}): Promise<Float32Array> {
     if (this.encoder.disposed) throw codedError('ERR_DISPOSED', 'the model is disposed');
-    const K = this.numLabels;
-    const bs = options.batchSize ?? 64;
-    const out = new Float32Array(texts.length * K);
-    for (let b = 0; b < texts.length; b += bs) out.set(await this.encoder.forward(this.#batch(texts.slice(b, b + bs)), { train: false }), b * K);
+    if (texts.length === 0) return new Float32Array(0);
+    const shape = { numLabels: this.numLabels, maxRows: options.batchSize ?? 64, callCost: callCostTokens(this.encoder.config) };
+    const [out] = await forwardBucketed([this.#batch(texts)], shape, (b) => this.encoder.forward(b, { train: false }));
     return out;
   }
 
