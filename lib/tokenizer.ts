@@ -12,7 +12,8 @@
  * continuation pieces, as Hugging Face's WordPiece trainer does, ties broken by token strings).
  * save() writes vocab.txt and tokenizer_config.json that Hugging Face's BertTokenizer loads;
  * toTokenizerJson() gives the tokenizer.json that `tokenizers` and transformers.js load.
- * (Over 400 lines: the basic tokenizer, WordPiece, its trainer and its file formats are one concept.)
+ * (Over 400 lines: the basic tokenizer, WordPiece and its file formats are one concept; the vocabulary
+ * learner behind train() is in wordpiece.ts.)
  */
 import { mkdirSync, statSync } from 'node:fs';
 import { readRegularFile } from './files.js';
@@ -21,6 +22,7 @@ import { createRequire } from 'node:module';
 import type { Tokenizer as HFTokenizer } from '@huggingface/tokenizers';
 import { checkOptions, rejectUnknownKeys, typeError, rangeErrorMessage, invalidFileError, checkInteger } from './errors.js';
 import { readTokenizerConfig, writeFileAtomic } from './model_dir.js';
+import { learnWordPiece } from './wordpiece.js';
 
 export interface BatchEncoding {
   /** batchSize × seqLen token ids, row-major. */
@@ -300,136 +302,7 @@ export class Tokenizer {
       basicTokenize(t, norm, buf);
       for (const w of buf) if ([...w].length <= MAX_CHARS_PER_WORD) wordCounts.set(w, (wordCounts.get(w) ?? 0) + 1);
     });
-    const tokens: string[] = [...SPECIALS];
-    const ids = new Map<string, number>();
-    tokens.forEach((t, i) => ids.set(t, i));
-    const chars = new Set<string>();
-    for (const w of wordCounts.keys()) for (const c of w) chars.add(c);
-    const alphabet = [...chars].sort(cmp);
-    const add = (t: string) => {
-      let id = ids.get(t);
-      if (id === undefined) {
-        id = tokens.length;
-        tokens.push(t);
-        ids.set(t, id);
-      }
-      return id;
-    };
-    for (const c of alphabet) add(c);
-    for (const c of alphabet) add('##' + c);
-
-    // Words as symbol-id arrays; pair statistics with the words they occur in.
-    const words: number[][] = [];
-    const freq: number[] = [];
-    for (const [w, c] of wordCounts) {
-      const cs = [...w];
-      words.push(cs.map((ch, i) => ids.get(i === 0 ? ch : '##' + ch)!));
-      freq.push(c);
-    }
-    const SH = 2 ** 21;
-    const pairCount = new Map<number, number>();
-    const pairWords = new Map<number, Set<number>>();
-    const addPairs = (w: number, sign: number, changed: Set<number>) => {
-      const s = words[w];
-      for (let i = 0; i + 1 < s.length; i++) {
-        const key = s[i] * SH + s[i + 1];
-        pairCount.set(key, (pairCount.get(key) ?? 0) + sign * freq[w]);
-        changed.add(key);
-        if (sign > 0) {
-          let set = pairWords.get(key);
-          if (!set) pairWords.set(key, (set = new Set()));
-          set.add(w);
-        }
-      }
-    };
-    const init = new Set<number>();
-    for (let w = 0; w < words.length; w++) addPairs(w, 1, init);
-
-    // Max-heap on (count desc, left token asc, right token asc) with lazy deletion.
-    type Entry = { count: number; key: number };
-    const heap: Entry[] = [];
-    const better = (a: Entry, b: Entry) => {
-      if (a.count !== b.count) return a.count > b.count;
-      const la = tokens[Math.floor(a.key / SH)];
-      const lb = tokens[Math.floor(b.key / SH)];
-      if (la !== lb) return la < lb;
-      return tokens[a.key % SH] < tokens[b.key % SH];
-    };
-    const push = (e: Entry) => {
-      heap.push(e);
-      let i = heap.length - 1;
-      while (i > 0) {
-        const p = (i - 1) >> 1;
-        if (!better(heap[i], heap[p])) break;
-        [heap[i], heap[p]] = [heap[p], heap[i]];
-        i = p;
-      }
-    };
-    const pop = (): Entry => {
-      const top = heap[0];
-      const last = heap.pop()!;
-      if (heap.length) {
-        heap[0] = last;
-        let i = 0;
-        for (;;) {
-          const a = 2 * i + 1;
-          const b = a + 1;
-          let c = i;
-          if (a < heap.length && better(heap[a], heap[c])) c = a;
-          if (b < heap.length && better(heap[b], heap[c])) c = b;
-          if (c === i) break;
-          [heap[i], heap[c]] = [heap[c], heap[i]];
-          i = c;
-        }
-      }
-      return top;
-    };
-    for (const key of init) {
-      const c = pairCount.get(key)!;
-      if (c > 0) push({ count: c, key });
-    }
-
-    while (tokens.length < vocabSize && heap.length) {
-      const e = pop();
-      const current = pairCount.get(e.key) ?? 0;
-      if (current !== e.count || current <= 0) continue; // stale
-      if (current < minFrequency) break;
-      const a = Math.floor(e.key / SH);
-      const b = e.key % SH;
-      const ta = tokens[a];
-      const tb = tokens[b];
-      const merged = add(ta + (tb.startsWith('##') ? tb.slice(2) : tb));
-      const changed = new Set<number>();
-      const affected = [...(pairWords.get(e.key) ?? [])].sort((x, y) => x - y);
-      for (const w of affected) {
-        const s = words[w];
-        let has = false;
-        for (let i = 0; i + 1 < s.length; i++)
-          if (s[i] === a && s[i + 1] === b) {
-            has = true;
-            break;
-          }
-        if (!has) continue;
-        addPairs(w, -1, changed);
-        const next: number[] = [];
-        for (let i = 0; i < s.length; i++) {
-          if (i + 1 < s.length && s[i] === a && s[i + 1] === b) {
-            next.push(merged);
-            i++;
-          } else next.push(s[i]);
-        }
-        words[w] = next;
-        addPairs(w, 1, changed);
-      }
-      pairCount.delete(e.key);
-      pairWords.delete(e.key);
-      changed.delete(e.key);
-      for (const key of changed) {
-        const c = pairCount.get(key) ?? 0;
-        if (c > 0) push({ count: c, key });
-        else pairCount.delete(key);
-      }
-    }
+    const tokens = learnWordPiece(wordCounts, SPECIALS, vocabSize, minFrequency);
     const vocab = new Map<string, number>();
     tokens.forEach((t, i) => vocab.set(t, i));
     return new Tokenizer({ vocab, norm, wp: { vocab, prefix: '##', maxChars: MAX_CHARS_PER_WORD } });
@@ -616,10 +489,6 @@ export class Tokenizer {
     });
     return { inputIds, attentionMask, tokenTypeIds: new Int32Array(B * seqLen), batchSize: B, seqLen };
   }
-}
-
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Leading / trailing special ids of single sequences from a tokenizer.json post_processor. */
