@@ -120,12 +120,20 @@ export class EncoderTextModel implements TrainableTextModel {
     return this.tokenizer.encodeBatch(texts, { maxLength: this.maxLength, padding: 'longest', truncation: true });
   }
 
-  /** Logits of the texts, run in length buckets of at most `batchSize` (each padded to its own longest text). */
+  /**
+   * Logits of the texts, run in length buckets of at most `batchSize` (each padded to its own longest
+   * text). Texts are tokenized and bucketed a window of 16 batches at a time, so memory stays bounded.
+   */
   async logits(texts: readonly string[], options: { batchSize?: number } = {}): Promise<Float32Array> {
     if (this.encoder.disposed) throw codedError('ERR_DISPOSED', 'the model is disposed');
-    if (texts.length === 0) return new Float32Array(0);
-    const shape = { numLabels: this.numLabels, maxRows: options.batchSize ?? 64, callCost: callCostTokens(this.encoder.config) };
-    const [out] = await forwardBucketed([this.#batch(texts)], shape, (b) => this.encoder.forward(b, { train: false }));
+    const K = this.numLabels;
+    const shape = { numLabels: K, maxRows: options.batchSize ?? 64, callCost: callCostTokens(this.encoder.config) };
+    const window = 16 * shape.maxRows;
+    const out = new Float32Array(texts.length * K);
+    for (let w = 0; w < texts.length; w += window) {
+      const [z] = await forwardBucketed([this.#batch(texts.slice(w, w + window))], shape, (b) => this.encoder.forward(b, { train: false }));
+      out.set(z, w * K);
+    }
     return out;
   }
 

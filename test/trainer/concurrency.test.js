@@ -110,6 +110,8 @@ test('small maxBatchSize and a wait window: still every caller its own rows', as
   const got = await Promise.all(texts.slice(0, 20).map((t) => c.scores([t])));
   got.forEach((s, i) => assertNear(s, expected.subarray(i * c.labels.length, (i + 1) * c.labels.length), `caller ${i}`));
   c.dispose();
+  // a lone call's texts are tokenized and bucketed 16 batches at a time: batchSize 2 gives windows of 32
+  assertNear(await clf.scores(texts, 2), await clf.scores(texts), 'windows of 32 texts vs one window');
   await assertRejectsCode(() => Classifier.load(join(scratch, 'm'), { maxBatchSize: 0 }), 'ERR_INVALID_ARG', RangeError, /options\.maxBatchSize/);
   await assertRejectsCode(() => Classifier.load(join(scratch, 'm'), { maxWaitMs: -1 }), 'ERR_INVALID_ARG', RangeError, /options\.maxWaitMs/);
 });
