@@ -8,8 +8,11 @@
 import { preprocess as preprocessText, type PreprocessOptions } from './data.js';
 import { evaluate as evaluateMetrics, type EvaluateResult } from './metrics.js';
 import { checkInteger, checkNumber, checkOptions, disposedError, rangeErrorMessage, rejectUnknownKeys, typeError } from './errors.js';
-import { readModelDir, saveDirAtomic, type ThresholdsFile } from './model_dir.js';
+import { readModelDir, saveDirAtomic, writeFileAtomic, type ThresholdsFile } from './model_dir.js';
 import { checkOpset } from './onnx/graph.js';
+import { join } from 'node:path';
+import { reportDataFrom, type ReportEvaluation } from './report/data.js';
+import { renderReportHtml } from './report/html.js';
 import { checkKnownLabels, rowsOf, targetsOf, type TrainData } from './rows.js';
 import { loadTextModel, sigmoidOf, type TextModel } from './text_model.js';
 import type { DeviceOption } from './device.js';
@@ -145,7 +148,8 @@ export class Classifier {
   readonly maxLength: number;
   /** training.json and report.json of the model directory (null when absent) */
   readonly training: Record<string, unknown> | null;
-  readonly report: Record<string, unknown> | null;
+  /** report.json: the saved evaluation (the test split after `train`) */
+  readonly evaluation: Record<string, unknown> | null;
   #model: TextModel;
   #preprocess?: PreprocessOptions;
   #trainCounts?: Float64Array;
@@ -161,7 +165,7 @@ export class Classifier {
     this.maxLength = p.model.maxLength;
     this.dir = p.dir ?? null;
     this.training = p.training ?? null;
-    this.report = p.report ?? null;
+    this.evaluation = p.report ?? null;
     this.#preprocess = p.preprocess;
     this.#trainCounts = p.trainCounts;
   }
@@ -225,7 +229,27 @@ export class Classifier {
     return report;
   }
 
-  // report() (report.html) belongs here too: an inference artefact of a trained classifier.
+  /**
+   * The training report page (lib/report): drawn from training.json and the saved evaluation
+   * (report.json), or, with `data`, from a new evaluation on those labelled rows. Written atomically to
+   * `out` (default: report.html in the model directory; a Trainer's classifier has none, so give `out` or
+   * use the returned html).
+   */
+  async report(options: { data?: TrainData; split?: string; out?: string } = {}): Promise<{ html: string; path: string | null }> {
+    const o = checkOptions('options', options);
+    rejectUnknownKeys('report options', o, ['data', 'split', 'out']);
+    if (o.out !== undefined && (typeof o.out !== 'string' || o.out === '')) throw typeError('options.out', 'a file path', o.out);
+    const split = o.split === undefined ? 'data' : String(o.split);
+    const evaluation = o.data !== undefined ? await this.evaluate(o.data as TrainData, split) : (this.evaluation as ReportEvaluation | null);
+    if (!evaluation?.metrics?.perLabel)
+      throw typeError('options.data', 'labelled rows (this classifier has no saved evaluation to report)', o.data);
+    const facts: [string, string][] = o.data !== undefined ? [['evaluated on', split]] : [];
+    const html = await renderReportHtml(reportDataFrom(this.training, evaluation, facts));
+    const path = (o.out as string | undefined) ?? (this.dir ? join(this.dir, 'report.html') : null);
+    if (path) writeFileAtomic(path, html);
+    return { html, path };
+  }
+
 
   /**
    * Writes an ONNX export in transformers.js's layout into `outDir` (atomically; a non-empty directory

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `fused-multilabel` command: train, evaluate, predict, export, info, bench.
+ * The `fused-multilabel` command: train, evaluate, predict, report, export, info, bench.
  *
  * Every failure ends as one line on stderr (`fused-multilabel: <problem>`) and a non-zero exit code:
  * 2 for a usage error (unknown option, missing or malformed argument), 1 for anything else (a bad file,
@@ -21,7 +21,8 @@ import { HELP } from './cli/help.js';
 import { compactReport, fmtSec, formatReport, progressReporter, roundScores } from './cli/output.js';
 import { DATA_OPTIONS, loadData, readTexts, type Dataset, type Values } from './cli/input.js';
 
-class UsageError extends Error {}
+import { checkInputFile, checkOutputDir, checkOutputFile, UsageError } from './cli/paths.js';
+import { printable } from './errors.js';
 
 function parse(
   command: string,
@@ -67,6 +68,16 @@ function oneOf<T extends string>(command: string, v: Values, name: string, allow
   if (x === undefined) return undefined;
   if (!allowed.includes(x as T)) throw new UsageError(`${command}: --${name} must be one of ${allowed.join(', ')}, got "${String(x)}"`);
   return x as T;
+}
+
+// the Trainer's option paths that a train flag sets (an invalid value names the flag, not the option)
+const FLAG_OF: Record<string, string> = { 'thresholds.objective': 'threshold-objective', 'earlyStopping.metric': 'early-stopping', 'earlyStopping.patience': 'patience' };
+
+/** A Trainer option error (ERR_INVALID_ARG naming options.x) as a usage error naming the flag. */
+function asUsageError(e: unknown): unknown {
+  if ((e as { code?: string }).code !== 'ERR_INVALID_ARG') return e;
+  const flag = (path: string) => FLAG_OF[path] ?? path.split('.')[0].replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+  return new UsageError(`train: ${(e as Error).message.replace(/options\.([A-Za-z]+(?:\.[A-Za-z]+)*)/g, (_m, path: string) => `--${flag(path)}`)}`);
 }
 
 // --------------------------------------------------------------------------------------- commands
@@ -141,41 +152,52 @@ async function train(args: string[]): Promise<void> {
   for (const k of Object.keys(opts) as (keyof TrainerOptions)[]) if (opts[k] === undefined) delete opts[k];
   if (opts.earlyStopping && typeof opts.earlyStopping === 'object' && opts.earlyStopping.patience === undefined) delete opts.earlyStopping.patience;
 
+  // everything the user gave is checked before the data is read and long before training ends
+  const outDir = checkOutputDir('out', out);
   const { assertReplaceable } = await import('./model_dir.js');
-  assertReplaceable(out); // before hours of training, not after
-  const data = await loadData(dataPath, v, 'data file');
-  let train: Dataset;
-  let val: Dataset;
-  let test: Dataset;
-  let coverage: unknown;
-  if (v.val !== undefined) {
-    train = data;
-    val = await loadData(v.val as string, v, 'validation file');
-    test = await loadData(v.test as string, v, 'test file');
-    // both checked before training starts (fit would check val, evaluate test only after training)
-    const { checkKnownLabels } = await import('./rows.js');
-    checkKnownLabels(val.rows, train.labelSet, `--val ${String(v.val)}`);
-    checkKnownLabels(test.rows, train.labelSet, `--test ${String(v.test)}`);
-  } else {
-    const { splitDataset } = await import('./split.js');
-    ({ train, val, test, coverage } = splitDataset(data, { seed: opts.seed ?? 42 }));
-  }
-  const log = (s: string) => (json ? process.stderr : process.stdout).write(s + '\n');
-  const partialRows = train.rows.filter((r) => Array.isArray(r.negatives)).length;
-  log(
-    `data: ${data.rows.length} rows, ${data.labelSet.length} labels; train ${train.rows.length}, val ${val.rows.length}, test ${test.rows.length}` +
-      (v.val === undefined ? ' (iterative stratified split 60/20/20)' : '') +
-      (partialRows ? `; ${partialRows} partially annotated training rows` : ''),
-  );
+  assertReplaceable(outDir);
+  checkInputFile('data', dataPath);
+  if (v.val !== undefined) checkInputFile('val', v.val as string), checkInputFile('test', v.test as string);
   const progress = progressReporter(json);
   const { Trainer } = await import('./trainer.js');
-  const trainer = new Trainer({ ...opts, onProgress: progress.onProgress });
+  let trainer: InstanceType<typeof Trainer>;
   try {
-    const history = await trainer.fit(train, val, { splitCoverage: coverage });
+    trainer = new Trainer({ ...opts, onProgress: progress.onProgress });
+  } catch (e) {
+    throw asUsageError(e);
+  }
+  const log = (s: string) => (json ? process.stderr : process.stdout).write(s + '\n');
+  try {
+    const data = await loadData(dataPath, v, 'data', log);
+    let train: Dataset;
+    let val: Dataset;
+    let test: Dataset;
+    let coverage: unknown;
+    if (v.val !== undefined) {
+      train = data;
+      val = await loadData(v.val as string, v, 'val', log);
+      test = await loadData(v.test as string, v, 'test', log);
+      // both checked before training starts (fit would check val, evaluate test only after training)
+      const { checkKnownLabels } = await import('./rows.js');
+      checkKnownLabels(val.rows, train.labelSet, `--val ${String(v.val)}`);
+      checkKnownLabels(test.rows, train.labelSet, `--test ${String(v.test)}`);
+    } else {
+      const { splitDataset } = await import('./split.js');
+      ({ train, val, test, coverage } = splitDataset(data, { seed: opts.seed ?? 42 }));
+    }
+    const partialRows = train.rows.filter((r) => Array.isArray(r.negatives)).length;
+    const n = train.rows.length + val.rows.length + test.rows.length;
+    const pct = (x: Dataset) => Math.round((100 * x.rows.length) / n);
+    log(
+      `data: ${data.rows.length} rows, ${data.labelSet.length} labels; train ${train.rows.length}, val ${val.rows.length}, test ${test.rows.length}` +
+        (v.val === undefined ? ` (iterative stratified split aiming at 60/20/20; got ${pct(train)}/${pct(val)}/${pct(test)})` : '') +
+        (partialRows ? `; ${partialRows} partially annotated training rows` : ''),
+    );
+    const dataFiles: Record<string, string> = v.val === undefined ? { data: resolve(dataPath) } : { train: resolve(dataPath), validation: resolve(v.val as string), test: resolve(v.test as string) };
+    const history = await trainer.fit(train, val, { splitCoverage: coverage, dataFiles });
     progress.stop();
     const report = await trainer.evaluate(test, 'test');
-    await trainer.save(out);
-    const outDir = resolve(out);
+    await trainer.save(outDir);
     if (json) {
       process.stdout.write(
         JSON.stringify({ out: outDir, bestEpoch: history.bestEpoch, stoppedEarly: history.stoppedEarly, history: history.epochs, data: history.data, thresholds: history.thresholds, report: compactReport(report) }) + '\n',
@@ -189,7 +211,7 @@ async function train(args: string[]): Promise<void> {
       console.log('');
       console.log(formatReport(report));
       console.log('');
-      console.log(`model saved to ${outDir}`);
+      console.log(`model saved to ${outDir} (open report.html there for the figures)`);
     }
   } finally {
     progress.stop();
@@ -206,10 +228,28 @@ async function evaluateCmd(args: string[]): Promise<void> {
   const { Classifier } = await import('./classifier.js');
   const clf = await Classifier.load(modelDir, { device });
   try {
-    const data = await loadData(dataPath, v, 'data file');
+    const data = await loadData(dataPath, v, 'data', (s) => process.stderr.write(s + '\n'));
     const report = await clf.evaluate(data, dataPath);
     if (v.json) process.stdout.write(JSON.stringify(compactReport(report)) + '\n');
     else console.log(formatReport(report));
+  } finally {
+    clf.dispose();
+  }
+}
+
+async function reportCmd(args: string[]): Promise<void> {
+  const { values: v } = parse('report', args, { model: { type: 'string' }, data: { type: 'string' }, out: { type: 'string' }, device: { type: 'string' }, ...DATA_OPTIONS });
+  if (v.help) return void console.log(HELP.report);
+  const modelDir = need('report', v, 'model');
+  const device = oneOf('report', v, 'device', ['auto', 'cpu', 'cuda'] as const) ?? 'auto';
+  const out = v.out === undefined ? undefined : checkOutputFile('out', v.out as string);
+  if (v.data !== undefined) checkInputFile('data', v.data as string);
+  const { Classifier } = await import('./classifier.js');
+  const clf = await Classifier.load(modelDir, { device });
+  try {
+    const data = v.data === undefined ? undefined : await loadData(v.data as string, v, 'data', (s) => process.stderr.write(s + '\n'));
+    const r = await clf.report({ data, split: v.data === undefined ? undefined : resolve(v.data as string), out: out ?? join(clf.dir!, 'report.html') });
+    console.log(`report written to ${printable(r.path!)}`);
   } finally {
     clf.dispose();
   }
@@ -309,6 +349,8 @@ export async function main(argv: string[]): Promise<void> {
       return evaluateCmd(rest);
     case 'predict':
       return predict(rest);
+    case 'report':
+      return reportCmd(rest);
     case 'export':
       return exportCmd(rest);
     case 'info':
@@ -316,7 +358,7 @@ export async function main(argv: string[]): Promise<void> {
     case 'bench':
       return bench(rest);
     default:
-      throw new UsageError(`unknown command "${command}"; commands: train, evaluate, predict, export, info, bench (see 'fused-multilabel --help')`);
+      throw new UsageError(`unknown command "${command}"; commands: train, evaluate, predict, report, export, info, bench (see 'fused-multilabel --help')`);
   }
 }
 
@@ -332,7 +374,8 @@ function isMain(): boolean {
 if (isMain()) {
   main(process.argv.slice(2)).catch((err: unknown) => {
     const e = err as Error & { code?: string };
-    const msg = String(e?.message ?? err).split('\n')[0];
+    // one line, and nothing a terminal would interpret (a binary file's bytes, escape sequences)
+    const msg = printable(String(e?.message ?? err).split('\n')[0]);
     process.stderr.write(`fused-multilabel: ${msg}\n`);
     if (process.env.FUSED_MULTILABEL_DEBUG) process.stderr.write(`${e?.stack}\n`);
     process.exitCode = err instanceof UsageError ? 2 : 1;

@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { invalidFileError, showValue } from './errors.js';
 import { version } from './device.js';
 import { readSafetensorsHeader, type TensorInfo } from './safetensors.js';
-import { resolveModelDir, saveDirAtomic, writeJsonAtomic, type SaveHooks } from './model_dir/atomic.js';
+import { resolveModelDir, saveDirAtomic, writeFileAtomic, writeJsonAtomic, type SaveHooks } from './model_dir/atomic.js';
 import { configFromHuggingFace, labelsOfConfig } from './model_dir/hf_config.js';
 import type { EncoderConfig } from './encoder_config.js';
 import type { PreprocessOptions } from './data.js';
@@ -201,12 +201,20 @@ export interface ClassifierDirParts {
   preprocess?: PreprocessOptions;
   training: Record<string, unknown>;
   report: unknown;
+  /** the training report page (lib/report) */
+  reportHtml?: string;
 }
+
+/** Every file name this package writes (or wrote) in a model directory; anything else in it is the user's and is kept. */
+export const OWNED_FILES = [
+  'config.json', 'model.safetensors', 'vocab.txt', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json',
+  'thresholds.json', 'training.json', 'report.json', 'report.html',
+] as const;
 
 /**
  * Writes a classifier's model directory atomically (saveDirAtomic): the model's files, then the label
  * maps and the writer's marker in config.json, model_max_length and the preprocessing in
- * tokenizer_config.json, thresholds.json, training.json and report.json.
+ * tokenizer_config.json, thresholds.json, training.json, report.json and report.html.
  */
 export async function saveClassifierDir(dir: string, parts: ClassifierDirParts, hooks?: SaveHooks): Promise<void> {
   await saveDirAtomic(
@@ -221,8 +229,10 @@ export async function saveClassifierDir(dir: string, parts: ClassifierDirParts, 
       writeJsonAtomic(join(tmp, 'thresholds.json'), parts.thresholds);
       writeJsonAtomic(join(tmp, 'training.json'), parts.training);
       writeJsonAtomic(join(tmp, 'report.json'), parts.report);
+      if (parts.reportHtml !== undefined) writeFileAtomic(join(tmp, 'report.html'), parts.reportHtml);
     },
     hooks,
+    OWNED_FILES,
   );
 }
 

@@ -18,12 +18,16 @@ import { EncoderTextModel } from './encoder_model.js';
 import { Classifier, evaluationReport, type EvaluationReport, type PredictOptions, type Prediction } from './classifier.js';
 import { runEpochs, tunedThresholds } from './training.js';
 import { lossOptionsFor, resolveOptions, type FitResult, type ResolvedTrainerOptions, type TrainerOptions } from './trainer_options.js';
+import { packageCommit, reportDataFrom } from './report/data.js';
+import { renderReportHtml } from './report/html.js';
 import type { Encoder } from './encoder.js';
 import type { Tokenizer } from './tokenizer.js';
 
 export interface FitOptions {
   /** the split coverage (splitDataset's `coverage`), recorded in training.json */
   splitCoverage?: unknown;
+  /** where the rows came from ({ data: path } or { train, validation, test }), for training.json and report.html */
+  dataFiles?: Record<string, string>;
 }
 
 export class Trainer {
@@ -35,6 +39,7 @@ export class Trainer {
   #history: FitResult | null = null;
   #report: EvaluationReport | null = null;
   #coverage: unknown = null;
+  #dataFiles: Record<string, string> | null = null;
   #busy = false;
 
   constructor(options: TrainerOptions = {}) {
@@ -79,6 +84,7 @@ export class Trainer {
     this.#busy = true;
     try {
       if (options.splitCoverage !== undefined) this.#coverage = options.splitCoverage;
+      if (options.dataFiles !== undefined) this.#dataFiles = options.dataFiles;
       return await this.#fit(train, val);
     } finally {
       this.#busy = false;
@@ -172,22 +178,19 @@ export class Trainer {
     const o = this.options;
     const model = this.#model!;
     const { onProgress: _p, posWeight, ...opts } = o;
+    const training = {
+      fused_multilabel: version,
+      options: { ...opts, posWeight: posWeight instanceof Float32Array ? Array.from(posWeight) : posWeight },
+      ...(model instanceof EncoderTextModel ? { encoderConfig: model.encoder.config } : {}),
+      history: this.#history,
+      splitCoverage: this.#coverage,
+      run: { dataFiles: this.#dataFiles, device: this.encoder?.device ?? o.device, commit: packageCommit(), finishedAt: new Date().toISOString() },
+    };
+    // report.html is drawn from the same two objects that training.json and report.json keep
+    const reportHtml = this.#report ? await renderReportHtml(reportDataFrom(training, this.#report)) : undefined;
     await saveClassifierDir(
       dir,
-      {
-        model,
-        labels: this.#labels,
-        thresholds: this.#thresholds,
-        preprocess: o.preprocess,
-        training: {
-          fused_multilabel: version,
-          options: { ...opts, posWeight: posWeight instanceof Float32Array ? Array.from(posWeight) : posWeight },
-          ...(model instanceof EncoderTextModel ? { encoderConfig: model.encoder.config } : {}),
-          history: this.#history,
-          splitCoverage: this.#coverage,
-        },
-        report: this.#report ?? {},
-      },
+      { model, labels: this.#labels, thresholds: this.#thresholds, preprocess: o.preprocess, training, report: this.#report ?? {}, reportHtml },
       hooks,
     );
   }

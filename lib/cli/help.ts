@@ -12,6 +12,7 @@ commands:
   evaluate   evaluate a saved model on labelled data
   predict    predict labels for texts (JSON lines out)
   export     export a saved model to ONNX (onnxruntime, transformers.js)
+  report     write a model directory's report.html again (or on new labelled data)
   info       show the device report (CUDA, SGEMM kernel, threads)
   bench      run the benchmark suites
 
@@ -23,7 +24,8 @@ Trains a classifier. Without --val/--test, the data is split iteratively (60/20/
   --data FILE              training data: .csv or .jsonl with a text and a labels column (required)
   --val FILE               validation data (with --test; default: split from --data)
   --test FILE              test data
-  --out DIR                model directory to write (required; replaced atomically)
+  --out DIR                model directory to write (required; replaced atomically; files in it that
+                           fused-multilabel did not write, e.g. NOTES.md, are kept). Holds report.html
   --model NAME|DIR         tiny | small | base (BERT-base dimensions), or a pretrained model directory
                            with config.json, model.safetensors and vocab.txt (default tiny)
   --loss NAME              bce | focal | db (distribution-balanced) | asl (asymmetric) (default bce)
@@ -46,6 +48,7 @@ Trains a classifier. Without --val/--test, the data is split iteratively (60/20/
   --labels-column NAME     (default labels)
   --negatives-column NAME  (default negatives; used with --partial)
   --label-separator S      (default ,)
+  --encoding E             utf8 | latin1: how the data files are decoded (default utf8; invalid UTF-8 is an error)
   --device D               auto | cpu | cuda (default auto)
   --seed N                 (default 42)
   --json                   print the result as JSON (progress goes to stderr)
@@ -57,7 +60,7 @@ Evaluates a saved model with its tuned thresholds.
   --model DIR              model directory written by 'train' (required)
   --data FILE              labelled .csv or .jsonl (required)
   --partial                rows with a negatives column are partially annotated
-  --text-column NAME, --labels-column NAME, --negatives-column NAME, --label-separator S
+  --text-column NAME, --labels-column NAME, --negatives-column NAME, --label-separator S, --encoding E
   --device D               auto | cpu | cuda (default auto)
   --json                   print the report as JSON
   -h, --help`,
@@ -83,6 +86,19 @@ float32 [batch, labels]), config.json and the tokenizer files in transformers.js
   --out DIR                output directory (default: the model directory's path + "-onnx"); a
                            non-empty directory this package did not write is refused
   --opset N                ONNX opset, ${MIN_OPSET}..${MAX_OPSET} (default ${DEFAULT_OPSET})
+  -h, --help`,
+  report: `usage: fused-multilabel report --model DIR [--data FILE] [--out FILE] [options]
+
+Writes the training report (figures, worst labels, misclassified texts) as one self-contained HTML page.
+Without --data it is redrawn from the model directory's training.json and report.json (no model run);
+with --data the model is evaluated on that labelled file first.
+
+  --model DIR              model directory written by 'train' (required)
+  --data FILE              labelled .csv or .jsonl to evaluate on (default: the saved test evaluation)
+  --out FILE               where to write (default DIR/report.html)
+  --partial, --text-column NAME, --labels-column NAME, --negatives-column NAME, --label-separator S,
+  --encoding utf8|latin1
+  --device D               auto | cpu | cuda (default auto)
   -h, --help`,
   info: `usage: fused-multilabel info [--json]
 

@@ -1,18 +1,14 @@
 /** What the CLI reads: labelled data files (--data, --val, --test with the column options) and texts to predict. */
-import { existsSync, readFileSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import type { TrainRow } from '../rows.js';
+import { printable } from '../errors.js';
+import { checkInputFile, UsageError } from './paths.js';
 
 /** parseArgs values */
 export type Values = Record<string, string | boolean | string[] | undefined>;
 
-export function checkFile(path: string, what: string): string {
-  if (!existsSync(path)) throw new Error(`${what} not found: ${path}`);
-  if (!statSync(path).isFile()) throw new Error(`${what} is not a file: ${path}`);
-  return path;
-}
-
 export const DATA_OPTIONS = {
+  encoding: { type: 'string' },
   partial: { type: 'boolean' },
   'text-column': { type: 'string' },
   'labels-column': { type: 'string' },
@@ -25,16 +21,27 @@ export interface Dataset {
   labelSet: string[];
 }
 
-export async function loadData(path: string, v: Values, what: string): Promise<Dataset> {
-  checkFile(path, what);
+function encodingOf(v: Values): 'utf8' | 'latin1' | undefined {
+  const e = v.encoding;
+  if (e !== undefined && e !== 'utf8' && e !== 'latin1') throw new UsageError(`--encoding must be one of utf8, latin1, got "${printable(String(e))}"`);
+  return e;
+}
+
+/** Reads a labelled file for `--flag`; rows dropped for an empty text are counted and reported through `log`. */
+export async function loadData(path: string, v: Values, flag: string, log: (s: string) => void): Promise<Dataset> {
+  checkInputFile(flag, path);
   const partial = v.partial === true;
   const { readDataset } = await import('../data.js');
   const ds = (readDataset(path, {
+    encoding: encodingOf(v),
     textColumn: (v['text-column'] as string) ?? 'text',
     labelsColumn: (v['labels-column'] as string) ?? 'labels',
     labelSeparator: (v['label-separator'] as string) ?? ',',
     ...(partial ? { negativesColumn: (v['negatives-column'] as string) ?? 'negatives', partial: true } : {}),
-  })) as unknown as Dataset;
+  })) as unknown as Dataset & { report: { emptyText: { line: number }[] } };
+  const dropped = ds.report.emptyText;
+  if (dropped.length)
+    log(`--${flag} ${printable(path)}: dropped ${dropped.length} row${dropped.length === 1 ? '' : 's'} with an empty text (line${dropped.length === 1 ? '' : 's'} ${dropped.slice(0, 10).map((d) => d.line).join(', ')}${dropped.length > 10 ? ', …' : ''})`);
   if (ds.rows.length === 0) throw new Error(`${path}: no rows`);
   // With --partial, a row whose negatives cell is empty is fully annotated; a row that lists negatives
   // was checked only for those (and its positives): its other labels are unknown.
@@ -43,9 +50,10 @@ export async function loadData(path: string, v: Values, what: string): Promise<D
 }
 
 export async function readTexts(path: string, column: string): Promise<string[]> {
-  checkFile(path, 'data file');
+  checkInputFile('data', path);
   const ext = extname(path).toLowerCase();
-  const raw = readFileSync(path, 'utf8').replace(/^\uFEFF/, '');
+  const { readTextFile } = await import('../data.js');
+  const raw = readTextFile(path).toString('utf8').replace(/^\uFEFF/, '');
   if (ext === '.txt') return raw.split(/\r?\n/).filter((l) => l.trim().length > 0);
   if (ext === '.jsonl' || ext === '.ndjson') {
     const out: string[] = [];

@@ -10,7 +10,7 @@
  * ever under `dir`.
  */
 import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { copyFile, link, lstat, mkdir, readdir, readlink, rename, rm, symlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { invalidFileError } from '../errors.js';
@@ -131,11 +131,27 @@ export function assertReplaceable(dirIn: string): void {
 }
 
 /**
+ * Re-creates `src` at `dst` with hard links (a copy where links are refused): folders recursively,
+ * symbolic links as links. The originals stay where they are until the swap succeeded.
+ */
+async function linkTree(src: string, dst: string): Promise<void> {
+  const st = await lstat(src);
+  if (st.isDirectory()) {
+    await mkdir(dst, { mode: st.mode & 0o7777 });
+    for (const e of await readdir(src)) await linkTree(join(src, e), join(dst, e));
+  } else if (st.isSymbolicLink()) await symlink(await readlink(src), dst);
+  else await link(src, dst).catch(() => copyFile(src, dst));
+}
+
+/**
  * Saves a directory atomically: `fill(tmpDir)` writes every file into a fresh temporary sibling, which
- * then replaces `dir`. Refuses to replace a non-empty directory that is not a model directory written by
+ * then replaces `dir`. Entries of the previous `dir` that `fill` did not write and that are not in
+ * `owned` (files this package writes) are the user's: they are linked into the new directory before the
+ * swap, so re-training keeps NOTES.md or an eval-results/ folder (a crash before the swap leaves them in
+ * the untouched previous directory). Refuses to replace a non-empty directory that is not a model directory written by
  * this package (so `--out .` cannot delete someone's files). Leftovers of dead writers are removed first.
  */
-export async function saveDirAtomic(dir: string, fill: (tmpDir: string) => Promise<void>, hooks: SaveHooks = {}): Promise<void> {
+export async function saveDirAtomic(dir: string, fill: (tmpDir: string) => Promise<void>, hooks: SaveHooks = {}, owned: readonly string[] = []): Promise<void> {
   dir = resolve(dir);
   const parent = dirname(dir);
   await mkdir(parent, { recursive: true });
@@ -151,6 +167,10 @@ export async function saveDirAtomic(dir: string, fill: (tmpDir: string) => Promi
   await mkdir(tmp);
   try {
     await fill(tmp);
+    if (existsSync(dir)) {
+      const written = new Set(readdirSync(tmp));
+      for (const e of readdirSync(dir)) if (!written.has(e) && !owned.includes(e)) await linkTree(join(dir, e), join(tmp, e));
+    }
     await hooks.beforeSwap?.(tmp);
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
