@@ -1,7 +1,10 @@
 /**
  * Loads the native addon. Tries, in order: `FUSED_MULTILABEL_BINARY` (an explicit path), the cmake-js
- * build (`build-cmake/Release`), the node-gyp fallback build (`build/Release`), and a prebuild
- * (`prebuilds/<platform>-<arch>`). A missing binary throws ERR_NO_BINARY listing every path tried.
+ * build (`build-cmake/Release`), the node-gyp fallback build (`build/Release`), and the prebuilt binary
+ * the package ships (`prebuilds/<platform>-<arch>`, made by `npm run prebuilds`). An installed package
+ * has a build folder only when it was built from source on purpose (the install script builds nothing
+ * when the prebuild loads), so a build wins over the prebuild. A missing binary throws ERR_NO_BINARY
+ * naming the platform looked for, every path tried and the command that builds it.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -51,9 +54,19 @@ export function loadBinding(): NativeBinding {
       if (process.env.FUSED_MULTILABEL_BINARY) break;
     }
   }
-  throw codedError(
+  throw noBinaryError(tried);
+}
+
+/** ERR_NO_BINARY: the platform looked for, the paths tried, and the one command that builds the addon here. */
+export function noBinaryError(tried: readonly string[]): Error {
+  const root = packageRoot;
+  const platform = `${process.platform}-${process.arch}`;
+  // Installed as a dependency (…/node_modules/fused-multilabel): npm rebuilds it from the user's project.
+  const installed = /[\\/]node_modules[\\/]/.test(root);
+  const command = installed ? 'npm rebuild fused-multilabel --build-from-source (in your project)' : `npm run build:native (in ${root})`;
+  return codedError(
     'ERR_NO_BINARY',
-    `The fused-multilabel native addon could not be loaded. Tried:\n  ${tried.join('\n  ')}\n` +
-      `Rebuild it with: npm run build:native (in ${packageRoot})`,
+    `The fused-multilabel native addon could not be loaded: no binary for ${platform} (Node ${process.versions.node}, N-API ${process.versions.napi}). Tried:\n  ${tried.join('\n  ')}\n` +
+      `Build it from source (needs CMake and a C++17 compiler; nvcc for CUDA) with: ${command}`,
   );
 }
