@@ -377,6 +377,7 @@ struct LossCase {
   bool opts;
   int unaligned;  // 0: aligned tensors; 1: every tensor one element off; 2: only the targets
   Reduction red;
+  bool in_place = false;  // dlogits == logits (the contract allows it)
 };
 
 std::string loss_name(const LossCase& c) {
@@ -384,7 +385,8 @@ std::string loss_name(const LossCase& c) {
   static const char* rn[] = {"mean", "sum", "none"};
   return std::string("loss ") + vn[(int)c.variant] + " logits=" + dtype_name(c.ldt) + " targets=" + dtype_name(c.tdt) +
          " N=" + std::to_string(c.N) + " K=" + std::to_string(c.K) + (c.opts ? " weights+mask+smoothing" : "") +
-         (c.unaligned == 1 ? " unaligned" : c.unaligned == 2 ? " unaligned targets" : "") + " " + rn[(int)c.red];
+         (c.unaligned == 1 ? " unaligned" : c.unaligned == 2 ? " unaligned targets" : "") + (c.in_place ? " in-place" : "") +
+         " " + rn[(int)c.red];
 }
 
 void run_loss(const LossCase& c) {
@@ -426,7 +428,10 @@ void run_loss(const LossCase& c) {
               h.mask = mask.data();
   h.dlogits = dl.data();
   h.loss_out = lo.data();
+  std::vector<float> xin = x;  // in place: the CPU twin writes its gradient over this copy
+  if (c.in_place) h.logits = xin.data(), h.dlogits = xin.data();
   const BceResult want = bce_fused_cpu(h);
+  if (c.in_place) dl = xin;
 
   const size_t off = c.unaligned == 1 ? 1 : 0, toff = c.unaligned ? 1 : 0;
   Dev<float> dx(x, off), dy(yf, toff), dpw(pw), dsw(sw), dcw(cw), dew(ew, off), dlo(NK + off);
@@ -442,12 +447,16 @@ void run_loss(const LossCase& c) {
   d.targets = c.tdt == DType::F32 ? (const void*)dy.p : (const void*)dy8.p;
   if (c.opts) d.pos_weight = dpw.p, d.sample_weight = dsw.p, d.class_weight = dcw.p, d.element_weight = dew.p, d.mask = dm.p;
   d.dlogits = c.ldt == DType::F32 ? (void*)(ddl.p + off) : (void*)(ddl16.p + off);
+  if (c.in_place) d.dlogits = const_cast<void*>(d.logits);
   d.loss_out = dlo.p + off;
   const BceResult got = bce_fused_cuda(d);
   if (got.count != want.count) fail("count: CUDA " + std::to_string(got.count) + " vs CPU " + std::to_string(want.count));
   expect_close(got.loss, want.loss, 1e-6, 1e-5, "loss");
   std::vector<float> g(NK), l(NK);
-  if (c.ldt == DType::F32) {
+  if (c.in_place) {
+    auto all = dx.get();
+    std::copy(all.begin(), all.end(), g.begin());
+  } else if (c.ldt == DType::F32) {
     auto all = ddl.get();
     std::copy(all.begin() + off, all.end(), g.begin());
   } else {
@@ -486,6 +495,11 @@ void loss_cases() {
       {LossVariant::DistributionBalanced, DType::F32, DType::I8, 300, 9, true, 0, Reduction::Sum},
       // more rows than the resident grid (132 SMs × 8 blocks): the row loop strides
       {LossVariant::DistributionBalanced, DType::F32, DType::U8, 1100, 3, false, 0, Reduction::Mean},
+      // rows longer than the block: the DB kernel's column loops and the elementwise grid stride
+      {LossVariant::DistributionBalanced, DType::F32, DType::F32, 2, 600, true, 0, Reduction::Mean},
+      {LossVariant::Bce, DType::F32, DType::I8, 1, 1030, false, 0, Reduction::Sum},
+      {LossVariant::Focal, DType::F32, DType::F32, 9, 12, true, 0, Reduction::Mean, true},
+      {LossVariant::DistributionBalanced, DType::F32, DType::U8, 7, 9, false, 0, Reduction::Sum, true},
       {LossVariant::Bce, DType::F16, DType::F32, 6, 12, true, 0, Reduction::None},
       {LossVariant::Focal, DType::BF16, DType::U8, 6, 12, false, 0, Reduction::Mean},
       {LossVariant::Asymmetric, DType::F16, DType::I8, 7, 5, false, 1, Reduction::Sum},
