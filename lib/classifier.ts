@@ -8,7 +8,7 @@
 import { preprocess as preprocessText, type PreprocessOptions } from './data.js';
 import { evaluate as evaluateMetrics, type EvaluateResult } from './metrics.js';
 import { checkInteger, checkNumber, checkOptions, disposedError, rangeErrorMessage, rejectUnknownKeys, typeError } from './errors.js';
-import { readModelDir, saveDirAtomic, writeFileAtomic, type ThresholdsFile } from './model_dir.js';
+import { readModelDir, saveDirAtomic, writeFileAtomic, writeJsonAtomic, type ThresholdsFile } from './model_dir.js';
 import { checkOpset } from './onnx/graph.js';
 import { join } from 'node:path';
 import { reportDataFrom, type ReportEvaluation } from './report/data.js';
@@ -250,13 +250,13 @@ export class Classifier {
     return { html, path };
   }
 
-
   /**
    * Writes an ONNX export in transformers.js's layout into `outDir` (atomically; a non-empty directory
    * this package did not write is refused): onnx/model.onnx (input_ids, attention_mask[, token_type_ids]
    * int64 [batch, sequence] → logits float32 [batch, numLabels]), config.json with the labels and
-   * problem_type multi_label_classification, tokenizer.json and the tokenizer's other files. The training
-   * preprocessing becomes tokenizer.json normalizers; the tuned thresholds are not part of the export.
+   * problem_type multi_label_classification, tokenizer.json and the tokenizer's other files, and the tuned
+   * thresholds (thresholds.json, as in the model directory). The training preprocessing becomes
+   * tokenizer.json normalizers.
    */
   async exportOnnx(outDir: string, options: { opset?: number } = {}): Promise<void> {
     if (typeof outDir !== 'string' || outDir.length === 0) throw typeError('outDir', 'a directory path', outDir);
@@ -266,7 +266,11 @@ export class Classifier {
     const model = this.model;
     if (!model.writeOnnx) throw rangeErrorMessage(`ONNX export is not available for model_type ${JSON.stringify(model.modelType)}`);
     const spec = { labels: this.labels, maxLength: this.maxLength, preprocess: this.#preprocess, opset };
-    await saveDirAtomic(outDir, (tmp) => model.writeOnnx!(tmp, spec));
+    const thresholds = this.thresholds;
+    await saveDirAtomic(outDir, async (tmp) => {
+      await model.writeOnnx!(tmp, spec);
+      writeJsonAtomic(join(tmp, 'thresholds.json'), thresholds);
+    });
   }
 
   /** Frees the model's memory; later calls reject with ERR_DISPOSED. */

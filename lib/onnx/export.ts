@@ -10,7 +10,8 @@
  *   special_tokens_map.json, vocab.txt
  *   onnx/model.onnx          input_ids, attention_mask (, token_type_ids) int64 [batch, sequence] → logits
  *
- * The caller publishes the directory atomically (saveDirAtomic); this module only fills it.
+ * The caller (Classifier.exportOnnx) adds thresholds.json and publishes the directory atomically
+ * (saveDirAtomic); this module only fills it.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';

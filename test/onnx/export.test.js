@@ -57,7 +57,7 @@ const tokenizer = Tokenizer.train(TEXTS, { vocabSize: 90, minFrequency: 1 });
  * A classifier with weights far from initialisation (uniform, LayerNorm scales around 1), so that every
  * part of the graph (GELU, masks, pooling, LayerNorm) moves the logits.
  */
-async function classifier(config, { maxLength = 24, preprocess: prep } = {}) {
+async function classifier(config, { maxLength = 24, preprocess: prep, thresholds = { global: 0.5, tuned: false } } = {}) {
   const enc = await Encoder.create(
     { vocabSize: tokenizer.vocabSize, hiddenSize: 32, numLayers: 2, numHeads: 4, intermediateSize: 64, maxPositions: 40, numLabels: LABELS.length, ...config },
     { device: 'cpu', seed: 7 },
@@ -70,7 +70,7 @@ async function classifier(config, { maxLength = 24, preprocess: prep } = {}) {
     for (let i = 0; i < v.length; i++) v[i] = scale === null ? 0.5 + rnd() : (rnd() - 0.5) * scale;
   }
   enc.setParameters(params);
-  return new Classifier({ model: new EncoderTextModel(enc, tokenizer, maxLength), labels: LABELS, thresholds: { global: 0.5, tuned: false }, preprocess: prep });
+  return new Classifier({ model: new EncoderTextModel(enc, tokenizer, maxLength), labels: LABELS, thresholds, preprocess: prep });
 }
 
 const big = (a, B, T) => new ort.Tensor('int64', BigInt64Array.from(a, BigInt), [B, T]);
@@ -155,11 +155,48 @@ test('the model file: inputs, outputs, dynamic axes, opset and IR version, weigh
   clf.dispose();
 });
 
+// The official checker (Python's onnx package, e.g. Debian's python3-onnx): the graph is valid ONNX and
+// strict shape inference reaches logits [batch, labels]. REQUIRE_ONNX_CHECKER=1 makes a missing one a failure.
+function pythonOnnx() {
+  for (const py of ['python3', '/usr/bin/python3']) {
+    const r = spawnSync(py, ['-c', 'import onnx, onnx.defs; print(onnx.defs.onnx_opset_version())'], { encoding: 'utf8' });
+    if (r.status === 0) return { py, maxOpset: Number(r.stdout.trim()) };
+  }
+  return null;
+}
+const checker = pythonOnnx();
+const checkerLoad = checker ? { mod: checker } : { reason: 'no python3 with the onnx module (apt-get install python3-onnx)' };
+if (!checker && process.env.REQUIRE_ONNX_CHECKER === '1') test('onnx.checker', () => assert.unreachable(`REQUIRE_ONNX_CHECKER=1 but ${checkerLoad.reason}`));
+else needs(checkerLoad, 'onnx.checker (full check) and strict shape inference accept BERT and DistilBERT exports', async () => {
+  const script = [
+    'import sys, onnx',
+    'from onnx import checker, shape_inference',
+    'for p in sys.argv[1:]:',
+    '    m = onnx.load(p)',
+    '    checker.check_model(m, full_check=True)',
+    '    out = shape_inference.infer_shapes(m, strict_mode=True).graph.output[0]',
+    '    print(out.name, [d.dim_param or d.dim_value for d in out.type.tensor_type.shape.dim])',
+  ].join('\n');
+  const paths = [];
+  for (const [config, opset] of [[{ architecture: 'bert', pooling: 'pooler' }, 13], [{ architecture: 'bert', pooling: 'mean' }, 17], [{ architecture: 'distilbert', pooling: 'pooler' }, 17], [{ architecture: 'distilbert', pooling: 'mean' }, 14]]) {
+    const clf = await classifier(config);
+    const dir = join(scratch, `checker-${config.architecture}-${config.pooling}`);
+    await clf.exportOnnx(dir, { opset: Math.min(opset, checker.maxOpset) });
+    paths.push(join(dir, 'onnx', 'model.onnx'));
+    clf.dispose();
+  }
+  const r = spawnSync(checker.py, ['-c', script, ...paths], { encoding: 'utf8' });
+  assert.is(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim().split('\n'), paths.map(() => `logits ['batch', ${LABELS.length}]`));
+});
+
 test('the directory: transformers.js layout, config.json labels and problem type, tokenizer files, nothing left over', async () => {
-  const clf = await classifier({ architecture: 'distilbert', pooling: 'pooler' }, { maxLength: 20 });
+  const perClass = Object.fromEntries(LABELS.map((l, i) => [l, 0.3 + i / 10]));
+  const clf = await classifier({ architecture: 'distilbert', pooling: 'pooler' }, { maxLength: 20, thresholds: { global: 0.45, perClass, objective: 'micro-f1', tuned: true } });
   const dir = join(scratch, 'layout');
   await clf.exportOnnx(dir);
-  assert.equal(readdirSync(dir).sort(), ['config.json', 'onnx', 'special_tokens_map.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt']);
+  assert.equal(readdirSync(dir).sort(), ['config.json', 'onnx', 'special_tokens_map.json', 'thresholds.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt']);
+  assert.equal(JSON.parse(readFileSync(join(dir, 'thresholds.json'), 'utf8')), clf.thresholds);
   assert.equal(readdirSync(join(dir, 'onnx')), ['model.onnx']);
   assert.equal(readdirSync(scratch).filter((n) => n.startsWith('layout.')), [], 'no temporary or set-aside siblings');
   const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
