@@ -8,7 +8,7 @@
 import { preprocess as preprocessText, type PreprocessOptions } from './data.js';
 import { evaluate as evaluateMetrics, type EvaluateResult } from './metrics.js';
 import { checkInteger, checkNumber, checkOptions, disposedError, rangeErrorMessage, rejectUnknownKeys, typeError } from './errors.js';
-import { readModelDir, saveDirAtomic, writeFileAtomic, writeJsonAtomic, type ThresholdsFile } from './model_dir.js';
+import { assertExportTarget, readModelDir, saveDirAtomic, writeFileAtomic, writeJsonAtomic, type ThresholdsFile } from './model_dir.js';
 import { checkOpset } from './onnx/graph.js';
 import { join } from 'node:path';
 import { reportDataFrom, type ReportEvaluation } from './report/data.js';
@@ -252,7 +252,7 @@ export class Classifier {
 
   /**
    * Writes an ONNX export in transformers.js's layout into `outDir` (atomically; a non-empty directory
-   * this package did not write is refused): onnx/model.onnx (input_ids, attention_mask[, token_type_ids]
+   * this package did not write, and a model directory, are refused; an earlier export is replaced): onnx/model.onnx (input_ids, attention_mask[, token_type_ids]
    * int64 [batch, sequence] → logits float32 [batch, numLabels]), config.json with the labels and
    * problem_type multi_label_classification, tokenizer.json and the tokenizer's other files, and the tuned
    * thresholds (thresholds.json, as in the model directory). The training preprocessing becomes
@@ -267,6 +267,7 @@ export class Classifier {
     if (!model.writeOnnx) throw rangeErrorMessage(`ONNX export is not available for model_type ${JSON.stringify(model.modelType)}`);
     const spec = { labels: this.labels, maxLength: this.maxLength, preprocess: this.#preprocess, opset };
     const thresholds = this.thresholds;
+    assertExportTarget(outDir);
     await saveDirAtomic(outDir, async (tmp) => {
       await model.writeOnnx!(tmp, spec);
       writeJsonAtomic(join(tmp, 'thresholds.json'), thresholds);

@@ -61,6 +61,18 @@ export function readConfigJson(dir: string): Record<string, unknown> {
   return readJsonFile(path);
 }
 
+/**
+ * Throws unless `dir` may receive an ONNX export: absent, not a directory or empty (saveDirAtomic then
+ * decides), or an earlier export. A model directory is refused, so an export never replaces the trained
+ * model it came from.
+ */
+export function assertExportTarget(dir: string): void {
+  if (!existsSync(join(dir, 'config.json'))) return;
+  const marker = readConfigJson(dir).fused_multilabel as { export?: unknown } | undefined;
+  if (marker && typeof marker === 'object' && marker.export !== 'onnx')
+    throw invalidFileError(dir, 'is a fused-multilabel model directory, not an ONNX export; refusing to replace it with the export (choose another output directory)');
+}
+
 export interface TokenizerConfig {
   /** do_lower_case (absent: undefined, BERT's uncased default applies) */
   lowercase?: boolean;

@@ -84,7 +84,8 @@ float32 [batch, labels]), config.json and the tokenizer files in transformers.js
   --model DIR              model directory written by 'train' (required)
   --format onnx            the export format (required; onnx is the one there is)
   --out DIR                output directory (default: the model directory's path + "-onnx"); a
-                           non-empty directory this package did not write is refused
+                           non-empty directory this package did not write, or a model
+                           directory, is refused; an earlier export is replaced
   --opset N                ONNX opset, ${MIN_OPSET}..${MAX_OPSET} (default ${DEFAULT_OPSET})
   -h, --help`,
   report: `usage: fused-multilabel report --model DIR [--data FILE] [--out FILE] [options]

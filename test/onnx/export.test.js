@@ -328,6 +328,13 @@ test('CLI: export --model DIR --format onnx [--out] [--opset]; usage errors exit
   assert.is(r.status, 1, r.stderr);
   assert.match(r.stderr, /refusing to replace it/);
   assert.equal(readdirSync(foreign), ['keep.txt']);
+  // the model directory itself is never replaced by its export
+  const before = readdirSync(model).sort();
+  const self = run('--model', model, '--format', 'onnx', '--out', model);
+  assert.is(self.status, 1, self.stderr);
+  assert.match(self.stderr, /is a fused-multilabel model directory, not an ONNX export/);
+  assert.equal(readdirSync(model).sort(), before);
+  assert.ok(existsSync(join(model, 'model.safetensors')));
   clf.dispose();
 });
 
