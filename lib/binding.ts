@@ -11,13 +11,94 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { codedError } from './errors.js';
+import type { DeviceInfo, DeviceName } from './device.js';
+import type { MemoryUsage, OptimizerOptions } from './encoder.js';
+import type { EncoderConfig } from './encoder_config.js';
+import type { NativeLossArgs } from './loss_contract.js';
+import type { DType, TensorData } from './tensor.js';
 
 /** The package root (the folder holding package.json), from dist/ or lib/. */
 export const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-// The raw binding's surface is typed where it is used; it checks its own arguments again.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type NativeBinding = Record<string, any>;
+/** A tensor owned by the addon (lib/tensor.ts wraps it). */
+export interface NativeTensor {
+  readonly shape: number[];
+  readonly dtype: DType;
+  readonly device: DeviceName;
+  readonly disposed: boolean;
+  toArray(): TensorData;
+  dispose(): void;
+}
+
+/** The output options of bceWithLogits: a gradient into a given buffer, into the logits, or a new one. */
+export interface NativeLossOutputs {
+  grad: boolean;
+  gradOut?: Float32Array | NativeTensor;
+  inPlace: boolean;
+}
+
+export interface NativeLossResult {
+  /** the reduced loss, or the per-element losses for reduction 'none' */
+  loss: number | Float32Array;
+  /** absent when grad is false; a tensor when the logits are one */
+  grad?: Float32Array | NativeTensor;
+  count: number;
+}
+
+type NativeLogits = Float32Array | NativeTensor;
+type NativeTargets = Float32Array | Int8Array | Uint8Array | NativeTensor;
+
+/** One row of the encoder's parameter table (offset and size in floats into the parameter arena). */
+export interface NativeParamRow {
+  name: string;
+  shape: number[];
+  offset: number;
+  size: number;
+  trainable: boolean;
+}
+
+/** The addon's encoder (native/addon/encoder_binding.cpp); lib/encoder.ts wraps it. */
+export interface NativeEncoder {
+  paramTable(): NativeParamRow[];
+  setParameters(arena: Float32Array): void;
+  parameters(): Float32Array;
+  gradients(): Float32Array;
+  forward(inputIds: Int32Array, attentionMask: Uint8Array, tokenTypeIds: Int32Array | null, batchSize: number, seqLen: number, train: boolean): Promise<Float32Array>;
+  backward(dlogits: Float32Array): Promise<void>;
+  zeroGrad(): void;
+  step(optimizer: OptimizerOptions): Promise<{ gradNorm: number }>;
+  trainStep(
+    inputIds: Int32Array,
+    attentionMask: Uint8Array,
+    tokenTypeIds: Int32Array | null,
+    batchSize: number,
+    seqLen: number,
+    targets: Float32Array | Int8Array | Uint8Array,
+    loss: NativeLossArgs,
+    optimizer: OptimizerOptions,
+  ): Promise<{ loss: number; gradNorm: number }>;
+  memory(): MemoryUsage;
+  dispose(): void;
+  readonly disposed: boolean;
+  readonly busy: boolean;
+}
+
+/** Every function and class the addon users load exports (native/addon/*_binding.cpp). */
+export interface NativeBinding {
+  NativeTensor: new (data: TensorData, shape: number[], dtype: DType, device: DeviceName) => NativeTensor;
+  NativeEncoder: new (config: Required<EncoderConfig>, device: DeviceName, seed: number) => NativeEncoder;
+  deviceInfo(): Omit<DeviceInfo, 'version'>;
+  setThreads(n: number): void;
+  getThreads(): number;
+  bceWithLogits(logits: NativeLogits, targets: NativeTargets, N: number, K: number, loss: NativeLossArgs, outputs: NativeLossOutputs): NativeLossResult;
+  bceWithLogitsAsync(logits: NativeLogits, targets: NativeTargets, N: number, K: number, loss: NativeLossArgs, outputs: NativeLossOutputs): Promise<NativeLossResult>;
+  /** sgemm_cpu in place on C with its epilogue, for test/encoder/sgemm.test.js */
+  _sgemm(
+    transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number, A: Float32Array, lda: number,
+    B: Float32Array, ldb: number, beta: number, C: Float32Array, ldc: number, bias: Float32Array | null, gelu: boolean,
+    residual: Float32Array | null, ldr: number,
+  ): void;
+}
 
 let cached: NativeBinding | undefined;
 

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { packageRoot } from './binding.js';
+import { LOSS_PRESETS } from './loss_contract.js';
 import { deviceInfo, version } from './device.js';
 import { DEFAULT_OPSET, MAX_OPSET, MIN_OPSET } from './onnx/graph.js';
 // the heavy modules (the encoder's binding, the trainer) load only for the commands that need them,
@@ -133,7 +134,7 @@ async function train(args: string[]): Promise<void> {
   const json = v.json === true;
   const opts: TrainerOptions = {
     model,
-    loss: oneOf(c, v, 'loss', ['bce', 'focal', 'db', 'asl'] as const),
+    loss: oneOf(c, v, 'loss', LOSS_PRESETS),
     posWeight: oneOf(c, v, 'pos-weight', ['none', 'neg-pos', 'sqrt-neg-pos'] as const),
     posWeightClamp: clamp,
     epochs: int(c, v, 'epochs', 1),

@@ -42,7 +42,7 @@ export const version: string = (JSON.parse(readFileSync(join(packageRoot, 'packa
 /** What this build and this machine can do. Never throws. */
 export function deviceInfo(): DeviceInfo {
   try {
-    const info = loadBinding().deviceInfo() as Omit<DeviceInfo, 'version'>;
+    const info = loadBinding().deviceInfo();
     return { version, ...info };
   } catch (err) {
     return {
@@ -67,7 +67,7 @@ export function setThreads(n: number): void {
 
 /** The CPU twins' current thread count. */
 export function getThreads(): number {
-  return loadBinding().getThreads() as number;
+  return loadBinding().getThreads();
 }
 
 let autoNoticeShown = false;

@@ -12,7 +12,7 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadBinding } from './binding.js';
+import { loadBinding, type NativeEncoder, type NativeParamRow } from './binding.js';
 import { resolveDevice, type DeviceName, type DeviceOption } from './device.js';
 import {
   checkInteger,
@@ -75,16 +75,6 @@ export interface MemoryUsage {
   activations: number;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type NativeEncoder = any;
-
-interface ParamRow {
-  name: string;
-  shape: number[];
-  offset: number;
-  size: number;
-  trainable: boolean;
-}
 
 function checkEncoderOptions(options: unknown, extra: readonly string[] = []): { device: DeviceName; seed: number; batching: Required<BatchingOptions> } & Record<string, unknown> {
   const o = checkOptions('options', options);
@@ -101,7 +91,7 @@ function isHeadTensor(name: string): boolean {
 
 export class Encoder {
   #native: NativeEncoder | null;
-  #table: ParamRow[];
+  #table: NativeParamRow[];
   /** every asynchronous native call, in arrival order; inference forwards merge (encoder_batching.ts) */
   #queue: RequestQueue<Batch, Float32Array>;
   readonly config: Readonly<Required<EncoderConfig>>;
@@ -111,12 +101,12 @@ export class Encoder {
 
   private constructor(native: NativeEncoder, config: Required<EncoderConfig>, device: DeviceName, batching: Required<BatchingOptions>, labels?: string[]) {
     this.#native = native;
-    this.#table = native.paramTable() as ParamRow[];
+    this.#table = native.paramTable();
     const shape = { numLabels: config.numLabels, maxRows: batching.maxBatchSize, callCost: callCostTokens(config) };
     this.#queue = new RequestQueue(
       // a lone request runs as given (backward() may follow it); merged ones in length buckets
       (batches) => {
-        const forward = (b: Batch) => native.forward(b.inputIds, b.attentionMask, b.tokenTypeIds ?? null, b.batchSize, b.seqLen, false) as Promise<Float32Array>;
+        const forward = (b: Batch) => native.forward(b.inputIds, b.attentionMask, b.tokenTypeIds ?? null, b.batchSize, b.seqLen, false);
         return batches.length === 1 ? forward(batches[0]).then((z) => [z]) : forwardBucketed(batches, shape, forward);
       },
       batching,
@@ -169,7 +159,7 @@ export class Encoder {
       // Only the tensors used are converted: others (position_ids buffers in I64, pre-training heads) are
       // validated with the header and skipped.
       const { tensors } = readSafetensors(stPath, (n) => wanted.has(n));
-      const arena = native.parameters() as Float32Array;
+      const arena = native.parameters();
       const missing: string[] = [];
       for (const row of enc.#table) {
         if (o.freshHead === true && row.name.startsWith('classifier.')) continue;
@@ -296,7 +286,7 @@ export class Encoder {
     for (let i = 0; i < NK; i++) {
       const y = targets[i];
       if (!(y >= 0 && y <= 1) && y !== ignore)
-        throw rangeErrorMessage(`Expected targets in [0, 1]${ignore !== undefined ? ` or ${ignore} (ignored)` : ''} but targets[${i}] is ${y}`);
+        throw rangeErrorMessage(`Expected targets in [0, 1]${ignore !== null ? ` or ${ignore} (ignored)` : ''} but targets[${i}] is ${y}`);
     }
     const opt = this.#checkOptimizer(optimizer);
     return this.#queue.exclusive(() => h.trainStep(b.inputIds, b.attentionMask, b.tokenTypeIds ?? null, b.batchSize, b.seqLen, targets, native, opt));
@@ -340,7 +330,7 @@ export class Encoder {
   setParameters(values: Map<string, Float32Array>): void {
     const h = this.#idleHandle();
     if (!(values instanceof Map)) throw typeError('values', 'a Map<string, Float32Array>', values);
-    const arena = h.parameters() as Float32Array;
+    const arena = h.parameters();
     const rows = new Map(this.#table.map((r) => [r.name, r]));
     for (const [name, v] of values) {
       const row = rows.get(name);
@@ -353,7 +343,7 @@ export class Encoder {
 
   /** Bytes held by each arena. */
   memory(): MemoryUsage {
-    return this.#idleHandle().memory() as MemoryUsage;
+    return this.#idleHandle().memory();
   }
 
   /**
@@ -373,7 +363,7 @@ export class Encoder {
       if (new Set(o.labels).size !== o.labels.length) throw rangeErrorMessage('options.labels must be distinct');
       labels = o.labels as string[];
     }
-    const arena = h.parameters() as Float32Array;
+    const arena = h.parameters();
     mkdirSync(dir, { recursive: true });
     const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
     for (const row of this.#table) tensors.set(row.name, { shape: row.shape, data: arena.subarray(row.offset, row.offset + row.size) });

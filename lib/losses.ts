@@ -1,14 +1,26 @@
 /**
  * Fused BCE-with-logits family (BCE, focal, asymmetric, distribution-balanced) with masking, weights
  * and label smoothing: loss and gradient in one native pass (C++ CPU twin, CUDA twin for CUDA
- * tensors). The contract is shared/LOSS_SPEC.md. This file validates and normalises the options (with
- * friendly errors) and calls the addon, which checks types and lengths again.
+ * tensors). The contract is shared/LOSS_SPEC.md. This file validates the options (with friendly errors)
+ * and fills the complete struct of lib/loss_contract.ts (where every name and default is written) for the
+ * addon, which checks types and lengths again.
  */
-import { loadBinding } from './binding.js';
+import { loadBinding, type NativeBinding, type NativeLossOutputs, type NativeLossResult, type NativeTensor } from './binding.js';
 import { checkNumber, checkOptions, describe, rangeError, rangeErrorMessage, rejectShared, rejectUnknownKeys, typeError } from './errors.js';
+import {
+  ASYMMETRIC_KEYS,
+  DISTRIBUTION_BALANCED_KEYS,
+  FOCAL_KEYS,
+  inertLossArgs,
+  LOSS_DEFAULTS,
+  LOSS_OPTION_KEYS,
+  REBALANCE_KEYS,
+  type LossReduction,
+  type NativeLossArgs,
+} from './loss_contract.js';
 import { nativeTensor, Tensor } from './tensor.js';
 
-export type LossReduction = 'mean' | 'sum' | 'none';
+export { LOSS_OPTION_KEYS, type LossReduction, type NativeLossArgs };
 export type WeightArray = Float32Array | readonly number[];
 
 export interface FocalOptions {
@@ -32,7 +44,7 @@ export interface DistributionBalancedOptions {
   classCounts: WeightArray;
   /** Training rows. */
   trainSize: number;
-  /** λ > 0 (default 2). */
+  /** λ > 0 (default 2; every default: LOSS_DEFAULTS in lib/loss_contract.ts). */
   negScale?: number;
   /** κ (default 0.05). */
   initBias?: number;
@@ -86,46 +98,6 @@ export interface BceResult {
 
 export type TargetsKind = 'float32' | 'int8' | 'uint8';
 
-/** The plain object the native parser (native/addon/loss_args.h) reads. @internal */
-export interface NormalizedLossOptions {
-  reduction: LossReduction;
-  posWeight?: Float32Array;
-  sampleWeight?: Float32Array;
-  classWeight?: Float32Array;
-  elementWeight?: Float32Array;
-  mask?: Uint8Array;
-  ignoreValue?: number;
-  labelSmoothing: number;
-  variant: 'bce' | 'focal' | 'asymmetric' | 'distributionBalanced';
-  gamma?: number;
-  alpha?: number;
-  gammaPos?: number;
-  gammaNeg?: number;
-  clip?: number;
-  classCounts?: Float32Array;
-  trainSize?: number;
-  negScale?: number;
-  initBias?: number;
-  rebalance?: boolean;
-  rbAlpha?: number;
-  rbBeta?: number;
-  rbMu?: number;
-  dbFocal?: boolean;
-}
-
-export const LOSS_OPTION_KEYS = [
-  'reduction',
-  'posWeight',
-  'sampleWeight',
-  'classWeight',
-  'elementWeight',
-  'mask',
-  'ignoreValue',
-  'labelSmoothing',
-  'focal',
-  'asymmetric',
-  'distributionBalanced',
-] as const;
 const BCE_OPTION_KEYS = [...LOSS_OPTION_KEYS, 'shape', 'grad', 'gradOut', 'inPlace'] as const;
 
 function weightArray(name: string, value: unknown, length: number, what: string): Float32Array {
@@ -161,8 +133,9 @@ function subOptions(name: string, value: unknown, keys: readonly string[]): Reco
 }
 
 /**
- * Validates and normalises loss options for an N×K problem with targets of `targetsKind`.
- * Reused by the encoder's trainStep. Throws TypeError/RangeError with code ERR_INVALID_ARG.
+ * Validates loss options for an N×K problem with targets of `targetsKind` and fills the complete native
+ * struct (every field; defaults from LOSS_DEFAULTS). Reused by the encoder's trainStep. Throws
+ * TypeError/RangeError with code ERR_INVALID_ARG.
  * @internal
  */
 export function normalizeLossOptions(
@@ -172,10 +145,10 @@ export function normalizeLossOptions(
   targetsKind: TargetsKind,
   name = 'options',
   extraKeys: readonly string[] = [],
-): NormalizedLossOptions {
+): NativeLossArgs {
   const o = checkOptions(name, options);
   rejectUnknownKeys(name, o, [...LOSS_OPTION_KEYS, ...extraKeys]);
-  const out: NormalizedLossOptions = { reduction: 'mean', labelSmoothing: 0, variant: 'bce' };
+  const out = inertLossArgs();
   if (o.reduction !== undefined) {
     if (o.reduction !== 'mean' && o.reduction !== 'sum' && o.reduction !== 'none')
       throw typeError(`${name}.reduction`, "'mean' | 'sum' | 'none'", o.reduction);
@@ -191,63 +164,54 @@ export function normalizeLossOptions(
     out.mask = o.mask;
   }
   if (o.ignoreValue === undefined) {
-    if (targetsKind === 'int8') out.ignoreValue = -1;
+    if (targetsKind === 'int8') out.ignoreValue = LOSS_DEFAULTS.int8IgnoreValue;
   } else if (o.ignoreValue !== null) {
     out.ignoreValue = checkNumber(`${name}.ignoreValue`, o.ignoreValue);
   }
-  out.labelSmoothing = optNumber(`${name}.labelSmoothing`, o.labelSmoothing, 0, 0, 1);
+  out.labelSmoothing = optNumber(`${name}.labelSmoothing`, o.labelSmoothing, LOSS_DEFAULTS.labelSmoothing, 0, 1);
   if (out.labelSmoothing === 1) throw rangeError(`${name}.labelSmoothing`, 'a finite number in [0, 1)', 1);
 
   const variants = (['focal', 'asymmetric', 'distributionBalanced'] as const).filter((k) => o[k] !== undefined);
   if (variants.length > 1)
     throw typeError(name, `at most one of focal, asymmetric, distributionBalanced`, `${variants.join(' and ')}` as unknown);
   if (o.focal !== undefined) {
-    const f = subOptions(`${name}.focal`, o.focal, ['gamma', 'alpha']);
+    const f = subOptions(`${name}.focal`, o.focal, FOCAL_KEYS);
     if (f.gamma === undefined) throw typeError(`${name}.focal.gamma`, 'a finite number >= 0', undefined);
     out.variant = 'focal';
     out.gamma = checkNumber(`${name}.focal.gamma`, f.gamma, 0);
     if (f.alpha !== undefined) out.alpha = checkNumber(`${name}.focal.alpha`, f.alpha, 0, 1);
   } else if (o.asymmetric !== undefined) {
-    const a = subOptions(`${name}.asymmetric`, o.asymmetric, ['gammaPos', 'gammaNeg', 'clip']);
+    const a = subOptions(`${name}.asymmetric`, o.asymmetric, ASYMMETRIC_KEYS);
+    const def = LOSS_DEFAULTS.asymmetric;
     out.variant = 'asymmetric';
-    out.gammaPos = optNumber(`${name}.asymmetric.gammaPos`, a.gammaPos, 0, 0);
-    out.gammaNeg = optNumber(`${name}.asymmetric.gammaNeg`, a.gammaNeg, 4, 0);
-    out.clip = optNumber(`${name}.asymmetric.clip`, a.clip, 0.05, 0, 1);
+    out.gammaPos = optNumber(`${name}.asymmetric.gammaPos`, a.gammaPos, def.gammaPos, 0);
+    out.gammaNeg = optNumber(`${name}.asymmetric.gammaNeg`, a.gammaNeg, def.gammaNeg, 0);
+    out.clip = optNumber(`${name}.asymmetric.clip`, a.clip, def.clip, 0, 1);
     if (out.clip === 1) throw rangeError(`${name}.asymmetric.clip`, 'a finite number in [0, 1)', 1);
   } else if (o.distributionBalanced !== undefined) {
-    const d = subOptions(`${name}.distributionBalanced`, o.distributionBalanced, [
-      'classCounts',
-      'trainSize',
-      'negScale',
-      'initBias',
-      'rebalance',
-      'focal',
-    ]);
+    const n = `${name}.distributionBalanced`;
+    const d = subOptions(n, o.distributionBalanced, DISTRIBUTION_BALANCED_KEYS);
+    const def = LOSS_DEFAULTS.distributionBalanced;
     out.variant = 'distributionBalanced';
-    if (d.classCounts === undefined)
-      throw typeError(`${name}.distributionBalanced.classCounts`, `training positives per label (K = ${K})`, undefined);
-    out.classCounts = weightArray(`${name}.distributionBalanced.classCounts`, d.classCounts, K, 'training positives per label');
-    if (d.trainSize === undefined) throw typeError(`${name}.distributionBalanced.trainSize`, 'the number of training rows', undefined);
-    out.trainSize = checkNumber(`${name}.distributionBalanced.trainSize`, d.trainSize, 2);
-    out.negScale = optNumber(`${name}.distributionBalanced.negScale`, d.negScale, 2, 0);
-    if (out.negScale === 0) throw rangeError(`${name}.distributionBalanced.negScale`, 'a finite number > 0', 0);
-    out.initBias = optNumber(`${name}.distributionBalanced.initBias`, d.initBias, 0.05);
-    if (d.rebalance === false) {
-      out.rebalance = false;
-    } else {
-      const r = d.rebalance === undefined ? {} : subOptions(`${name}.distributionBalanced.rebalance`, d.rebalance, ['alpha', 'beta', 'mu']);
+    if (d.classCounts === undefined) throw typeError(`${n}.classCounts`, `training positives per label (K = ${K})`, undefined);
+    out.classCounts = weightArray(`${n}.classCounts`, d.classCounts, K, 'training positives per label');
+    if (d.trainSize === undefined) throw typeError(`${n}.trainSize`, 'the number of training rows', undefined);
+    out.trainSize = checkNumber(`${n}.trainSize`, d.trainSize, 2);
+    out.negScale = optNumber(`${n}.negScale`, d.negScale, def.negScale, 0);
+    if (out.negScale === 0) throw rangeError(`${n}.negScale`, 'a finite number > 0', 0);
+    out.initBias = optNumber(`${n}.initBias`, d.initBias, def.initBias);
+    if (d.rebalance !== false) {
+      const r = d.rebalance === undefined ? {} : subOptions(`${n}.rebalance`, d.rebalance, REBALANCE_KEYS);
       out.rebalance = true;
-      out.rbAlpha = optNumber(`${name}.distributionBalanced.rebalance.alpha`, r.alpha, 0.1);
-      out.rbBeta = optNumber(`${name}.distributionBalanced.rebalance.beta`, r.beta, 10);
-      out.rbMu = optNumber(`${name}.distributionBalanced.rebalance.mu`, r.mu, 0.405);
+      out.rbAlpha = optNumber(`${n}.rebalance.alpha`, r.alpha, def.rebalance.alpha);
+      out.rbBeta = optNumber(`${n}.rebalance.beta`, r.beta, def.rebalance.beta);
+      out.rbMu = optNumber(`${n}.rebalance.mu`, r.mu, def.rebalance.mu);
     }
-    if (d.focal === false) {
-      out.dbFocal = false;
-    } else {
-      const f = d.focal === undefined ? {} : subOptions(`${name}.distributionBalanced.focal`, d.focal, ['gamma', 'alpha']);
+    if (d.focal !== false) {
+      const f = d.focal === undefined ? {} : subOptions(`${n}.focal`, d.focal, FOCAL_KEYS);
       out.dbFocal = true;
-      out.gamma = optNumber(`${name}.distributionBalanced.focal.gamma`, f.gamma, 2, 0);
-      out.alpha = optNumber(`${name}.distributionBalanced.focal.alpha`, f.alpha, 0.5, 0, 1);
+      out.gamma = optNumber(`${n}.focal.gamma`, f.gamma, def.focal.gamma, 0);
+      out.alpha = optNumber(`${n}.focal.alpha`, f.alpha, def.focal.alpha, 0, 1);
     }
   }
   return out;
@@ -259,7 +223,7 @@ interface Resolved {
   N: number;
   K: number;
   kind: TargetsKind;
-  norm: NormalizedLossOptions;
+  norm: NativeLossArgs;
   outputs: { grad: boolean; gradOut?: unknown; inPlace: boolean };
   logitsTensor: boolean;
 }
@@ -341,23 +305,24 @@ function resolve(logits: unknown, targets: unknown, options: BceOptions | undefi
   return { logits, targets, N, K, kind, norm, outputs: { grad, gradOut: o.gradOut, inPlace }, logitsTensor };
 }
 
-function nativeArgs(r: Resolved): unknown[] {
-  const lg = r.logitsTensor ? nativeTensor(r.logits as Tensor) : r.logits;
-  const tg = r.targets instanceof Tensor ? nativeTensor(r.targets) : r.targets;
-  const outputs: Record<string, unknown> = { grad: r.outputs.grad, inPlace: r.outputs.inPlace };
-  if (r.outputs.gradOut !== undefined)
-    outputs.gradOut = r.outputs.gradOut instanceof Tensor ? nativeTensor(r.outputs.gradOut) : r.outputs.gradOut;
+type NativeCall = Parameters<NativeBinding['bceWithLogits']>;
+
+function nativeArgs(r: Resolved): NativeCall {
+  const lg = r.logitsTensor ? nativeTensor(r.logits as Tensor) : (r.logits as Float32Array);
+  const tg = r.targets instanceof Tensor ? nativeTensor(r.targets) : (r.targets as Float32Array | Int8Array | Uint8Array);
+  const outputs: NativeLossOutputs = { grad: r.outputs.grad, inPlace: r.outputs.inPlace };
+  const g = r.outputs.gradOut;
+  if (g !== undefined) outputs.gradOut = g instanceof Tensor ? nativeTensor(g) : (g as Float32Array);
   return [lg, tg, r.N, r.K, r.norm, outputs];
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function wrapResult(r: Resolved, raw: any): BceResult {
+function wrapResult(r: Resolved, raw: NativeLossResult): BceResult {
   const out: BceResult = { loss: raw.loss, count: raw.count };
   if (raw.grad !== undefined) {
     if (r.logitsTensor) {
       if (r.outputs.inPlace) out.grad = r.logits as Tensor;
       else if (r.outputs.gradOut instanceof Tensor) out.grad = r.outputs.gradOut;
-      else out.grad = Tensor.fromNative(raw.grad);
+      else out.grad = Tensor.fromNative(raw.grad as NativeTensor);
     } else {
       out.grad = raw.grad as Float32Array;
     }

@@ -3,7 +3,7 @@
  * it exists so data can stay on the GPU between calls. Free it with `dispose()` (or `using`); a
  * finalizer frees it if it is garbage-collected first.
  */
-import { loadBinding } from './binding.js';
+import { loadBinding, type NativeTensor } from './binding.js';
 import { resolveDevice, type DeviceName, type DeviceOption } from './device.js';
 import { checkInteger, checkOptions, disposedError, rejectUnknownKeys, typeError } from './errors.js';
 
@@ -36,8 +36,6 @@ export interface TensorOptions {
   dtype?: DType;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type NativeTensor = any;
 const handles = new WeakMap<Tensor, NativeTensor>();
 
 export class Tensor {
@@ -93,13 +91,13 @@ export class Tensor {
   }
 
   get shape(): number[] {
-    return this.handle.shape as number[];
+    return this.handle.shape;
   }
   get dtype(): DType {
-    return this.handle.dtype as DType;
+    return this.handle.dtype;
   }
   get device(): DeviceName {
-    return this.handle.device as DeviceName;
+    return this.handle.device;
   }
   get size(): number {
     return this.shape.reduce((a, b) => a * b, 1);
@@ -111,7 +109,7 @@ export class Tensor {
 
   /** Copies the data to the host: a Float32Array for float dtypes, else the matching integer array. */
   toArray(): TensorData {
-    return this.handle.toArray() as TensorData;
+    return this.handle.toArray();
   }
 
   /** Frees the memory now. Idempotent. Throws ERR_BUSY while an async operation uses the tensor. */

@@ -3,6 +3,7 @@
  * presets (the bceWithLogits options of 'bce' | 'focal' | 'db' | 'asl') and the result types of fit().
  */
 import type { LossOptions } from './losses.js';
+import { LOSS_PRESETS, presetLossOptions, type LossPreset } from './loss_contract.js';
 import type { PreprocessOptions } from './data.js';
 import type { DeviceOption } from './device.js';
 import type { ThresholdsFile } from './model_dir.js';
@@ -13,7 +14,7 @@ import { presetOf, type ModelPreset } from './encoder_model.js';
 export type { ModelOption } from './text_model.js';
 export type { ModelPreset } from './encoder_model.js';
 
-export type LossPreset = 'bce' | 'focal' | 'db' | 'asl';
+export type { LossPreset } from './loss_contract.js';
 export type PosWeightOption = 'none' | 'neg-pos' | 'sqrt-neg-pos' | Float32Array;
 export type EarlyStoppingMetric = 'val-loss' | 'micro-f1' | 'macro-f1';
 
@@ -130,9 +131,10 @@ export function resolveOptions(options: unknown): ResolvedTrainerOptions {
   rejectUnknownKeys('Trainer options', o, OPTION_KEYS);
   const model = checkModelOption(o.model ?? 'tiny');
   const loss = o.loss ?? 'bce';
-  if (typeof loss === 'string' && !['bce', 'focal', 'db', 'asl'].includes(loss))
-    throw rangeErrorMessage(`Expected 'bce' | 'focal' | 'db' | 'asl' | a LossOptions object for options.loss but received "${loss}"`);
-  if (typeof loss !== 'string' && (loss === null || typeof loss !== 'object')) throw typeError('options.loss', "'bce' | 'focal' | 'db' | 'asl' | LossOptions", loss);
+  const presets = LOSS_PRESETS.map((p) => `'${p}'`).join(' | ');
+  if (typeof loss === 'string' && !(LOSS_PRESETS as readonly string[]).includes(loss))
+    throw rangeErrorMessage(`Expected ${presets} | a LossOptions object for options.loss but received "${loss}"`);
+  if (typeof loss !== 'string' && (loss === null || typeof loss !== 'object')) throw typeError('options.loss', `${presets} | LossOptions`, loss);
   const posWeight = o.posWeight ?? 'none';
   if (!(posWeight instanceof Float32Array) && !['none', 'neg-pos', 'sqrt-neg-pos'].includes(posWeight as string))
     throw rangeErrorMessage(`Expected 'none' | 'neg-pos' | 'sqrt-neg-pos' | a Float32Array for options.posWeight but received ${showValue(posWeight)}`);
@@ -182,45 +184,15 @@ export function resolveOptions(options: unknown): ResolvedTrainerOptions {
   };
 }
 
-/** The bceWithLogits options of a loss preset, with class statistics of the training rows. */
+/** The bceWithLogits options of a loss preset (lib/loss_contract.ts) or of the caller's options, with posWeight. */
 export function lossOptionsFor(
   loss: LossPreset | LossOptions,
   counts: Float64Array | Float32Array | number[],
   trainSize: number,
   posWeight?: Float32Array,
 ): LossOptions {
-  let opts: Record<string, unknown> = {};
-  if (typeof loss === 'string') {
-    switch (loss) {
-      case 'bce':
-        opts = {};
-        break;
-      case 'focal':
-        opts = { focal: { gamma: 2 } };
-        break;
-      case 'asl':
-        opts = { asymmetric: { gammaPos: 0, gammaNeg: 4, clip: 0.05 } };
-        break;
-      case 'db': {
-        // seed article 002's settings: rebalance map (alpha 0.1, beta 10, mu 0.405), focal (gamma 2,
-        // alpha 0.5), logit regularisation (init bias 0.05, negative scale 2). A label with no training
-        // positive gets a count of 1 so its weights stay finite.
-        const classCounts = Float32Array.from(counts as ArrayLike<number>, (c) => Math.max(1, c));
-        opts = {
-          distributionBalanced: {
-            classCounts,
-            trainSize,
-            negScale: 2,
-            initBias: 0.05,
-            rebalance: { alpha: 0.1, beta: 10, mu: 0.405 },
-            focal: { gamma: 2, alpha: 0.5 },
-          },
-        };
-        break;
-      }
-    }
-  } else opts = { ...(loss as Record<string, unknown>) };
+  const opts = typeof loss === 'string' ? presetLossOptions(loss, counts, trainSize) : { ...loss };
   if (posWeight) opts.posWeight = posWeight;
-  return opts as LossOptions;
+  return opts;
 }
 

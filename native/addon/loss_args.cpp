@@ -1,6 +1,7 @@
 // Normalised loss options -> BceArgs (see loss_args.h). Re-checks every type and length.
 #include "loss_args.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -39,24 +40,56 @@ const T* host_array(Napi::Env env, const Napi::Value& v, napi_typedarray_type ty
   return d;
 }
 
+// A Float32Array of `len`, or null (absent).
 const float* opt_f32(Napi::Env env, const Napi::Object& o, const char* key, int64_t len, Device device, LossInputs& out) {
   Napi::Value v = o.Get(key);
-  if (v.IsUndefined() || v.IsNull()) return nullptr;
+  if (v.IsNull()) return nullptr;
   return host_array<float>(env, v, napi_float32_array, "Float32Array", key, len, device, out);
 }
 
-double opt_num(const Napi::Object& o, const char* key, double def, bool* present = nullptr) {
+// The fields of the complete loss struct (lib/loss_contract.ts NativeLossArgs): all required, no others.
+const char* const kLossFields[] = {"reduction", "variant", "posWeight", "sampleWeight", "classWeight", "elementWeight",
+                                   "mask", "ignoreValue", "labelSmoothing", "gamma", "alpha", "gammaPos", "gammaNeg",
+                                   "clip", "classCounts", "trainSize", "negScale", "initBias", "rebalance", "rbAlpha",
+                                   "rbBeta", "rbMu", "dbFocal"};
+
+void check_fields(const Napi::Object& o) {
+  for (const char* f : kLossFields)
+    if (!o.Has(f)) throw_type(std::string("Expected the loss struct to have the field ") + f + " (lib/loss_contract.ts fills every field)");
+  Napi::Array keys = o.GetPropertyNames();
+  for (uint32_t i = 0; i < keys.Length(); i++) {
+    const std::string k = keys.Get(i).ToString().Utf8Value();
+    if (std::find_if(std::begin(kLossFields), std::end(kLossFields), [&](const char* f) { return k == f; }) == std::end(kLossFields))
+      throw_type("Unknown field \"" + k + "\" in the loss struct (lib/loss_contract.ts NativeLossArgs)");
+  }
+}
+
+// One enum value from its name; `names` in the enum's order.
+template <typename E, size_t M>
+E enum_field(const Napi::Object& o, const char* key, const char* const (&names)[M]) {
+  const std::string v = require_string(o.Get(key), key);
+  for (size_t i = 0; i < M; i++)
+    if (v == names[i]) return static_cast<E>(i);
+  std::string list;
+  for (const char* n : names) list += (list.empty() ? "'" : " | '") + std::string(n) + "'";
+  throw_type("Expected " + std::string(key) + " " + list + " but received '" + v + "'");
+}
+
+double num_field(const Napi::Object& o, const char* key) {
   Napi::Value v = o.Get(key);
-  if (present) *present = !(v.IsUndefined() || v.IsNull());
-  if (v.IsUndefined() || v.IsNull()) return def;
   double d = require_number(v, key);
   if (!std::isfinite(d)) throw_range(std::string("Expected a finite number for ") + key + " but received " + v.ToString().Utf8Value());
   return d;
 }
 
-bool opt_bool(const Napi::Object& o, const char* key, bool def) {
+// A number, or null (absent): *present says which.
+double nullable_num_field(const Napi::Object& o, const char* key, bool* present) {
+  *present = !o.Get(key).IsNull();
+  return *present ? num_field(o, key) : 0.0;
+}
+
+bool bool_field(const Napi::Object& o, const char* key) {
   Napi::Value v = o.Get(key);
-  if (v.IsUndefined() || v.IsNull()) return def;
   if (!v.IsBoolean()) throw_type(std::string("Expected a boolean for ") + key + " but received " + js_type_name(v));
   return v.As<Napi::Boolean>().Value();
 }
@@ -64,70 +97,45 @@ bool opt_bool(const Napi::Object& o, const char* key, bool def) {
 }  // namespace
 
 void parse_loss_options(Napi::Env env, const Napi::Object& o, int64_t N, int64_t K, Device device, LossInputs& out) {
+  check_fields(o);
   BceArgs& a = out.args;
   out.device = device;
   a.N = N;
   a.K = K;
   const int64_t NK = N * K;
-  std::string red = "mean";
-  Napi::Value rv = o.Get("reduction");
-  if (!rv.IsUndefined()) red = require_string(rv, "reduction");
-  if (red == "mean") a.reduction = Reduction::Mean;
-  else if (red == "sum") a.reduction = Reduction::Sum;
-  else if (red == "none") a.reduction = Reduction::None;
-  else throw_type("Expected reduction 'mean' | 'sum' | 'none' but received '" + red + "'");
-
+  a.reduction = enum_field<Reduction>(o, "reduction", kReductionNames);
+  a.variant = enum_field<LossVariant>(o, "variant", kLossVariantNames);
   a.pos_weight = opt_f32(env, o, "posWeight", K, device, out);
   a.class_weight = opt_f32(env, o, "classWeight", K, device, out);
   a.sample_weight = opt_f32(env, o, "sampleWeight", N, device, out);
   a.element_weight = opt_f32(env, o, "elementWeight", NK, device, out);
   Napi::Value mv = o.Get("mask");
-  if (!mv.IsUndefined() && !mv.IsNull())
-    a.mask = host_array<uint8_t>(env, mv, napi_uint8_array, "Uint8Array", "mask", NK, device, out);
-  bool has_iv = false;
-  a.ignore_value = (float)opt_num(o, "ignoreValue", -1.0, &has_iv);
-  a.has_ignore_value = has_iv;
-  a.label_smoothing = (float)opt_num(o, "labelSmoothing", 0.0);
-
-  std::string variant = "bce";
-  Napi::Value vv = o.Get("variant");
-  if (!vv.IsUndefined()) variant = require_string(vv, "variant");
-  bool has_alpha = false;
-  if (variant == "bce") {
-    a.variant = LossVariant::Bce;
-  } else if (variant == "focal") {
-    a.variant = LossVariant::Focal;
-    a.gamma = (float)opt_num(o, "gamma", 2.0);
-    a.alpha = (float)opt_num(o, "alpha", 0.25, &has_alpha);
-    a.has_alpha = has_alpha;
-  } else if (variant == "asymmetric") {
-    a.variant = LossVariant::Asymmetric;
-    a.gamma_pos = (float)opt_num(o, "gammaPos", 0.0);
-    a.gamma_neg = (float)opt_num(o, "gammaNeg", 4.0);
-    a.clip = (float)opt_num(o, "clip", 0.05);
-  } else if (variant == "distributionBalanced") {
-    a.variant = LossVariant::DistributionBalanced;
-    Napi::Value cc = o.Get("classCounts");
+  if (!mv.IsNull()) a.mask = host_array<uint8_t>(env, mv, napi_uint8_array, "Uint8Array", "mask", NK, device, out);
+  a.ignore_value = (float)nullable_num_field(o, "ignoreValue", &a.has_ignore_value);
+  a.label_smoothing = (float)num_field(o, "labelSmoothing");
+  a.gamma = (float)num_field(o, "gamma");
+  a.alpha = (float)nullable_num_field(o, "alpha", &a.has_alpha);
+  a.gamma_pos = (float)num_field(o, "gammaPos");
+  a.gamma_neg = (float)num_field(o, "gammaNeg");
+  a.clip = (float)num_field(o, "clip");
+  Napi::Value cc = o.Get("classCounts");
+  if (!cc.IsNull()) {
     const float* counts = require_typed<const float>(cc, napi_float32_array, "Float32Array", "classCounts", K);
     out.class_counts.assign(counts, counts + K);
     a.class_counts = out.class_counts.data();
-    a.train_size = opt_num(o, "trainSize", 0.0);
-    a.neg_scale = (float)opt_num(o, "negScale", 2.0);
-    a.init_bias = (float)opt_num(o, "initBias", 0.05);
-    a.rebalance = opt_bool(o, "rebalance", true);
-    a.rb_alpha = (float)opt_num(o, "rbAlpha", 0.1);
-    a.rb_beta = (float)opt_num(o, "rbBeta", 10.0);
-    a.rb_mu = (float)opt_num(o, "rbMu", 0.405);
-    a.db_focal = opt_bool(o, "dbFocal", true);
-    a.gamma = (float)opt_num(o, "gamma", 2.0);
-    a.alpha = (float)opt_num(o, "alpha", 0.5);
-  } else {
-    throw_type("Expected variant 'bce' | 'focal' | 'asymmetric' | 'distributionBalanced' but received '" + variant + "'");
   }
+  a.train_size = num_field(o, "trainSize");
+  a.neg_scale = (float)num_field(o, "negScale");
+  a.init_bias = (float)num_field(o, "initBias");
+  a.rebalance = bool_field(o, "rebalance");
+  a.rb_alpha = (float)num_field(o, "rbAlpha");
+  a.rb_beta = (float)num_field(o, "rbBeta");
+  a.rb_mu = (float)num_field(o, "rbMu");
+  a.db_focal = bool_field(o, "dbFocal");
   // Weight values: finite and >= 0 (host copies are checked; on CUDA the check reads the host array).
   auto check_weights = [&](const char* key, int64_t len) {
     Napi::Value v = o.Get(key);
-    if (v.IsUndefined() || v.IsNull()) return;
+    if (v.IsNull()) return;
     const float* p = require_typed<const float>(v, napi_float32_array, "Float32Array", key, len);
     for (int64_t i = 0; i < len; i++)
       if (!(std::isfinite(p[i]) && p[i] >= 0.0f))

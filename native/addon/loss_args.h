@@ -35,12 +35,9 @@ struct LossInputs {
   bool pins_held_ = false;
 };
 
-// Options object fields (all optional except N/K which come as arguments):
-//   reduction: 'mean'|'sum'|'none'; posWeight, classWeight, classCounts: Float32Array(K);
-//   sampleWeight: Float32Array(N); elementWeight: Float32Array(N*K); mask: Uint8Array(N*K);
-//   ignoreValue: number; labelSmoothing: number; variant: 'bce'|'focal'|'asymmetric'|'distributionBalanced';
-//   gamma, alpha (alpha absent = no α weighting); gammaPos, gammaNeg, clip; trainSize, negScale,
-//   initBias, rebalance (boolean), rbAlpha, rbBeta, rbMu, dbFocal (boolean).
+// The complete loss struct filled by lib/loss_contract.ts (NativeLossArgs): every field required, no
+// other accepted, each type-checked (finite numbers, exact typed-array lengths; null = absent input), and
+// no defaults here. reduction and variant are the names of kReductionNames / kLossVariantNames (bce.h).
 // Arrays are uploaded to `device` when it is CUDA. Keeps references in `out`.
 void parse_loss_options(Napi::Env env, const Napi::Object& opts, int64_t N, int64_t K, Device device, LossInputs& out);
 

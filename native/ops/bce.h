@@ -24,8 +24,12 @@
 
 namespace pkg {
 
+// The enums of the loss contract, named as lib/loss_contract.ts names them (LOSS_REDUCTIONS, LOSS_VARIANTS):
+// the addon maps those names to these values through the tables below, in the enums' order.
 enum class Reduction { Mean, Sum, None };
 enum class LossVariant { Bce, Focal, Asymmetric, DistributionBalanced };
+inline constexpr const char* kReductionNames[] = {"mean", "sum", "none"};
+inline constexpr const char* kLossVariantNames[] = {"bce", "focal", "asymmetric", "distributionBalanced"};
 
 struct BceArgs {
   int64_t N = 0, K = 0;
@@ -44,19 +48,21 @@ struct BceArgs {
   float label_smoothing = 0.0f;
   Reduction reduction = Reduction::Mean;
   LossVariant variant = LossVariant::Bce;
+  // Variant parameters. No defaults here (lib/loss_contract.ts holds them, and the addon fills every
+  // field): the initial values are inert, so a caller that sets only the fields above gets plain BCE.
   // focal (also the focal part of DB)
   float gamma = 0.0f;
-  float alpha = 0.25f;
+  float alpha = 0.0f;
   bool has_alpha = false;
   // asymmetric
-  float gamma_pos = 0.0f, gamma_neg = 4.0f, clip = 0.05f;
+  float gamma_pos = 0.0f, gamma_neg = 0.0f, clip = 0.0f;
   // distribution-balanced
   const float* class_counts = nullptr;  // K, training positives per class (host pointer, also on CUDA)
   double train_size = 0;                // training rows
-  float neg_scale = 2.0f, init_bias = 0.05f;
-  bool rebalance = true;
-  float rb_alpha = 0.1f, rb_beta = 10.0f, rb_mu = 0.405f;
-  bool db_focal = true;
+  float neg_scale = 1.0f, init_bias = 0.0f;
+  bool rebalance = false;
+  float rb_alpha = 0.0f, rb_beta = 0.0f, rb_mu = 0.0f;
+  bool db_focal = false;
   // outputs
   void* dlogits = nullptr;    // N×K, same dtype as logits, or null (no gradient); may alias logits
   float* loss_out = nullptr;  // N×K per-element losses when reduction == None, else unused
@@ -338,7 +344,7 @@ BCE_HD bool target_ok(float y) { return (y >= 0.0f) & (y <= 1.0f); }
 // Host-side preparation shared by both twins.
 struct BcePrepared {
   bce_math::Params P;
-  int variant_kind;   // 0 BCE, 1 focal, 2 ASL, 3 DB (focal γ=0 without α becomes 0: the same path as BCE)
+  LossVariant kernel;  // the kernel that runs: the variant, except focal γ=0 without α, which runs as Bce
 };
 BcePrepared bce_prepare(const BceArgs& a);
 // DB per-class terms: nu[k] = -κ·log(Ntr/n_k - 1), inv_n[k] = 1/n_k with n_k clamped into [1, Ntr-1].

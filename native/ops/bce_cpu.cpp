@@ -64,7 +64,6 @@ inline float load_target(const BceArgs& a, int64_t i) {
 struct Ctx {
   const BceArgs* a;
   Params P;
-  int kind;
   bool gather;  // targets need converting/masking/smoothing into a local tile (else read in place)
   float gs;
   const float* ones;
@@ -107,7 +106,7 @@ inline __attribute__((always_inline)) int gather_targets(const BceArgs& a, int64
 }
 
 // The element loop of one tile: branch-free, vectorised. Returns nonzero when a used target is out of range.
-template <int V, bool HARD, bool G2>
+template <LossVariant V, bool HARD, bool G2>
 inline __attribute__((always_inline)) int tile_loop(int64_t T, const float* __restrict x, const float* __restrict y,
                                                     const float* __restrict w, const float* __restrict p,
                                                     const float* __restrict mf, const float* __restrict nu,
@@ -120,11 +119,11 @@ inline __attribute__((always_inline)) int tile_loop(int64_t T, const float* __re
   int bad = 0;
   for (int64_t j = 0; j < T; j++) {
     float l, g;
-    if (V == 0) {
+    if (V == LossVariant::Bce) {
       bce_math::bce_focal_elem<false>(x[j], y[j], w[j], p[j], P, l, g);
-    } else if (V == 1) {
+    } else if (V == LossVariant::Focal) {
       bce_math::bce_focal_elem<true, G2>(x[j], y[j], w[j], p[j], P, l, g);
-    } else if (V == 2) {
+    } else if (V == LossVariant::Asymmetric) {
       bce_math::asl_elem(x[j], y[j], w[j], p[j], P, l, g);
     } else {
       float r = bce_math::db_rebalance(invn[j], R, P);
@@ -307,7 +306,7 @@ struct Raw8 {
   const uint8_t* m;
   float iv;
 };
-template <int V, bool WP, bool SAFE, int YT = 0>
+template <LossVariant V, bool WP, bool SAFE, int YT = 0>
 FML_AVX512_FN int tile(int64_t T, const float* __restrict x, const float* __restrict y,
                                 const float* __restrict w, const float* __restrict p, const float* __restrict mf,
                                 const Params& P, float gs, float* __restrict lb, float* __restrict go, double* sum,
@@ -342,7 +341,7 @@ FML_AVX512_FN int tile(int64_t T, const float* __restrict x, const float* __rest
       }
     }
     const __mmask16 y1 = _mm512_cmp_ps_mask(yv, one, _CMP_EQ_OQ);
-    if (V == 1 && (__mmask16)(_mm512_cmp_ps_mask(yv, zero, _CMP_EQ_OQ) | y1) == (__mmask16)0xffff) {
+    if (V == LossVariant::Focal && (__mmask16)(_mm512_cmp_ps_mask(yv, zero, _CMP_EQ_OQ) | y1) == (__mmask16)0xffff) {
       // Every label of the vector is 0 or 1: the one-sided forms of the spec (§2, focal y=1 / y=0),
       // u = y ? -x : x, loss α_t·c·H(u), gradient ∓α_t·c·D(u) with c = w·p (y=1) or w (y=0).
       __m512 H, D;
@@ -367,7 +366,7 @@ FML_AVX512_FN int tile(int64_t T, const float* __restrict x, const float* __rest
     const __m512 e = exp_nonpos(_mm512_or_ps(xv, sgn));
     const __m512 l = log1p_01(e);
     const __m512 inv = recip_1to2(_mm512_add_ps(one, e));
-    if (V == 0 && (__mmask16)(_mm512_cmp_ps_mask(yv, zero, _CMP_EQ_OQ) | y1) == (__mmask16)0xffff) {
+    if (V == LossVariant::Bce && (__mmask16)(_mm512_cmp_ps_mask(yv, zero, _CMP_EQ_OQ) | y1) == (__mmask16)0xffff) {
       // Every label of the vector is 0 or 1: loss c·softplus(u), gradient ∓c·σ(u)·gs, u = y ? -x : x,
       // c = w·p (y = 1) or w (y = 0); σ(u) = inv for u >= 0, e·inv below.
       const __m512 u = _mm512_mask_sub_ps(xv, y1, zero, xv);
@@ -407,7 +406,7 @@ FML_AVX512_FN int tile(int64_t T, const float* __restrict x, const float* __rest
     const __m512 num = _mm512_mask_blend_ps(neg, _mm512_fnmadd_ps(c1, e, c0), _mm512_fmsub_ps(c0, e, c1));
     const __m512 dB = _mm512_mul_ps(num, inv);
     __m512 loss, grad;
-    if (V == 0) {
+    if (V == LossVariant::Bce) {
       loss = B;
       grad = _mm512_mul_ps(dB, vgs);
     } else {
@@ -674,7 +673,7 @@ __attribute__((target("avx2,fma"))) inline int finish(int64_t j, int64_t T, cons
 
 // V = 0: plain BCE; V = 1: focal with γ = 2. WP, SAFE as in v512::tile. Loss to lb when non-null, else
 // summed into *sum. Returns nonzero when a used target is out of range.
-template <int V, bool WP, bool SAFE>
+template <LossVariant V, bool WP, bool SAFE>
 FML_AVX2_FN int tile(int64_t T, const float* __restrict x, const float* __restrict y, const float* __restrict w,
                      const float* __restrict p, const float* __restrict mf, const Params& P, float gs,
                      float* __restrict lb, float* __restrict go, double* sum) {
@@ -696,7 +695,7 @@ FML_AVX2_FN int tile(int64_t T, const float* __restrict x, const float* __restri
     const __m256 y1 = _mm256_cmp_ps(yv, one, _CMP_EQ_OQ);
     const bool hard = _mm256_movemask_ps(_mm256_or_ps(y1, _mm256_cmp_ps(yv, zero, _CMP_EQ_OQ))) == 0xff;
     __m256 loss, grad;
-    if (V == 1 && hard) {
+    if (V == LossVariant::Focal && hard) {
       // one-sided focal (spec §2, y = 1 / y = 0): u = y ? -x : x, loss α_t·c·H(u), gradient ∓α_t·c·D(u)
       __m256 cl = _mm256_blendv_ps(cl0, cl1, y1);
       __m256 cg = _mm256_blendv_ps(cg0, cg1, y1);
@@ -710,7 +709,7 @@ FML_AVX2_FN int tile(int64_t T, const float* __restrict x, const float* __restri
       const __m256 e = exp_nonpos(_mm256_or_ps(xv, sgn));
       const __m256 l = log1p_01(e);
       const __m256 inv = _mm256_div_ps(one, _mm256_add_ps(one, e));
-      if (V == 0 && hard) {
+      if (V == LossVariant::Bce && hard) {
         // one-sided BCE: loss c·softplus(u), gradient ∓c·σ(u)·gs, u = y ? -x : x
         const __m256 u = _mm256_blendv_ps(xv, _mm256_sub_ps(zero, xv), y1);
         const __m256 sigu = _mm256_blendv_ps(inv, _mm256_mul_ps(e, inv), _mm256_cmp_ps(u, zero, _CMP_LT_OQ));
@@ -738,7 +737,7 @@ FML_AVX2_FN int tile(int64_t T, const float* __restrict x, const float* __restri
         const __m256 B = _mm256_add_ps(lw, kx);
         const __m256 num = _mm256_blendv_ps(_mm256_fnmadd_ps(c1, e, c0), _mm256_fmsub_ps(c0, e, c1), neg);
         const __m256 dB = _mm256_mul_ps(num, inv);
-        if (V == 0) {
+        if (V == LossVariant::Bce) {
           loss = B;
           grad = _mm256_mul_ps(dB, vgs);
         } else {
@@ -761,7 +760,7 @@ FML_AVX2_FN int tile(int64_t T, const float* __restrict x, const float* __restri
     put(go, lb, acc, j, use, grad, loss);
   }
   return finish<SAFE>(j, T, y, mf, gs, lb, go, acc, bad, sum, [&](int64_t i, float& l, float& g) {
-    bce_math::bce_focal_elem<V == 1, true>(x[i], y[i], WP ? w[i] : 1.0f, WP ? p[i] : 1.0f, P, l, g);
+    bce_math::bce_focal_elem<V == LossVariant::Focal, true>(x[i], y[i], WP ? w[i] : 1.0f, WP ? p[i] : 1.0f, P, l, g);
   });
 }
 
@@ -845,7 +844,7 @@ int64_t first_bad_target(const BceArgs& a, int64_t i0, int64_t T) {
 
 // A chunk of rows: for each row (DB: R_n first), tiles of up to TILE labels through one branch-free,
 // vectorised element loop. Returns the first bad target index or -1.
-template <int V, bool HARD, bool G2, bool AVX512 = false, bool AVX2 = false>
+template <LossVariant V, bool HARD, bool G2, bool AVX512 = false, bool AVX2 = false>
 inline __attribute__((always_inline)) int64_t rows_body(const Ctx& c, int64_t r0, int64_t r1) {
   const BceArgs& a = *c.a;
   const int64_t K = a.K;
@@ -858,19 +857,19 @@ inline __attribute__((always_inline)) int64_t rows_body(const Ctx& c, int64_t r0
   // The element loop must select by the mask and check target ranges unless all are used and checked.
   [[maybe_unused]] const bool safe = c.gather || !a.validate_first;
   // AVX-512 BCE/focal on int8/uint8 targets without smoothing: the loop reads the bytes itself.
-  const bool raw8 = AVX512 && (V == 0 || (V == 1 && G2)) && a.label_smoothing == 0.0f &&
+  const bool raw8 = AVX512 && (V == LossVariant::Bce || (V == LossVariant::Focal && G2)) && a.label_smoothing == 0.0f &&
                     (a.targets_dtype == DType::I8 || a.targets_dtype == DType::U8);
   [[maybe_unused]] const float iv8 = a.has_ignore_value ? a.ignore_value : __builtin_nanf("");
   // The AVX-512 loops that read everything in place (no gathered targets or weights, no inPlace staging)
   // take a whole row per call: per-call set-up is then paid once per row, not once per TILE labels.
-  const bool wide = AVX512 && (V == 0 || G2) && (!c.gather || raw8) && direct &&
+  const bool wide = AVX512 && (V == LossVariant::Bce || G2) && (!c.gather || raw8) && direct &&
                     !(a.class_weight || a.element_weight || a.sample_weight);
   const int64_t span = wide ? K : TILE;
   for (int64_t n = r0; n < r1; n++) {
     const int64_t row = n * K;
     const float sw = a.sample_weight ? a.sample_weight[n] : 1.0f;
     float R = 0.0f;
-    if (V == 3) {
+    if (V == LossVariant::DistributionBalanced) {
       // R_n = Σ_k y_nk / n_k over the row's unmasked targets; the row stays in cache for the pass below
       double Rd = 0;
       for (int64_t k0 = 0; k0 < K; k0 += TILE) {
@@ -918,8 +917,8 @@ inline __attribute__((always_inline)) int64_t rows_body(const Ctx& c, int64_t r0
         w = wbuf;
       }
       const float* __restrict p = a.pos_weight ? a.pos_weight + k0 : c.ones;
-      const float* __restrict nu = V == 3 ? c.nu + k0 : c.ones;
-      const float* __restrict invn = V == 3 ? c.inv_n + k0 : c.ones;
+      const float* __restrict nu = V == LossVariant::DistributionBalanced ? c.nu + k0 : c.ones;
+      const float* __restrict invn = V == LossVariant::DistributionBalanced ? c.inv_n + k0 : c.ones;
       const float* __restrict x = logits + i0;
       float* __restrict go = direct ? dl + i0 : gb;
       double tile_sum = 0;
@@ -941,7 +940,7 @@ inline __attribute__((always_inline)) int64_t rows_body(const Ctx& c, int64_t r0
         summed = true;
       };
 #endif
-      if (V == 3) {
+      if (V == LossVariant::DistributionBalanced) {
 #if defined(__x86_64__) && defined(__GNUC__)
         // AVX-512 with γ = 2: hard and soft labels are told apart per vector inside the loop
         if constexpr (AVX512 && G2) {
@@ -970,7 +969,7 @@ inline __attribute__((always_inline)) int64_t rows_body(const Ctx& c, int64_t r0
         }
       } else {
 #if defined(__x86_64__) && defined(__GNUC__)
-        if constexpr (AVX512 && (V == 0 || (V == 1 && G2))) {
+        if constexpr (AVX512 && (V == LossVariant::Bce || (V == LossVariant::Focal && G2))) {
           const bool wp = w != c.ones || p != c.ones;
           double ts = 0;
           if (raw8) {
@@ -990,7 +989,7 @@ inline __attribute__((always_inline)) int64_t rows_body(const Ctx& c, int64_t r0
                         : v512::tile<V, false, false>(T, x, y, w, p, mf, P, gs, lbp, go, &ts);
           tile_sum = ts;
           summed = true;
-        } else if constexpr (AVX2 && (V == 0 || (V == 1 && G2))) {
+        } else if constexpr (AVX2 && (V == LossVariant::Bce || (V == LossVariant::Focal && G2))) {
           const bool wp = w != c.ones || p != c.ones;
           double ts = 0;
           if (wp)
@@ -1084,14 +1083,14 @@ inline __attribute__((always_inline)) int64_t count_body(const BceArgs& a, int64
 using RowsFn = int64_t (*)(const Ctx&, int64_t, int64_t);
 using CountFn = int64_t (*)(const BceArgs&, int64_t, int64_t, int64_t*);
 
-template <int V, bool HARD, bool G2>
+template <LossVariant V, bool HARD, bool G2>
 int64_t rows_generic(const Ctx& c, int64_t r0, int64_t r1) { return rows_body<V, HARD, G2>(c, r0, r1); }
 int64_t count_generic(const BceArgs& a, int64_t r0, int64_t r1, int64_t* n) { return count_body(a, r0, r1, n); }
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define FML_HAVE_AVX2_CLONE 1
 // The same code compiled for AVX2+FMA, chosen at run time (the portable build targets SSE2).
-template <int V, bool HARD, bool G2>
+template <LossVariant V, bool HARD, bool G2>
 __attribute__((target("avx2,fma"))) int64_t rows_avx2(const Ctx& c, int64_t r0, int64_t r1) {
   return rows_body<V, HARD, G2, false, true>(c, r0, r1);
 }
@@ -1099,7 +1098,7 @@ __attribute__((target("avx2,fma"))) int64_t count_avx2(const BceArgs& a, int64_t
   return count_body(a, r0, r1, n);
 }
 // AVX-512 (16 lanes): Zen 4 and recent Intel; the masks and selects map to k-registers.
-template <int V, bool HARD, bool G2>
+template <LossVariant V, bool HARD, bool G2>
 __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma"))) int64_t rows_avx512(const Ctx& c, int64_t r0, int64_t r1) {
   return rows_body<V, HARD, G2, true>(c, r0, r1);
 }
@@ -1109,7 +1108,7 @@ __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma"))) int64_t c
 }
 #endif
 
-template <int V, bool HARD, bool G2 = false>
+template <LossVariant V, bool HARD, bool G2 = false>
 RowsFn pick_rows() {
 #ifdef FML_HAVE_AVX2_CLONE
   if (cpu_has_avx512()) return &rows_avx512<V, HARD, G2>;
@@ -1119,15 +1118,15 @@ RowsFn pick_rows() {
 }
 
 // g2: the focal exponent is exactly 2 (focal, and DB's default), computed as a square.
-RowsFn select_rows(int kind, bool hard, bool g2) {
-  switch (kind) {
-    case 0: return pick_rows<0, false>();
-    case 1: return g2 ? pick_rows<1, false, true>() : pick_rows<1, false>();
-    case 2: return pick_rows<2, false>();
-    default:
-      if (g2) return hard ? pick_rows<3, true, true>() : pick_rows<3, false, true>();
-      return hard ? pick_rows<3, true>() : pick_rows<3, false>();
+RowsFn select_rows(LossVariant kernel, bool hard, bool g2) {
+  switch (kernel) {
+    case LossVariant::Bce: return pick_rows<LossVariant::Bce, false>();
+    case LossVariant::Focal: return g2 ? pick_rows<LossVariant::Focal, false, true>() : pick_rows<LossVariant::Focal, false>();
+    case LossVariant::Asymmetric: return pick_rows<LossVariant::Asymmetric, false>();
+    case LossVariant::DistributionBalanced: break;
   }
+  if (g2) return hard ? pick_rows<LossVariant::DistributionBalanced, true, true>() : pick_rows<LossVariant::DistributionBalanced, false, true>();
+  return hard ? pick_rows<LossVariant::DistributionBalanced, true>() : pick_rows<LossVariant::DistributionBalanced, false>();
 }
 
 CountFn select_count() {
@@ -1172,7 +1171,7 @@ BcePrepared bce_prepare(const BceArgs& a) {
   P.db_alpha_pos = 1.0f;
   P.db_alpha_neg = 1.0f;
   switch (a.variant) {
-    case LossVariant::Bce: out.variant_kind = 0; break;
+    case LossVariant::Bce: out.kernel = LossVariant::Bce; break;
     case LossVariant::Focal:
       check_finite(a.gamma, "focal.gamma");
       if (a.gamma < 0) throw_range("Expected focal.gamma >= 0 but received " + fmt_num(a.gamma));
@@ -1181,7 +1180,7 @@ BcePrepared bce_prepare(const BceArgs& a) {
         if (a.alpha < 0 || a.alpha > 1) throw_range("Expected focal.alpha in [0, 1] but received " + fmt_num(a.alpha));
       }
       // γ = 0 without α is BCE: the very same code path, so loss and gradient are identical.
-      out.variant_kind = (a.gamma == 0.0f && !a.has_alpha) ? 0 : 1;
+      out.kernel = (a.gamma == 0.0f && !a.has_alpha) ? LossVariant::Bce : LossVariant::Focal;
       break;
     case LossVariant::Asymmetric:
       check_finite(a.gamma_pos, "asymmetric.gammaPos");
@@ -1189,7 +1188,7 @@ BcePrepared bce_prepare(const BceArgs& a) {
       check_finite(a.clip, "asymmetric.clip");
       if (a.gamma_pos < 0 || a.gamma_neg < 0) throw_range("Expected asymmetric gammas >= 0");
       if (a.clip < 0 || a.clip >= 1) throw_range("Expected asymmetric.clip in [0, 1) but received " + fmt_num(a.clip));
-      out.variant_kind = 2;
+      out.kernel = LossVariant::Asymmetric;
       break;
     case LossVariant::DistributionBalanced:
       if (!a.class_counts) throw_type("distributionBalanced needs classCounts");
@@ -1213,7 +1212,7 @@ BcePrepared bce_prepare(const BceArgs& a) {
         P.gamma = 0.0f;
         P.focal_pow = false;
       }
-      out.variant_kind = 3;
+      out.kernel = LossVariant::DistributionBalanced;
       break;
   }
   return out;
@@ -1264,7 +1263,7 @@ BceResult bce_fused_cpu(const BceArgs& a) {
   res.count = count;
 
   std::vector<float> nu, inv_n;
-  if (prep.variant_kind == 3) {
+  if (prep.kernel == LossVariant::DistributionBalanced) {
     nu.resize((size_t)K);
     inv_n.resize((size_t)K);
     bce_db_class_terms(a, nu.data(), inv_n.data());
@@ -1275,7 +1274,6 @@ BceResult bce_fused_cpu(const BceArgs& a) {
   Ctx ctx;
   ctx.a = &a;
   ctx.P = prep.P;
-  ctx.kind = prep.variant_kind;
   ctx.gather = a.targets_dtype != DType::F32 || masked || a.label_smoothing != 0.0f;
   ctx.gs = a.reduction == Reduction::Mean ? (count > 0 ? (float)(1.0 / (double)count) : 0.0f) : 1.0f;
   ctx.ones = ones_v.data();
@@ -1283,7 +1281,7 @@ BceResult bce_fused_cpu(const BceArgs& a) {
   ctx.inv_n = inv_n.data();
   ctx.row_sum = want_sum ? row_sum.data() : nullptr;
   const bool hard = a.targets_dtype != DType::F32 && a.label_smoothing == 0.0f;
-  const RowsFn rows = select_rows(prep.variant_kind, hard, prep.P.focal_pow && prep.P.gamma == 2.0f);
+  const RowsFn rows = select_rows(prep.kernel, hard, prep.P.focal_pow && prep.P.gamma == 2.0f);
   const int64_t chunks = parallel_chunks(N, grain);
   std::vector<int64_t> bad((size_t)chunks, -1);
   parallel_for(N, grain, [&](int64_t c, int64_t r0, int64_t r1) { bad[c] = rows(ctx, r0, r1); });

@@ -139,10 +139,10 @@ __device__ __forceinline__ bool prep_elem(const DevArgs& a, float yraw, int64_t 
   return use;
 }
 
-template <int V>
+template <LossVariant V>
 __device__ __forceinline__ void elem_math(float x, float y, float w, float p, const bce_math::Params& P, float& l, float& g) {
-  if (V == 0) bce_math::bce_focal_elem<false>(x, y, w, p, P, l, g);
-  else if (V == 1) {
+  if (V == LossVariant::Bce) bce_math::bce_focal_elem<false>(x, y, w, p, P, l, g);
+  else if (V == LossVariant::Focal) {
     // γ = 2 as a square, like the CPU twin (a warp-uniform branch)
     if (P.focal_pow && P.gamma == 2.0f) bce_math::bce_focal_elem<true, true>(x, y, w, p, P, l, g);
     else bce_math::bce_focal_elem<true>(x, y, w, p, P, l, g);
@@ -167,7 +167,7 @@ __device__ __forceinline__ float block_sum(float v, float* sh) {
 
 // VEC: every vector-loaded pointer is aligned for 4-element loads and stores (the launcher checks); without
 // it every element takes the scalar loop below.
-template <typename LT, typename TT, int V, bool OPTS, bool VEC>
+template <typename LT, typename TT, LossVariant V, bool OPTS, bool VEC>
 __global__ void __launch_bounds__(kThreads) bce_elementwise_kernel(DevArgs a) {
   __shared__ float sh[32];
   const bce_math::Params P = a.P;
@@ -334,9 +334,9 @@ int resident_grid(Kern kernel, int sms, int64_t work_blocks, int cap) {
 }
 
 // Launches the main kernel of a variant; returns its grid (the number of loss partials).
-template <typename LT, typename TT, int V, bool O, bool VEC>
+template <typename LT, typename TT, LossVariant V, bool O, bool VEC>
 int launch_one(int sms, int cap, const DevArgs& d) {
-  if constexpr (V == 3) {
+  if constexpr (V == LossVariant::DistributionBalanced) {
     auto kern = bce_db_kernel<LT, TT, O>;
     const int grid = resident_grid(kern, sms, d.N, cap);  // one block per row, grid-stride over rows
     PKG_LAUNCH(kern, grid, kThreads, 0, 0)(d);
@@ -349,26 +349,24 @@ int launch_one(int sms, int cap, const DevArgs& d) {
   }
 }
 
+template <typename LT, typename TT, bool VEC, bool O>
+int launch_variant(LossVariant v, int sms, int cap, const DevArgs& d) {
+  switch (v) {
+    case LossVariant::Bce: return launch_one<LT, TT, LossVariant::Bce, O, VEC>(sms, cap, d);
+    case LossVariant::Focal: return launch_one<LT, TT, LossVariant::Focal, O, VEC>(sms, cap, d);
+    case LossVariant::Asymmetric: return launch_one<LT, TT, LossVariant::Asymmetric, O, VEC>(sms, cap, d);
+    case LossVariant::DistributionBalanced: break;
+  }
+  return launch_one<LT, TT, LossVariant::DistributionBalanced, O, VEC>(sms, cap, d);
+}
+
 template <typename LT, typename TT, bool VEC>
-int launch_main(int kind, bool opts, int sms, int cap, const DevArgs& d) {
-  if (opts) {
-    switch (kind) {
-      case 0: return launch_one<LT, TT, 0, true, VEC>(sms, cap, d);
-      case 1: return launch_one<LT, TT, 1, true, VEC>(sms, cap, d);
-      case 2: return launch_one<LT, TT, 2, true, VEC>(sms, cap, d);
-      default: return launch_one<LT, TT, 3, true, VEC>(sms, cap, d);
-    }
-  }
-  switch (kind) {
-    case 0: return launch_one<LT, TT, 0, false, VEC>(sms, cap, d);
-    case 1: return launch_one<LT, TT, 1, false, VEC>(sms, cap, d);
-    case 2: return launch_one<LT, TT, 2, false, VEC>(sms, cap, d);
-    default: return launch_one<LT, TT, 3, false, VEC>(sms, cap, d);
-  }
+int launch_main(LossVariant kind, bool opts, int sms, int cap, const DevArgs& d) {
+  return opts ? launch_variant<LT, TT, VEC, true>(kind, sms, cap, d) : launch_variant<LT, TT, VEC, false>(kind, sms, cap, d);
 }
 
 template <typename LT>
-int launch_by_targets(DType tt, bool vec, int kind, bool opts, int sms, int cap, const DevArgs& d) {
+int launch_by_targets(DType tt, bool vec, LossVariant kind, bool opts, int sms, int cap, const DevArgs& d) {
   switch (tt) {
     case DType::I8:
       return vec ? launch_main<LT, int8_t, true>(kind, opts, sms, cap, d) : launch_main<LT, int8_t, false>(kind, opts, sms, cap, d);
@@ -429,12 +427,12 @@ BceResult bce_fused_cuda(const BceArgs& a) {
   int dev = 0;
   PKG_CUDA_CALL(cudaGetDevice(&dev));
   const int sms = sm_count();
-  const int kind = prep.variant_kind;
+  const LossVariant kind = prep.kernel;
   // partials: at most one per resident block (2048 threads per SM at most: 8 blocks of kThreads)
   const int cap = sms * (2048 / kThreads);
 
   const size_t hdr = sizeof(Header);
-  const size_t db_bytes = kind == 3 ? (size_t)K * 8 : 0;
+  const size_t db_bytes = kind == LossVariant::DistributionBalanced ? (size_t)K * 8 : 0;
   const size_t need = hdr + db_bytes + (size_t)cap * 4 + 256;
   char* base = static_cast<char*>(tl_scratch.get(need, dev));
   Header h0{0ull, LLONG_MAX, 0.0, 0.0};
@@ -460,7 +458,7 @@ BceResult bce_fused_cuda(const BceArgs& a) {
   d.result = reinterpret_cast<double*>(base + 16);
   d.partials = reinterpret_cast<float*>(base + hdr + db_bytes);
   d.P = prep.P;
-  if (kind == 3) {
+  if (kind == LossVariant::DistributionBalanced) {
     std::vector<float> terms((size_t)K * 2);
     bce_db_class_terms(a, terms.data(), terms.data() + K);
     PKG_CUDA_CALL(cudaMemcpy(base + hdr, terms.data(), db_bytes, cudaMemcpyHostToDevice));

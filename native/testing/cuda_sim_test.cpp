@@ -417,8 +417,13 @@ void run_loss(const LossCase& c) {
   a.K = K;
   a.variant = c.variant;
   a.reduction = c.red;
+  a.alpha = 0.25f;  // BceArgs holds no defaults: the variant parameters are set here
   if (c.variant == LossVariant::Focal) a.gamma = NK % 2 ? 2.0f : 1.5f, a.has_alpha = true;
-  if (c.variant == LossVariant::DistributionBalanced) a.class_counts = counts.data(), a.train_size = 40;
+  if (c.variant == LossVariant::DistributionBalanced) {
+    a.class_counts = counts.data(), a.train_size = 40;
+    a.neg_scale = 2.0f, a.init_bias = 0.05f, a.rebalance = true, a.db_focal = true;
+    a.rb_alpha = 0.1f, a.rb_beta = 10.0f, a.rb_mu = 0.405f;
+  }
   if (c.opts) a.label_smoothing = 0.1f, a.has_ignore_value = true, a.ignore_value = -1.0f;
   BceArgs h = a;
   std::vector<float> dl(NK, 7.0f), lo(NK, 7.0f);

@@ -5,6 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { bceWithLogits, bceWithLogitsAsync, classBalancedWeights, posWeightFromCounts } from '../../dist/index.js';
 import { loadBinding } from '../../dist/binding.js';
+import { inertLossArgs } from '../../dist/loss_contract.js';
 import { assertRejectsCode, assertThrowsCode } from '../helpers/assert.js';
 
 const X = new Float32Array([0.5, -1, 2, -0.3, 0.8, -2.5]);
@@ -151,7 +152,7 @@ test('async variant rejects with the same errors', async () => {
 
 test('the raw binding re-checks types and lengths', () => {
   const b = loadBinding();
-  const opts = { reduction: 'mean', labelSmoothing: 0, variant: 'bce' };
+  const opts = inertLossArgs();  // the complete struct lib/loss_contract.ts fills
   assertThrowsCode(() => b.bceWithLogits(new Float64Array(6), Y, 2, 3, opts, {}), E, TypeError, /Float32Array.*logits/);
   assertThrowsCode(() => b.bceWithLogits(X, Y, 2, 4, opts, {}), E, RangeError, /logits/);
   assertThrowsCode(() => b.bceWithLogits(X, new Int32Array(6), 2, 3, opts, {}), E, TypeError, /targets/);
@@ -159,6 +160,7 @@ test('the raw binding re-checks types and lengths', () => {
   assertThrowsCode(() => b.bceWithLogits(X, Y, 2, 3, { ...opts, posWeight: new Float32Array([1, -1, 1]) }, {}), E, RangeError, /posWeight/);
   assertThrowsCode(() => b.bceWithLogits(X, Y, 2, 3, { ...opts, variant: 'focal', gamma: -1 }, {}), E, RangeError, /gamma/);
   assertThrowsCode(() => b.bceWithLogits(X, Y, 2, 3, { ...opts, variant: 'focal', gamma: 1, alpha: 3 }, {}), E, RangeError, /alpha/);
+  assertThrowsCode(() => b.bceWithLogits(X, Y, 2, 3, { ...opts, gamma: Infinity }, {}), E, RangeError, /gamma/);
   assertThrowsCode(() => b.bceWithLogits(X, Y, 2, 3, { ...opts, labelSmoothing: 1 }, {}), E, RangeError, /labelSmoothing/);
   assertThrowsCode(() => b.bceWithLogits(X, Y, 2, 3, opts, { gradOut: new Float32Array(3) }), E, RangeError, /gradOut/);
   assertThrowsCode(() => b.bceWithLogits(X, Y, 2, 3, { ...opts, variant: 'distributionBalanced', classCounts: new Float32Array(3), trainSize: 1 }, {}), E, RangeError, /trainSize/);
