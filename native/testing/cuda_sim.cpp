@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -112,9 +113,15 @@ static constexpr size_t kArenaBytes = 8ull << 30, kAlign = 256, kRedZone = 256;
 static char* g_arena = nullptr;
 static unsigned char* g_arena_init = nullptr;
 static size_t g_arena_top = 0;
+// Per byte of an allocation that kernels touched: the last write and reads (racecheck on global memory).
+struct GByte {
+  uint32_t w_epoch, r_epoch, w_stamp, r_stamp, r_warps;
+  uint16_t w_tid, r_tid;
+};
 struct Alloc {
   size_t size;
   bool live;
+  std::unique_ptr<GByte, void (*)(void*)> race{nullptr, std::free};  // calloc'ed at the first kernel access
 };
 static std::map<uintptr_t, Alloc> g_allocs;
 
@@ -234,7 +241,10 @@ struct SByte {
   uint16_t w_tid, r_tid;
 };
 static std::vector<SByte> g_shadow_static, g_shadow_dyn;
-static uint32_t g_block_serial = 0, g_epoch = 0, g_stamp = 0;
+// g_epoch grows at every block start and every barrier, over all launches: an access's epoch tells whether it
+// came from an earlier launch (< g_launch_epoch0), another block of this launch (< g_block_epoch0) or this
+// block's current phase (== g_epoch).
+static uint32_t g_block_serial = 0, g_epoch = 0, g_stamp = 0, g_launch_epoch0 = 0, g_block_epoch0 = 0;
 static std::vector<uint32_t> g_warp_stamp;  // per warp: the stamp of its last completed warp-level sync
 
 static inline bool in_static_shared(uintptr_t a) {
@@ -470,7 +480,7 @@ static bool resolve_warp(int w, int nthreads) {
 // Runs one block to completion; false when the launch must stop (a report was made).
 static bool run_block(int nthreads, uint3 block) {
   g_block_serial++;
-  g_epoch++;
+  g_block_epoch0 = ++g_epoch;
   for (int i = 0; i < nthreads; i++) {
     g_threads[i].state = TState::New;
     g_threads[i].c.block = block;
@@ -603,6 +613,53 @@ static void shared_access(uintptr_t a, size_t n, bool write) {
   }
 }
 
+// Racecheck on global memory: blocks of one launch are unordered, threads of a block are ordered by
+// barriers (and lanes of a warp by warp-level syncs). Atomics never race. False after a report.
+static bool global_race(uintptr_t a, size_t n, bool write) {
+  auto it = g_allocs.upper_bound(a);
+  Alloc& al = (--it)->second;
+  if (!al.race) {
+    al.race.reset(static_cast<GByte*>(std::calloc(std::max<size_t>(al.size, 1), sizeof(GByte))));
+    if (!al.race) {
+      std::fprintf(stderr, "cuda_sim: out of memory for the race shadow of %zu bytes\n", al.size);
+      std::abort();
+    }
+  }
+  GByte* g = al.race.get() + (a - it->first);
+  const int t = g_running->tid;
+  const uint32_t E = g_epoch;
+  for (size_t i = 0; i < n; i++) {
+    GByte& b = g[i];
+    if (b.w_epoch >= g_launch_epoch0 &&
+        (b.w_epoch < g_block_epoch0 || (b.w_epoch == E && !ordered(b.w_tid, b.w_stamp, t)))) {
+      report(Check::Racecheck, cudaErrorLaunchFailure,
+             "__global__ %s-after-write hazard: %s wrote this byte in this launch without an atomic or a barrier between",
+             write ? "write" : "read", b.w_epoch < g_block_epoch0 ? "another block" : ("thread " + std::to_string(b.w_tid)).c_str());
+      return false;
+    }
+    if (write) {
+      if (b.r_epoch >= g_launch_epoch0 &&
+          (b.r_epoch < g_block_epoch0 ||
+           (b.r_epoch == E && ((b.r_warps & ~(1u << (t >> 5))) || !ordered(b.r_tid, b.r_stamp, t))))) {
+        report(Check::Racecheck, cudaErrorLaunchFailure,
+               "__global__ write-after-read hazard: %s read this byte in this launch without a barrier between",
+               b.r_epoch < g_block_epoch0 ? "another block" : "another thread");
+        return false;
+      }
+      b.w_epoch = E;
+      b.w_tid = (uint16_t)t;
+      b.w_stamp = warp_stamp_of(t);
+    } else {
+      if (b.r_epoch != E) b.r_warps = 0;
+      b.r_epoch = E;
+      b.r_tid = (uint16_t)t;
+      b.r_stamp = warp_stamp_of(t);
+      b.r_warps |= 1u << (t >> 5);
+    }
+  }
+  return true;
+}
+
 static void global_access(uintptr_t a, size_t n, bool write, bool atomic) {
   const char* what = atomic ? "atomic" : write ? "write" : "read";
   if (!g_running) {
@@ -614,6 +671,7 @@ static void global_access(uintptr_t a, size_t n, bool write, bool atomic) {
     report(Check::Memcheck, cudaErrorMisalignedAddress, "Misaligned __global__ %s of size %zu", what, n);
     return;
   }
+  if (!atomic && !global_race(a, n, write)) return;
   unsigned char* s = g_arena_init + (a - (uintptr_t)g_arena);
   if (write && !atomic) {
     std::memset(s, 1, n);
@@ -757,6 +815,7 @@ void run_kernel(const void* kernel, const char* name, dim3 grid, dim3 block, siz
   g_body_ctx = ctx;
   g_aborted = false;
   g_pending_init.clear();
+  g_launch_epoch0 = g_epoch + 1;
   for (unsigned z = 0; z < grid.z; z++)
     for (unsigned y = 0; y < grid.y; y++)
       for (unsigned x = 0; x < grid.x; x++)
@@ -811,7 +870,7 @@ cudaError_t cudaMalloc(void** p, size_t bytes) {
   if (g_arena_top + span > kArenaBytes) return set_error(cudaErrorMemoryAllocation);
   char* a = g_arena + g_arena_top;
   g_arena_top += span;
-  g_allocs[(uintptr_t)a] = Alloc{bytes, true};
+  g_allocs[(uintptr_t)a] = Alloc{bytes, true, {nullptr, std::free}};
   *p = a;
   return cudaSuccess;
 }
@@ -825,6 +884,7 @@ cudaError_t cudaFree(void* p) {
     return cudaErrorInvalidDevicePointer;
   }
   it->second.live = false;
+  it->second.race.reset();
   // give the pages back (the address range is never reused, so a use after free is still reported)
   const uintptr_t lo = ((uintptr_t)p + 4095) / 4096 * 4096, hi = ((uintptr_t)p + it->second.size) / 4096 * 4096;
   if (hi > lo) {

@@ -31,7 +31,6 @@
 #define __device__
 #define __host__
 #define __forceinline__ inline __attribute__((always_inline))
-#define __noinline__ __attribute__((noinline))
 #define __launch_bounds__(...)
 #define __shared__ __attribute__((section("fml_sim_shared"), aligned(16))) static
 

@@ -88,6 +88,10 @@ __global__ void early_exit_kernel(float* out) {
 __global__ void partial_warp_kernel(float* out) {  // a 48-thread block: the second warp has 16 lanes
   out[threadIdx.x] = pkg::warp_sum(1.0f);
 }
+__global__ void global_add_kernel(float* p, int atomic) {  // one accumulator for every thread of the grid
+  if (atomic) atomicAdd(p, 1.0f);
+  else p[0] += 1.0f;
+}
 __global__ void dyn_kernel(float* out, int n) {
   PKG_DYNAMIC_SHARED(float, buf);
   buf[threadIdx.x] = 2.0f;
@@ -163,7 +167,17 @@ std::string cuda_sim_selftest(const std::string& which) {
       cudaFree(fresh);
       PKG_LAUNCH(oob_kernel, 1, 32, 0, 0)(fresh, 64);
       expect_report(Check::Memcheck, "use after free");
+      cudaMemset(d, 0, 64 * sizeof(float));
+      PKG_LAUNCH(global_add_kernel, 2, 1, 0, 0)(d, 0);
+      expect_report(Check::Racecheck, "two blocks adding to one global float without an atomic");
+      PKG_LAUNCH(global_add_kernel, 1, 2, 0, 0)(d, 0);
+      expect_report(Check::Racecheck, "two threads adding to one global float without an atomic");
+      cudaMemset(d, 0, 64 * sizeof(float));
+      PKG_LAUNCH(global_add_kernel, 3, 64, 0, 0)(d, 1);
+      expect_clean("atomicAdd from every thread");
       float h = 0;
+      cudaMemcpy(&h, d, sizeof(float), cudaMemcpyDeviceToHost);
+      require(h == 192.0f, "atomicAdd total " + std::to_string(h));
       require(cudaMemcpy(&h, d + 64, sizeof(float), cudaMemcpyDeviceToHost) != cudaSuccess, "cudaMemcpy past the end succeeded");
       fml_sim::take_reports();
       cudaFree(d);

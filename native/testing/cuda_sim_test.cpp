@@ -336,11 +336,12 @@ void attention_cases() {
     const int B = 1, T = 6200, C = 1, NH = 1;
     auto q = randn(T, 1), k = randn(T, 2), v = randn(T, 3);
     std::vector<uint8_t> mask(T, 1);
-    std::vector<float> out(T), att((size_t)T * T);
-    attention_forward_cpu(out.data(), att.data(), q.data(), k.data(), v.data(), mask.data(), B, T, C, NH, 0.0f, 5, 9);
-    Dev<float> dq_(q), dk_(k), dv_(v), dout(T), datt((size_t)T * T);
+    std::vector<float> out(T);
+    // the inference path (no T×T probabilities stored) keeps the test's memory small
+    attention_forward_cpu(out.data(), nullptr, q.data(), k.data(), v.data(), mask.data(), B, T, C, NH, 0.0f, 5, 9);
+    Dev<float> dq_(q), dk_(k), dv_(v), dout(T);
     Dev<uint8_t> dm(mask);
-    attention_forward_cuda(dout.p, datt.p, dq_.p, dk_.p, dv_.p, dm.p, B, T, C, NH, 0.0f, 5, 9, 0);
+    attention_forward_cuda(dout.p, nullptr, dq_.p, dk_.p, dv_.p, dm.p, B, T, C, NH, 0.0f, 5, 9, 0);
     expect_close(dout.get(), out, 1e-5, 1e-4, "out");
   });
 }
