@@ -2,7 +2,8 @@
  * ONNX export of an encoder classifier in transformers.js's layout:
  *
  *   config.json              Hugging Face BertConfig/DistilBertConfig with id2label, label2id and
- *                            problem_type multi_label_classification (so pipelines apply a sigmoid), and a
+ *                            problem_type multi_label_classification (so pipelines apply a sigmoid),
+ *                            `transformers.js_config: { dtype: 'fp32' }` (the one model file there is) and a
  *                            `fused_multilabel` block { version, format, export: 'onnx', opset }
  *   tokenizer.json           the WordPiece tokenizer (BertNormalizer …), preceded by Replace/Lowercase
  *                            normalizers for the classifier's training preprocessing
@@ -62,7 +63,9 @@ export function writeEncoderExport(
   writeFileAtomic(join(dir, 'onnx', 'model.onnx'), graph.model);
 
   const config = labelConfig(configToHuggingFace(model.config, spec.labels), spec.labels);
-  writeJsonAtomic(join(dir, 'config.json'), { ...config, fused_multilabel: { ...(config.fused_multilabel as object), export: 'onnx', opset: spec.opset } });
+  // transformers.js picks onnx/model.onnx (fp32) on every device, also where it would default to a quantized file
+  const tjs = { 'transformers.js_config': { dtype: 'fp32' } };
+  writeJsonAtomic(join(dir, 'config.json'), { ...config, ...tjs, fused_multilabel: { ...(config.fused_multilabel as object), export: 'onnx', opset: spec.opset } });
 
   tokenizer.save(dir);
   const tc = readTokenizerConfig(dir)?.raw ?? {};

@@ -31,6 +31,9 @@ const ortLoad = await optional('onnxruntime-node');
 const ort = ortLoad.mod?.default;
 const tjsLoad = await optional('@huggingface/transformers');
 const tjs = tjsLoad.mod;
+// onnxruntime-web (the browser engine, WebAssembly backend; it comes with @huggingface/transformers) runs in Node too
+const webLoad = await optional('onnxruntime-web');
+if (webLoad.mod) webLoad.mod.env.wasm.numThreads = 1;
 
 /** A test that needs an optional module: skipped with the reason printed, failed under REQUIRE_ONNX=1. */
 function needs(load, name, fn) {
@@ -73,7 +76,7 @@ async function classifier(config, { maxLength = 24, preprocess: prep, thresholds
   return new Classifier({ model: new EncoderTextModel(enc, tokenizer, maxLength), labels: LABELS, thresholds, preprocess: prep });
 }
 
-const big = (a, B, T) => new ort.Tensor('int64', BigInt64Array.from(a, BigInt), [B, T]);
+const big = (a, B, T, engine = ort) => new engine.Tensor('int64', BigInt64Array.from(a, BigInt), [B, T]);
 function maxDiff(a, b) {
   assert.is(a.length, b.length, 'lengths');
   let m = 0;
@@ -82,15 +85,15 @@ function maxDiff(a, b) {
 }
 
 /** onnxruntime logits against Encoder.forward, for several batch sizes and text lengths (with truncation). */
-async function checkOrt(clf, dir, withTypes) {
-  const sess = await ort.InferenceSession.create(join(dir, 'onnx', 'model.onnx'));
+async function checkOrt(clf, dir, withTypes, engine = ort) {
+  const sess = await engine.InferenceSession.create(readFileSync(join(dir, 'onnx', 'model.onnx')));
   assert.equal([...sess.inputNames].sort(), withTypes ? ['attention_mask', 'input_ids', 'token_type_ids'] : ['attention_mask', 'input_ids']);
   assert.equal(sess.outputNames, ['logits']);
   const enc = clf.model.encoder;
   for (const [from, B] of [[2, 1], [0, 3], [0, 8], [3, 5]]) {
     const b = tokenizer.encodeBatch(TEXTS.slice(from, from + B), { maxLength: clf.maxLength });
-    const feeds = { input_ids: big(b.inputIds, b.batchSize, b.seqLen), attention_mask: big(b.attentionMask, b.batchSize, b.seqLen) };
-    if (withTypes) feeds.token_type_ids = big(b.tokenTypeIds, b.batchSize, b.seqLen);
+    const feeds = { input_ids: big(b.inputIds, b.batchSize, b.seqLen, engine), attention_mask: big(b.attentionMask, b.batchSize, b.seqLen, engine) };
+    if (withTypes) feeds.token_type_ids = big(b.tokenTypeIds, b.batchSize, b.seqLen, engine);
     const out = (await sess.run(feeds)).logits;
     assert.equal(out.dims, [b.batchSize, LABELS.length]);
     const ref = await enc.forward(b);
@@ -125,6 +128,16 @@ needs(ortLoad, 'onnxruntime-node: opsets 13 (LayerNorm from primitives), 18 and 
     await checkOrt(clf, dir, true);
   }
   clf.dispose();
+});
+
+needs(webLoad, 'onnxruntime-web (WebAssembly, the browser engine): BERT mean and DistilBERT pooler logits = the package\'s forward (1e-4)', async () => {
+  for (const config of [{ architecture: 'bert', pooling: 'mean' }, { architecture: 'distilbert', pooling: 'pooler' }]) {
+    const clf = await classifier(config);
+    const dir = join(scratch, `web-${config.architecture}`);
+    await clf.exportOnnx(dir);
+    await checkOrt(clf, dir, config.architecture === 'bert', webLoad.mod);
+    clf.dispose();
+  }
 });
 
 test('the model file: inputs, outputs, dynamic axes, opset and IR version, weights as initializers', async () => {
@@ -206,6 +219,7 @@ test('the directory: transformers.js layout, config.json labels and problem type
   assert.equal(cfg.id2label, Object.fromEntries(LABELS.map((l, i) => [String(i), l])));
   assert.equal(cfg.label2id, Object.fromEntries(LABELS.map((l, i) => [l, i])));
   assert.is(cfg.fused_multilabel.export, 'onnx');
+  assert.equal(cfg['transformers.js_config'], { dtype: 'fp32' });
   const tc = JSON.parse(readFileSync(join(dir, 'tokenizer_config.json'), 'utf8'));
   assert.is(tc.model_max_length, 20);
   assert.is(tc.do_lower_case, true);
@@ -239,7 +253,8 @@ test('tokenizer.json tokenizes as the package does (@huggingface/tokenizers), wi
 async function pipelineScores(dir, texts) {
   tjs.env.allowRemoteModels = false;
   tjs.env.localModelPath = scratch;
-  const pipe = await tjs.pipeline('text-classification', dir.slice(scratch.length + 1), { dtype: 'fp32' });
+  // no dtype option: config.json's transformers.js_config names fp32 (onnx/model.onnx)
+  const pipe = await tjs.pipeline('text-classification', dir.slice(scratch.length + 1));
   const out = await pipe(texts, { top_k: null });
   await pipe.dispose();
   return out;
