@@ -43,9 +43,10 @@ export interface ValueSpec {
   dims: (number | string)[];
 }
 
-// ONNX raw_data is little-endian: a copy of the bytes on little-endian machines, converted otherwise.
+// ONNX raw_data is little-endian: a view of the array's bytes on little-endian machines (the encoder
+// copies them once), converted otherwise.
 function bytesOf(a: Float32Array | BigInt64Array): Uint8Array {
-  if (endianness() === 'LE') return new Uint8Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength));
+  if (endianness() === 'LE') return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
   const out = new Uint8Array(a.byteLength);
   const view = new DataView(out.buffer);
   if (a instanceof Float32Array) a.forEach((x, i) => view.setFloat32(4 * i, x, true));
