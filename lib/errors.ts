@@ -1,6 +1,7 @@
 /**
  * Error helpers shared by the whole API. Every error thrown for bad input carries a `code`
- * (`ERR_INVALID_ARG`, `ERR_DISPOSED`, `ERR_BUSY`, `ERR_CUDA`, `ERR_NO_BINARY`, `ERR_INVALID_FILE`)
+ * (`ERR_INVALID_ARG`, `ERR_DISPOSED`, `ERR_BUSY`, `ERR_CUDA`, `ERR_NO_BINARY`, `ERR_INVALID_FILE`, and the
+ * Hub's `ERR_HUB_NOT_FOUND`, `ERR_HUB_AUTH`, `ERR_HUB_OFFLINE`, `ERR_HUB_DOWNLOAD`)
  * and names the argument, what was expected and what was received.
  */
 
@@ -10,7 +11,11 @@ export type ErrorCode =
   | 'ERR_BUSY'
   | 'ERR_CUDA'
   | 'ERR_NO_BINARY'
-  | 'ERR_INVALID_FILE';
+  | 'ERR_INVALID_FILE'
+  | 'ERR_HUB_NOT_FOUND'
+  | 'ERR_HUB_AUTH'
+  | 'ERR_HUB_OFFLINE'
+  | 'ERR_HUB_DOWNLOAD';
 
 export interface CodedError extends Error {
   code: ErrorCode;
