@@ -8,7 +8,7 @@
 import { preprocess as preprocessText, type PreprocessOptions } from './data.js';
 import { evaluate as evaluateMetrics, type EvaluateResult } from './metrics.js';
 import { checkInteger, checkNumber, checkOptions, disposedError, rangeErrorMessage, rejectUnknownKeys, typeError } from './errors.js';
-import { assertExportTarget, readModelDir, saveDirAtomic, writeFileAtomic, writeJsonAtomic, type ThresholdsFile } from './model_dir.js';
+import { assertExportTarget, locateModelDir, readModelDir, saveDirAtomic, writeFileAtomic, writeJsonAtomic, type ThresholdsFile } from './model_dir.js';
 import { checkOpset } from './onnx/graph.js';
 import { join } from 'node:path';
 import { reportDataFrom, type ReportEvaluation } from './report/data.js';
@@ -172,14 +172,14 @@ export class Classifier {
 
   /**
    * Loads and cross-checks a model directory written by Trainer.save (or a `dir.old-*` copy a killed save
-   * left). `maxBatchSize`/`maxWaitMs`: how concurrent predict/scores calls are merged (request_queue.ts).
+   * left), or one pushed to the Hugging Face Hub (`hf:ORG/NAME[@REVISION]`, downloaded into the Hub cache). `maxBatchSize`/`maxWaitMs`: how concurrent predict/scores calls are merged (request_queue.ts).
    */
   static async load(dir: string, options: ClassifierLoadOptions = {}): Promise<Classifier> {
-    if (typeof dir !== 'string' || dir.length === 0) throw typeError('dir', 'a model directory path', dir);
+    if (typeof dir !== 'string' || dir.length === 0) throw typeError('dir', "a model directory path or a Hub id 'hf:ORG/NAME'", dir);
     const o = checkOptions('options', options) as ClassifierLoadOptions;
     rejectUnknownKeys('Classifier.load options', o, ['device', 'maxBatchSize', 'maxWaitMs']);
     const batching = checkBatching(o);
-    const c = readModelDir(dir);
+    const c = readModelDir(await locateModelDir(dir));
     const model = await loadTextModel(c, { device: o.device ?? 'auto', ...batching });
     const counts = (c.training?.history as { data?: { trainCounts?: Record<string, number> } } | undefined)?.data?.trainCounts;
     return new Classifier({

@@ -14,6 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { packageRoot } from './binding.js';
 import { LOSS_PRESETS } from './loss_contract.js';
 import { deviceInfo, version } from './device.js';
+import { parseHubId } from './hub.js';
 import { DEFAULT_OPSET, MAX_OPSET, MIN_OPSET } from './onnx/graph.js';
 // the heavy modules (the encoder's binding, the trainer) load only for the commands that need them,
 // so `info`, `--help` and usage errors answer at once
@@ -116,10 +117,17 @@ async function train(args: string[]): Promise<void> {
   const modelArg = (v.model as string | undefined) ?? 'tiny';
   let model: TrainerOptions['model'];
   if (['tiny', 'small', 'base'].includes(modelArg)) model = modelArg as 'tiny';
-  else {
+  else if (modelArg.startsWith('hf:')) {
+    try {
+      parseHubId(modelArg, '--model');
+    } catch (err) {
+      throw new UsageError(`train: ${(err as Error).message}`);
+    }
+    model = { pretrained: modelArg };
+  } else {
     const dir = resolve(modelArg);
     if (!existsSync(join(dir, 'config.json')))
-      throw new UsageError(`train: --model must be tiny, small, base or a pretrained model directory with config.json; "${modelArg}" is neither`);
+      throw new UsageError(`train: --model must be tiny, small, base, a pretrained model directory with config.json or a Hub id hf:ORG/NAME; "${modelArg}" is neither`);
     model = { pretrained: dir };
   }
   let clamp: [number, number] | undefined;
@@ -298,7 +306,7 @@ async function exportCmd(args: string[]): Promise<void> {
   oneOf('export', v, 'format', ['onnx'] as const);
   const opset = int('export', v, 'opset', MIN_OPSET);
   if (opset !== undefined && opset > MAX_OPSET) throw new UsageError(`export: --opset must be an integer in [${MIN_OPSET}, ${MAX_OPSET}], got "${String(v.opset)}"`);
-  const out = typeof v.out === 'string' && v.out.length > 0 ? v.out : `${resolve(modelDir)}-onnx`;
+  const out = typeof v.out === 'string' && v.out.length > 0 ? v.out : `${resolve(parseHubId(modelDir, '--model')?.repo.split('/').pop() ?? modelDir)}-onnx`;
   const { Classifier } = await import('./classifier.js');
   const clf = await Classifier.load(modelDir, { device: 'cpu' });
   try {

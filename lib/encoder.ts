@@ -28,7 +28,7 @@ import {
 } from './errors.js';
 import { normalizeLossOptions, type LossOptions } from './losses.js';
 import { readSafetensors, writeSafetensors } from './safetensors.js';
-import { configFromHuggingFace, configToHuggingFace, readConfigJson, writeJsonAtomic } from './model_dir.js';
+import { configFromHuggingFace, configToHuggingFace, locateModelDir, readConfigJson, writeJsonAtomic } from './model_dir.js';
 import { normalizeConfig, type EncoderConfig } from './encoder_config.js';
 import { checkBatching, RequestQueue, type BatchingOptions } from './request_queue.js';
 import { callCostTokens, forwardBucketed } from './encoder_batching.js';
@@ -131,11 +131,12 @@ export class Encoder {
    * `freshHead: true` ignores the checkpoint's head (`classifier.*`) even when its shape fits. A fresh head
    * has the initialisation of `create` (Philox N(0, 0.02) from `seed`, bias 0).
    */
-  static async fromPretrained(dir: string, options?: EncoderOptions & { numLabels?: number; freshHead?: boolean }): Promise<Encoder> {
-    if (typeof dir !== 'string' || dir === '') throw typeError('dir', 'a directory path string', dir);
+  static async fromPretrained(source: string, options?: EncoderOptions & { numLabels?: number; freshHead?: boolean }): Promise<Encoder> {
+    if (typeof source !== 'string' || source === '') throw typeError('dir', "a directory path string or a Hub id 'hf:ORG/NAME'", source);
     const o = checkEncoderOptions(options, ['numLabels', 'freshHead']);
     if (o.freshHead !== undefined && typeof o.freshHead !== 'boolean') throw typeError('options.freshHead', 'a boolean', o.freshHead);
     const numLabels = o.numLabels === undefined ? undefined : checkInteger('options.numLabels', o.numLabels, 1, 1 << 20);
+    const dir = await locateModelDir(source);
     const cfgPath = join(dir, 'config.json');
     const hf = readConfigJson(dir);
     const { config, labels } = configFromHuggingFace(hf, numLabels, cfgPath);

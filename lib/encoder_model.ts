@@ -4,14 +4,13 @@
  * pretrained directory) and loading one from a model directory; `maxLength` is min(requested,
  * maxPositions) here and nowhere else.
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Encoder, type OptimizerOptions } from './encoder.js';
 import type { EncoderConfig } from './encoder_config.js';
 import { Tokenizer } from './tokenizer.js';
 import { codedError, invalidFileError } from './errors.js';
 import type { LossOptions } from './losses.js';
-import { checkEncoderDir, configFromHuggingFace, readConfigJson, readTokenizerConfig, type ModelDirContents } from './model_dir.js';
+import { checkEncoderDir, configFromHuggingFace, locateModelDir, readConfigJson, type ModelDirContents } from './model_dir.js';
 import type { BuildSpec, LoadOptions, TrainableTextModel } from './text_model.js';
 import { writeEncoderExport, type OnnxExportSpec } from './onnx/export.js';
 import { callCostTokens, forwardBucketed } from './encoder_batching.js';
@@ -46,13 +45,6 @@ export function presetOf(model: EncoderModelOption): ModelPreset | 'pretrained' 
   return (model.hiddenSize ?? 0) >= 512 ? 'base' : 'tiny';
 }
 
-/** The tokenizer of a pretrained directory: vocab.txt (do_lower_case from tokenizer_config.json) or tokenizer.json. */
-function pretrainedTokenizer(dir: string): Tokenizer {
-  if (existsSync(join(dir, 'vocab.txt'))) return Tokenizer.fromVocab(join(dir, 'vocab.txt'), { lowercase: readTokenizerConfig(dir)?.lowercase ?? true });
-  if (existsSync(join(dir, 'tokenizer.json'))) return Tokenizer.fromTokenizerJson(join(dir, 'tokenizer.json'));
-  throw invalidFileError(dir, 'a pretrained model directory needs vocab.txt (or tokenizer.json)');
-}
-
 export class EncoderTextModel implements TrainableTextModel {
   readonly encoder: Encoder;
   readonly tokenizer: Tokenizer;
@@ -82,8 +74,8 @@ export class EncoderTextModel implements TrainableTextModel {
     const K = spec.labels.length;
     const model = spec.model as EncoderModelOption;
     if (typeof model === 'object' && 'pretrained' in model) {
-      const dir = model.pretrained;
-      const tokenizer = pretrainedTokenizer(dir);
+      const dir = await locateModelDir(model.pretrained, 'options.model.pretrained');
+      const tokenizer = await Tokenizer.fromPretrained(dir);
       // A head trained for other labels (same count, other names, e.g. LABEL_0..) is not reused: it
       // starts from the encoder's own initialisation unless the checkpoint's labels are ours.
       const ckpt = configFromHuggingFace(readConfigJson(dir), K, join(dir, 'config.json')).labels;

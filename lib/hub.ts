@@ -256,7 +256,8 @@ class Session {
       const res = await this.request(meta.url, { headers: have > 0 ? { range: `bytes=${have}-` } : {}, redirect: 'follow', signal: ctl.signal, timeoutMs });
       if (!res.ok) {
         clearTimeout(timer);
-        throw this.statusError(res, file);
+        if (new URL(meta.url).origin === new URL(endpoint()).origin) throw this.statusError(res, file);
+        throw hubError('ERR_HUB_DOWNLOAD', `${this.label(file)}: the storage host ${new URL(meta.url).origin} answered HTTP ${res.status} ${res.statusText}`);
       }
       if (res.status !== 206) have = 0; // the server sent the whole file
       const fd = openSync(part, have > 0 ? 'a' : 'w');

@@ -11,6 +11,7 @@
  *   report.json            the last evaluation
  *
  * Nothing else opens these files: the model (encoder_model.ts) and the Classifier ask this module.
+ * A Hub id (`hf:ORG/NAME`) becomes a directory through locateModelDir (lib/hub.ts downloads it).
  * Writes go through model_dir/atomic.ts (one durable atomic policy); config.json's Hugging Face form is
  * parsed in model_dir/hf_config.ts.
  */
@@ -23,10 +24,21 @@ import { readSafetensorsHeader, type TensorInfo } from './safetensors.js';
 import { resolveModelDir, saveDirAtomic, writeFileAtomic, writeJsonAtomic, type SaveHooks } from './model_dir/atomic.js';
 import { configFromHuggingFace, labelsOfConfig } from './model_dir/hf_config.js';
 import type { EncoderConfig } from './encoder_config.js';
+import { downloadModel, parseHubId } from './hub.js';
 import type { PreprocessOptions } from './data.js';
 
 export { assertReplaceable, resolveModelDir, saveDirAtomic, writeFileAtomic, writeJsonAtomic, type SaveHooks } from './model_dir/atomic.js';
 export { configFromHuggingFace, configToHuggingFace, labelsOfConfig } from './model_dir/hf_config.js';
+
+/**
+ * The local directory of a model source: a directory path as given, or a Hugging Face Hub id
+ * (`hf:ORG/NAME[@REVISION]`) downloaded into (or found in) the Hub cache by lib/hub.ts. Every loader
+ * (Classifier.load, Encoder.fromPretrained, Tokenizer.fromPretrained, a Trainer's `pretrained`) takes
+ * its directory from here.
+ */
+export async function locateModelDir(source: string, name = 'dir'): Promise<string> {
+  return parseHubId(source, name) ? downloadModel(source, name) : source;
+}
 
 /** Bumped when the directory layout or the meaning of a file changes. */
 export const MODEL_FORMAT = 1;

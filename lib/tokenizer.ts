@@ -15,13 +15,13 @@
  * (Over 400 lines: the basic tokenizer, WordPiece and its file formats are one concept; the vocabulary
  * learner behind train() is in wordpiece.ts.)
  */
-import { mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { readRegularFile } from './files.js';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import type { Tokenizer as HFTokenizer } from '@huggingface/tokenizers';
 import { checkOptions, rejectUnknownKeys, typeError, rangeErrorMessage, invalidFileError, checkInteger } from './errors.js';
-import { readTokenizerConfig, writeFileAtomic } from './model_dir.js';
+import { locateModelDir, readTokenizerConfig, writeFileAtomic } from './model_dir.js';
 import { learnWordPiece } from './wordpiece.js';
 
 export interface BatchEncoding {
@@ -177,6 +177,18 @@ export class Tokenizer {
 
   get lowercase(): boolean {
     return this.norm.lowercase;
+  }
+
+  /**
+   * The tokenizer of a pretrained model directory or Hub id (`hf:ORG/NAME[@REVISION]`): vocab.txt (with
+   * do_lower_case from tokenizer_config.json), else tokenizer.json.
+   */
+  static async fromPretrained(source: string): Promise<Tokenizer> {
+    if (typeof source !== 'string' || source === '') throw typeError('source', "a model directory or a Hub id 'hf:ORG/NAME'", source);
+    const dir = await locateModelDir(source, 'source');
+    if (existsSync(join(dir, 'vocab.txt'))) return Tokenizer.fromVocab(dir);
+    if (existsSync(join(dir, 'tokenizer.json'))) return Tokenizer.fromTokenizerJson(join(dir, 'tokenizer.json'));
+    throw invalidFileError(dir, 'a pretrained model directory needs vocab.txt (or tokenizer.json)');
   }
 
   /** BERT WordPiece from a vocab.txt file (one token per line, id = line number), or a folder holding one. */

@@ -26,8 +26,9 @@ Trains a classifier. Without --val/--test, the data is split iteratively (60/20/
   --test FILE              test data
   --out DIR                model directory to write (required; replaced atomically; files in it that
                            fused-multilabel did not write, e.g. NOTES.md, are kept). Holds report.html
-  --model NAME|DIR         tiny | small | base (BERT-base dimensions), or a pretrained model directory
-                           with config.json, model.safetensors and vocab.txt (default tiny)
+  --model NAME|DIR|hf:ID   tiny | small | base (BERT-base dimensions), a pretrained model directory
+                           with config.json, model.safetensors and vocab.txt, or a Hugging Face Hub
+                           model hf:ORG/NAME[@REVISION] (downloaded into the Hub cache; default tiny)
   --loss NAME              bce | focal | db (distribution-balanced) | asl (asymmetric) (default bce)
   --epochs N               (default 5)
   --batch-size N           (default 16)
@@ -57,7 +58,7 @@ Trains a classifier. Without --val/--test, the data is split iteratively (60/20/
 
 Evaluates a saved model with its tuned thresholds.
 
-  --model DIR              model directory written by 'train' (required)
+  --model DIR|hf:ID        model directory written by 'train', or one on the Hub: hf:ORG/NAME (required)
   --data FILE              labelled .csv or .jsonl (required)
   --partial                rows with a negatives column are partially annotated
   --text-column NAME, --labels-column NAME, --negatives-column NAME, --label-separator S, --encoding E
@@ -68,7 +69,7 @@ Evaluates a saved model with its tuned thresholds.
 
 Prints one JSON line per text: {"text", "labels", "scores"}.
 
-  --model DIR              model directory written by 'train' (required)
+  --model DIR|hf:ID        model directory written by 'train', or one on the Hub: hf:ORG/NAME (required)
   --text "..."             a text to classify (repeatable)
   --data FILE              texts: .csv/.jsonl (the text column) or .txt (one text per line)
   --text-column NAME       (default text)
@@ -81,7 +82,7 @@ Prints one JSON line per text: {"text", "labels", "scores"}.
 Writes onnx/model.onnx (input_ids, attention_mask[, token_type_ids] int64 [batch, sequence] -> logits
 float32 [batch, labels]), config.json and the tokenizer files in transformers.js's layout.
 
-  --model DIR              model directory written by 'train' (required)
+  --model DIR|hf:ID        model directory written by 'train', or one on the Hub: hf:ORG/NAME (required)
   --format onnx            the export format (required; onnx is the one there is)
   --out DIR                output directory (default: the model directory's path + "-onnx"); a
                            non-empty directory this package did not write, or a model
@@ -94,7 +95,7 @@ Writes the training report (figures, worst labels, misclassified texts) as one s
 Without --data it is redrawn from the model directory's training.json and report.json (no model run);
 with --data the model is evaluated on that labelled file first.
 
-  --model DIR              model directory written by 'train' (required)
+  --model DIR|hf:ID        model directory written by 'train', or one on the Hub: hf:ORG/NAME (required)
   --data FILE              labelled .csv or .jsonl to evaluate on (default: the saved test evaluation)
   --out FILE               where to write (default DIR/report.html)
   --partial, --text-column NAME, --labels-column NAME, --negatives-column NAME, --label-separator S,

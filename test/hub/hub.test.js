@@ -2,7 +2,6 @@
 // Hub's layout: /{repo}/resolve/{revision}/{file} with X-Repo-Commit and ETag, LFS files redirected with
 // X-Linked-Etag (sha256) and X-Linked-Size to a second server (another origin: the storage host), Range
 // requests, X-Error-Code on 401/404. The model it serves is a tiny BERT written by the package itself.
-import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,11 +11,9 @@ import * as assert from 'uvu/assert';
 import { Encoder } from '../../dist/index.js';
 import { downloadModel, parseHubId, hubCacheDir } from '../../dist/hub.js';
 import { assertRejectsCode } from '../helpers/assert.js';
+import { COMMIT, etagOf, listen, sha256, startHub } from '../helpers/hub_server.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'fml-hub-'));
-const COMMIT = 'a'.repeat(39) + '1';
-const sha256 = (b) => createHash('sha256').update(b).digest('hex');
-const gitSha1 = (b) => createHash('sha1').update(`blob ${b.length}\0`).update(b).digest('hex');
 
 // the model: the package's own writer (config.json, model.safetensors) and a vocabulary of the right size
 const modelDir = join(scratch, 'model');
@@ -29,61 +26,12 @@ const files = {
   'model.safetensors': readFileSync(join(modelDir, 'model.safetensors')),
   'vocab.txt': Buffer.from(vocab),
 };
-const LFS = new Set(['model.safetensors', 'pytorch_model.bin']);
 const repos = {
   'org/tiny-bert': files,
   'org/private-bert': files,
   'org/torch-only': { 'config.json': files['config.json'], 'pytorch_model.bin': Buffer.alloc(64, 1) },
 };
-
-// storage host: serves blobs by sha256, honours Range; `faults` plants one truncated or corrupted answer
-const log = [];
-const faults = { truncate: 0, corrupt: 0 };
-const cdn = createServer((req, res) => {
-  log.push({ host: 'cdn', method: req.method, url: req.url, range: req.headers.range, auth: req.headers.authorization });
-  const sha = req.url.split('/').pop();
-  const body = Object.values(files).concat(repos['org/torch-only']['pytorch_model.bin']).find((b) => sha256(b) === sha);
-  if (!body) return res.writeHead(404).end();
-  const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
-  const start = m ? Number(m[1]) : 0;
-  let part = body.subarray(start);
-  if (faults.corrupt > 0) {
-    faults.corrupt--;
-    part = Buffer.from(part);
-    part[part.length >> 1] ^= 0xff;
-  }
-  res.writeHead(m ? 206 : 200, { 'content-length': part.length, ...(m ? { 'content-range': `bytes ${start}-${body.length - 1}/${body.length}` } : {}) });
-  if (req.method === 'HEAD') return res.end();
-  if (faults.truncate > 0) {
-    faults.truncate--;
-    res.write(part.subarray(0, part.length >> 1), () => res.destroy());
-    return;
-  }
-  res.end(part);
-});
-
-const hub = createServer((req, res) => {
-  log.push({ host: 'hub', method: req.method, url: req.url, auth: req.headers.authorization });
-  const url = decodeURIComponent(req.url);
-  if (url.startsWith('/old-org/')) return res.writeHead(307, { location: req.url.replace('/old-org/', '/org/') }).end();
-  const m = /^\/([\w.-]+\/[\w.-]+)\/resolve\/([^/]+)\/(.+)$/.exec(url);
-  const repo = m && repos[m[1]];
-  if (!repo) return res.writeHead(404, { 'x-error-code': 'RepoNotFound' }).end();
-  if (m[1] === 'org/private-bert' && req.headers.authorization !== 'Bearer secret') return res.writeHead(401, { 'x-error-code': 'RepoNotFound' }).end();
-  if (m[2] !== 'main' && m[2] !== COMMIT) return res.writeHead(404, { 'x-error-code': 'RevisionNotFound' }).end();
-  const body = repo[m[3]];
-  if (!body) return res.writeHead(404, { 'x-error-code': 'EntryNotFound', 'x-repo-commit': COMMIT }).end();
-  const common = { 'x-repo-commit': COMMIT };
-  if (LFS.has(m[3])) {
-    const sha = sha256(body);
-    return res.writeHead(302, { ...common, location: `${cdnUrl}/repos/${sha}`, 'x-linked-etag': `"${sha}"`, 'x-linked-size': body.length, etag: `"${gitSha1(body)}"` }).end();
-  }
-  res.writeHead(200, { ...common, etag: `"${gitSha1(body)}"`, 'content-length': body.length });
-  res.end(req.method === 'HEAD' ? undefined : body);
-});
-const listen = (s) => new Promise((r) => s.listen(0, '127.0.0.1', () => r(`http://127.0.0.1:${s.address().port}`)));
-const hubUrl = await listen(hub);
-const cdnUrl = await listen(cdn);
+const { url: hubUrl, log, faults, close } = await startHub(repos, { privateRepos: ['org/private-bert'] });
 
 let n = 0;
 /** A fresh cache folder, the endpoint set, no token, online. */
@@ -117,7 +65,7 @@ test('download: huggingface_hub layout (blobs by etag, relative snapshot links, 
   assert.is(dir, join(root, 'snapshots', COMMIT));
   assert.is(readFileSync(join(root, 'refs/main'), 'utf8'), COMMIT);
   for (const [name, body] of Object.entries(files)) {
-    const etag = LFS.has(name) ? sha256(body) : gitSha1(body);
+    const etag = etagOf(name, body);
     assert.ok(lstatSync(join(dir, name)).isSymbolicLink(), name);
     assert.is(readlinkSync(join(dir, name)), `../../blobs/${etag}`);
     assert.ok(readFileSync(join(dir, name)).equals(body), name);
@@ -143,7 +91,7 @@ test('a second call only asks for the revision; a commit or HF_HUB_OFFLINE=1 mak
 test('a cache written in Python\'s layout is used without any request', async () => {
   const root = fresh();
   for (const [name, body] of Object.entries(files)) {
-    const etag = LFS.has(name) ? sha256(body) : gitSha1(body);
+    const etag = etagOf(name, body);
     mkdirSync(join(root, 'blobs'), { recursive: true });
     mkdirSync(join(root, 'snapshots', COMMIT), { recursive: true });
     writeFileSync(join(root, 'blobs', etag), body);
@@ -236,9 +184,8 @@ test('network failure: an unreachable endpoint is named; a cached model is used 
   assert.is(await downloadModel('hf:org/tiny-bert'), dir);
 });
 
-test.after(() => {
-  hub.close();
-  cdn.close();
+test.after(async () => {
+  await close();
   rmSync(scratch, { recursive: true, force: true });
 });
 test.run();
