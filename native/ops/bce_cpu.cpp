@@ -64,6 +64,7 @@ inline float load_target(const BceArgs& a, int64_t i) {
 struct Ctx {
   const BceArgs* a;
   Params P;
+  LossVariant kernel;
   bool gather;  // targets need converting/masking/smoothing into a local tile (else read in place)
   float gs;
   const float* ones;
@@ -1108,6 +1109,57 @@ __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma"))) int64_t c
 }
 #endif
 
+// The scalar reference: the loss family's math stated once, one element at a time, in the order of the
+// specification (shared/LOSS_SPEC.md): use = mask and not the ignore value; y smoothed; w = sample ×
+// class × element weight; p = posWeight; DB's R_n over the row first; the bce.h element functions in their
+// general form (pow for any γ). No tiles, no vector code: every faster path is tested against this one
+// (FUSED_MULTILABEL_BCE_REFERENCE=1 selects it; test/losses/isa.test.js).
+int64_t rows_reference(const Ctx& c, int64_t r0, int64_t r1) {
+  const BceArgs& a = *c.a;
+  const Params& P = c.P;
+  const int64_t K = a.K;
+  const float* x = static_cast<const float*>(a.logits);
+  float* dl = static_cast<float*>(a.dlogits);
+  const float iv = a.has_ignore_value ? a.ignore_value : __builtin_nanf("");
+  const float s = 1.0f - a.label_smoothing, h = 0.5f * a.label_smoothing;
+  auto used = [&](int64_t i) { return (!a.mask || a.mask[i] != 0) && load_target(a, i) != iv; };
+  auto smoothed = [&](int64_t i) { return used(i) ? load_target(a, i) * s + h : 0.0f; };
+  for (int64_t n = r0; n < r1; n++) {
+    double R = 0;
+    if (c.kernel == LossVariant::DistributionBalanced)
+      for (int64_t k = 0; k < K; k++) R += (double)(smoothed(n * K + k) * c.inv_n[k]);
+    double rs = 0;
+    for (int64_t k = 0; k < K; k++) {
+      const int64_t i = n * K + k;
+      if (used(i) && !bce_math::target_ok(load_target(a, i))) return i;
+      const float y = smoothed(i);
+      const float w = (a.sample_weight ? a.sample_weight[n] : 1.0f) * (a.class_weight ? a.class_weight[k] : 1.0f) *
+                      (a.element_weight ? a.element_weight[i] : 1.0f);
+      const float p = a.pos_weight ? a.pos_weight[k] : 1.0f;
+      float l = 0, g = 0;
+      switch (c.kernel) {
+        case LossVariant::Bce: bce_math::bce_focal_elem<false>(x[i], y, w, p, P, l, g); break;
+        case LossVariant::Focal: bce_math::bce_focal_elem<true>(x[i], y, w, p, P, l, g); break;
+        case LossVariant::Asymmetric: bce_math::asl_elem(x[i], y, w, p, P, l, g); break;
+        case LossVariant::DistributionBalanced:
+          bce_math::db_elem<false>(x[i], y, w, p, c.nu[k], bce_math::db_rebalance(c.inv_n[k], (float)R, P), P, l, g);
+          break;
+      }
+      if (!used(i)) l = 0, g = 0;
+      if (dl) dl[i] = g * c.gs;  // after x[i] was read: in place is fine
+      if (c.row_sum) rs += (double)l;
+      else a.loss_out[i] = l;
+    }
+    if (c.row_sum) c.row_sum[n] = rs;
+  }
+  return -1;
+}
+
+bool reference_requested() {
+  static const bool on = std::getenv("FUSED_MULTILABEL_BCE_REFERENCE") != nullptr;
+  return on;
+}
+
 template <LossVariant V, bool HARD, bool G2 = false>
 RowsFn pick_rows() {
 #ifdef FML_HAVE_AVX2_CLONE
@@ -1119,6 +1171,7 @@ RowsFn pick_rows() {
 
 // g2: the focal exponent is exactly 2 (focal, and DB's default), computed as a square.
 RowsFn select_rows(LossVariant kernel, bool hard, bool g2) {
+  if (reference_requested()) return &rows_reference;
   switch (kernel) {
     case LossVariant::Bce: return pick_rows<LossVariant::Bce, false>();
     case LossVariant::Focal: return g2 ? pick_rows<LossVariant::Focal, false, true>() : pick_rows<LossVariant::Focal, false>();
@@ -1274,6 +1327,7 @@ BceResult bce_fused_cpu(const BceArgs& a) {
   Ctx ctx;
   ctx.a = &a;
   ctx.P = prep.P;
+  ctx.kernel = prep.kernel;
   ctx.gather = a.targets_dtype != DType::F32 || masked || a.label_smoothing != 0.0f;
   ctx.gs = a.reduction == Reduction::Mean ? (count > 0 ? (float)(1.0 / (double)count) : 0.0f) : 1.0f;
   ctx.ones = ones_v.data();

@@ -37,6 +37,8 @@ for (const [yn, y] of [['hard', yHard], ['soft', ySoft], ['mixed', yMixed], ['in
   configs.push([yn, y, { focal: { gamma: 2 } }]);
   configs.push([yn, y, { focal: { gamma: 2, alpha: 0.7 }, posWeight: pw, elementWeight: ew, mask }]);
   configs.push([yn, y, { focal: { gamma: 1.5, alpha: 0.25 } }]);
+  configs.push([yn, y, { asymmetric: {} }]);
+  configs.push([yn, y, { asymmetric: { gammaPos: 1, gammaNeg: 3, clip: 0.1 }, posWeight: pw, elementWeight: ew, mask }]);
   configs.push([yn, y, { distributionBalanced: db }]);
   configs.push([yn, y, { distributionBalanced: db, posWeight: pw, sampleWeight: sw, classWeight: cw, mask }]);
   configs.push([yn, y, { distributionBalanced: { ...db, rebalance: false } }]);
@@ -49,4 +51,9 @@ for (const [yn, y, o] of configs)
     const enc = (v) => (typeof v === 'number' ? String(v) : Array.from(v, String));
     out.push({ name: `${yn} ${JSON.stringify(Object.keys(o))} ${JSON.stringify(o.focal ?? o.distributionBalanced?.rebalance ?? '')} ${reduction}`, loss: enc(res.loss), grad: enc(res.grad) });
   }
+// caller-visible gradient buffers (targets validated first) and the in-place gradient
+for (const o of [{ gradOut: new Float32Array(n) }, { inPlace: true }]) {
+  const res = bceWithLogits(Float32Array.from(x), yHard, { shape: [N, K], focal: { gamma: 2 }, mask, ...o });
+  out.push({ name: `hard focal ${Object.keys(o)[0]}`, loss: String(res.loss), grad: Array.from(res.grad, String) });
+}
 process.stdout.write(JSON.stringify(out));
