@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Classifier, Encoder, Tokenizer, preprocess } from '../../dist/index.js';
@@ -352,5 +352,7 @@ test('CLI: export --model DIR --format onnx [--out] [--opset]; usage errors exit
   assert.ok(existsSync(join(model, 'model.safetensors')));
   clf.dispose();
 });
+
+test.after(() => rmSync(scratch, { recursive: true, force: true }));
 
 test.run();
