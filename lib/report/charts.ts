@@ -103,11 +103,12 @@ function f1VsFrequencyChart(d: ReportData): Chart {
     spec: spec({
       layer: [
         { data: { values: rules }, mark: { type: 'rule', strokeDash: [6, 3] }, encoding: { y: { field: 'f1', type: 'quantitative' }, color: groupColor } },
-        {
-          data: { values: rules },
-          mark: { type: 'text', align: 'right', dy: -5, x: 'width' },
+        // the groups' labels alternate between the right and the left edge, so close values stay readable
+        ...(['right', 'left'] as const).map((side, k) => ({
+          data: { values: rules.filter((_, i) => i % 2 === k) },
+          mark: { type: 'text', align: side, dy: -5, x: side === 'right' ? 'width' : 0, dx: side === 'right' ? 0 : 4 },
           encoding: { y: { field: 'f1', type: 'quantitative' }, text: { field: 'text' }, color: groupColor },
-        },
+        })),
         {
           data: { values: points },
           mark: { type: 'point', filled: true, size: 60 },
@@ -166,11 +167,11 @@ function sweepCharts(d: ReportData): Chart[] {
           mark: 'bar',
           encoding: {
             x: { field: 'label', type: 'nominal', sort: '-y', title: null, axis: { labelAngle: -60 } },
-            y: { field: 'threshold', type: 'quantitative', scale: { domain: [0, 1] } },
+            y: { field: 'threshold', type: 'quantitative', title: 'threshold', scale: { domain: [0, 1] } },
             color: { field: 'own', type: 'nominal', title: null, scale: { domain: ['tuned for the label', 'global'], range: ['#4c78a8', '#9ecae9'] }, legend: { orient: 'top' } },
           },
         },
-        { data: { values: [{ y: 0.5 }] }, mark: { type: 'rule', strokeDash: [4, 3], color: '#888' }, encoding: { y: { field: 'y', type: 'quantitative' } } },
+        { data: { values: [{ y: 0.5 }] }, mark: { type: 'rule', strokeDash: [4, 3], color: '#888' }, encoding: { y: { field: 'y', type: 'quantitative', title: 'threshold' } } },
       ],
     }),
   });
