@@ -228,6 +228,28 @@ function readCsv(path: string, buf: Buffer, required: string[], optional: string
   return { records, columns };
 }
 
+/** The first key that appears twice among a (valid) JSON object's top-level keys, or null. */
+function duplicateKey(json: string): string | null {
+  const seen = new Set<string>();
+  let depth = 0;
+  for (let i = 0; i < json.length; i++) {
+    const c = json[i];
+    if (c === '{' || c === '[') depth++;
+    else if (c === '}' || c === ']') depth--;
+    else if (c === '"') {
+      let j = i + 1;
+      while (json[j] !== '"') j += json[j] === '\\' ? 2 : 1;
+      if (depth === 1 && /^\s*:/.test(json.slice(j + 1, j + 40))) {
+        const key = JSON.parse(json.slice(i, j + 1)) as string;
+        if (seen.has(key)) return key;
+        seen.add(key);
+      }
+      i = j;
+    }
+  }
+  return null;
+}
+
 function readJsonl(path: string, buf: Buffer, required: string[], optional: string[]): { records: RawRecord[]; columns: string[] } {
   let text = buf.toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
@@ -246,6 +268,8 @@ function readJsonl(path: string, buf: Buffer, required: string[], optional: stri
     if (obj === null || typeof obj !== 'object' || Array.isArray(obj))
       throw invalidFileError(path, `line ${i + 1}: expected a JSON object per line but found ${Array.isArray(obj) ? 'an array' : typeof obj}`);
     const o = obj as Record<string, unknown>;
+    const dup = duplicateKey(raw);
+    if (dup !== null) throw invalidFileError(path, `line ${i + 1}: the key ${showValue(dup)} appears more than once in the object (JSON keeps only the last); every field needs its own name`);
     for (const key of Object.keys(o)) columns.add(key);
     records.push({ line: i + 1, get: (c) => o[c], has: (c) => Object.prototype.hasOwnProperty.call(o, c) });
   }

@@ -27,6 +27,13 @@ test('a duplicated CSV column name is an error naming it and its positions', () 
   assertThrowsCode(() => readDataset(q), 'ERR_INVALID_FILE', Error, /duplicate column names "x" \(columns 3 and 4\), "labels" \(columns 2 and 5\)/);
 });
 
+test('a JSONL row with a key twice is an error naming it (nested and quoted look-alikes are not)', () => {
+  const p = file('dup.jsonl', '{"text":"a","labels":["x"]}\n{"text":"b","labels":["y"],"text":"c"}\n');
+  assertThrowsCode(() => readDataset(p), 'ERR_INVALID_FILE', Error, /line 2: the key "text" appears more than once/);
+  const ok = file('nodup.jsonl', '{"text":"say \\"text\\": twice","labels":["x"],"meta":{"text":1,"labels":2}}\n');
+  assert.equal(readDataset(ok).rows.map((r) => r.text), ['say "text": twice']);
+});
+
 test('quoted CSV with mixed LF and CRLF line ends parses (line numbers kept)', () => {
   const p = file('mixed.csv', 'text,labels\n"first\nrow",a\r\n"second",b\n"third\r\nrow","c,d"\r\nfourth,e\n');
   const ds = readDataset(p);
