@@ -61,6 +61,8 @@ export interface NativeParamRow {
 export interface NativeEncoder {
   paramTable(): NativeParamRow[];
   setParameters(arena: Float32Array): void;
+  /** Copies data into the parameter arena at `offset` (floats). */
+  setParameterRange(offset: number, data: Float32Array): void;
   parameters(): Float32Array;
   gradients(): Float32Array;
   forward(inputIds: Int32Array, attentionMask: Uint8Array, tokenTypeIds: Int32Array | null, batchSize: number, seqLen: number, train: boolean): Promise<Float32Array>;

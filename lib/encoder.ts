@@ -160,7 +160,9 @@ export class Encoder {
       // Only the tensors used are converted: others (position_ids buffers in I64, pre-training heads) are
       // validated with the header and skipped.
       const { tensors } = readSafetensors(stPath, (n) => wanted.has(n));
-      const arena = native.parameters();
+      // Checked first, then copied tensor by tensor into the native arena (no JavaScript copy of the whole
+      // model: loading holds the checkpoint's tensors and the arena, not a third copy).
+      const writes: [number, Float32Array][] = [];
       const missing: string[] = [];
       for (const row of enc.#table) {
         if (o.freshHead === true && row.name.startsWith('classifier.')) continue;
@@ -175,11 +177,11 @@ export class Encoder {
           if (row.name.startsWith('classifier.') && numLabels !== undefined) continue;  // new label set: fresh head
           throw invalidFileError(stPath, `tensor "${row.name}" has shape ${JSON.stringify(found.shape)} but the config needs ${JSON.stringify(row.shape)}`);
         }
-        arena.set(found.data, row.offset);
+        writes.push([row.offset, found.data]);
       }
       if (missing.length)
         throw invalidFileError(stPath, `missing ${missing.length} tensor(s): ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}`);
-      native.setParameters(arena);
+      for (const [offset, data] of writes) native.setParameterRange(offset, data);
     } catch (err) {
       native.dispose();
       throw err;

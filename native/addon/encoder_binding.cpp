@@ -135,6 +135,7 @@ class AddonEncoder : public Napi::ObjectWrap<AddonEncoder> {
     return DefineClass(env, "NativeEncoder",
                        {InstanceMethod<&AddonEncoder::ParamTable>("paramTable"),
                         InstanceMethod<&AddonEncoder::SetParameters>("setParameters"),
+                        InstanceMethod<&AddonEncoder::SetParameterRange>("setParameterRange"),
                         InstanceMethod<&AddonEncoder::Parameters>("parameters"),
                         InstanceMethod<&AddonEncoder::Gradients>("gradients"),
                         InstanceMethod<&AddonEncoder::Forward>("forward"),
@@ -220,6 +221,20 @@ class AddonEncoder : public Napi::ObjectWrap<AddonEncoder> {
       const float* p = require_typed<float>(info[0], napi_float32_array, "Float32Array", "parameters",
                                             (int64_t)enc_->num_params());
       enc_->set_parameters(p);
+      return info.Env().Undefined();
+    });
+  }
+
+  // setParameterRange(offset, data): data.length floats at `offset` of the arena (fromPretrained's loader).
+  Napi::Value SetParameterRange(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      check_usable();
+      const int64_t n = (int64_t)enc_->num_params();
+      const int64_t offset = require_int(info[0], "offset", 0, n);
+      const float* p = require_typed<float>(info[1], napi_float32_array, "Float32Array", "data", -1);
+      const int64_t len = (int64_t)info[1].As<Napi::TypedArray>().ElementLength();
+      if (len > n - offset) throw_range("setParameterRange: offset + data.length exceeds the parameter count");
+      enc_->set_parameter_range(p, (size_t)offset, (size_t)len);
       return info.Env().Undefined();
     });
   }

@@ -259,6 +259,10 @@ void Encoder::set_parameters(const float* host) {
   copy_to_device(dev_, params_mem_, host, nparams_ * sizeof(float));
   device_synchronize(dev_);
 }
+void Encoder::set_parameter_range(const float* host, size_t offset, size_t n) {
+  copy_to_device(dev_, params_mem_ + offset, host, n * sizeof(float));
+  device_synchronize(dev_);
+}
 void Encoder::get_parameters(float* host) const {
   device_synchronize(dev_);
   copy_to_host(dev_, host, params_mem_, nparams_ * sizeof(float));

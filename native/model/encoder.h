@@ -109,6 +109,7 @@ class Encoder {
   // BERT initialisation: weights N(0, 0.02) from Philox, biases 0, LayerNorm 1/0, sinusoidal positions.
   void init_parameters(uint64_t seed);
   void set_parameters(const float* host);  // num_params() floats
+  void set_parameter_range(const float* host, size_t offset, size_t n);  // n floats at arena offset
   void get_parameters(float* host) const;
   void get_gradients(float* host) const;
 
