@@ -4,7 +4,7 @@
 // place, runs the cases of that op and requires them to fail with the named check ("mismatch" = a value
 // differs from the CPU twin). Prints one line per mutation and exits non-zero if any bug goes unnoticed.
 //
-//   npm run test:mutations            all mutations (about 2-4 minutes on 2 cores)
+//   npm run test:mutations            all mutations (about 3-7 minutes on 2 cores)
 //   npm run test:mutations -- shuffle only mutations whose name contains a word
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
