@@ -15,8 +15,11 @@ export const etagOf = (name, body) => (isLfs(name) ? sha256(body) : gitSha1(body
 
 export const listen = (s) => new Promise((r) => s.listen(0, '127.0.0.1', () => r(`http://127.0.0.1:${s.address().port}`)));
 
-/** repos: { 'org/name': { file: Buffer } } (repositories added later are served too); private: repo names that need `Authorization: Bearer secret`. */
-export async function startHub(repos, { privateRepos = [] } = {}) {
+/**
+ * repos: { 'org/name': { file: Buffer } } (repositories added later are served too); privateRepos: names that
+ * need `Authorization: Bearer secret` (401 RepoNotFound without it); gatedRepos: always 403 GatedRepo.
+ */
+export async function startHub(repos, { privateRepos = [], gatedRepos = [] } = {}) {
   const log = [];
   const faults = { truncate: 0, corrupt: 0 };
   const cdn = createServer((req, res) => {
@@ -48,6 +51,7 @@ export async function startHub(repos, { privateRepos = [] } = {}) {
     const files = m && repos[m[1]];
     if (!files) return res.writeHead(404, { 'x-error-code': 'RepoNotFound' }).end();
     if (privateRepos.includes(m[1]) && req.headers.authorization !== 'Bearer secret') return res.writeHead(401, { 'x-error-code': 'RepoNotFound' }).end();
+    if (gatedRepos.includes(m[1])) return res.writeHead(403, { 'x-error-code': 'GatedRepo' }).end();
     if (m[2] !== 'main' && m[2] !== COMMIT) return res.writeHead(404, { 'x-error-code': 'RevisionNotFound' }).end();
     const body = files[m[3]];
     if (!body) return res.writeHead(404, { 'x-error-code': 'EntryNotFound', 'x-repo-commit': COMMIT }).end();

@@ -29,9 +29,10 @@ const files = {
 const repos = {
   'org/tiny-bert': files,
   'org/private-bert': files,
+  'org/gated-bert': files,
   'org/torch-only': { 'config.json': files['config.json'], 'pytorch_model.bin': Buffer.alloc(64, 1) },
 };
-const { url: hubUrl, log, faults, close } = await startHub(repos, { privateRepos: ['org/private-bert'] });
+const { url: hubUrl, log, faults, close } = await startHub(repos, { privateRepos: ['org/private-bert'], gatedRepos: ['org/gated-bert'] });
 
 let n = 0;
 /** A fresh cache folder, the endpoint set, no token, online. */
@@ -155,6 +156,21 @@ test('401: HF_TOKEN explained; with the token the download works and the token s
   assert.ok(log.filter((r) => r.host === 'hub').every((r) => r.auth === 'Bearer secret'));
   assert.ok(log.filter((r) => r.host === 'cdn').every((r) => r.auth === undefined), 'no token to the storage host');
   delete process.env.HF_TOKEN;
+});
+
+test('403 on a gated repository: accept its terms on its page', async () => {
+  fresh();
+  await assertRejectsCode(downloadModel('hf:org/gated-bert'), 'ERR_HUB_AUTH', Error, /hf:org\/gated-bert is gated \(HTTP 403\): accept its terms at http:\/\/127\.0\.0\.1:\d+\/org\/gated-bert and set HF_TOKEN/);
+});
+
+test('disk full: ERR_HUB_DOWNLOAD saying so, nothing placed', async () => {
+  const root = fresh();
+  const sha = sha256(files['model.safetensors']);
+  mkdirSync(join(root, 'blobs'), { recursive: true });
+  symlinkSync('/dev/full', join(root, 'blobs', `${sha}.incomplete`)); // every write fails with ENOSPC
+  await assertRejectsCode(downloadModel('hf:org/tiny-bert'), 'ERR_HUB_DOWNLOAD', Error, /model\.safetensors: disk full writing .*\.incomplete.*set HF_HUB_CACHE to another disk, then run again to resume/);
+  assert.not.ok(existsSync(join(root, 'blobs', sha)));
+  assert.not.ok(existsSync(join(root, 'snapshots', COMMIT, 'model.safetensors')));
 });
 
 test('404: repository, revision and weights told apart; PyTorch-only weights explained', async () => {

@@ -82,5 +82,24 @@ test('the install script builds nothing when the prebuild loads', () => {
   console.log(`  the install script with the prebuild: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 });
 
+test('the install script builds from source when asked, or when the prebuild does not load', () => {
+  const pkg = join(project, 'node_modules/fused-multilabel');
+  // no CMake and no node-gyp on this PATH: a build from source stops at once, saying so
+  const env = { ...process.env, npm_lifecycle_event: 'install', PATH: join(scratch, 'no-such-bin'), npm_config_node_gyp: join(scratch, 'no-node-gyp.js') };
+  delete env.npm_config_build_from_source;
+  const install = (extra = {}, args = []) => spawnSync(process.execPath, [join(pkg, 'scripts/build-native.mjs'), ...args], { cwd: pkg, encoding: 'utf8', env: { ...env, ...extra } });
+  assert.match(install().stdout, /using the prebuilt binary/);
+  for (const [extra, args] of [[{ FUSED_MULTILABEL_BUILD_FROM_SOURCE: '1' }, []], [{ npm_config_build_from_source: 'true' }, []], [{}, ['--build-from-source']]]) {
+    const r = install(extra, args);
+    assert.is(r.status, 1, JSON.stringify(extra) + args);
+    assert.not.match(r.stdout, /using the prebuilt binary/);
+    assert.match(r.stderr, /neither CMake nor node-gyp was found/);
+  }
+  writeFileSync(join(pkg, `prebuilds/${platform}/fused_multilabel.node`), 'truncated');
+  const r = install();
+  assert.match(r.stdout, /does not load here .*; building from source/);
+  assert.match(r.stderr, /neither CMake nor node-gyp was found/);
+});
+
 test.after(() => rmSync(scratch, { recursive: true, force: true }));
 test.run();
