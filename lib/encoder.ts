@@ -27,7 +27,7 @@ import {
   typeError,
 } from './errors.js';
 import { normalizeLossOptions, type LossOptions } from './losses.js';
-import { readSafetensors, writeSafetensors } from './safetensors.js';
+import { readModelWeights, writeSafetensors } from './safetensors.js';
 import { configFromHuggingFace, configToHuggingFace, locateModelDir, readConfigJson, writeJsonAtomic } from './model_dir.js';
 import { normalizeConfig, type EncoderConfig } from './encoder_config.js';
 import { checkBatching, RequestQueue, type BatchingOptions } from './request_queue.js';
@@ -141,8 +141,8 @@ export class Encoder {
     const hf = readConfigJson(dir);
     const { config, labels } = configFromHuggingFace(hf, numLabels, cfgPath);
     const stPath = join(dir, 'model.safetensors');
-    if (!existsSync(stPath))
-      throw invalidFileError(stPath, 'not found (only safetensors checkpoints load; convert pytorch_model.bin with save_pretrained(dir, safe_serialization=True))');
+    if (!existsSync(stPath) && !existsSync(join(dir, 'model.safetensors.index.json')))
+      throw invalidFileError(stPath, 'not found (only safetensors checkpoints load, one file or sharded; convert pytorch_model.bin with save_pretrained(dir, safe_serialization=True))');
     const Native = loadBinding().NativeEncoder;
     const native = new Native(config, o.device, o.seed);
     const enc = new Encoder(native, config, o.device, o.batching, labels);
@@ -159,7 +159,7 @@ export class Encoder {
       const wanted = new Set(enc.#table.flatMap((r) => candidatesOf(r.name)));
       // Only the tensors used are converted: others (position_ids buffers in I64, pre-training heads) are
       // validated with the header and skipped.
-      const { tensors } = readSafetensors(stPath, (n) => wanted.has(n));
+      const { tensors, path: weightsPath } = readModelWeights(dir, (n) => wanted.has(n));
       // Checked first, then copied tensor by tensor into the native arena (no JavaScript copy of the whole
       // model: loading holds the checkpoint's tensors and the arena, not a third copy).
       const writes: [number, Float32Array][] = [];
@@ -175,12 +175,12 @@ export class Encoder {
         const same = found.shape.length === row.shape.length && found.shape.every((d, i) => d === row.shape[i]);
         if (!same) {
           if (row.name.startsWith('classifier.') && numLabels !== undefined) continue;  // new label set: fresh head
-          throw invalidFileError(stPath, `tensor "${row.name}" has shape ${JSON.stringify(found.shape)} but the config needs ${JSON.stringify(row.shape)}`);
+          throw invalidFileError(weightsPath, `tensor "${row.name}" has shape ${JSON.stringify(found.shape)} but the config needs ${JSON.stringify(row.shape)}`);
         }
         writes.push([row.offset, found.data]);
       }
       if (missing.length)
-        throw invalidFileError(stPath, `missing ${missing.length} tensor(s): ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}`);
+        throw invalidFileError(weightsPath, `missing ${missing.length} tensor(s): ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}`);
       for (const [offset, data] of writes) native.setParameterRange(offset, data);
     } catch (err) {
       native.dispose();

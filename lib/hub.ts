@@ -13,11 +13,12 @@
  * the model (said on stderr).
  */
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, fsyncSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import { codedError, printable, rangeError, type CodedError } from './errors.js';
 import { version } from './device.js';
 import { RepoCache, hubToken, isCommit } from './hub/cache.js';
+import { readShardIndex } from './safetensors.js';
 
 export { hubCacheDir } from './hub/cache.js';
 
@@ -84,7 +85,7 @@ export async function downloadModel(spec: string, name = 'model'): Promise<strin
   if (!(await session.file('model.safetensors', false))) {
     const index = await session.file('model.safetensors.index.json', false);
     if (index) {
-      for (const shard of shardsOf(index)) await session.file(shard, true);
+      for (const shard of readShardIndex(index)) await session.file(shard, true);
     } else if (await session.file('pytorch_model.bin', false, true)) {
       throw hubError(
         'ERR_HUB_NOT_FOUND',
@@ -100,25 +101,12 @@ export async function downloadModel(spec: string, name = 'model'): Promise<strin
   return cache.snapshotDir(session.commit!);
 }
 
-function shardsOf(indexPath: string): string[] {
-  let map: unknown;
-  try {
-    map = (JSON.parse(readFileSync(indexPath, 'utf8')) as { weight_map?: unknown }).weight_map;
-  } catch (err) {
-    throw codedError('ERR_INVALID_FILE', `${indexPath}: not valid JSON (${(err as Error).message})`);
-  }
-  const files = map && typeof map === 'object' ? [...new Set(Object.values(map as Record<string, unknown>))] : [];
-  if (files.length === 0 || !files.every((f) => typeof f === 'string' && /^[\w.-]+\.safetensors$/.test(f)))
-    throw codedError('ERR_INVALID_FILE', `${indexPath}: weight_map must map tensor names to shard files (*.safetensors)`);
-  return files as string[];
-}
-
 /** What the cached snapshot `commit` lacks of config.json, the weights (with their shards) and, with `tokenizer`, vocab.txt or tokenizer.json. */
 function snapshotLacks(cache: RepoCache, commit: string, tokenizer: boolean): string[] {
   const missing = ['config.json'].filter((f) => !cache.cachedFile(commit, f));
   const index = cache.cachedFile(commit, 'model.safetensors.index.json');
   if (!cache.cachedFile(commit, 'model.safetensors')) {
-    if (index) missing.push(...shardsOf(index).filter((f) => !cache.cachedFile(commit, f)));
+    if (index) missing.push(...readShardIndex(index).filter((f) => !cache.cachedFile(commit, f)));
     else missing.push('model.safetensors');
   }
   if (tokenizer && !cache.cachedFile(commit, 'vocab.txt') && !cache.cachedFile(commit, 'tokenizer.json')) missing.push('vocab.txt or tokenizer.json');

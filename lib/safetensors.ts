@@ -12,8 +12,9 @@
  * The writer sorts tensors as the reference does (dtype alignment, then name), pads the header with
  * spaces to a multiple of 8 and writes through the package's one durable atomic writer (model_dir/atomic.ts).
  */
-import { closeSync, fstatSync, readSync } from 'node:fs';
-import { openRegularFile } from './files.js';
+import { closeSync, existsSync, fstatSync, readSync } from 'node:fs';
+import { join } from 'node:path';
+import { openRegularFile, readRegularFile } from './files.js';
 import { endianness } from 'node:os';
 import { invalidFileError } from './errors.js';
 import { writeFileAtomic } from './model_dir/atomic.js';
@@ -199,6 +200,38 @@ export function readSafetensors(path: string, names?: (name: string) => boolean)
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * The shard files a sharded checkpoint's index (model.safetensors.index.json: { weight_map: { tensor: file } })
+ * lists, each once, in order of first appearance; ERR_INVALID_FILE for anything else.
+ */
+export function readShardIndex(indexPath: string): string[] {
+  let map: unknown;
+  try {
+    map = (JSON.parse(readRegularFile(indexPath, 'shard index').toString('utf8')) as { weight_map?: unknown }).weight_map;
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ERR_INVALID_FILE') throw err;
+    throw invalidFileError(indexPath, `not valid JSON (${(err as Error).message})`);
+  }
+  const files = map && typeof map === 'object' ? [...new Set(Object.values(map as Record<string, unknown>))] : [];
+  if (files.length === 0 || !files.every((f) => typeof f === 'string' && /^[\w.-]+\.safetensors$/.test(f) && !f.startsWith('.')))
+    throw invalidFileError(indexPath, 'weight_map must map tensor names to shard files (NAME.safetensors) in the same folder');
+  return files as string[];
+}
+
+/**
+ * The weights of a model folder: `model.safetensors`, or the shards `model.safetensors.index.json` lists
+ * (Hugging Face's sharded checkpoints), read with readSafetensors and merged. `path` names what was read,
+ * for error messages.
+ */
+export function readModelWeights(dir: string, names?: (name: string) => boolean): { tensors: Map<string, LoadedTensor>; path: string } {
+  const single = join(dir, 'model.safetensors');
+  const index = join(dir, 'model.safetensors.index.json');
+  if (existsSync(single) || !existsSync(index)) return { tensors: readSafetensors(single, names).tensors, path: single };
+  const tensors = new Map<string, LoadedTensor>();
+  for (const shard of readShardIndex(index)) for (const [k, v] of readSafetensors(join(dir, shard), names).tensors) tensors.set(k, v);
+  return { tensors, path: index };
 }
 
 /** Serialises F32 tensors (sorted by name; all share one alignment) with optional string metadata. */

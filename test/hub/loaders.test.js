@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Classifier, Encoder, Tokenizer } from '../../dist/index.js';
+import { Classifier, Encoder, Tokenizer, readSafetensors, serializeSafetensors } from '../../dist/index.js';
 import { startHub } from '../helpers/hub_server.js';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -25,20 +25,37 @@ await enc.save(pretrained);
 tok.save(pretrained);
 const read = (dir) => Object.fromEntries(readdirSync(dir).filter((f) => !f.endsWith('.html')).map((f) => [f, readFileSync(join(dir, f))]));
 const repos = { 'org/tiny-bert': read(pretrained) };
+// the same weights as a sharded checkpoint: two shards and model.safetensors.index.json
+const { tensors } = readSafetensors(join(pretrained, 'model.safetensors'));
+const names = [...tensors.keys()];
+const shards = [names.slice(0, names.length >> 1), names.slice(names.length >> 1)];
+const sharded = { ...repos['org/tiny-bert'] };
+delete sharded['model.safetensors'];
+const weightMap = {};
+shards.forEach((part, i) => {
+  const file = `model-0000${i + 1}-of-00002.safetensors`;
+  sharded[file] = Buffer.from(serializeSafetensors(new Map(part.map((n) => [n, tensors.get(n)]))));
+  for (const n of part) weightMap[n] = file;
+});
+sharded['model.safetensors.index.json'] = Buffer.from(JSON.stringify({ metadata: {}, weight_map: weightMap }));
+repos['org/sharded-bert'] = sharded;
 const hub = await startHub(repos);
 Object.assign(process.env, { HF_ENDPOINT: hub.url, HF_HUB_CACHE: join(scratch, 'cache'), HF_HUB_OFFLINE: '0' });
 const env = { ...process.env, FUSED_MULTILABEL_DEVICE: 'cpu' };
 const cli = (...args) => spawnSync(process.execPath, [join(root, 'dist/cli.js'), ...args], { encoding: 'utf8', env });
 
-test('Tokenizer.fromPretrained and Encoder.fromPretrained take hf: ids', async () => {
+test('Tokenizer.fromPretrained and Encoder.fromPretrained take hf: ids (one weights file or shards)', async () => {
   const t = await Tokenizer.fromPretrained('hf:org/tiny-bert');
   assert.is(t.vocabSize, tok.vocabSize);
   assert.equal(t.encode('printer offline again').inputIds, tok.encode('printer offline again').inputIds);
   const remote = await Encoder.fromPretrained('hf:org/tiny-bert', { device: 'cpu' });
   const local = await Encoder.fromPretrained(pretrained, { device: 'cpu' });
   for (const [name, w] of local.parameters()) assert.equal(Array.from(remote.parameters().get(name)), Array.from(w), name);
+  const shardedEnc = await Encoder.fromPretrained('hf:org/sharded-bert', { device: 'cpu' });
+  for (const [name, w] of local.parameters()) assert.equal(Array.from(shardedEnc.parameters().get(name)), Array.from(w), `${name} (sharded)`);
   remote.dispose();
   local.dispose();
+  shardedEnc.dispose();
 });
 
 test('train --model hf:ORG/NAME fine-tunes the Hub model (a bad id is a usage error first)', () => {
