@@ -14,7 +14,6 @@
  */
 import { createHash } from 'node:crypto';
 import { closeSync, createReadStream, existsSync, fsyncSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import cliProgress from 'cli-progress';
 import { codedError, printable, rangeError, type CodedError } from './errors.js';
 import { version } from './device.js';
 import { RepoCache, hubToken, isCommit } from './hub/cache.js';
@@ -232,7 +231,9 @@ class Session {
     const blob = this.cache.blob(meta.etag);
     const part = `${blob}.incomplete`;
     mkdirSync(this.cache.blob(''), { recursive: true });
-    const bar = process.stderr.isTTY && (meta.size ?? 0) > 1 << 20 ? new cliProgress.SingleBar({ format: `${file} [{bar}] {percentage}% | {mib}/{totalMib} MiB`, stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic) : null;
+    // cli-progress is loaded only for a bar: importing the package must not need it (ERR_NO_BINARY's own test runs without node_modules)
+    const cliProgress = process.stderr.isTTY && (meta.size ?? 0) > 1 << 20 ? (await import('cli-progress')).default : null;
+    const bar = cliProgress ? new cliProgress.SingleBar({ format: `${file} [{bar}] {percentage}% | {mib}/{totalMib} MiB`, stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic) : null;
     const mib = (n: number) => (n / 1048576).toFixed(1);
     for (let attempt = 1; ; attempt++) {
       let have = existsSync(part) ? statSync(part).size : 0;
