@@ -53,10 +53,10 @@ export type ModelOption = EncoderModelOption;
 
 /** Checks a `model` option (throws ERR_INVALID_ARG naming options.model). */
 export function checkModelOption(model: unknown): ModelOption {
-  const expected = "'tiny' | 'small' | 'base' | an EncoderConfig | { pretrained: dir }";
+  const expected = "'tiny' | 'small' | 'base' | an EncoderConfig | { pretrained: dir or 'hf:ORG/NAME' }";
   if (typeof model === 'string' && !isEncoderModelOption(model)) throw rangeErrorMessage(`Expected ${expected} for options.model but received "${model}"`);
   if (model && typeof model === 'object' && 'pretrained' in model && typeof model.pretrained !== 'string')
-    throw typeError('options.model.pretrained', 'a directory path', model.pretrained);
+    throw typeError('options.model.pretrained', "a directory path or a Hub id 'hf:ORG/NAME'", model.pretrained);
   if (!isEncoderModelOption(model)) throw typeError('options.model', expected, model);
   return model;
 }
