@@ -6,6 +6,7 @@ import { createServer } from 'node:http';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Encoder } from '../../dist/index.js';
@@ -30,6 +31,7 @@ const repos = {
   'org/tiny-bert': files,
   'org/private-bert': files,
   'org/gated-bert': files,
+  'org/big-bert': { 'config.json': files['config.json'], 'model.safetensors': Buffer.alloc(3 << 20, 7), 'vocab.txt': files['vocab.txt'] },
   'org/torch-only': { 'config.json': files['config.json'], 'pytorch_model.bin': Buffer.alloc(64, 1) },
 };
 const { url: hubUrl, log, faults, close } = await startHub(repos, { privateRepos: ['org/private-bert'], gatedRepos: ['org/gated-bert'] });
@@ -198,6 +200,26 @@ test('network failure: an unreachable endpoint is named; a cached model is used 
   const dir = await downloadModel('hf:org/tiny-bert');
   process.env.HF_ENDPOINT = deadUrl;
   assert.is(await downloadModel('hf:org/tiny-bert'), dir);
+});
+
+// A terminal is needed for the bar: util-linux's `script` runs the download under a pseudo-terminal.
+const haveScript = spawnSync('script', ['--version']).status === 0;
+test('a progress bar on a terminal (files over 1 MiB)', async () => {
+  if (!haveScript) {
+    if (process.env.REQUIRE_SCRIPT === '1') assert.unreachable('REQUIRE_SCRIPT=1 but util-linux script is missing');
+    return console.log('  skipping the progress bar test: util-linux `script` (a pseudo-terminal) is not installed');
+  }
+  fresh();
+  const js = `import('${new URL('../../dist/hub.js', import.meta.url).pathname}').then((m) => m.downloadModel('hf:org/big-bert')).then(() => process.stderr.write('DONE'))`;
+  // the server runs in this process, so the child is spawned asynchronously
+  const out = await new Promise((resolve) => {
+    const child = spawn('script', ['-qec', `${process.execPath} -e "${js}"`, '/dev/null'], { env: process.env });
+    let text = '';
+    child.stdout.on('data', (d) => (text += d));
+    child.on('close', () => resolve(text));
+  });
+  assert.match(out, /DONE/);
+  assert.match(out, /model\.safetensors \[.*\] 100% \| 3\.0\/3\.0 MiB/);
 });
 
 test.after(async () => {
