@@ -3,34 +3,18 @@
 // importable; and the CPU SGEMM at the encoder's shapes against the measured FMA peak, OpenBLAS (when the
 // build linked it) and torch's linear.
 //   node bench/encoder.bench.mjs [--steps=N] [--quick]
-import { spawnSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { Encoder, deviceInfo, getThreads } from '../dist/index.js';
 import { loadBinding } from '../dist/binding.js';
 import { useBenchAddon } from './addon.mjs';
+import { numberArg, torchEncoder } from './torch_runner.mjs';
 
 useBenchAddon();  // before the first call into ../dist: the entry points used below live only in the benchmark addon
 
-const here = dirname(fileURLToPath(import.meta.url));
-const arg = (name, def) => {
-  const a = process.argv.find((s) => s.startsWith(`--${name}=`));
-  return a ? Number(a.split('=')[1]) : def;
-};
 const quick = process.argv.includes('--quick');
-const steps = arg('steps', quick ? 3 : 7);
+const steps = numberArg('steps', quick ? 3 : 7);
 const threads = getThreads();
 const cfg = { L: 4, C: 256, NH: 4, FF: 1024, T: 128, B: quick ? 8 : 32, K: 20 };
-
-function python(args) {
-  for (const py of ['/usr/bin/python3', 'python3']) {
-    const r = spawnSync(py, [join(here, 'torch_encoder.py'), ...args.map(String)], { encoding: 'utf8' });
-    if (r.status === 0) return JSON.parse(r.stdout.trim().split('\n').pop());
-    if (r.stderr && !/No module named 'torch'|ENOENT/.test(r.stderr)) return { error: r.stderr.trim().split('\n').pop() };
-  }
-  return { error: 'torch is not importable' };
-}
 
 // --- training step ---
 const enc = await Encoder.create(
@@ -57,7 +41,7 @@ for (let i = 0; i < steps; i++) {
 const ours = times.sort((a, b) => a - b)[times.length >> 1];  // the median step, as the PyTorch script
 const oursRss = process.resourceUsage().maxRSS / 1024; // peak RSS so far: the training steps (MB)
 enc.dispose();
-const torch = python([cfg.L, cfg.C, cfg.NH, cfg.FF, cfg.T, cfg.B, cfg.K, threads, steps]);
+const torch = torchEncoder([cfg.L, cfg.C, cfg.NH, cfg.FF, cfg.T, cfg.B, cfg.K, threads, steps]);
 
 const rows = [
   { what: `fused-multilabel CPU (${deviceInfo().sgemm})`, 's/step': ours.toFixed(3), 'tokens/s': Math.round(n / ours), ratio: '1.00', 'peak RSS MB': Math.round(oursRss) },
@@ -88,7 +72,7 @@ for (const [what, ta, tb, M, N, K] of [
   b._benchSgemm(ta, tb, M, N, K, 1, false);
   const s1 = b._benchSgemm(ta, tb, M, N, K, iters, false);
   const s2 = b._benchSgemm(ta, tb, M, N, K, iters, true);
-  const t = ta || !tb ? {} : python(['matmul', M, K, N, threads, iters]);
+  const t = ta || !tb ? {} : torchEncoder(['matmul', M, K, N, threads, iters]);
   const ours = flops / s1 / 1e9;
   mm.push({
     product: `${what} ${ta ? 'T' : 'N'}${tb ? 'T' : 'N'} ${M}×${N}×${K}`,

@@ -11,14 +11,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Encoder, deviceInfo, getThreads } from '../dist/index.js';
+import { numberArg, torchEncoder } from './torch_runner.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const arg = (name, def) => {
-  const a = process.argv.find((s) => s.startsWith(`--${name}=`));
-  return a ? Number(a.split('=')[1]) : def;
-};
 const quick = process.argv.includes('--quick');
-const iters = arg('iters', quick ? 3 : 10);
+const iters = numberArg('iters', quick ? 3 : 10);
 const threads = getThreads();
 
 const bert = (L, C, NH, FF) => ({ architecture: 'bert', vocabSize: 30522, hiddenSize: C, numLayers: L, numHeads: NH, intermediateSize: FF, maxPositions: 512, numLabels: 20 });
@@ -29,15 +26,6 @@ const cases = [
   { name: 'BERT-base L12 H768', config: bert(12, 768, 12, 3072), B: 8, T: 128, pooling: 'pooler' },
 ];
 if (quick) cases.splice(2);
-
-function python(args) {
-  for (const py of ['/usr/bin/python3', 'python3']) {
-    const r = spawnSync(py, [join(here, 'torch_encoder.py'), ...args.map(String)], { encoding: 'utf8' });
-    if (r.status === 0) return JSON.parse(r.stdout.trim().split('\n').pop());
-    if (r.stderr && !/No module named 'torch'|ENOENT/.test(r.stderr)) return { error: r.stderr.trim().split('\n').pop() };
-  }
-  return { error: 'torch is not importable (apt-get install python3-torch)' };
-}
 
 function worker(engine, dir, c) {
   const r = spawnSync(process.execPath, [join(here, 'inference_worker.mjs'), engine, dir, c.B, c.T, iters, threads], { encoding: 'utf8', maxBuffer: 64 << 20 });
@@ -55,7 +43,7 @@ try {
     await enc.save(dir);
     enc.dispose();
     const ours = worker('ours', dir, c);
-    const exp = python(['onnx', dir, join(dir, 'model.onnx'), c.pooling]);
+    const exp = torchEncoder(['onnx', dir, join(dir, 'model.onnx'), c.pooling]);
     const ort = exp.error ? { error: `export skipped: ${exp.error}` } : worker('ort', dir, c);
     const row = { model: `${c.name} B${c.B} T${c.T}` };
     if (ours.error) {

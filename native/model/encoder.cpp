@@ -335,6 +335,17 @@ void Encoder::forward_device(Acts& a, int B, int T, bool train, bool save) {
   OP(embedding_forward, a.emb, ids, tt, p_.wte, p_.wpe, bert ? p_.wtt : nullptr, B, T, C);
   OP(layernorm_forward, a.x0, a.emb_mean, a.emb_rstd, a.emb, p_.emb_lnw, p_.emb_lnb, BT, C, c.eps);
   if (ph > 0.0f) OP(dropout_forward, a.x0, a.x0, BTC, ph, seed, site(s, 0));
+  // out (BT, C) = res + dropout(inp · wᵀ + bias): the residual sum is fused into the product's store unless
+  // dropout sits between them
+  auto project_residual = [&](float* out, const float* inp, const float* w, const float* bias, const float* res,
+                              int IC, float p, uint64_t site_id) {
+    if (p > 0.0f) {
+      OP(matmul_forward, a.scratch, inp, w, bias, nullptr, BT, IC, C, false);
+      OP(dropout_residual_forward, out, res, a.scratch, BTC, p, seed, site_id);
+    } else {
+      OP(matmul_forward, out, inp, w, bias, res, BT, IC, C, false);
+    }
+  };
   const float* x = a.x0;
   for (int l = 0; l < c.L; l++) {
     const size_t lc = (size_t)l * C * C, lb = (size_t)l * C, lf = (size_t)l * FF * C, lfb = (size_t)l * FF;
@@ -347,13 +358,7 @@ void Encoder::forward_device(Acts& a, int B, int T, bool train, bool save) {
     OP(matmul_forward, k, x, p_.kw + lc, p_.kb + lb, nullptr, BT, C, C, false);
     OP(matmul_forward, v, x, p_.vw + lc, p_.vb + lb, nullptr, BT, C, C, false);
     OP(attention_forward, ctx, att, q, k, v, mask, B, T, C, NH, pa, seed, site(s, 1 + 3 * l));
-    // residual sums: fused into the projection's store, unless dropout sits between them
-    if (p_attn_out > 0.0f) {
-      OP(matmul_forward, a.scratch, ctx, p_.ow + lc, p_.ob + lb, nullptr, BT, C, C, false);
-      OP(dropout_residual_forward, res1, x, a.scratch, BTC, p_attn_out, seed, site(s, 2 + 3 * l));
-    } else {
-      OP(matmul_forward, res1, ctx, p_.ow + lc, p_.ob + lb, x, BT, C, C, false);
-    }
+    project_residual(res1, ctx, p_.ow + lc, p_.ob + lb, x, C, p_attn_out, site(s, 2 + 3 * l));
     OP(layernorm_forward, ln1, a.ln1_mean + L1 * BT, a.ln1_rstd + L1 * BT, res1, p_.ln1w + lb, p_.ln1b + lb, BT, C,
        c.eps);
     if (fc1) {  // backward needs the GELU input
@@ -362,12 +367,7 @@ void Encoder::forward_device(Acts& a, int B, int T, bool train, bool save) {
     } else {
       OP(matmul_forward, gel, ln1, p_.fc1w + lf, p_.fc1b + lfb, nullptr, BT, C, FF, true);
     }
-    if (ph > 0.0f) {
-      OP(matmul_forward, a.scratch, gel, p_.fc2w + lf, p_.fc2b + lb, nullptr, BT, FF, C, false);
-      OP(dropout_residual_forward, res2, ln1, a.scratch, BTC, ph, seed, site(s, 3 + 3 * l));
-    } else {
-      OP(matmul_forward, res2, gel, p_.fc2w + lf, p_.fc2b + lb, ln1, BT, FF, C, false);
-    }
+    project_residual(res2, gel, p_.fc2w + lf, p_.fc2b + lb, ln1, FF, ph, site(s, 3 + 3 * l));
     OP(layernorm_forward, ln2, a.ln2_mean + L1 * BT, a.ln2_rstd + L1 * BT, res2, p_.ln2w + lb, p_.ln2b + lb, BT, C,
        c.eps);
     x = ln2;
