@@ -4,7 +4,7 @@
 // PyTorch CPU eager (bench/torch_losses.py, a worker process, same thread counts), vs a plain JavaScript
 // loop, TensorFlow.js (cpu and wasm backends; tf.losses.sigmoidCrossEntropy + tf.grad) and a memory copy
 // of the same bytes (the addon's native memcpy, one thread). Prints markdown tables.
-//   npm run bench -- losses            (FML_BENCH_QUICK=1 for the smallest size only)
+//   npm run bench -- losses            (FML_BENCH_QUICK=1 for the smallest size only; FML_BENCH_SIZES=4096x1536 for one)
 import { spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { cpus } from 'node:os';
@@ -23,7 +23,11 @@ const copyBytes = loadBinding()._copyBytes;
 const here = dirname(fileURLToPath(import.meta.url));
 const quick = process.env.FML_BENCH_QUICK === '1';
 // [N, K, iterations]
-const SIZES = quick ? [[256, 128, 50]] : [[256, 128, 200], [4096, 1536, 30], [32768, 1024, 4]];
+const ALL_SIZES = quick ? [[256, 128, 50]] : [[256, 128, 200], [4096, 1536, 30], [32768, 1024, 4]];
+// FML_BENCH_SIZES=4096x1536[,...]: only these sizes (e.g. to compare two builds in alternating runs)
+const only = process.env.FML_BENCH_SIZES?.split(',');
+const SIZES = only ? ALL_SIZES.filter(([N, K]) => only.includes(`${N}x${K}`)) : ALL_SIZES;
+if (SIZES.length === 0) throw new Error(`FML_BENCH_SIZES=${process.env.FML_BENCH_SIZES} names none of ${ALL_SIZES.map(([N, K]) => `${N}x${K}`).join(', ')}`);
 const VARIANTS = ['bce', 'posWeight', 'masked', 'focal', 'db'];
 const THREADS = [1, 2];
 const ROUNDS = quick ? 1 : 3;

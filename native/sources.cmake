@@ -16,6 +16,8 @@ set(FML_CPU_SOURCES
   native/ops/adamw_cpu.cpp
   native/ops/attention_cpu.cpp
   native/ops/bce_cpu.cpp
+  native/ops/bce_cpu_avx2.cpp
+  native/ops/bce_cpu_avx512.cpp
   native/ops/dropout_cpu.cpp
   native/ops/embedding_cpu.cpp
   native/ops/gelu_cpu.cpp
