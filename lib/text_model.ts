@@ -9,6 +9,7 @@
 import { join } from 'node:path';
 import { EncoderTextModel, isEncoderModelOption, type EncoderModelOption } from './encoder_model.js';
 import { invalidFileError, rangeErrorMessage, typeError } from './errors.js';
+import { NGRAM_DEFAULTS, NGRAM_MODEL_TYPE, NgramTextModel, checkNgramConfig } from './ngram_model.js';
 import type { LossOptions } from './losses.js';
 import type { OptimizerOptions } from './encoder.js';
 import type { DeviceOption } from './device.js';
@@ -48,12 +49,28 @@ export interface TrainableTextModel extends TextModel {
   readonly vocabSize: number;
 }
 
-/** What a Trainer's `model` option may be. */
-export type ModelOption = EncoderModelOption;
+/** The n-gram model (ngram_model.ts), with its defaults or some settings changed. */
+export type NgramModelOption = 'ngram' | { ngram: Partial<import('./ngram_model.js').NgramConfig> };
+
+/** What a Trainer's `model` option may be ('auto' is resolved by trainer_options.ts). */
+export type ModelOption = EncoderModelOption | NgramModelOption;
+
+export function isNgramOption(model: unknown): model is NgramModelOption {
+  return model === 'ngram' || (!!model && typeof model === 'object' && 'ngram' in model);
+}
 
 /** Checks a `model` option (throws ERR_INVALID_ARG naming options.model). */
 export function checkModelOption(model: unknown): ModelOption {
-  const expected = "'tiny' | 'small' | 'base' | an EncoderConfig | { pretrained: dir or 'hf:ORG/NAME' }";
+  const expected = "'auto' | 'ngram' | 'tiny' | 'small' | 'base' | { ngram: NgramConfig } | an EncoderConfig | { pretrained: dir or 'hf:ORG/NAME' }";
+  if (isNgramOption(model)) {
+    if (typeof model === 'object') {
+      const block = model.ngram;
+      if (!block || typeof block !== 'object' || Array.isArray(block)) throw typeError('options.model.ngram', 'an object of n-gram settings', block);
+      checkNgramConfig({ ...NGRAM_DEFAULTS, ...block }, 'options.model.ngram', (f, exp) =>
+        typeError(f, exp, f.split('.').slice(3).reduce<unknown>((o, k) => (o as Record<string, unknown>)?.[k], block)));
+    }
+    return model;
+  }
   if (typeof model === 'string' && !isEncoderModelOption(model)) throw rangeErrorMessage(`Expected ${expected} for options.model but received "${model}"`);
   if (model && typeof model === 'object' && 'pretrained' in model && typeof model.pretrained !== 'string')
     throw typeError('options.model.pretrained', "a directory path or a Hub id 'hf:ORG/NAME'", model.pretrained);
@@ -74,7 +91,11 @@ export interface BuildSpec {
 
 /** A fresh (or pretrained) trainable model for the `model` option. */
 export async function buildTrainableModel(spec: BuildSpec): Promise<TrainableTextModel> {
-  return EncoderTextModel.build(spec);
+  if (isNgramOption(spec.model)) {
+    const config = { ...NGRAM_DEFAULTS, ...(typeof spec.model === 'object' ? spec.model.ngram : {}) };
+    return NgramTextModel.create(config, spec.labels.length, spec.seed);
+  }
+  return EncoderTextModel.build(spec as BuildSpec & { model: EncoderModelOption });
 }
 
 /** How to load a model: the device, and how concurrent inference calls are batched (request_queue.ts). */
@@ -91,10 +112,12 @@ export async function loadTextModel(contents: ModelDirContents, options: LoadOpt
     case 'bert':
     case 'distilbert':
       return EncoderTextModel.load(contents, options);
+    case NGRAM_MODEL_TYPE:
+      return NgramTextModel.load(contents);
     default:
       throw invalidFileError(
         join(contents.dir, 'config.json'),
-        `model_type ${JSON.stringify(contents.modelType)} is not a model this version of fused-multilabel reads (bert, distilbert)`,
+        `model_type ${JSON.stringify(contents.modelType)} is not a model this version of fused-multilabel reads (bert, distilbert, ${NGRAM_MODEL_TYPE})`,
       );
   }
 }

@@ -8,8 +8,8 @@ import type { PreprocessOptions } from './data.js';
 import type { DeviceOption } from './device.js';
 import type { ThresholdsFile } from './model_dir.js';
 import { checkInteger, checkNumber, checkOptions, rangeErrorMessage, rejectUnknownKeys, showValue, typeError } from './errors.js';
-import { checkModelOption, type ModelOption } from './text_model.js';
-import { presetOf, type ModelPreset } from './encoder_model.js';
+import { checkModelOption, isNgramOption, type ModelOption } from './text_model.js';
+import { presetOf, type EncoderModelOption, type ModelPreset } from './encoder_model.js';
 
 export type { ModelOption } from './text_model.js';
 export type { ModelPreset } from './encoder_model.js';
@@ -41,7 +41,8 @@ export interface ProgressEvent {
 }
 
 export interface TrainerOptions {
-  model?: ModelOption;
+  /** default 'auto': the n-gram model (the measured winner on 2 CPU cores; bench/README.md) */
+  model?: ModelOption | 'auto';
   loss?: LossPreset | LossOptions;
   posWeight?: PosWeightOption;
   posWeightClamp?: [number, number];
@@ -99,6 +100,9 @@ export interface DataStats {
 }
 
 const DEFAULT_LR: Record<ModelPreset | 'pretrained', number> = { tiny: 2e-3, small: 5e-4, base: 1e-4, pretrained: 5e-5 };
+const NGRAM_LOSS: LossPreset = 'bce';
+const ENCODER_TRAINING = { epochs: 5, batchSize: 16, metric: 'val-loss' as EarlyStoppingMetric };
+const NGRAM_TRAINING = { epochs: 5, batchSize: 32, metric: 'macro-f1' as EarlyStoppingMetric, lr: 1e-2 };
 
 const OPTION_KEYS = [
   'model', 'loss', 'posWeight', 'posWeightClamp', 'epochs', 'batchSize', 'maxLength', 'lr', 'warmupRatio', 'weightDecay',
@@ -107,6 +111,8 @@ const OPTION_KEYS = [
 
 export interface ResolvedTrainerOptions {
   model: ModelOption;
+  /** what `model: 'auto'` picked and why (absent when a model was named) */
+  modelAuto?: { picked: string; reason: string };
   loss: LossPreset | LossOptions;
   posWeight: PosWeightOption;
   posWeightClamp: [number, number];
@@ -129,8 +135,12 @@ export interface ResolvedTrainerOptions {
 export function resolveOptions(options: unknown): ResolvedTrainerOptions {
   const o = checkOptions('options', options) as TrainerOptions;
   rejectUnknownKeys('Trainer options', o, OPTION_KEYS);
-  const model = checkModelOption(o.model ?? 'tiny');
-  const loss = o.loss ?? 'bce';
+  const auto = o.model === undefined || o.model === 'auto';
+  const model = auto ? 'ngram' : checkModelOption(o.model);
+  // Per-model defaults: the n-gram model's were chosen on GoEmotions (bench/README.md, the recipe table)
+  const ngram = isNgramOption(model);
+  const d = ngram ? NGRAM_TRAINING : ENCODER_TRAINING;
+  const loss = o.loss ?? (ngram ? NGRAM_LOSS : 'bce');
   const presets = LOSS_PRESETS.map((p) => `'${p}'`).join(' | ');
   if (typeof loss === 'string' && !(LOSS_PRESETS as readonly string[]).includes(loss))
     throw rangeErrorMessage(`Expected ${presets} | a LossOptions object for options.loss but received "${loss}"`);
@@ -141,12 +151,12 @@ export function resolveOptions(options: unknown): ResolvedTrainerOptions {
   const clamp = o.posWeightClamp ?? [0.5, 50];
   if (!Array.isArray(clamp) || clamp.length !== 2 || !(clamp[0] > 0) || !(clamp[1] >= clamp[0]))
     throw typeError('options.posWeightClamp', '[min, max] with 0 < min <= max', clamp);
-  let earlyStopping: ResolvedTrainerOptions['earlyStopping'] = { patience: 3, metric: 'val-loss' };
+  let earlyStopping: ResolvedTrainerOptions['earlyStopping'] = { patience: 3, metric: d.metric };
   if (o.earlyStopping === false) earlyStopping = false;
   else if (o.earlyStopping !== undefined) {
     const es = checkOptions('options.earlyStopping', o.earlyStopping);
     rejectUnknownKeys('options.earlyStopping', es, ['patience', 'metric']);
-    const metric = (es.metric ?? 'val-loss') as EarlyStoppingMetric;
+    const metric = (es.metric ?? d.metric) as EarlyStoppingMetric;
     if (!['val-loss', 'micro-f1', 'macro-f1'].includes(metric))
       throw rangeErrorMessage(`Expected 'val-loss' | 'micro-f1' | 'macro-f1' for options.earlyStopping.metric but received ${showValue(es.metric)}`);
     earlyStopping = { patience: es.patience === undefined ? 3 : checkInteger('options.earlyStopping.patience', es.patience, 1, 1e6), metric };
@@ -160,13 +170,14 @@ export function resolveOptions(options: unknown): ResolvedTrainerOptions {
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw typeError('options.onProgress', 'a function', o.onProgress);
   return {
     model,
+    ...(auto ? { modelAuto: { picked: 'ngram', reason: 'auto: the hashed n-gram model (fastest and most accurate of the measured recipes on CPU; bench/README.md)' } } : {}),
     loss,
     posWeight: posWeight as PosWeightOption,
     posWeightClamp: [clamp[0], clamp[1]],
-    epochs: o.epochs === undefined ? 5 : checkInteger('options.epochs', o.epochs, 1, 100000),
-    batchSize: o.batchSize === undefined ? 16 : checkInteger('options.batchSize', o.batchSize, 1, 65536),
+    epochs: o.epochs === undefined ? d.epochs : checkInteger('options.epochs', o.epochs, 1, 100000),
+    batchSize: o.batchSize === undefined ? d.batchSize : checkInteger('options.batchSize', o.batchSize, 1, 65536),
     maxLength: o.maxLength === undefined ? 128 : checkInteger('options.maxLength', o.maxLength, 3, 8192),
-    lr: o.lr === undefined ? DEFAULT_LR[presetOf(model)] : checkNumber('options.lr', o.lr, 0, 10),
+    lr: o.lr === undefined ? (ngram ? NGRAM_TRAINING.lr : DEFAULT_LR[presetOf(model as EncoderModelOption)]) : checkNumber('options.lr', o.lr, 0, 10),
     warmupRatio: o.warmupRatio === undefined ? 0.1 : checkNumber('options.warmupRatio', o.warmupRatio, 0, 1),
     weightDecay: o.weightDecay === undefined ? 0.01 : checkNumber('options.weightDecay', o.weightDecay, 0, 10),
     maxGradNorm: o.maxGradNorm === undefined ? 1.0 : checkNumber('options.maxGradNorm', o.maxGradNorm, 0),

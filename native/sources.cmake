@@ -9,6 +9,7 @@ set(FML_CPU_SOURCES
   native/addon/encoder_binding.cpp
   native/addon/loss_args.cpp
   native/addon/losses_binding.cpp
+  native/addon/ngram_binding.cpp
   native/addon/tensor_binding.cpp
   native/core/device.cpp
   native/core/parallel.cpp
@@ -19,6 +20,7 @@ set(FML_CPU_SOURCES
   native/ops/bce_cpu_avx2.cpp
   native/ops/bce_cpu_avx512.cpp
   native/ops/dropout_cpu.cpp
+  native/ops/embedding_bag_cpu.cpp
   native/ops/embedding_cpu.cpp
   native/ops/gelu_cpu.cpp
   native/ops/layernorm_cpu.cpp
@@ -33,6 +35,7 @@ set(FML_CUDA_SOURCES
   native/ops/attention_cuda.cu
   native/ops/bce_cuda.cu
   native/ops/dropout_cuda.cu
+  native/ops/embedding_bag_cuda.cu
   native/ops/embedding_cuda.cu
   native/ops/gelu_cuda.cu
   native/ops/layernorm_cuda.cu

@@ -14,6 +14,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   init_device(env, exports);
   init_losses(env, exports);
   init_encoder(env, exports);
+  init_ngram(env, exports);
 #ifdef FML_BENCH_ADDON
   init_bench(env, exports);
 #endif

@@ -16,6 +16,7 @@ inline AddonData& addon_data(Napi::Env env) { return *env.GetInstanceData<AddonD
 void init_device(Napi::Env env, Napi::Object exports);
 void init_losses(Napi::Env env, Napi::Object exports);
 void init_encoder(Napi::Env env, Napi::Object exports);
+void init_ngram(Napi::Env env, Napi::Object exports);
 // The benchmark-only entry points (bench_binding.cpp), registered only in fused_multilabel_bench.node.
 void init_bench(Napi::Env env, Napi::Object exports);
 

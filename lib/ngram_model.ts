@@ -1,0 +1,255 @@
+/**
+ * The n-gram model as a TextModel (fastText's architecture, multi-label): hashed word and character
+ * n-grams (ngram_features.ts) → embedding bag (mean or √n pooling; native/ops/embedding_bag.h) →
+ * optional ReLU hidden layer → K logits, trained with the package's fused loss (lib/losses.ts, every
+ * variant and mask) and AdamW: lazy (sparse) AdamW on the embedding rows a batch used (the native
+ * sparseAdamW kernel), the same kernel over every row for the small dense layers. Runs on the CPU.
+ *
+ * Files: config.json (model_type 'fused-ngram' and an `ngram` block), model.safetensors (embedding.weight
+ * (buckets, dim), [hidden.weight (H, dim), hidden.bias (H)], classifier.weight (K, in), classifier.bias (K)),
+ * tokenizer_config.json (do_lower_case).
+ */
+import { join } from 'node:path';
+import { loadBinding } from './binding.js';
+import { codedError, invalidFileError, showValue } from './errors.js';
+import { bceWithLogits, type LossOptions } from './losses.js';
+import { mulberry32 } from './random.js';
+import { readSafetensors, writeSafetensors } from './safetensors.js';
+import { readWeightsHeader, writeJsonAtomic, type ModelDirContents } from './model_dir.js';
+import { featurizeBatch, groupByRow, type FeatureConfig } from './ngram_features.js';
+import type { OptimizerOptions } from './encoder.js';
+import type { TrainableTextModel } from './text_model.js';
+
+export const NGRAM_MODEL_TYPE = 'fused-ngram';
+
+export interface NgramConfig extends FeatureConfig {
+  dim: number;
+  hidden: number;
+  pooling: 'mean' | 'sqrt-n';
+}
+
+export const NGRAM_DEFAULTS: NgramConfig = { buckets: 1 << 18, dim: 64, hidden: 0, pooling: 'sqrt-n', wordNgrams: 2, charNgrams: [3, 5], maxTokens: 256 };
+
+type Params = Map<string, Float32Array>;
+
+/** Linear layer y (B,O) = x (B,I) · Wᵀ + b. */
+function linear(x: Float32Array, W: Float32Array, b: Float32Array, B: number, I: number, O: number): Float32Array {
+  const y = new Float32Array(B * O);
+  for (let n = 0; n < B; n++)
+    for (let o = 0; o < O; o++) {
+      let s = b[o];
+      for (let i = 0; i < I; i++) s += x[n * I + i] * W[o * I + i];
+      y[n * O + o] = s;
+    }
+  return y;
+}
+
+/** Backward of `linear`: dW, db (=) and dx (=, when wanted). */
+function linearBackward(dy: Float32Array, x: Float32Array, W: Float32Array, B: number, I: number, O: number, wantDx: boolean) {
+  const dW = new Float32Array(O * I);
+  const db = new Float32Array(O);
+  const dx = wantDx ? new Float32Array(B * I) : null;
+  for (let n = 0; n < B; n++)
+    for (let o = 0; o < O; o++) {
+      const g = dy[n * O + o];
+      if (g === 0) continue;
+      db[o] += g;
+      for (let i = 0; i < I; i++) {
+        dW[o * I + i] += g * x[n * I + i];
+        if (dx) dx[n * I + i] += g * W[o * I + i];
+      }
+    }
+  return { dW, db, dx };
+}
+
+export function checkNgramConfig(c: Record<string, unknown>, where: string, fail: (field: string, msg: string) => Error): NgramConfig {
+  const int = (k: string, lo: number, hi: number) => {
+    const v = c[k];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) throw fail(`${where}.${k}`, `an integer in [${lo}, ${hi}]`);
+    return v;
+  };
+  const cn = c.charNgrams;
+  if (!Array.isArray(cn) || cn.length !== 2 || !cn.every((x) => Number.isInteger(x)) || !((cn[0] === 0 && cn[1] === 0) || (cn[0] >= 1 && cn[1] >= cn[0] && cn[1] <= 16)))
+    throw fail(`${where}.charNgrams`, '[min, max] with 1 <= min <= max <= 16, or [0, 0]');
+  if (c.pooling !== 'mean' && c.pooling !== 'sqrt-n') throw fail(`${where}.pooling`, "'mean' | 'sqrt-n'");
+  return {
+    buckets: int('buckets', 1, 1 << 26), dim: int('dim', 1, 4096), hidden: int('hidden', 0, 4096), pooling: c.pooling,
+    wordNgrams: int('wordNgrams', 1, 5), charNgrams: [cn[0], cn[1]], maxTokens: int('maxTokens', 1, 1 << 20),
+  };
+}
+
+export class NgramTextModel implements TrainableTextModel {
+  readonly modelType = NGRAM_MODEL_TYPE;
+  readonly config: NgramConfig;
+  readonly numLabels: number;
+  #p: Params;
+  #m: Params | null = null;
+  #v: Params | null = null;
+  #t = 0;
+  #slot: Int32Array | null = null;
+  #disposed = false;
+
+  constructor(config: NgramConfig, numLabels: number, params: Params) {
+    this.config = config;
+    this.numLabels = numLabels;
+    this.#p = params;
+  }
+
+  get maxLength(): number {
+    return this.config.maxTokens;
+  }
+  get vocabSize(): number {
+    return this.config.buckets;
+  }
+  get disposed(): boolean {
+    return this.#disposed;
+  }
+
+  /** Parameter names and shapes of a config: the one table behind init, save and load. */
+  static shapes(c: NgramConfig, K: number): [string, number[]][] {
+    const into = c.hidden > 0 ? c.hidden : c.dim;
+    const out: [string, number[]][] = [['embedding.weight', [c.buckets, c.dim]]];
+    if (c.hidden > 0) out.push(['hidden.weight', [c.hidden, c.dim]], ['hidden.bias', [c.hidden]]);
+    out.push(['classifier.weight', [K, into]], ['classifier.bias', [K]]);
+    return out;
+  }
+
+  /** A fresh model: embeddings U(-1/dim, 1/dim) (fastText's), dense weights U(-1/√in, 1/√in), biases 0. */
+  static create(config: NgramConfig, numLabels: number, seed: number): NgramTextModel {
+    const r = mulberry32(seed);
+    const params: Params = new Map();
+    for (const [name, shape] of NgramTextModel.shapes(config, numLabels)) {
+      const a = new Float32Array(shape.reduce((x, y) => x * y, 1));
+      const bound = name === 'embedding.weight' ? 1 / config.dim : shape.length === 2 ? 1 / Math.sqrt(shape[1]) : 0;
+      if (bound > 0) for (let i = 0; i < a.length; i++) a[i] = (2 * r() - 1) * bound;
+      params.set(name, a);
+    }
+    return new NgramTextModel(config, numLabels, params);
+  }
+
+  /** The model of a checked model directory whose config.json says model_type 'fused-ngram'. */
+  static load(c: ModelDirContents): NgramTextModel {
+    const cfgPath = join(c.dir, 'config.json');
+    const block = c.config.ngram;
+    if (!block || typeof block !== 'object' || Array.isArray(block)) throw invalidFileError(cfgPath, 'field "ngram" must be an object (the n-gram model\'s settings)');
+    const config = checkNgramConfig(block as Record<string, unknown>, 'ngram', (f, exp) =>
+      invalidFileError(cfgPath, `field "${f}" must be ${exp}, got ${showValue(f.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)?.[k], c.config))}`));
+    const K = c.labels.length;
+    const stPath = join(c.dir, 'model.safetensors');
+    const header = readWeightsHeader(c.dir);
+    const shapes = NgramTextModel.shapes(config, K);
+    for (const [name, shape] of shapes) {
+      const got = header.get(name)?.shape;
+      if (!got) throw invalidFileError(stPath, `has no ${name} tensor (config.json's ngram block needs it)`);
+      if (got.join() !== shape.join()) throw invalidFileError(stPath, `${name} has shape [${got}] but config.json's ngram block and ${K} labels need [${shape}]`);
+    }
+    const { tensors } = readSafetensors(stPath, (n) => shapes.some(([s]) => s === n));
+    return new NgramTextModel(config, K, new Map(shapes.map(([name]) => [name, tensors.get(name)!.data])));
+  }
+
+  #alive(): void {
+    if (this.#disposed) throw codedError('ERR_DISPOSED', 'the model is disposed');
+  }
+
+  /** Forward of a batch, keeping what backward needs. */
+  #forward(texts: readonly string[]) {
+    const c = this.config;
+    const B = texts.length;
+    const { ids, offsets } = featurizeBatch(texts, c);
+    const pooled = new Float32Array(B * c.dim);
+    const scale = new Float32Array(B);
+    loadBinding().embeddingBagForward(pooled, scale, this.#p.get('embedding.weight')!, ids, offsets, c.pooling === 'mean' ? 0 : 1, B, c.dim);
+    let act: Float32Array = pooled;
+    if (c.hidden > 0) {
+      act = linear(pooled, this.#p.get('hidden.weight')!, this.#p.get('hidden.bias')!, B, c.dim, c.hidden);
+      for (let i = 0; i < act.length; i++) if (act[i] < 0) act[i] = 0;
+    }
+    const into = c.hidden > 0 ? c.hidden : c.dim;
+    const logits = linear(act, this.#p.get('classifier.weight')!, this.#p.get('classifier.bias')!, B, into, this.numLabels);
+    return { ids, offsets, pooled, scale, act, logits };
+  }
+
+  async logits(texts: readonly string[], options: { batchSize?: number } = {}): Promise<Float32Array> {
+    this.#alive();
+    const K = this.numLabels;
+    const step = Math.max(1, options.batchSize ?? 256);
+    const out = new Float32Array(texts.length * K);
+    for (let i = 0; i < texts.length; i += step) {
+      out.set(this.#forward(texts.slice(i, i + step)).logits, i * K);
+      // let other callers and I/O in between chunks
+      if (i + step < texts.length) await new Promise((r) => setImmediate(r));
+    }
+    return out;
+  }
+
+  async trainStep(texts: readonly string[], targets: Int8Array, loss: LossOptions, opt: OptimizerOptions): Promise<{ loss: number; gradNorm: number }> {
+    this.#alive();
+    const c = this.config;
+    const K = this.numLabels;
+    const B = texts.length;
+    const f = this.#forward(texts);
+    const l = bceWithLogits(f.logits, targets, { ...(loss as Record<string, unknown>), shape: [B, K], grad: true } as LossOptions);
+    const into = c.hidden > 0 ? c.hidden : c.dim;
+    const grads: Params = new Map();
+    const head = linearBackward(l.grad as Float32Array, f.act, this.#p.get('classifier.weight')!, B, into, K, true);
+    grads.set('classifier.weight', head.dW).set('classifier.bias', head.db);
+    let dpooled = head.dx!;
+    if (c.hidden > 0) {
+      for (let i = 0; i < dpooled.length; i++) if (f.act[i] <= 0) dpooled[i] = 0;
+      const h = linearBackward(dpooled, f.pooled, this.#p.get('hidden.weight')!, B, c.dim, c.hidden, true);
+      grads.set('hidden.weight', h.dW).set('hidden.bias', h.db);
+      dpooled = h.dx!;
+    }
+    this.#slot ??= new Int32Array(c.buckets).fill(-1);
+    const g = groupByRow(f.ids, f.offsets, this.#slot);
+    const drows = new Float32Array(g.rows.length * c.dim);
+    const native = loadBinding();
+    native.embeddingBagBackward(drows, dpooled, f.scale, g.occBag, g.rowPtr, g.rows.length, c.dim);
+    grads.set('embedding.weight', drows);
+
+    // global-norm clipping over every gradient (the embedding's rows not used have gradient 0)
+    let sq = 0;
+    for (const a of grads.values()) for (let i = 0; i < a.length; i++) sq += a[i] * a[i];
+    const norm = Math.sqrt(sq);
+    const maxNorm = opt.maxGradNorm ?? 0;
+    if (maxNorm > 0 && norm > maxNorm) {
+      const s = maxNorm / (norm + 1e-6);
+      for (const a of grads.values()) for (let i = 0; i < a.length; i++) a[i] *= s;
+    }
+    this.#m ??= new Map([...this.#p].map(([k, v]) => [k, new Float32Array(v.length)]));
+    this.#v ??= new Map([...this.#p].map(([k, v]) => [k, new Float32Array(v.length)]));
+    this.#t++;
+    for (const [name, grad] of grads) {
+      const p = this.#p.get(name)!;
+      const bias = name.endsWith('.bias');
+      const C = name === 'embedding.weight' ? c.dim : bias ? p.length : (p.length / (name === 'hidden.weight' ? c.hidden : K));
+      const rows = name === 'embedding.weight' ? g.rows : Int32Array.from({ length: p.length / C }, (_, i) => i);
+      const wd = bias && !opt.decayBiasAndNorm ? 0 : opt.weightDecay ?? 0;
+      native.sparseAdamW(p, this.#m.get(name)!, this.#v.get(name)!, grad, rows, { lr: opt.lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: wd, t: this.#t }, rows.length, C);
+    }
+    return { loss: l.loss as number, gradNorm: norm };
+  }
+
+  snapshot(): Params {
+    return new Map([...this.#p].map(([k, v]) => [k, v.slice()]));
+  }
+
+  restore(snapshot: unknown): void {
+    for (const [k, v] of snapshot as Params) this.#p.get(k)!.set(v);
+  }
+
+  async save(dir: string, labels: readonly string[]): Promise<void> {
+    this.#alive();
+    const shapes = NgramTextModel.shapes(this.config, labels.length);
+    writeSafetensors(join(dir, 'model.safetensors'), new Map(shapes.map(([name, shape]) => [name, { shape, data: this.#p.get(name)! }])));
+    writeJsonAtomic(join(dir, 'config.json'), { model_type: NGRAM_MODEL_TYPE, architectures: ['FusedNgramForMultiLabel'], ngram: { ...this.config } });
+    writeJsonAtomic(join(dir, 'tokenizer_config.json'), { do_lower_case: true });
+  }
+
+  dispose(): void {
+    this.#disposed = true;
+    this.#p = new Map();
+    this.#m = this.#v = null;
+    this.#slot = null;
+  }
+}

@@ -1,0 +1,118 @@
+// The n-gram model's kernels (ops/embedding_bag.h), CPU twin, synchronous: one call per training batch
+// costs well under a millisecond at the model's sizes, so a worker thread would cost more than it saves.
+//
+// Raw signatures (lib/ngram.ts builds the index arrays; everything is re-checked here because the
+// binding can be called directly, and every index is range-checked before a kernel runs):
+//   embeddingBagForward(out, scale, weight, ids, offsets, mode, B, C)      mode 0 mean, 1 sqrt-n
+//   embeddingBagBackward(drows, dout, scale, occBag, rowPtr, U, C)
+//   sparseAdamW(weight, m, v, drows, rows, { lr, beta1, beta2, eps, weightDecay, t }, U, C)
+// Float arrays are Float32Array, index arrays Int32Array, of the lengths embedding_bag.h states.
+#include <string>
+#include <vector>
+
+#include "../ops/embedding_bag.h"
+#include "addon_data.h"
+#include "napi_util.h"
+
+namespace pkg {
+
+namespace {
+
+float* f32(const Napi::Value& v, const char* name, int64_t len) {
+  return require_typed<float>(v, napi_float32_array, "Float32Array", name, len);
+}
+int32_t* i32(const Napi::Value& v, const char* name, int64_t len) {
+  return require_typed<int32_t>(v, napi_int32_array, "Int32Array", name, len);
+}
+int64_t length_of(const Napi::Value& v) { return (int64_t)v.As<Napi::TypedArray>().ElementLength(); }
+
+void check_range(const int32_t* x, int64_t n, int64_t hi, const char* name) {
+  for (int64_t i = 0; i < n; i++)
+    if (x[i] < 0 || x[i] >= hi)
+      throw_range(std::string("Expected ") + name + "[" + std::to_string(i) + "] in [0, " + std::to_string(hi) +
+                  ") but received " + std::to_string(x[i]));
+}
+
+// A CSR pointer array: p[0] = 0, non-decreasing, p[n] = total.
+void check_ptr(const int32_t* p, int64_t n, int64_t total, const char* name) {
+  if (p[0] != 0) throw_range(std::string("Expected ") + name + "[0] = 0 but received " + std::to_string(p[0]));
+  for (int64_t i = 0; i < n; i++)
+    if (p[i + 1] < p[i]) throw_range(std::string("Expected ") + name + " to be non-decreasing at index " + std::to_string(i + 1));
+  if (p[n] != total)
+    throw_range(std::string("Expected ") + name + "[last] = " + std::to_string(total) + " but received " + std::to_string(p[n]));
+}
+
+Napi::Value forward(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    const int64_t B = require_int(info[6], "B", 0, 1 << 30), C = require_int(info[7], "C", 1, 1 << 20);
+    const int64_t mode = require_int(info[5], "mode", 0, 1);
+    float* out = f32(info[0], "out", B * C);
+    float* scale = f32(info[1], "scale", B);
+    float* weight = f32(info[2], "weight", -1);
+    if (length_of(info[2]) % C != 0) throw_range("Expected weight's length to be a multiple of C");
+    int32_t* offsets = i32(info[4], "offsets", B + 1);
+    int32_t* ids = i32(info[3], "ids", -1);
+    const int64_t nnz = length_of(info[3]);
+    check_ptr(offsets, B, nnz, "offsets");
+    check_range(ids, nnz, length_of(info[2]) / C, "ids");
+    embedding_bag_forward_cpu(out, scale, weight, ids, offsets, (BagMode)mode, (int)B, (int)C);
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value backward(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    const int64_t U = require_int(info[5], "U", 0, 1 << 30), C = require_int(info[6], "C", 1, 1 << 20);
+    float* drows = f32(info[0], "drows", U * C);
+    float* dout = f32(info[1], "dout", -1);
+    if (length_of(info[1]) % C != 0) throw_range("Expected dout's length to be a multiple of C");
+    const int64_t B = length_of(info[1]) / C;
+    float* scale = f32(info[2], "scale", B);
+    int32_t* occ = i32(info[3], "occBag", -1);
+    int32_t* ptr = i32(info[4], "rowPtr", U + 1);
+    check_ptr(ptr, U, length_of(info[3]), "rowPtr");
+    check_range(occ, length_of(info[3]), B, "occBag");
+    embedding_bag_backward_cpu(drows, dout, scale, occ, ptr, (int)U, (int)C);
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value sparse_adamw(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    const int64_t U = require_int(info[6], "U", 0, 1 << 30), C = require_int(info[7], "C", 1, 1 << 20);
+    float* weight = f32(info[0], "weight", -1);
+    const int64_t n = length_of(info[0]);
+    if (n % C != 0) throw_range("Expected weight's length to be a multiple of C");
+    float* m = f32(info[1], "m", n);
+    float* v = f32(info[2], "v", n);
+    float* drows = f32(info[3], "drows", U * C);
+    int32_t* rows = i32(info[4], "rows", U);
+    check_range(rows, U, n / C, "rows");
+    std::vector<uint8_t> seen((size_t)(n / C), 0);
+    for (int64_t u = 0; u < U; u++) {
+      if (seen[(size_t)rows[u]]) throw_range("Expected distinct rows but row " + std::to_string(rows[u]) + " repeats");
+      seen[(size_t)rows[u]] = 1;
+    }
+    if (!info[5].IsObject()) throw_type("Expected an options object { lr, beta1, beta2, eps, weightDecay, t } for options");
+    Napi::Object o = info[5].As<Napi::Object>();
+    AdamWParams a;
+    a.lr = (float)require_number(o.Get("lr"), "options.lr");
+    a.beta1 = (float)require_number(o.Get("beta1"), "options.beta1");
+    a.beta2 = (float)require_number(o.Get("beta2"), "options.beta2");
+    a.eps = (float)require_number(o.Get("eps"), "options.eps");
+    a.weight_decay = (float)require_number(o.Get("weightDecay"), "options.weightDecay");
+    a.t = require_int(o.Get("t"), "options.t", 1, (int64_t)1 << 52);
+    sparse_adamw_cpu(weight, m, v, drows, rows, a, (int)U, (int)C);
+    return info.Env().Undefined();
+  });
+}
+
+}  // namespace
+
+void init_ngram(Napi::Env env, Napi::Object exports) {
+  exports.Set("embeddingBagForward", Napi::Function::New(env, forward, "embeddingBagForward"));
+  exports.Set("embeddingBagBackward", Napi::Function::New(env, backward, "embeddingBagBackward"));
+  exports.Set("sparseAdamW", Napi::Function::New(env, sparse_adamw, "sparseAdamW"));
+}
+
+}  // namespace pkg

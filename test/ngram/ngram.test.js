@@ -1,0 +1,184 @@
+// The n-gram model: its native kernels (embedding bag forward/backward, sparse AdamW) against float64
+// oracles and finite differences, the featurizer's documented hash, the model's round trip through a
+// model directory and the loader's rejections.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { loadBinding } from '../../dist/binding.js';
+import { featurize, featurizeBatch, groupByRow, tokenize } from '../../dist/ngram_features.js';
+import { Trainer, Classifier } from '../../dist/index.js';
+import { mulberry32 } from '../../dist/random.js';
+
+const native = loadBinding();
+const scratch = mkdtempSync(join(tmpdir(), 'fml-ngram-'));
+const close = (a, b, atol, rtol, what) => {
+  for (let i = 0; i < a.length; i++)
+    assert.ok(Math.abs(a[i] - b[i]) <= atol + rtol * Math.abs(b[i]), `${what}[${i}]: ${a[i]} vs ${b[i]}`);
+};
+
+function randomBags(seed, V, C, B) {
+  const r = mulberry32(seed);
+  const weight = Float32Array.from({ length: V * C }, () => 2 * r() - 1);
+  const offsets = new Int32Array(B + 1);
+  const ids = [];
+  for (let b = 0; b < B; b++) {
+    const n = b === 1 ? 0 : 1 + Math.floor(r() * 6); // bag 1 is empty
+    for (let i = 0; i < n; i++) ids.push(Math.floor(r() * V));
+    offsets[b + 1] = ids.length;
+  }
+  return { weight, ids: Int32Array.from(ids), offsets };
+}
+
+// float64 oracle of embedding_bag.h's forward
+function oracleForward(weight, ids, offsets, mode, B, C) {
+  const out = new Float64Array(B * C);
+  for (let b = 0; b < B; b++) {
+    const n = offsets[b + 1] - offsets[b];
+    const s = n === 0 ? 0 : mode === 0 ? 1 / n : 1 / Math.sqrt(n);
+    for (let i = offsets[b]; i < offsets[b + 1]; i++) for (let c = 0; c < C; c++) out[b * C + c] += s * weight[ids[i] * C + c];
+  }
+  return out;
+}
+
+for (const mode of [0, 1]) {
+  test(`embedding bag forward (${mode ? 'sqrt-n' : 'mean'}) matches the float64 oracle, empty bags give 0`, () => {
+    const [V, C, B] = [13, 5, 7];
+    const { weight, ids, offsets } = randomBags(3 + mode, V, C, B);
+    const out = new Float32Array(B * C).fill(NaN);
+    const scale = new Float32Array(B);
+    native.embeddingBagForward(out, scale, weight, ids, offsets, mode, B, C);
+    close(out, oracleForward(weight, ids, offsets, mode, B, C), 1e-6, 1e-5, 'out');
+    assert.equal(Array.from(out.subarray(C, 2 * C)), new Array(C).fill(0));
+  });
+
+  test(`embedding bag backward (${mode ? 'sqrt-n' : 'mean'}): the gradient of Σ dout·out matches finite differences, only used rows`, () => {
+    const [V, C, B] = [9, 4, 6];
+    const { weight, ids, offsets } = randomBags(11 + mode, V, C, B);
+    const r = mulberry32(5);
+    const dout = Float32Array.from({ length: B * C }, () => 2 * r() - 1);
+    const out = new Float32Array(B * C);
+    const scale = new Float32Array(B);
+    native.embeddingBagForward(out, scale, weight, ids, offsets, mode, B, C);
+    const g = groupByRow(ids, offsets, new Int32Array(V).fill(-1));
+    const drows = new Float32Array(g.rows.length * C).fill(NaN);
+    native.embeddingBagBackward(drows, dout, scale, g.occBag, g.rowPtr, g.rows.length, C);
+    const f = (w) => oracleForward(w, ids, offsets, mode, B, C).reduce((s, x, i) => s + x * dout[i], 0);
+    const used = new Set(ids);
+    assert.is(g.rows.length, used.size);
+    const w64 = Float64Array.from(weight);
+    for (let u = 0; u < g.rows.length; u++)
+      for (let c = 0; c < C; c++) {
+        const k = g.rows[u] * C + c;
+        const h = 1e-4;
+        w64[k] += h;
+        const up = f(w64);
+        w64[k] -= 2 * h;
+        const down = f(w64);
+        w64[k] += h;
+        const fd = (up - down) / (2 * h);
+        assert.ok(Math.abs(drows[u * C + c] - fd) < 1e-4, `row ${g.rows[u]} col ${c}: ${drows[u * C + c]} vs ${fd}`);
+      }
+  });
+}
+
+test('sparse AdamW updates exactly the listed rows, as PyTorch AdamW on those rows (float64 oracle)', () => {
+  const [V, C] = [6, 3];
+  const r = mulberry32(9);
+  const w = Float32Array.from({ length: V * C }, () => r() - 0.5);
+  const m = Float32Array.from({ length: V * C }, () => (r() - 0.5) * 0.1);
+  const v = Float32Array.from({ length: V * C }, () => r() * 0.01);
+  const rows = Int32Array.from([4, 1]);
+  const g = Float32Array.from({ length: rows.length * C }, () => r() - 0.5);
+  const [w0, m0, v0] = [w.slice(), m.slice(), v.slice()];
+  const a = { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.1, t: 3 };
+  native.sparseAdamW(w, m, v, g, rows, a, rows.length, C);
+  const bc1 = 1 - a.beta1 ** a.t, bc2 = Math.sqrt(1 - a.beta2 ** a.t);
+  for (let row = 0; row < V; row++) {
+    const u = Array.from(rows).indexOf(row);
+    for (let c = 0; c < C; c++) {
+      const k = row * C + c;
+      if (u < 0) {
+        assert.equal([w[k], m[k], v[k]], [w0[k], m0[k], v0[k]], `row ${row} untouched`);
+        continue;
+      }
+      const gg = g[u * C + c];
+      const mm = a.beta1 * m0[k] + (1 - a.beta1) * gg, vv = a.beta2 * v0[k] + (1 - a.beta2) * gg * gg;
+      const x = w0[k] * (1 - a.lr * a.weightDecay) - (a.lr / bc1) * (mm / (Math.sqrt(vv) / bc2 + a.eps));
+      close([w[k], m[k], v[k]], [x, mm, vv], 1e-6, 1e-5, `row ${row}`);
+    }
+  }
+});
+
+test('the kernels reject bad indices and shapes before running (RangeError/TypeError with ERR_INVALID_ARG)', () => {
+  const w = new Float32Array(8);
+  const bad = (fn, re) => assert.throws(fn, (e) => e.code === 'ERR_INVALID_ARG' && re.test(e.message));
+  bad(() => native.embeddingBagForward(new Float32Array(2), new Float32Array(1), w, Int32Array.from([4]), Int32Array.from([0, 1]), 0, 1, 2), /ids\[0\] in \[0, 4\)/);
+  bad(() => native.embeddingBagForward(new Float32Array(2), new Float32Array(1), w, Int32Array.from([1]), Int32Array.from([0, 2]), 0, 1, 2), /offsets\[last\] = 1/);
+  bad(() => native.embeddingBagForward(new Float32Array(2), new Float32Array(1), w, [1], Int32Array.from([0, 1]), 0, 1, 2), /Int32Array for ids/);
+  bad(() => native.sparseAdamW(w, new Float32Array(8), new Float32Array(8), new Float32Array(4), Int32Array.from([1, 1]), { lr: 1, beta1: 0.9, beta2: 0.9, eps: 1, weightDecay: 0, t: 1 }, 2, 2), /distinct rows/);
+});
+
+test('featurizer: FNV-1a 32-bit of tag 1 + the word (the documented hash), bigrams, character n-grams', () => {
+  const fnv = (units) => units.reduce((h, u) => Math.imul(h ^ u, 16777619) >>> 0, 2166136261);
+  const cfg = { buckets: 1 << 30, wordNgrams: 2, charNgrams: [0, 0], maxTokens: 100 };
+  const out = [];
+  featurize('Hi, you', cfg, out);
+  const units = (s) => Array.from(s, (ch) => ch.charCodeAt(0));
+  assert.equal(tokenize('Hi, you!!', 100), ['hi', ',', 'you', '!', '!']);
+  assert.equal(out, [
+    fnv([1, ...units('hi')]) % cfg.buckets, fnv([1, ...units('hi ,')]) % cfg.buckets,
+    fnv([1, ...units(',')]) % cfg.buckets, fnv([1, ...units(', you')]) % cfg.buckets, fnv([1, ...units('you')]) % cfg.buckets,
+  ]);
+  const chars = [];
+  featurize('ab', { ...cfg, wordNgrams: 1, charNgrams: [2, 3] }, chars);
+  // "<ab>": 2-grams <a ab b>, 3-grams <ab ab>; the whole word "<ab>" is never a char n-gram
+  assert.equal(chars.slice(1), ['<a', '<ab', 'ab', 'ab>', 'b>'].map((g) => fnv([2, ...units(g)]) % cfg.buckets));
+  const { ids, offsets } = featurizeBatch(['a b', '', 'c'], { ...cfg, wordNgrams: 1 });
+  assert.equal(Array.from(offsets), [0, 2, 2, 3]);
+  assert.is(ids.length, 3);
+});
+
+const rows = [];
+for (let i = 0; i < 240; i++) {
+  const labels = [];
+  if (i % 2 === 0) labels.push('billing');
+  if (i % 3 === 0) labels.push('login');
+  const words = [i % 2 === 0 ? 'invoice charged refund' : 'weather today', i % 3 === 0 ? 'password reset locked' : 'hello there', `n${i % 7}`];
+  rows.push({ text: words.join(' '), labels });
+}
+
+test('Trainer({ model: "ngram" }) learns separable labels; the saved directory round-trips with the same scores', async () => {
+  const trainer = new Trainer({ model: { ngram: { buckets: 4096, dim: 16, hidden: 8 } }, epochs: 8, lr: 0.05, seed: 1 });
+  await trainer.fit(rows.slice(0, 200), rows.slice(200));
+  const rep = await trainer.evaluate(rows.slice(200));
+  assert.ok(rep.metrics.micro.f1 > 0.95, `micro-F1 ${rep.metrics.micro.f1}`);
+  const dir = join(scratch, 'm');
+  await trainer.save(dir);
+  const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+  assert.is(cfg.model_type, 'fused-ngram');
+  assert.equal(cfg.ngram.charNgrams, [3, 5]);
+  const texts = rows.slice(200, 210).map((r) => r.text);
+  const loaded = await Classifier.load(dir);
+  assert.equal(Array.from(await loaded.scores(texts)), Array.from(await trainer.classifier.scores(texts)));
+  // a field it cannot read: ERR_INVALID_FILE naming the field
+  cfg.ngram.pooling = 'max';
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(cfg));
+  let err;
+  try { await Classifier.load(dir); } catch (e) { err = e; }
+  assert.is(err?.code, 'ERR_INVALID_FILE');
+  assert.match(err.message, /ngram\.pooling/);
+  trainer.dispose();
+  loaded.dispose();
+});
+
+test('the default model is auto → ngram, said in the options', () => {
+  const t = new Trainer({});
+  assert.is(t.options.model, 'ngram');
+  assert.is(t.options.modelAuto.picked, 'ngram');
+  assert.throws(() => new Trainer({ model: { ngram: { pooling: 'max' } } }), (e) => e.code === 'ERR_INVALID_ARG' && /options\.model\.ngram\.pooling/.test(e.message));
+});
+
+test.after(() => rmSync(scratch, { recursive: true, force: true }));
+test.run();
