@@ -114,9 +114,9 @@ async function train(args: string[]): Promise<void> {
   const dataPath = need(c, v, 'data');
   const out = need(c, v, 'out');
   if ((v.val === undefined) !== (v.test === undefined)) throw new UsageError('train: give both --val and --test, or neither (then --data is split 60/20/20)');
-  const modelArg = (v.model as string | undefined) ?? 'tiny';
+  const modelArg = (v.model as string | undefined) ?? 'auto';
   let model: TrainerOptions['model'];
-  if (['tiny', 'small', 'base'].includes(modelArg)) model = modelArg as 'tiny';
+  if (['auto', 'ngram', 'tiny', 'small', 'base'].includes(modelArg)) model = modelArg as 'tiny';
   else if (modelArg.startsWith('hf:')) {
     try {
       parseHubId(modelArg, '--model');
@@ -127,7 +127,7 @@ async function train(args: string[]): Promise<void> {
   } else {
     const dir = resolve(modelArg);
     if (!existsSync(join(dir, 'config.json')))
-      throw new UsageError(`train: --model must be tiny, small, base, a pretrained model directory with config.json or a Hub id hf:ORG/NAME; "${modelArg}" is neither`);
+      throw new UsageError(`train: --model must be auto, ngram, tiny, small, base, a pretrained model directory with config.json or a Hub id hf:ORG/NAME; "${modelArg}" is neither`);
     model = { pretrained: dir };
   }
   let clamp: [number, number] | undefined;
@@ -176,20 +176,22 @@ async function train(args: string[]): Promise<void> {
     throw asUsageError(e);
   }
   const log = (s: string) => (json ? process.stderr : process.stdout).write(s + '\n');
+  if (trainer.options.modelAuto) log(`model: ${trainer.options.modelAuto.reason}`);
   try {
     const data = await loadData(dataPath, v, 'data', log);
     let train: Dataset;
     let val: Dataset;
     let test: Dataset;
     let coverage: unknown;
+    let extraLabels: string[] = [];
     if (v.val !== undefined) {
       train = data;
       val = await loadData(v.val as string, v, 'val', log);
       test = await loadData(v.test as string, v, 'test', log);
-      // both checked before training starts (fit would check val, evaluate test only after training)
-      const { checkKnownLabels } = await import('./rows.js');
-      checkKnownLabels(val.rows, train.labelSet, `--val ${String(v.val)}`);
-      checkKnownLabels(test.rows, train.labelSet, `--test ${String(v.test)}`);
+      // labels the training file lacks are kept (count 0, ZERO group, out of threshold tuning; fit warns)
+      const zero = [...new Set([...val.labelSet, ...test.labelSet])].filter((l) => !train.labelSet.includes(l)).sort();
+      if (zero.length > 0) log(`warning: ${zero.length} label${zero.length === 1 ? '' : 's'} of --val/--test never occur${zero.length === 1 ? 's' : ''} in --data: ${zero.join(', ')} (kept with training count 0)`);
+      extraLabels = zero;
     } else {
       const { splitDataset } = await import('./split.js');
       ({ train, val, test, coverage } = splitDataset(data, { seed: opts.seed ?? 42 }));
@@ -203,7 +205,7 @@ async function train(args: string[]): Promise<void> {
         (partialRows ? `; ${partialRows} partially annotated training rows` : ''),
     );
     const dataFiles: Record<string, string> = v.val === undefined ? { data: resolve(dataPath) } : { train: resolve(dataPath), validation: resolve(v.val as string), test: resolve(v.test as string) };
-    const history = await trainer.fit(train, val, { splitCoverage: coverage, dataFiles });
+    const history = await trainer.fit(train, val, { splitCoverage: coverage, dataFiles, labels: extraLabels });
     progress.stop();
     const report = await trainer.evaluate(test, 'test');
     await trainer.save(outDir);

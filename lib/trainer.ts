@@ -12,7 +12,7 @@ import { posWeightFromCounts, type LossOptions } from './losses.js';
 import { codedError, rangeErrorMessage, typeError } from './errors.js';
 import { saveClassifierDir, type SaveHooks, type ThresholdsFile } from './model_dir.js';
 import { version } from './device.js';
-import { checkKnownLabels, labelOrder, rowsOf, targetsOf, type TrainData } from './rows.js';
+import { labelOrder, rowsOf, targetsOf, type TrainData } from './rows.js';
 import { buildTrainableModel, type TrainableTextModel } from './text_model.js';
 import { EncoderTextModel } from './encoder_model.js';
 import { Classifier, evaluationReport, type EvaluationReport, type PredictOptions, type Prediction } from './classifier.js';
@@ -28,6 +28,12 @@ export interface FitOptions {
   splitCoverage?: unknown;
   /** where the rows came from ({ data: path } or { train, validation, test }), for training.json and report.html */
   dataFiles?: Record<string, string>;
+  /**
+   * More labels the model must know (e.g. those of the test file): with the validation rows' labels they
+   * join the training labels; a label no training row has is trained with count 0, reported in the ZERO
+   * group and kept out of threshold tuning, and named in a warning.
+   */
+  labels?: readonly string[];
 }
 
 export class Trainer {
@@ -85,13 +91,15 @@ export class Trainer {
     try {
       if (options.splitCoverage !== undefined) this.#coverage = options.splitCoverage;
       if (options.dataFiles !== undefined) this.#dataFiles = options.dataFiles;
-      return await this.#fit(train, val);
+      if (options.labels !== undefined && (!Array.isArray(options.labels) || !options.labels.every((l) => typeof l === 'string')))
+        throw typeError('options.labels', 'an array of label names', options.labels);
+      return await this.#fit(train, val, options.labels ?? []);
     } finally {
       this.#busy = false;
     }
   }
 
-  async #fit(trainData: TrainData, valData?: TrainData): Promise<FitResult> {
+  async #fit(trainData: TrainData, valData: TrainData | undefined, extraLabels: readonly string[]): Promise<FitResult> {
     const o = this.options;
     const started = Date.now();
     const tr = rowsOf(trainData, 'train');
@@ -99,7 +107,11 @@ export class Trainer {
     const va = valData === undefined ? null : rowsOf(valData, 'val');
     const labels = labelOrder(tr);
     if (labels.length === 0) throw rangeErrorMessage('Expected at least one label in train but the rows have none');
-    if (va) checkKnownLabels(va.rows, labels, 'val');
+    // labels only the validation rows or the caller name: kept, with training count 0 (never an abort after the wait)
+    const known = new Set(labels);
+    const extra = new Set<string>();
+    for (const l of [...extraLabels, ...(va ? va.rows.flatMap((r) => [...r.labels, ...(r.negatives ?? [])]) : [])]) if (!known.has(l)) extra.add(l);
+    labels.push(...[...extra].sort());
     const K = labels.length;
     this.#labels = labels;
 
@@ -116,9 +128,17 @@ export class Trainer {
     this.#model = model;
 
     const counts = Float64Array.from(labelCounts(tr.rows, labels));
+    const zeroLabels = labels.filter((_, j) => counts[j] === 0);
+    if (zeroLabels.length > 0)
+      process.emitWarning(
+        `${zeroLabels.length} label${zeroLabels.length === 1 ? '' : 's'} never occur${zeroLabels.length === 1 ? 's' : ''} in the training rows (kept with count 0, out of threshold tuning; reported in the ZERO group): ${zeroLabels.slice(0, 20).join(', ')}${zeroLabels.length > 20 ? ', …' : ''}`,
+        'FusedMultilabelWarning',
+      );
+    // validation targets of those labels are unknown to model selection and threshold tuning
+    const tuneVal = val && zeroLabels.length > 0 ? { texts: val.texts, targets: val.targets.map((t, i) => (counts[i % K] === 0 ? -1 : t)) } : val;
     const loss = this.#lossOptions(counts, tr.rows.length, K);
-    const loop = await runEpochs({ model, train, val, numLabels: K, loss, options: o });
-    this.#thresholds = tunedThresholds(val, loop.bestValProbs, labels, o.thresholds);
+    const loop = await runEpochs({ model, train, val: tuneVal, numLabels: K, loss, options: o });
+    this.#thresholds = tunedThresholds(tuneVal, loop.bestValProbs, labels, o.thresholds);
     this.#classifier = new Classifier({ model, labels, thresholds: this.#thresholds, preprocess: o.preprocess, trainCounts: counts });
     this.#report = val && vaT && loop.bestValProbs ? evaluationReport('validation', vaT, loop.bestValProbs, labels, this.#thresholds, counts) : null;
 
@@ -133,6 +153,7 @@ export class Trainer {
         valRows: va?.rows.length ?? 0,
         labels: K,
         trainCounts: Object.fromEntries(labels.map((l, j) => [l, counts[j]])),
+        zeroLabels,
         unknownTargets: { train: trT.unknown, val: vaT?.unknown ?? 0 },
         partialRows: { train: trT.partialRows, val: vaT?.partialRows ?? 0 },
         vocabSize: model.vocabSize,

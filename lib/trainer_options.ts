@@ -93,6 +93,8 @@ export interface DataStats {
   labels: number;
   /** positives per label in the training rows */
   trainCounts: Record<string, number>;
+  /** labels no training row has (from the validation rows or fit's `labels`): count 0, out of threshold tuning */
+  zeroLabels: string[];
   /** target elements marked unknown (-1) by partial annotation */
   unknownTargets: { train: number; val: number };
   partialRows: { train: number; val: number };

@@ -26,9 +26,10 @@ Trains a classifier. Without --val/--test, the data is split iteratively (60/20/
   --test FILE              test data
   --out DIR                model directory to write (required; replaced atomically; files in it that
                            fused-multilabel did not write, e.g. NOTES.md, are kept). Holds report.html
-  --model NAME|DIR|hf:ID   tiny | small | base (BERT-base dimensions), a pretrained model directory
-                           with config.json, model.safetensors and vocab.txt, or a Hugging Face Hub
-                           model hf:ORG/NAME[@REVISION] (downloaded into the Hub cache; default tiny)
+  --model NAME|DIR|hf:ID   auto | ngram | tiny | small | base (BERT-base dimensions), a pretrained model
+                           directory with config.json, model.safetensors and vocab.txt, or a Hugging
+                           Face Hub model hf:ORG/NAME[@REVISION] (downloaded into the Hub cache); default
+                           auto: the hashed n-gram model, the measured winner on CPU
   --loss NAME              bce | focal | db (distribution-balanced) | asl (asymmetric) (default bce)
   --epochs N               (default 5)
   --batch-size N           (default 16)

@@ -180,5 +180,32 @@ test('the default model is auto → ngram, said in the options', () => {
   assert.throws(() => new Trainer({ model: { ngram: { pooling: 'max' } } }), (e) => e.code === 'ERR_INVALID_ARG' && /options\.model\.ngram\.pooling/.test(e.message));
 });
 
+test('a label only the validation rows (or fit\'s labels) have: kept with count 0, warned, out of threshold tuning; evaluate still rejects unknown labels', async () => {
+  const warnings = [];
+  const onWarning = (w) => warnings.push(w.message);
+  process.on('warning', onWarning);
+  const val = [...rows.slice(200, 230), { text: 'surprise party', labels: ['party'] }];
+  const trainer = new Trainer({ model: { ngram: { buckets: 2048, dim: 8 } }, epochs: 2, lr: 0.05, seed: 2 });
+  const h = await trainer.fit(rows.slice(0, 200), val, { labels: ['gift'] });
+  await new Promise((r) => setImmediate(r));
+  process.off('warning', onWarning);
+  assert.equal(trainer.labels, ['billing', 'login', 'gift', 'party']);
+  assert.equal(h.data.zeroLabels, ['gift', 'party']);
+  assert.is(h.data.trainCounts.party, 0);
+  assert.ok(warnings.some((m) => /^2 labels never occur in the training rows.*gift, party/.test(m)), warnings.join('\n'));
+  // out of tuning: no per-label threshold was searched for them (they keep the global one)
+  assert.is(h.thresholds.perClass.party, h.thresholds.global);
+  const rep = await trainer.evaluate([...rows.slice(230), { text: 'a gift', labels: ['gift'] }]);
+  assert.ok(rep.metrics.groups.zero.labels.includes('gift'), JSON.stringify(rep.metrics.groups.zero));
+  const dir = join(scratch, 'zero');
+  await trainer.save(dir);
+  const clf = await Classifier.load(dir);
+  let err;
+  try { await clf.evaluate([{ text: 'x', labels: ['never-seen'] }]); } catch (e) { err = e; }
+  assert.match(String(err?.message), /never-seen/);
+  clf.dispose();
+  trainer.dispose();
+});
+
 test.after(() => rmSync(scratch, { recursive: true, force: true }));
 test.run();
