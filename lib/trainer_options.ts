@@ -102,9 +102,9 @@ export interface DataStats {
 }
 
 const DEFAULT_LR: Record<ModelPreset | 'pretrained', number> = { tiny: 2e-3, small: 5e-4, base: 1e-4, pretrained: 5e-5 };
-const NGRAM_LOSS: LossPreset = 'bce';
+const NGRAM_LOSS: LossPreset = 'asl';
 const ENCODER_TRAINING = { epochs: 5, batchSize: 16, metric: 'val-loss' as EarlyStoppingMetric };
-const NGRAM_TRAINING = { epochs: 5, batchSize: 32, metric: 'macro-f1' as EarlyStoppingMetric, lr: 1e-2 };
+const NGRAM_TRAINING = { epochs: 3, batchSize: 32, metric: 'macro-f1' as EarlyStoppingMetric, lr: 3e-3 };
 
 const OPTION_KEYS = [
   'model', 'loss', 'posWeight', 'posWeightClamp', 'epochs', 'batchSize', 'maxLength', 'lr', 'warmupRatio', 'weightDecay',
@@ -147,7 +147,7 @@ export function resolveOptions(options: unknown): ResolvedTrainerOptions {
   if (typeof loss === 'string' && !(LOSS_PRESETS as readonly string[]).includes(loss))
     throw rangeErrorMessage(`Expected ${presets} | a LossOptions object for options.loss but received "${loss}"`);
   if (typeof loss !== 'string' && (loss === null || typeof loss !== 'object')) throw typeError('options.loss', `${presets} | LossOptions`, loss);
-  const posWeight = o.posWeight ?? 'none';
+  const posWeight = o.posWeight ?? (ngram ? 'sqrt-neg-pos' : 'none');
   if (!(posWeight instanceof Float32Array) && !['none', 'neg-pos', 'sqrt-neg-pos'].includes(posWeight as string))
     throw rangeErrorMessage(`Expected 'none' | 'neg-pos' | 'sqrt-neg-pos' | a Float32Array for options.posWeight but received ${showValue(posWeight)}`);
   const clamp = o.posWeightClamp ?? [0.5, 50];

@@ -32,7 +32,7 @@ const data = join(scratch, 'tickets.csv');
 writeFileSync(data, all.slice(0, 901).join('\n') + '\n');
 
 test('train --json: splits 60/20/20, trains, evaluates, saves every file of the model directory', () => {
-  const r = run('train', '--data', data, '--out', model, '--epochs', '2', '--batch-size', '8', '--loss', 'db', '--partial', '--seed', '3', '--json');
+  const r = run('train', '--data', data, '--out', model, '--model', 'tiny', '--epochs', '2', '--batch-size', '8', '--loss', 'db', '--partial', '--seed', '3', '--json');
   assert.is(r.code, 0, r.err);
   const j = JSON.parse(r.out);
   assert.is(j.out, model);

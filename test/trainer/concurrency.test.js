@@ -85,7 +85,7 @@ let trainer;
 let clf;
 
 test('Classifier.predict: 64 concurrent one-text callers, no ERR_BUSY, results identical to sequential calls', async () => {
-  trainer = new Trainer({ epochs: 1, batchSize: 16, seed: 3, earlyStopping: false, vocabSize: 600 });
+  trainer = new Trainer({ model: 'tiny', epochs: 1, batchSize: 16, seed: 3, earlyStopping: false, vocabSize: 600 });
   await trainer.fit(rows.slice(0, 200));
   await trainer.save(join(scratch, 'm'));
   clf = await Classifier.load(join(scratch, 'm'), { device: 'cpu' });
