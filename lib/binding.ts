@@ -94,6 +94,13 @@ export interface NativeBinding {
   getThreads(): number;
   bceWithLogits(logits: NativeLogits, targets: NativeTargets, N: number, K: number, loss: NativeLossArgs, outputs: NativeLossOutputs): NativeLossResult;
   bceWithLogitsAsync(logits: NativeLogits, targets: NativeTargets, N: number, K: number, loss: NativeLossArgs, outputs: NativeLossOutputs): Promise<NativeLossResult>;
+  /** native/ops/embedding_bag.h through native/addon/ngram_binding.cpp (mode 0 mean, 1 sqrt-n) */
+  embeddingBagForward(out: Float32Array, scale: Float32Array, weight: Float32Array, ids: Int32Array, offsets: Int32Array, mode: 0 | 1, B: number, C: number): void;
+  embeddingBagBackward(drows: Float32Array, dout: Float32Array, scale: Float32Array, occBag: Int32Array, rowPtr: Int32Array, U: number, C: number): void;
+  sparseAdamW(
+    weight: Float32Array, m: Float32Array, v: Float32Array, drows: Float32Array, rows: Int32Array,
+    options: { lr: number; beta1: number; beta2: number; eps: number; weightDecay: number; t: number }, U: number, C: number,
+  ): void;
   /** sgemm_cpu in place on C with its epilogue, for test/encoder/sgemm.test.js */
   _sgemm(
     transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number, A: Float32Array, lda: number,

@@ -170,7 +170,8 @@ export class Trainer {
     if (o.posWeight instanceof Float32Array) {
       if (o.posWeight.length !== K) throw rangeErrorMessage(`Expected a Float32Array of length ${K} (one per label) for options.posWeight but received length ${o.posWeight.length}`);
       posWeight = o.posWeight;
-    } else if (o.posWeight !== 'none') {
+    } else if (o.posWeight !== 'none' && trainSize >= 2) {
+      // (one training row has no negatives to weigh against: no positive weights)
       posWeight = posWeightFromCounts(Float32Array.from(counts, (c) => Math.max(1, c)), trainSize, { method: o.posWeight, clamp: o.posWeightClamp });
     }
     return lossOptionsFor(o.loss, counts, trainSize, posWeight);
