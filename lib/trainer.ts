@@ -134,10 +134,10 @@ export class Trainer {
         `${zeroLabels.length} label${zeroLabels.length === 1 ? '' : 's'} never occur${zeroLabels.length === 1 ? 's' : ''} in the training rows (kept with count 0, out of threshold tuning; reported in the ZERO group): ${zeroLabels.slice(0, 20).join(', ')}${zeroLabels.length > 20 ? ', …' : ''}`,
         'FusedMultilabelWarning',
       );
-    // validation targets of those labels are unknown to model selection and threshold tuning
+    // validation targets of those labels are unknown to threshold tuning
     const tuneVal = val && zeroLabels.length > 0 ? { texts: val.texts, targets: val.targets.map((t, i) => (counts[i % K] === 0 ? -1 : t)) } : val;
     const loss = this.#lossOptions(counts, tr.rows.length, K);
-    const loop = await runEpochs({ model, train, val: tuneVal, numLabels: K, loss, options: o });
+    const loop = await runEpochs({ model, train, val, numLabels: K, loss, options: o });
     this.#thresholds = tunedThresholds(tuneVal, loop.bestValProbs, labels, o.thresholds);
     this.#classifier = new Classifier({ model, labels, thresholds: this.#thresholds, preprocess: o.preprocess, trainCounts: counts });
     this.#report = val && vaT && loop.bestValProbs ? evaluationReport('validation', vaT, loop.bestValProbs, labels, this.#thresholds, counts) : null;
