@@ -19,6 +19,7 @@
 #include "../ops/bce.h"
 #include "../ops/dropout.h"
 #include "../ops/embedding.h"
+#include "../ops/embedding_bag.h"
 #include "../ops/gelu.h"
 #include "../ops/layernorm.h"
 #include "../ops/matmul.h"
@@ -218,6 +219,63 @@ void embedding_cases() {
           expect_close(dg.get(), gte, 1e-5, 1e-5, "dwte");
           expect_close(dgp.get(), gpe, 1e-5, 1e-5, "dwpe");
           expect_close(dgt.get(), gtt, 1e-5, 1e-5, "dwtt");
+        });
+  }
+}
+
+void embedding_bag_cases() {
+  struct S {
+    int V, C, B;
+    BagMode mode;
+  };
+  for (S s : {S{5, 1, 1, BagMode::Mean}, S{13, 33, 6, BagMode::SqrtN}, S{40, 130, 9, BagMode::Mean}}) {
+    add("embedding_bag V=" + std::to_string(s.V) + " C=" + std::to_string(s.C) + " B=" + std::to_string(s.B) +
+            (s.mode == BagMode::Mean ? " mean" : " sqrt-n"),
+        [s] {
+          Rng r(21);
+          std::vector<int32_t> offsets(s.B + 1, 0), ids;
+          for (int b = 0; b < s.B; b++) {
+            const int n = b == 1 ? 0 : 1 + (int)(r.next() % 7);  // bag 1 empty
+            for (int i = 0; i < n; i++) ids.push_back((int32_t)(r.next() % s.V));
+            offsets[b + 1] = (int32_t)ids.size();
+          }
+          if (ids.empty()) ids.push_back(0), offsets[s.B] = 1;
+          // distinct rows in first-use order and their occurrences grouped by row (as lib/ngram_features.ts builds them)
+          std::vector<int32_t> slot(s.V, -1), rows, slot_of(ids.size());
+          for (size_t i = 0; i < ids.size(); i++) {
+            if (slot[ids[i]] < 0) slot[ids[i]] = (int32_t)rows.size(), rows.push_back(ids[i]);
+            slot_of[i] = slot[ids[i]];
+          }
+          const int U = (int)rows.size();
+          std::vector<int32_t> row_ptr(U + 1, 0), occ(ids.size());
+          for (int32_t sl : slot_of) row_ptr[sl + 1]++;
+          for (int u = 0; u < U; u++) row_ptr[u + 1] += row_ptr[u];
+          std::vector<int32_t> fill(row_ptr.begin(), row_ptr.end() - 1);
+          for (int b = 0; b < s.B; b++)
+            for (int32_t i = offsets[b]; i < offsets[b + 1]; i++) occ[fill[slot_of[i]]++] = b;
+          auto w = randn((size_t)s.V * s.C, 1), dout = randn((size_t)s.B * s.C, 2), m = randn((size_t)s.V * s.C, 3, 0.1f),
+               v = randn((size_t)s.V * s.C, 4, 0.1f);
+          for (float& x : v) x = std::fabs(x);
+          std::vector<float> out((size_t)s.B * s.C), scale(s.B), drows((size_t)U * s.C);
+          embedding_bag_forward_cpu(out.data(), scale.data(), w.data(), ids.data(), offsets.data(), s.mode, s.B, s.C);
+          embedding_bag_backward_cpu(drows.data(), dout.data(), scale.data(), occ.data(), row_ptr.data(), U, s.C);
+          AdamWParams a;
+          a.t = 4;
+          a.weight_decay = 0.01f;
+          std::vector<float> W = w, M = m, Vv = v;
+          sparse_adamw_cpu(W.data(), M.data(), Vv.data(), drows.data(), rows.data(), a, U, s.C);
+          Dev<int32_t> dids(ids), doff(offsets), docc(occ), dptr(row_ptr), drws(rows);
+          Dev<float> dw(w), dm(m), dv(v), ddout(dout), dout_(std::vector<float>(out.size())), dscale(std::vector<float>(s.B)),
+              ddrows(std::vector<float>(drows.size()));
+          embedding_bag_forward_cuda(dout_.p, dscale.p, dw.p, dids.p, doff.p, s.mode, s.B, s.C, 0);
+          embedding_bag_backward_cuda(ddrows.p, ddout.p, dscale.p, docc.p, dptr.p, U, s.C, 0);
+          sparse_adamw_cuda(dw.p, dm.p, dv.p, ddrows.p, drws.p, a, U, s.C, 0);
+          expect_equal(dout_.get(), out, "out");
+          expect_equal(dscale.get(), scale, "scale");
+          expect_equal(ddrows.get(), drows, "drows");
+          expect_close(dw.get(), W, 1e-7, 1e-6, "weight");
+          expect_close(dm.get(), M, 1e-7, 1e-6, "m");
+          expect_close(dv.get(), Vv, 1e-7, 1e-6, "v");
         });
   }
 }
@@ -617,6 +675,7 @@ int main(int argc, char** argv) {
   dropout_cases();
   pooler_cases();
   embedding_cases();
+  embedding_bag_cases();
   layernorm_cases();
   matmul_cases();
   attention_cases();
