@@ -173,6 +173,18 @@ test('Trainer({ model: "ngram" }) learns separable labels; the saved directory r
   loaded.dispose();
 });
 
+test('over 100 labels the bag is wider (dim 160) unless the caller sets dim', async () => {
+  const many = Array.from({ length: 202 }, (_, i) => ({ text: `word${i % 101} other`, labels: [`l${i % 101}`] }));
+  for (const [ngram, dim] of [[{ buckets: 512 }, 160], [{ buckets: 512, dim: 8 }, 8]]) {
+    const t = new Trainer({ model: { ngram }, epochs: 1, earlyStopping: false });
+    await t.fit(many);
+    const dir = join(scratch, `many${dim}`);
+    await t.save(dir);
+    assert.is(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).ngram.dim, dim);
+    t.dispose();
+  }
+});
+
 test('the default model is auto → ngram, said in the options', () => {
   const t = new Trainer({});
   assert.is(t.options.model, 'ngram');
