@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run prebuilds`: builds the addon for this platform into prebuilds/<platform>-<arch>/fused_multilabel.node,
+// `npm run prebuild`: builds the addon for this platform into prebuilds/<platform>-<arch>/fused_multilabel.node,
 // the binary that `npm pack` ships and lib/binding.ts loads when no build folder holds one.
 //
 // The build is the release build the install script makes (CPU with every ISA path picked at run time,
@@ -7,9 +7,9 @@
 // (build-prebuild) so that a developer's build-cmake keeps its own switches. The result must load in a
 // fresh Node process before it is placed (atomically: copy to a temporary name, then rename).
 //
-//   npm run prebuilds                  build, then place the binary
-// (Not named "prebuild": npm runs a script of that name before every `npm run build`.)
+//   npm run prebuild                   build, then place the binary
 //   node scripts/prebuild.mjs --from F place an existing binary F (e.g. build-cmake/Release/fused_multilabel.node)
+// (The full rebuild is `npm run build:all`, not `build`, so that npm does not run this as its pre-hook.)
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
