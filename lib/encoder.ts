@@ -249,7 +249,7 @@ export class Encoder {
    * B×numLabels logits. `train: true` applies dropout (a new Philox stream per training forward).
    * Concurrent calls queue (no ERR_BUSY). A forward that runs alone runs the batch as given; inference
    * forwards waiting together run as one set of length-bucketed native forwards, each caller getting
-   * exactly its rows, equal to a lone call's to 1e-6 (backward() then refers to the last bucket).
+   * exactly its rows, bit for bit a lone call's on the CPU (backward() then refers to the last bucket).
    */
   async forward(batch: Batch, options?: { train?: boolean }): Promise<Float32Array> {
     const h = this.#handle();

@@ -2,8 +2,11 @@
  * How the Encoder runs concurrent inference requests as few native forwards: the rows of every waiting
  * request are sorted by length and cut into buckets (each padded only to its own longest row), then each
  * bucket's logits go back to their requests' rows. A row's logits do not depend on the bucket it lands in:
- * padding is masked out and every kernel keeps a row's sums in one order whatever the batch (the tests
- * check this bit for bit on every CPU path).
+ * padding is masked out and every CPU kernel keeps a row's sums in one order whatever the batch and its
+ * padded length (SGEMM sums K in fixed blocks, attention's softmax in fixed lanes where padded keys add
+ * exact zeros; test/trainer/batch_identity.test.js checks this bit for bit on every CPU path). A row with
+ * no real token attends uniformly over all its positions (Hugging Face's convention), so it keeps its own
+ * padded length: such rows are bucketed only with rows of that same length.
  */
 import type { Batch } from './encoder.js';
 
@@ -19,10 +22,10 @@ export function callCostTokens(c: { numLayers: number; hiddenSize: number; inter
   return Math.min(256, Math.max(1, Math.round(1e7 / flopsPerToken)));
 }
 
-/** Tokens of row `r` that matter: up to its last unmasked position (trailing padding dropped; a row with none keeps them all). */
+/** Tokens of row `r` that matter: up to its last unmasked position (trailing padding dropped); 0 for a row with none. */
 function rowLength(b: Batch, r: number): number {
   for (let t = b.seqLen - 1; t >= 0; t--) if (b.attentionMask[r * b.seqLen + t] !== 0) return t + 1;
-  return b.seqLen;
+  return 0;
 }
 
 /**
@@ -59,12 +62,21 @@ export async function forwardBucketed(
 ): Promise<Float32Array[]> {
   const { numLabels, maxRows, callCost } = shape;
   const rows: { b: number; r: number; len: number }[] = [];
+  const real: number[] = [];
+  const empty = new Map<number, number[]>(); // rows without a real token, by their own padded length
   batches.forEach((batch, b) => {
-    for (let r = 0; r < batch.batchSize; r++) rows.push({ b, r, len: rowLength(batch, r) });
+    for (let r = 0; r < batch.batchSize; r++) {
+      const len = rowLength(batch, r);
+      if (len > 0) real.push(rows.length);
+      else empty.set(batch.seqLen, [...(empty.get(batch.seqLen) ?? []), rows.length]);
+      rows.push({ b, r, len: len || batch.seqLen });
+    }
   });
+  const buckets = lengthBuckets(real.map((i) => rows[i].len), maxRows, callCost).map((bk) => bk.map((k) => real[k]));
+  for (const same of empty.values()) for (let i = 0; i < same.length; i += maxRows) buckets.push(same.slice(i, i + maxRows));
   const out = batches.map((batch) => new Float32Array(batch.batchSize * numLabels));
   const typed = batches.some((batch) => batch.tokenTypeIds !== undefined);
-  for (const bucket of lengthBuckets(rows.map((x) => x.len), maxRows, callCost)) {
+  for (const bucket of buckets) {
     const T = Math.max(...bucket.map((i) => rows[i].len));
     const B = bucket.length;
     const ids = new Int32Array(B * T);

@@ -23,6 +23,21 @@ namespace pkg {
 
 constexpr int kQB = 32;  // query rows per block: (kQB, T) scores stay in L1/L2 for BERT lengths
 
+// Σ a[0, T) in 16 lanes (key t2 in lane t2 mod 16) added up by a fixed tree. Padded keys hold exact zeros,
+// which leave a lane unchanged, so a row's sum does not depend on how far its batch pads it: a text gets
+// the same bits alone and merged with longer ones (lib/encoder_batching.ts). The compiler vectorises the
+// lanes without reordering any sum.
+static float lane_sum(const float* a, int T) {
+  float acc[16] = {};
+  int t0 = 0;
+  for (; t0 + 16 <= T; t0 += 16)
+    for (int l = 0; l < 16; l++) acc[l] += a[t0 + l];
+  for (int l = 0; t0 + l < T; l++) acc[l] += a[t0 + l];
+  for (int w = 8; w > 0; w /= 2)
+    for (int l = 0; l < w; l++) acc[l] += acc[l + w];
+  return acc[0];
+}
+
 // Masked softmax of one row of scores in place; finfo.min for padded keys, as Hugging Face, so a fully
 // padded row stays finite (uniform).
 static void softmax_row(float* a, const uint8_t* m, int T) {
@@ -31,10 +46,7 @@ static void softmax_row(float* a, const uint8_t* m, int T) {
 #pragma omp simd reduction(max : maxv)
   for (int t2 = 0; t2 < T; t2++) maxv = a[t2] > maxv ? a[t2] : maxv;
   for (int t2 = 0; t2 < T; t2++) a[t2] = bce_math::exp_nonpos(a[t2] - maxv);  // vectorisable, ~1 ulp
-  float sum = 0.0f;
-#pragma omp simd reduction(+ : sum)
-  for (int t2 = 0; t2 < T; t2++) sum += a[t2];
-  const float inv = 1.0f / sum;
+  const float inv = 1.0f / lane_sum(a, T);
   for (int t2 = 0; t2 < T; t2++) a[t2] *= inv;
 }
 

@@ -1,9 +1,7 @@
 // Concurrent inference: Encoder.forward and Classifier.predict/scores queue their callers (no ERR_BUSY),
 // merge the waiting ones into length-bucketed batches and give every caller exactly its rows, in order,
-// equal to a lone call's to 1e-6 (not bit for bit: a row's place in the batch and its padded length change
-// the order in which the SGEMM register tiles and the vectorised softmax/pooling sums add, measured
-// differences are ~1e-8). Input errors reject only their caller; dispose() rejects the calls still
-// waiting with ERR_DISPOSED and lets the running one finish.
+// bit for bit what a lone call returns. Input errors reject only their caller; dispose() rejects the calls
+// still waiting with ERR_DISPOSED and lets the running one finish.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,25 +15,19 @@ import { assertRejectsCode } from '../helpers/assert.js';
 const scratch = mkdtempSync(join(tmpdir(), 'fml-concurrency-'));
 const rows = readDataset(new URL('../../examples/tickets.csv', import.meta.url).pathname).rows;
 const texts = rows.slice(0, 64).map((r) => r.text);
-const TOL = 1e-6;
 
-/** Same length and every element within TOL. */
-function assertNear(actual, expected, label) {
+/** Same length and every element === (bit for bit, up to the sign of zero). */
+function assertSame(actual, expected, label) {
   assert.is(actual.length, expected.length, `${label}: length`);
-  let worst = 0;
-  for (let i = 0; i < actual.length; i++) worst = Math.max(worst, Math.abs(actual[i] - expected[i]));
-  assert.ok(worst <= TOL, `${label}: max difference ${worst}`);
+  for (let i = 0; i < actual.length; i++) assert.ok(actual[i] === expected[i], `${label}: element ${i} is ${actual[i]}, expected ${expected[i]}`);
 }
 
-/** Predictions equal: labels the same (unless a score sits within TOL of its threshold), scores within TOL. */
-function assertSamePredictions(actual, expected, thresholdOf, label) {
+/** Predictions equal: the same labels in the same order, the same scores. */
+function assertSamePredictions(actual, expected, label) {
   assert.is(actual.length, expected.length);
   actual.forEach((p, i) => {
-    const e = expected[i];
-    assert.equal(Object.keys(p.scores).sort(), Object.keys(e.scores).sort(), `${label} ${i}: labels scored`);
-    assertNear(Object.keys(e.scores).map((l) => p.scores[l]), Object.values(e.scores), `${label} ${i}`);
-    const borderline = Object.entries(e.scores).some(([l, x]) => Math.abs(x - thresholdOf(l)) <= TOL);
-    if (!borderline) assert.equal(p.labels, e.labels, `${label} ${i}: labels`);
+    assert.equal(p.labels, expected[i].labels, `${label} ${i}: labels`);
+    assert.equal(Object.entries(p.scores), Object.entries(expected[i].scores), `${label} ${i}: scores`);
   });
 }
 
@@ -68,7 +60,7 @@ test('lengthBuckets: sorted by length, at most maxRows per bucket, an outlier do
   assert.is(callCostTokens(MODEL_PRESETS.base), 1);
 });
 
-test('Encoder.forward: 64 concurrent callers get the logits of lone calls (to 1e-6), in their own order', async () => {
+test('Encoder.forward: 64 concurrent callers get the logits of lone calls, bit for bit, in their own order', async () => {
   for (const pooling of ['mean', 'pooler']) {
     const enc = await Encoder.create({ ...MODEL_PRESETS.tiny, pooling, vocabSize: 200, numLabels: 6 }, { device: 'cpu', seed: 4, maxBatchSize: 40 });
     const r = mulberry32(9);
@@ -76,7 +68,7 @@ test('Encoder.forward: 64 concurrent callers get the logits of lone calls (to 1e
     const lone = [];
     for (const b of batches) lone.push(await enc.forward(b));
     const together = await Promise.all(batches.map((b) => enc.forward(b)));
-    together.forEach((z, i) => assertNear(z, lone[i], `${pooling}: caller ${i}`));
+    together.forEach((z, i) => assertSame(z, lone[i], `${pooling}: caller ${i}`));
     enc.dispose();
   }
 });
@@ -92,26 +84,25 @@ test('Classifier.predict: 64 concurrent one-text callers, no ERR_BUSY, results i
   const sequential = [];
   for (const t of texts) sequential.push((await clf.predict([t]))[0]);
   const concurrent = (await Promise.all(texts.map((t) => clf.predict([t])))).map((p) => p[0]);
-  const thr = (l) => clf.thresholds.perClass?.[l] ?? clf.thresholds.global;
-  assertSamePredictions(concurrent, sequential, thr, 'caller');
+  assertSamePredictions(concurrent, sequential, 'caller');
   // scores of mixed-size callers
   const groups = [texts.slice(0, 1), texts.slice(1, 9), texts.slice(9, 10), texts.slice(10, 64)];
   const alone = [];
   for (const g of groups) alone.push(await clf.scores(g));
   const together = await Promise.all(groups.map((g) => clf.scores(g)));
-  together.forEach((s, i) => assertNear(s, alone[i], `group ${i}`));
+  together.forEach((s, i) => assertSame(s, alone[i], `group ${i}`));
   // the trainer's classifier (same model, another queue user) agrees
-  assertNear(await trainer.classifier.scores(texts.slice(0, 5)), await clf.scores(texts.slice(0, 5)), 'trainer.classifier');
+  assertSame(await trainer.classifier.scores(texts.slice(0, 5)), await clf.scores(texts.slice(0, 5)), 'trainer.classifier');
 });
 
 test('small maxBatchSize and a wait window: still every caller its own rows', async () => {
   const c = await Classifier.load(join(scratch, 'm'), { device: 'cpu', maxBatchSize: 3, maxWaitMs: 5 });
   const expected = await clf.scores(texts.slice(0, 20));
   const got = await Promise.all(texts.slice(0, 20).map((t) => c.scores([t])));
-  got.forEach((s, i) => assertNear(s, expected.subarray(i * c.labels.length, (i + 1) * c.labels.length), `caller ${i}`));
+  got.forEach((s, i) => assertSame(s, expected.subarray(i * c.labels.length, (i + 1) * c.labels.length), `caller ${i}`));
   c.dispose();
   // a lone call's texts are tokenized and bucketed 16 batches at a time: batchSize 2 gives windows of 32
-  assertNear(await clf.scores(texts, 2), await clf.scores(texts), 'windows of 32 texts vs one window');
+  assertSame(await clf.scores(texts, 2), await clf.scores(texts), 'windows of 32 texts vs one window');
   await assertRejectsCode(() => Classifier.load(join(scratch, 'm'), { maxBatchSize: 0 }), 'ERR_INVALID_ARG', RangeError, /options\.maxBatchSize/);
   await assertRejectsCode(() => Classifier.load(join(scratch, 'm'), { maxWaitMs: -1 }), 'ERR_INVALID_ARG', RangeError, /options\.maxWaitMs/);
 });
@@ -124,9 +115,8 @@ test("a caller's bad input rejects that caller only", async () => {
   assert.match(settled[4].reason.message, /texts\[1\]/);
   assert.is(settled[7].reason.code, 'ERR_INVALID_ARG');
   const expected = await clf.predict(texts.slice(0, 10));
-  const thr = (l) => clf.thresholds.perClass?.[l] ?? clf.thresholds.global;
   settled.forEach((s, i) => {
-    if (i !== 4 && i !== 7) assertSamePredictions(s.value, [expected[i]], thr, `caller ${i}`);
+    if (i !== 4 && i !== 7) assertSamePredictions(s.value, [expected[i]], `caller ${i}`);
   });
 });
 
@@ -137,7 +127,7 @@ test('dispose: waiting calls reject with ERR_DISPOSED, the running one finishes'
   await new Promise((r) => setImmediate(r)); // the queue starts its batch: the native forward is in flight
   const waiting = Promise.allSettled([c.predict([texts[1]]), c.scores([texts[2]])]);
   c.dispose();
-  assertNear(await running, expected, 'the running call completes with its result');
+  assertSame(await running, expected, 'the running call completes with its result');
   for (const w of await waiting) assert.ok(w.status === 'rejected' && w.reason.code === 'ERR_DISPOSED' && /disposed/.test(w.reason.message), String(w.reason));
   await assertRejectsCode(() => c.predict([texts[0]]), 'ERR_DISPOSED', Error);
   // disposed before anything started: every queued call rejects

@@ -1,0 +1,138 @@
+// A row's logits are the same bits whatever batch it runs in: alone, padded to a longer length, merged with
+// other callers' rows into length buckets (Encoder.forward called concurrently), with 1 or 2 threads. Every
+// architecture and pooling, lengths across SGEMM's K block (256), rows with interior padding and rows with
+// no real token. Re-run in child processes under the forced AVX2 and portable SGEMM paths.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Encoder, MODEL_PRESETS, deviceInfo, getThreads, setThreads } from '../../dist/index.js';
+import { mulberry32 } from '../../dist/random.js';
+
+const V = 300;
+const CONFIGS = [
+  ['bert', 'mean'],
+  ['bert', 'pooler'],
+  ['bert', 'cls'],
+  ['distilbert', 'mean'],
+  ['distilbert', 'pooler'],
+  ['distilbert', 'cls'],
+];
+
+/** Index of the first element that differs (=== on every element), or -1. */
+function firstDifference(a, b) {
+  if (a.length !== b.length) return 0;
+  for (let i = 0; i < a.length; i++) if (!(a[i] === b[i])) return i;
+  return -1;
+}
+
+function assertBitwise(actual, expected, label) {
+  const i = firstDifference(actual, expected);
+  assert.ok(i < 0, `${label}: element ${i} is ${actual[i]}, a lone call gives ${expected[i]}`);
+}
+
+/** B rows padded to T: lengths in [1, maxLen], random ids past the mask too, a masked hole in some rows. */
+function randomBatch(r, B, T, maxLen = T) {
+  const inputIds = new Int32Array(B * T);
+  const attentionMask = new Uint8Array(B * T);
+  const tokenTypeIds = new Int32Array(B * T);
+  for (let b = 0; b < B; b++) {
+    const len = 1 + Math.floor(r() * maxLen);
+    const hole = r() < 0.3 && len > 3 ? 1 + Math.floor(r() * (len - 2)) : -1;
+    for (let t = 0; t < T; t++) {
+      inputIds[b * T + t] = 1 + Math.floor(r() * (V - 1));
+      attentionMask[b * T + t] = t < len && t !== hole ? 1 : 0;
+      tokenTypeIds[b * T + t] = t > len / 2 ? 1 : 0;
+    }
+  }
+  return { inputIds, attentionMask, tokenTypeIds, batchSize: B, seqLen: T };
+}
+
+/** Row b of a batch as a batch of one, cut to `T` positions (its own length, or a longer padding). */
+function rowOf(batch, b, T) {
+  const S = batch.seqLen;
+  const pick = (a, Ctor) => {
+    const out = new Ctor(T);
+    out.set(a.subarray(b * S, b * S + Math.min(S, T)));
+    return out;
+  };
+  const tokenTypeIds = batch.tokenTypeIds && pick(batch.tokenTypeIds, Int32Array);
+  return { inputIds: pick(batch.inputIds, Int32Array), attentionMask: pick(batch.attentionMask, Uint8Array), tokenTypeIds, batchSize: 1, seqLen: T };
+}
+
+function lastReal(batch, b) {
+  for (let t = batch.seqLen - 1; t >= 0; t--) if (batch.attentionMask[b * batch.seqLen + t]) return t + 1;
+  return 0;
+}
+
+async function encoderFor(arch, pooling, maxBatchSize = 64) {
+  const config = { ...MODEL_PRESETS.tiny, architecture: arch, pooling, vocabSize: V, numLabels: 5, ...(arch === 'distilbert' ? { typeVocabSize: 0 } : {}) };
+  return Encoder.create(config, { device: 'cpu', seed: 11, maxBatchSize });
+}
+
+const strip = (b, arch) => (arch === 'distilbert' ? { ...b, tokenTypeIds: undefined } : b);
+
+for (const [arch, pooling] of CONFIGS) {
+  test(`${arch}/${pooling}: a row alone, padded past 256 positions, or in a batch of 4 gives the same bits`, async () => {
+    const enc = await encoderFor(arch, pooling);
+    const r = mulberry32(arch.length * 7 + pooling.length);
+    const K = enc.config.numLabels;
+    for (const [B, T, maxLen] of [[4, 300, 300], [4, 40, 40], [3, 290, 30]]) {
+      const batch = strip(randomBatch(r, B, T, maxLen), arch);
+      const together = await enc.forward(batch);
+      for (let b = 0; b < B; b++) {
+        const own = lastReal(batch, b);
+        const alone = await enc.forward(strip(rowOf(batch, b, own), arch));
+        assertBitwise(together.subarray(b * K, (b + 1) * K), alone, `B${B} T${T} row ${b} (length ${own})`);
+        const padTo = own < 290 ? 300 : 512; // across SGEMM's K block of 256
+        assertBitwise(await enc.forward(strip(rowOf(batch, b, padTo), arch)), alone, `row ${b} (length ${own}) padded to ${padTo}`);
+      }
+    }
+    enc.dispose();
+  });
+
+  test(`${arch}/${pooling}: 64 concurrent callers get a lone call's bits, in their order`, async () => {
+    const enc = await encoderFor(arch, pooling, 40);
+    const r = mulberry32(5 + pooling.length);
+    const batches = Array.from({ length: 64 }, (_, i) => strip(randomBatch(r, 1 + (i % 3), 4 + Math.floor(r() * (i % 16 === 0 ? 280 : 40))), arch));
+    // a row with no real token: uniform attention over its own padded length, kept in the merged run
+    batches[5].attentionMask.fill(0, 0, batches[5].seqLen);
+    const lone = [];
+    for (const b of batches) lone.push(await enc.forward(b));
+    const together = await Promise.all(batches.map((b) => enc.forward(b)));
+    together.forEach((z, i) => assertBitwise(z, lone[i], `caller ${i}`));
+    enc.dispose();
+  });
+}
+
+test('one thread and two threads give the same bits', async () => {
+  const before = getThreads();
+  try {
+    const enc = await encoderFor('bert', 'mean');
+    const batch = randomBatch(mulberry32(3), 8, 64);
+    setThreads(1);
+    const one = await enc.forward(batch);
+    setThreads(2);
+    assertBitwise(await enc.forward(batch), one, '2 threads vs 1');
+    enc.dispose();
+  } finally {
+    setThreads(before);
+  }
+});
+
+if (!process.env.FUSED_MULTILABEL_IDENTITY_CHILD) {
+  const self = fileURLToPath(import.meta.url);
+  for (const [env, want] of [['FUSED_MULTILABEL_NO_AVX512', /^(avx2 6x16|portable \dx8)$/], ['FUSED_MULTILABEL_NO_AVX2', /^portable \dx8$/]]) {
+    test(`the same checks pass with ${env}=1 (${want.source})`, () => {
+      const r = spawnSync(process.execPath, [self], { env: { ...process.env, [env]: '1', FUSED_MULTILABEL_IDENTITY_CHILD: '1' }, encoding: 'utf8' });
+      assert.is(r.status, 0, `${env}: ${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`);
+      const m = r.stdout.match(/^sgemm path: (.*)$/m);
+      assert.ok(m, 'the child printed its SGEMM path');
+      assert.match(m[1], want);
+      assert.match(r.stdout, /Passed:\s+[1-9]\d*/);
+    });
+  }
+}
+
+console.log(`sgemm path: ${deviceInfo().sgemm}`);
+test.run();
