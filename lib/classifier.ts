@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import { reportDataFrom, type ReportEvaluation } from './report/data.js';
 import { renderReportHtml } from './report/html.js';
 import { checkKnownLabels, rowsOf, targetsOf, type TrainData } from './rows.js';
-import { loadTextModel, sigmoidOf, type TextModel } from './text_model.js';
+import { loadTextModel, sigmoidOf, type ModelInputs, type TextModel } from './text_model.js';
+import type { OnnxExportInfo } from './onnx/export.js';
 import type { DeviceOption } from './device.js';
 import { misclassifiedSample, thresholdSweep, type Misclassified, type SweepPoint } from './report/analysis.js';
 import { checkBatching, type BatchingOptions } from './request_queue.js';
@@ -251,14 +252,30 @@ export class Classifier {
   }
 
   /**
-   * Writes an ONNX export in transformers.js's layout into `outDir` (atomically; a non-empty directory
-   * this package did not write, and a model directory, are refused; an earlier export is replaced): onnx/model.onnx (input_ids, attention_mask[, token_type_ids]
-   * int64 [batch, sequence] → logits float32 [batch, numLabels]), config.json with the labels and
-   * problem_type multi_label_classification, tokenizer.json and the tokenizer's other files, and the tuned
-   * thresholds (thresholds.json, as in the model directory). The training preprocessing becomes
-   * tokenizer.json normalizers.
+   * The inputs the ONNX export's graph takes for these texts (the training preprocessing applied):
+   * int64 inputIds/attentionMask (and tokenTypeIds for BERT), batchSize × length. For an n-gram model
+   * these are the hashed feature ids its export needs (no tokenizer.json can produce them).
    */
-  async exportOnnx(outDir: string, options: { opset?: number } = {}): Promise<void> {
+  featurize(texts: string[]): ModelInputs {
+    const list = checkTexts(texts);
+    const model = this.model;
+    if (!model.graphInputs) throw rangeErrorMessage(`featurize is not available for model_type ${JSON.stringify(model.modelType)} (it has no ONNX export)`);
+    const prep = this.#preprocess;
+    return model.graphInputs(prep ? list.map((t) => preprocessText(t, prep)) : list);
+  }
+
+  /**
+   * Writes an ONNX export into `outDir` (atomically; a non-empty directory this package did not write,
+   * and a model directory, are refused; an earlier export is replaced), with the tuned thresholds
+   * (thresholds.json, as in the model directory). An encoder's export is in transformers.js's layout:
+   * onnx/model.onnx (input_ids, attention_mask[, token_type_ids] int64 [batch, sequence] → logits float32
+   * [batch, numLabels]), config.json with the labels and problem_type multi_label_classification,
+   * tokenizer.json (the training preprocessing as normalizers) and the tokenizer's other files. An n-gram
+   * model's graph takes hashed feature ids (input_ids, attention_mask int64 [batch, features], from
+   * `featurize`) and its config.json specifies the hashing (`featurizer`); it has no tokenizer files, and
+   * transformers.js cannot run it (the result's `transformersJs` is false).
+   */
+  async exportOnnx(outDir: string, options: { opset?: number } = {}): Promise<OnnxExportInfo & { dir: string; opset: number }> {
     if (typeof outDir !== 'string' || outDir.length === 0) throw typeError('outDir', 'a directory path', outDir);
     const o = checkOptions('options', options);
     rejectUnknownKeys('exportOnnx options', o, ['opset']);
@@ -268,10 +285,12 @@ export class Classifier {
     const spec = { labels: this.labels, maxLength: this.maxLength, preprocess: this.#preprocess, opset };
     const thresholds = this.thresholds;
     assertExportTarget(outDir);
+    let info: OnnxExportInfo | undefined;
     await saveDirAtomic(outDir, async (tmp) => {
-      await model.writeOnnx!(tmp, spec);
+      info = await model.writeOnnx!(tmp, spec);
       writeJsonAtomic(join(tmp, 'thresholds.json'), thresholds);
     });
+    return { ...info!, dir: outDir, opset };
   }
 
   /** Frees the model's memory; later calls reject with ERR_DISPOSED. */

@@ -15,7 +15,7 @@ import { packageRoot } from './binding.js';
 import { LOSS_PRESETS } from './loss_contract.js';
 import { deviceInfo, version } from './device.js';
 import { parseHubId } from './hub.js';
-import { DEFAULT_OPSET, MAX_OPSET, MIN_OPSET } from './onnx/graph.js';
+import { MAX_OPSET, MIN_OPSET } from './onnx/graph.js';
 // the heavy modules (the encoder's binding, the trainer) load only for the commands that need them,
 // so `info`, `--help` and usage errors answer at once
 import type { TrainerOptions } from './trainer_options.js';
@@ -311,12 +311,19 @@ async function exportCmd(args: string[]): Promise<void> {
   const out = typeof v.out === 'string' && v.out.length > 0 ? v.out : `${resolve(parseHubId(modelDir, '--model')?.repo.split('/').pop() ?? modelDir)}-onnx`;
   const { Classifier } = await import('./classifier.js');
   const clf = await Classifier.load(modelDir, { device: 'cpu' });
+  let info;
   try {
-    await clf.exportOnnx(out, { opset });
+    info = await clf.exportOnnx(out, { opset });
   } finally {
     clf.dispose();
   }
-  console.log(`wrote ${join(out, 'onnx', 'model.onnx')} (opset ${opset ?? DEFAULT_OPSET}) and its config and tokenizer files to ${out}`);
+  const model = join(out, 'onnx', 'model.onnx');
+  if (info.transformersJs) console.log(`wrote ${model} (opset ${info.opset}) and its config and tokenizer files to ${out}`);
+  else {
+    const { NGRAM_EXPORT_NOTE } = await import('./onnx/export.js');
+    console.log(`wrote ${model} (opset ${info.opset}; inputs ${info.inputs.join(', ')}) and config.json with the featurizer specification to ${out}`);
+    console.log(`note: ${NGRAM_EXPORT_NOTE}`);
+  }
 }
 
 function info(args: string[]): void {

@@ -11,8 +11,8 @@ import { Tokenizer } from './tokenizer.js';
 import { codedError, invalidFileError } from './errors.js';
 import type { LossOptions } from './losses.js';
 import { checkEncoderDir, configFromHuggingFace, locateModelDir, readConfigJson, type ModelDirContents } from './model_dir.js';
-import type { BuildSpec, LoadOptions, TrainableTextModel } from './text_model.js';
-import { writeEncoderExport, type OnnxExportSpec } from './onnx/export.js';
+import type { BuildSpec, LoadOptions, ModelInputs, TrainableTextModel } from './text_model.js';
+import { writeEncoderExport, type OnnxExportInfo, type OnnxExportSpec } from './onnx/export.js';
 import { callCostTokens, forwardBucketed } from './encoder_batching.js';
 
 export type ModelPreset = 'tiny' | 'small' | 'base';
@@ -146,8 +146,18 @@ export class EncoderTextModel implements TrainableTextModel {
     this.tokenizer.save(dir);
   }
 
-  async writeOnnx(dir: string, spec: OnnxExportSpec): Promise<void> {
-    writeEncoderExport(dir, { config: this.encoder.config, parameters: this.encoder.parameters() }, this.tokenizer, spec);
+  /** The graph inputs of preprocessed texts: the tokenizer's padded batch as int64 (token_type_ids for BERT). */
+  graphInputs(texts: readonly string[]): ModelInputs {
+    if (this.encoder.disposed) throw codedError('ERR_DISPOSED', 'the model is disposed');
+    const b = this.#batch(texts);
+    const big = (a: Int32Array | Uint8Array) => BigInt64Array.from(a, BigInt);
+    const inputs: ModelInputs = { batchSize: b.batchSize, length: b.seqLen, inputIds: big(b.inputIds), attentionMask: big(b.attentionMask) };
+    if (this.encoder.config.architecture === 'bert') inputs.tokenTypeIds = big(b.tokenTypeIds);
+    return inputs;
+  }
+
+  async writeOnnx(dir: string, spec: OnnxExportSpec): Promise<OnnxExportInfo> {
+    return writeEncoderExport(dir, { config: this.encoder.config, parameters: this.encoder.parameters() }, this.tokenizer, spec);
   }
 
   dispose(): void {

@@ -45,7 +45,9 @@ export { Classifier } from './classifier.js';
 export type { ClassifierParts, ClassifierLoadOptions, EvaluationReport, PredictOptions, Prediction } from './classifier.js';
 export type { BatchingOptions } from './request_queue.js';
 export { MODEL_PRESETS } from './encoder_model.js';
-export type { TextModel, TrainableTextModel } from './text_model.js';
+export type { TextModel, TrainableTextModel, ModelInputs } from './text_model.js';
+export { featurizeNgrams } from './ngram_features.js';
+export type { OnnxExportInfo } from './onnx/export.js';
 export type { TrainRow, TrainData } from './rows.js';
 export type {
   TrainerOptions,

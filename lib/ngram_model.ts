@@ -16,9 +16,10 @@ import { bceWithLogits, type LossOptions } from './losses.js';
 import { mulberry32 } from './random.js';
 import { readSafetensors, writeSafetensors } from './safetensors.js';
 import { readWeightsHeader, writeJsonAtomic, type ModelDirContents } from './model_dir.js';
-import { featurizeBatch, groupByRow, type FeatureConfig } from './ngram_features.js';
+import { featurizeBatch, groupByRow, paddedFeatures, type FeatureConfig } from './ngram_features.js';
 import type { OptimizerOptions } from './encoder.js';
-import type { TrainableTextModel } from './text_model.js';
+import type { ModelInputs, TrainableTextModel } from './text_model.js';
+import { writeNgramExport, type OnnxExportInfo, type OnnxExportSpec } from './onnx/export.js';
 
 export const NGRAM_MODEL_TYPE = 'fused-ngram';
 
@@ -245,8 +246,23 @@ export class NgramTextModel implements TrainableTextModel {
     this.#alive();
     const shapes = NgramTextModel.shapes(this.config, labels.length);
     writeSafetensors(join(dir, 'model.safetensors'), new Map(shapes.map(([name, shape]) => [name, { shape, data: this.#p.get(name)! }])));
-    writeJsonAtomic(join(dir, 'config.json'), { model_type: NGRAM_MODEL_TYPE, architectures: ['FusedNgramForMultiLabel'], ngram: { ...this.config } });
+    writeJsonAtomic(join(dir, 'config.json'), this.#configJson());
     writeJsonAtomic(join(dir, 'tokenizer_config.json'), { do_lower_case: true });
+  }
+
+  #configJson(): Record<string, unknown> {
+    return { model_type: NGRAM_MODEL_TYPE, architectures: ['FusedNgramForMultiLabel'], ngram: { ...this.config } };
+  }
+
+  /** The graph inputs of preprocessed texts: padded hashed feature ids and mask (ngram_features.ts). */
+  graphInputs(texts: readonly string[]): ModelInputs {
+    this.#alive();
+    return paddedFeatures(texts, this.config);
+  }
+
+  async writeOnnx(dir: string, spec: OnnxExportSpec): Promise<OnnxExportInfo> {
+    this.#alive();
+    return writeNgramExport(dir, { config: this.config, parameters: this.#p, configJson: this.#configJson() }, spec);
   }
 
   dispose(): void {

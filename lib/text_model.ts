@@ -14,8 +14,22 @@ import type { LossOptions } from './losses.js';
 import type { OptimizerOptions } from './encoder.js';
 import type { DeviceOption } from './device.js';
 import type { ModelDirContents } from './model_dir.js';
-import type { OnnxExportSpec } from './onnx/export.js';
+import type { OnnxExportInfo, OnnxExportSpec } from './onnx/export.js';
 import type { BatchingOptions } from './request_queue.js';
+
+/**
+ * The inputs of an exported graph (onnx/model.onnx) for a batch of texts, int64 batchSize × length,
+ * row-major: `inputIds` and `attentionMask` (1 for a token or feature, 0 for padding), and for BERT
+ * `tokenTypeIds`. An encoder's ids are WordPiece tokens ([CLS] … [SEP]); an n-gram model's are hashed
+ * feature ids (a row's features, then padding with id 0; `length` is at least 1).
+ */
+export interface ModelInputs {
+  batchSize: number;
+  length: number;
+  inputIds: BigInt64Array;
+  attentionMask: BigInt64Array;
+  tokenTypeIds?: BigInt64Array;
+}
 
 export interface TextModel {
   /** the architecture as config.json's `model_type` names it ('bert', 'distilbert', ...) */
@@ -33,7 +47,9 @@ export interface TextModel {
   /** Writes the model's files (config.json with the architecture, weights, tokenizer files) into `dir`. */
   save(dir: string, labels: readonly string[]): Promise<void>;
   /** Writes an ONNX export of the model into `dir` (lib/onnx/export.ts); absent when the model has none. */
-  writeOnnx?(dir: string, spec: OnnxExportSpec): Promise<void>;
+  writeOnnx?(dir: string, spec: OnnxExportSpec): Promise<OnnxExportInfo>;
+  /** The inputs the ONNX export's graph takes for preprocessed texts (absent with writeOnnx). */
+  graphInputs?(texts: readonly string[]): ModelInputs;
   /** Frees the model's memory; later calls reject with ERR_DISPOSED. */
   dispose(): void;
   readonly disposed: boolean;

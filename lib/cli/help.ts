@@ -11,7 +11,7 @@ commands:
   train      train a classifier on a CSV/JSONL file and save it to a model directory
   evaluate   evaluate a saved model on labelled data
   predict    predict labels for texts (JSON lines out)
-  export     export a saved model to ONNX (onnxruntime, transformers.js)
+  export     export a saved model to ONNX (onnxruntime; transformers.js for encoder models)
   report     write a model directory's report.html again (or on new labelled data)
   info       show the device report (CUDA, SGEMM kernel, threads)
   bench      run the benchmark suites
@@ -81,7 +81,10 @@ Prints one JSON line per text: {"text", "labels", "scores"}.
   export: `usage: fused-multilabel export --model DIR --format onnx [--out DIR] [--opset N]
 
 Writes onnx/model.onnx (input_ids, attention_mask[, token_type_ids] int64 [batch, sequence] -> logits
-float32 [batch, labels]), config.json and the tokenizer files in transformers.js's layout.
+float32 [batch, labels]), config.json and the tokenizer files in transformers.js's layout. An n-gram
+model's graph takes hashed feature ids (input_ids, attention_mask int64 [batch, features]) instead, and
+its config.json specifies the hashing ("featurizer"); it has no tokenizer files and transformers.js
+cannot run it (onnxruntime can, with Classifier.featurize or featurizeNgrams giving the ids).
 
   --model DIR|hf:ID        model directory written by 'train', or one on the Hub: hf:ORG/NAME (required)
   --format onnx            the export format (required; onnx is the one there is)

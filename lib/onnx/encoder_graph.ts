@@ -14,29 +14,17 @@
  * Linear weights (PyTorch layout out×in) are stored transposed, so every projection is one MatMul + Add.
  */
 import type { EncoderConfig } from '../encoder_config.js';
-import { GraphBuilder, float, int, ints, type ValueSpec } from './graph.js';
+import { GraphBuilder, float, int, ints, type ModelGraph, type ValueSpec } from './graph.js';
 
 /** The most negative float32 (Hugging Face's torch.finfo(float32).min; the native kernel's mask value). */
 const MASKED_SCORE = -3.4028234663852886e38;
-
-export interface EncoderGraph {
-  model: Uint8Array;
-  inputs: ValueSpec[];
-  outputs: ValueSpec[];
-}
-
-function transpose(w: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(w.length);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = w[r * cols + c];
-  return out;
-}
 
 /**
  * Builds the graph of an encoder from its config and parameters (by Hugging Face name, as
  * Encoder.parameters() returns them). Inputs input_ids, attention_mask (and token_type_ids for BERT),
  * int64 [batch, sequence]; output logits, float32 [batch, numLabels].
  */
-export function encoderGraph(c: Required<EncoderConfig>, params: ReadonlyMap<string, Float32Array>, opset: number): EncoderGraph {
+export function encoderGraph(c: Required<EncoderConfig>, params: ReadonlyMap<string, Float32Array>, opset: number): ModelGraph {
   const g = new GraphBuilder(opset);
   const C = c.hiddenSize, NH = c.numHeads, HS = C / NH;
   const bert = c.architecture === 'bert';
@@ -47,8 +35,7 @@ export function encoderGraph(c: Required<EncoderConfig>, params: ReadonlyMap<str
   };
   const vector = (name: string) => g.init(name, [param(name).length], param(name));
   // Linear layer: x·Wᵀ + b with W (out, in) stored as Wᵀ (in, out).
-  const linear = (x: string, prefix: string, inDim: number, outDim: number) =>
-    g.op('Add', [g.op('MatMul', [x, g.init(`${prefix}.weight_T`, [inDim, outDim], transpose(param(`${prefix}.weight`), outDim, inDim))]), vector(`${prefix}.bias`)]);
+  const linear = (x: string, prefix: string, inDim: number, outDim: number) => g.linear(x, prefix, param(`${prefix}.weight`), param(`${prefix}.bias`), inDim, outDim);
   const layerNorm = (x: string, prefix: string) => {
     const w = vector(`${prefix}.weight`), b = vector(`${prefix}.bias`);
     if (opset >= 17) return g.op('LayerNormalization', [x, w, b], { axis: int(-1), epsilon: float(c.layerNormEps) });

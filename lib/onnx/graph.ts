@@ -54,6 +54,19 @@ function bytesOf(a: Float32Array | BigInt64Array): Uint8Array {
   return out;
 }
 
+/** What a graph builder returns: the serialized model and its inputs and outputs. */
+export interface ModelGraph {
+  model: Uint8Array;
+  inputs: ValueSpec[];
+  outputs: ValueSpec[];
+}
+
+function transpose(w: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(w.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = w[r * cols + c];
+  return out;
+}
+
 export class GraphBuilder {
   readonly opset: number;
   readonly #nodes: OnnxNs.INodeProto[] = [];
@@ -96,6 +109,15 @@ export class GraphBuilder {
     let name = this.#consts.get(key);
     if (!name) this.#consts.set(key, (name = this.init(`const_i64_${this.#consts.size}`, [], BigInt64Array.of(BigInt(value)))));
     return name;
+  }
+
+  /**
+   * A linear layer x·Wᵀ + b: W (PyTorch layout out×in) is stored transposed as `${prefix}.weight_T`
+   * (in×out), b as `${prefix}.bias`, so it is one MatMul + Add.
+   */
+  linear(x: string, prefix: string, weight: Float32Array, bias: Float32Array, inDim: number, outDim: number): string {
+    const w = this.init(`${prefix}.weight_T`, [inDim, outDim], transpose(weight, outDim, inDim));
+    return this.op('Add', [this.op('MatMul', [x, w]), this.init(`${prefix}.bias`, [outDim], bias)]);
   }
 
   /** Appends a node and returns the name of its (single) output. */

@@ -1,8 +1,9 @@
-// ONNX export (Classifier.exportOnnx, `fused-multilabel export`): onnxruntime-node runs the graph and its
-// logits equal the package's own forward; transformers.js's text-classification pipeline gives the same
-// sigmoid scores; the directory's files; the tokenizer.json tokenizes as the package does; bad input.
-// onnxruntime-node and @huggingface/transformers are dev dependencies: without them those tests are
-// skipped with the reason printed, and REQUIRE_ONNX=1 turns the skip into a failure.
+// ONNX export of encoder models (Classifier.exportOnnx, `fused-multilabel export`): onnxruntime-node runs
+// the graph and its logits equal the package's own forward; transformers.js's text-classification pipeline
+// gives the same sigmoid scores; the directory's files; the tokenizer.json tokenizes as the package does;
+// bad input. onnxruntime-node and @huggingface/transformers are dev dependencies: without them those tests
+// are skipped with the reason printed (test/helpers/onnx.js), and REQUIRE_ONNX=1 turns the skip into a
+// failure. The n-gram model's export: ngram_export.test.js.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
@@ -14,34 +15,11 @@ import { Classifier, Encoder, Tokenizer, preprocess } from '../../dist/index.js'
 import { EncoderTextModel } from '../../dist/encoder_model.js';
 import { saveClassifierDir } from '../../dist/model_dir.js';
 import { mulberry32 } from '../../dist/random.js';
+import { checkerLoad, maxDiff, needs, onnxChecker, ort, ortLoad, tjs, tjsLoad, webLoad } from '../helpers/onnx.js';
 
 const require = createRequire(import.meta.url);
 const root = new URL('../..', import.meta.url).pathname;
 const scratch = mkdtempSync(join(tmpdir(), 'fml-onnx-'));
-const required = process.env.REQUIRE_ONNX === '1';
-
-async function optional(name) {
-  try {
-    return { mod: await import(name) };
-  } catch (err) {
-    return { reason: `${name} is not installed (${String(err.message).split('\n')[0]})` };
-  }
-}
-const ortLoad = await optional('onnxruntime-node');
-const ort = ortLoad.mod?.default;
-const tjsLoad = await optional('@huggingface/transformers');
-const tjs = tjsLoad.mod;
-// onnxruntime-web (the browser engine, WebAssembly backend; it comes with @huggingface/transformers) runs in Node too
-const webLoad = await optional('onnxruntime-web');
-if (webLoad.mod) webLoad.mod.env.wasm.numThreads = 1;
-
-/** A test that needs an optional module: skipped with the reason printed, failed under REQUIRE_ONNX=1. */
-function needs(load, name, fn) {
-  if (load.mod) return test(name, fn);
-  if (required) return test(name, () => assert.unreachable(`REQUIRE_ONNX=1 but ${load.reason}`));
-  console.log(`skipping "${name}": ${load.reason}`);
-  return test.skip(name, fn);
-}
 
 const TEXTS = [
   'the printer on floor two is jammed again',
@@ -77,12 +55,6 @@ async function classifier(config, { maxLength = 24, preprocess: prep, thresholds
 }
 
 const big = (a, B, T, engine = ort) => new engine.Tensor('int64', BigInt64Array.from(a, BigInt), [B, T]);
-function maxDiff(a, b) {
-  assert.is(a.length, b.length, 'lengths');
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
 
 /** onnxruntime logits against Encoder.forward, for several batch sizes and text lengths (with truncation). */
 async function checkOrt(clf, dir, withTypes, engine = ort) {
@@ -170,37 +142,16 @@ test('the model file: inputs, outputs, dynamic axes, opset and IR version, weigh
 
 // The official checker (Python's onnx package, e.g. Debian's python3-onnx): the graph is valid ONNX and
 // strict shape inference reaches logits [batch, labels]. REQUIRE_ONNX_CHECKER=1 makes a missing one a failure.
-function pythonOnnx() {
-  for (const py of ['python3', '/usr/bin/python3']) {
-    const r = spawnSync(py, ['-c', 'import onnx, onnx.defs; print(onnx.defs.onnx_opset_version())'], { encoding: 'utf8' });
-    if (r.status === 0) return { py, maxOpset: Number(r.stdout.trim()) };
-  }
-  return null;
-}
-const checker = pythonOnnx();
-const checkerLoad = checker ? { mod: checker } : { reason: 'no python3 with the onnx module (apt-get install python3-onnx)' };
-if (!checker && process.env.REQUIRE_ONNX_CHECKER === '1') test('onnx.checker', () => assert.unreachable(`REQUIRE_ONNX_CHECKER=1 but ${checkerLoad.reason}`));
-else needs(checkerLoad, 'onnx.checker (full check) and strict shape inference accept BERT and DistilBERT exports', async () => {
-  const script = [
-    'import sys, onnx',
-    'from onnx import checker, shape_inference',
-    'for p in sys.argv[1:]:',
-    '    m = onnx.load(p)',
-    '    checker.check_model(m, full_check=True)',
-    '    out = shape_inference.infer_shapes(m, strict_mode=True).graph.output[0]',
-    '    print(out.name, [d.dim_param or d.dim_value for d in out.type.tensor_type.shape.dim])',
-  ].join('\n');
+needs(checkerLoad, 'onnx.checker (full check) and strict shape inference accept BERT and DistilBERT exports', async () => {
   const paths = [];
   for (const [config, opset] of [[{ architecture: 'bert', pooling: 'pooler' }, 13], [{ architecture: 'bert', pooling: 'mean' }, 17], [{ architecture: 'distilbert', pooling: 'pooler' }, 17], [{ architecture: 'distilbert', pooling: 'mean' }, 14]]) {
     const clf = await classifier(config);
     const dir = join(scratch, `checker-${config.architecture}-${config.pooling}`);
-    await clf.exportOnnx(dir, { opset: Math.min(opset, checker.maxOpset) });
+    await clf.exportOnnx(dir, { opset: onnxChecker.opset(opset) });
     paths.push(join(dir, 'onnx', 'model.onnx'));
     clf.dispose();
   }
-  const r = spawnSync(checker.py, ['-c', script, ...paths], { encoding: 'utf8' });
-  assert.is(r.status, 0, r.stderr);
-  assert.equal(r.stdout.trim().split('\n'), paths.map(() => `logits ['batch', ${LABELS.length}]`));
+  assert.equal(onnxChecker.run(paths), paths.map(() => `logits ['batch', ${LABELS.length}]`));
 });
 
 test('the directory: transformers.js layout, config.json labels and problem type, tokenizer files, nothing left over', async () => {
