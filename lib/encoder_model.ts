@@ -80,7 +80,7 @@ export class EncoderTextModel implements TrainableTextModel {
       // starts from the encoder's own initialisation unless the checkpoint's labels are ours.
       const ckpt = configFromHuggingFace(readConfigJson(dir), K, join(dir, 'config.json')).labels;
       const sameLabels = ckpt !== undefined && ckpt.length === K && ckpt.every((l, j) => l === spec.labels[j]);
-      const encoder = await Encoder.fromPretrained(dir, { numLabels: K, device: spec.device, seed: spec.seed, freshHead: !sameLabels });
+      const encoder = await Encoder.fromPretrained(dir, { numLabels: K, device: spec.device, seed: spec.seed, freshHead: !sameLabels, ...spec.batching });
       if (encoder.config.vocabSize < tokenizer.vocabSize) {
         encoder.dispose();
         throw invalidFileError(dir, `the tokenizer has ${tokenizer.vocabSize} tokens but the model's vocab_size is ${encoder.config.vocabSize}`);
@@ -90,7 +90,7 @@ export class EncoderTextModel implements TrainableTextModel {
     const tokenizer = Tokenizer.train(spec.trainTexts as string[], { vocabSize: spec.vocabSize });
     const base = typeof model === 'string' ? MODEL_PRESETS[model] : model;
     const config = { ...MODEL_PRESETS.tiny, ...base, vocabSize: tokenizer.vocabSize, numLabels: K } as EncoderConfig;
-    return new EncoderTextModel(await Encoder.create(config, { device: spec.device, seed: spec.seed }), tokenizer, spec.maxLength);
+    return new EncoderTextModel(await Encoder.create(config, { device: spec.device, seed: spec.seed, ...spec.batching }), tokenizer, spec.maxLength);
   }
 
   /** The model of a checked model directory (readModelDir). */

@@ -4,6 +4,8 @@
  * optional ReLU hidden layer → K logits, trained with the package's fused loss (lib/losses.ts, every
  * variant and mask) and AdamW: lazy (sparse) AdamW on the embedding rows a batch used (the native
  * sparseAdamW kernel), the same kernel over every row for the small dense layers. Runs on the CPU.
+ * Inference calls go through a request queue (request_queue.ts) as the encoder's do: concurrent calls
+ * that wait together run as one forward (every row's logits depend on its text alone, bit for bit).
  *
  * Files: config.json (model_type 'fused-ngram' and an `ngram` block), model.safetensors (embedding.weight
  * (buckets, dim), [hidden.weight (H, dim), hidden.bias (H)], classifier.weight (K, in), classifier.bias (K)),
@@ -11,7 +13,7 @@
  */
 import { join } from 'node:path';
 import { loadBinding } from './binding.js';
-import { codedError, invalidFileError, showValue } from './errors.js';
+import { disposedError, invalidFileError, showValue } from './errors.js';
 import { bceWithLogits, type LossOptions } from './losses.js';
 import { mulberry32 } from './random.js';
 import { readSafetensors, writeSafetensors } from './safetensors.js';
@@ -20,6 +22,7 @@ import { featurizeBatch, groupByRow, paddedFeatures, type FeatureConfig } from '
 import type { OptimizerOptions } from './encoder.js';
 import type { ModelInputs, TrainableTextModel } from './text_model.js';
 import { writeNgramExport, type OnnxExportInfo, type OnnxExportSpec } from './onnx/export.js';
+import { checkBatching, RequestQueue, type BatchingOptions } from './request_queue.js';
 
 export const NGRAM_MODEL_TYPE = 'fused-ngram';
 
@@ -92,11 +95,14 @@ export class NgramTextModel implements TrainableTextModel {
   #t = 0;
   #slot: Int32Array | null = null;
   #disposed = false;
+  /** inference calls, in arrival order; those waiting together run as one forward */
+  #queue: RequestQueue<readonly string[], Float32Array>;
 
-  constructor(config: NgramConfig, numLabels: number, params: Params) {
+  constructor(config: NgramConfig, numLabels: number, params: Params, batching: Required<BatchingOptions> = checkBatching({})) {
     this.config = config;
     this.numLabels = numLabels;
     this.#p = params;
+    this.#queue = new RequestQueue(async (payloads) => this.#merged(payloads), batching);
   }
 
   get maxLength(): number {
@@ -119,7 +125,7 @@ export class NgramTextModel implements TrainableTextModel {
   }
 
   /** A fresh model: embeddings U(-1/dim, 1/dim) (fastText's), dense weights U(-1/√in, 1/√in), biases 0. */
-  static create(config: NgramConfig, numLabels: number, seed: number): NgramTextModel {
+  static create(config: NgramConfig, numLabels: number, seed: number, batching?: Required<BatchingOptions>): NgramTextModel {
     const r = mulberry32(seed);
     const params: Params = new Map();
     for (const [name, shape] of NgramTextModel.shapes(config, numLabels)) {
@@ -128,11 +134,11 @@ export class NgramTextModel implements TrainableTextModel {
       if (bound > 0) for (let i = 0; i < a.length; i++) a[i] = (2 * r() - 1) * bound;
       params.set(name, a);
     }
-    return new NgramTextModel(config, numLabels, params);
+    return new NgramTextModel(config, numLabels, params, batching);
   }
 
   /** The model of a checked model directory whose config.json says model_type 'fused-ngram'. */
-  static load(c: ModelDirContents): NgramTextModel {
+  static load(c: ModelDirContents, batching?: Required<BatchingOptions>): NgramTextModel {
     const cfgPath = join(c.dir, 'config.json');
     const block = c.config.ngram;
     if (!block || typeof block !== 'object' || Array.isArray(block)) throw invalidFileError(cfgPath, 'field "ngram" must be an object (the n-gram model\'s settings)');
@@ -148,11 +154,11 @@ export class NgramTextModel implements TrainableTextModel {
       if (got.join() !== shape.join()) throw invalidFileError(stPath, `${name} has shape [${got}] but config.json's ngram block and ${K} labels need [${shape}]`);
     }
     const { tensors } = readSafetensors(stPath, (n) => shapes.some(([s]) => s === n));
-    return new NgramTextModel(config, K, new Map(shapes.map(([name]) => [name, tensors.get(name)!.data])));
+    return new NgramTextModel(config, K, new Map(shapes.map(([name]) => [name, tensors.get(name)!.data])), batching);
   }
 
   #alive(): void {
-    if (this.#disposed) throw codedError('ERR_DISPOSED', 'the model is disposed');
+    if (this.#disposed) throw disposedError('the model');
   }
 
   /** Forward of a batch, keeping what backward needs. */
@@ -173,15 +179,25 @@ export class NgramTextModel implements TrainableTextModel {
     return { ids, offsets, pooled, scale, act, logits };
   }
 
+  /** One forward over the texts of every waiting call; each call gets its own rows. */
+  #merged(payloads: (readonly string[])[]): Float32Array[] {
+    if (payloads.length === 1) return [this.#forward(payloads[0]).logits];
+    const K = this.numLabels;
+    const z = this.#forward(payloads.flat()).logits;
+    let at = 0;
+    return payloads.map((p) => z.slice(at * K, (at += p.length) * K)); // copies: no caller sees another's rows
+  }
+
+  /** Logits, `batchSize` texts (default 256) per queued request; concurrent calls merge (request_queue.ts). */
   async logits(texts: readonly string[], options: { batchSize?: number } = {}): Promise<Float32Array> {
     this.#alive();
-    const K = this.numLabels;
     const step = Math.max(1, options.batchSize ?? 256);
+    if (texts.length <= step) return texts.length === 0 ? new Float32Array(0) : this.#queue.submit(texts, texts.length);
+    const K = this.numLabels;
     const out = new Float32Array(texts.length * K);
     for (let i = 0; i < texts.length; i += step) {
-      out.set(this.#forward(texts.slice(i, i + step)).logits, i * K);
-      // let other callers and I/O in between chunks
-      if (i + step < texts.length) await new Promise((r) => setImmediate(r));
+      const chunk = texts.slice(i, i + step);
+      out.set(await this.#queue.submit(chunk, chunk.length), i * K);
     }
     return out;
   }
@@ -265,7 +281,9 @@ export class NgramTextModel implements TrainableTextModel {
     return writeNgramExport(dir, { config: this.config, parameters: this.#p, configJson: this.#configJson() }, spec);
   }
 
+  /** Calls still queued reject with ERR_DISPOSED (a forward never runs concurrently with this: it is synchronous). */
   dispose(): void {
+    this.#queue.close(disposedError('the model'));
     this.#disposed = true;
     this.#p = new Map();
     this.#m = this.#v = null;

@@ -6,7 +6,9 @@
  *
  * Timing: a request that finds the queue idle waits `maxWaitMs` for company (0: until the current
  * synchronous code is done, so calls made in one loop share a batch); requests that arrive while a batch
- * runs form the next batch, which starts as soon as the running one ends. `close(err)` rejects every
+ * runs form the next batch, which starts once the running one ends and the event loop has had one turn
+ * (so a model that computes synchronously, as the n-gram model does, never holds I/O for more than one
+ * batch, and requests that I/O delivers meanwhile join the next batch). `close(err)` rejects every
  * waiting request with `err`; the running one finishes and its callers get their results.
  */
 import { checkInteger, checkNumber } from './errors.js';
@@ -114,7 +116,9 @@ export class RequestQueue<P, R> {
     this.#timer = null;
     if (this.#running) return;
     this.#running = true;
-    while (this.#jobs.length > 0) {
+    for (let first = true; this.#jobs.length > 0; first = false) {
+      if (!first) await new Promise((r) => setImmediate(r));
+      if (this.#jobs.length === 0) break; // closed meanwhile
       const batch = this.#take();
       try {
         if (batch[0].run) batch[0].resolve(await batch[0].run());

@@ -15,7 +15,7 @@ import type { OptimizerOptions } from './encoder.js';
 import type { DeviceOption } from './device.js';
 import type { ModelDirContents } from './model_dir.js';
 import type { OnnxExportInfo, OnnxExportSpec } from './onnx/export.js';
-import type { BatchingOptions } from './request_queue.js';
+import { checkBatching, type BatchingOptions } from './request_queue.js';
 
 /**
  * The inputs of an exported graph (onnx/model.onnx) for a batch of texts, int64 batchSize × length,
@@ -103,6 +103,8 @@ export interface BuildSpec {
   maxLength: number;
   device: DeviceOption;
   seed: number;
+  /** how the model's queue merges concurrent inference calls */
+  batching: Required<BatchingOptions>;
 }
 
 /** A fresh (or pretrained) trainable model for the `model` option. */
@@ -111,7 +113,7 @@ export async function buildTrainableModel(spec: BuildSpec): Promise<TrainableTex
     // many labels need a wider bag than 64 (measured: 598 labels, bench/README.md); same saved size class
     const wide = spec.labels.length > 100 ? NGRAM_MANY_LABELS : {};
     const config = { ...NGRAM_DEFAULTS, ...wide, ...(typeof spec.model === 'object' ? spec.model.ngram : {}) };
-    return NgramTextModel.create(config, spec.labels.length, spec.seed);
+    return NgramTextModel.create(config, spec.labels.length, spec.seed, spec.batching);
   }
   return EncoderTextModel.build(spec as BuildSpec & { model: EncoderModelOption });
 }
@@ -131,7 +133,7 @@ export async function loadTextModel(contents: ModelDirContents, options: LoadOpt
     case 'distilbert':
       return EncoderTextModel.load(contents, options);
     case NGRAM_MODEL_TYPE:
-      return NgramTextModel.load(contents);
+      return NgramTextModel.load(contents, checkBatching(options));
     default:
       throw invalidFileError(
         join(contents.dir, 'config.json'),

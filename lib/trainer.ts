@@ -124,7 +124,7 @@ export class Trainer {
     this.#model?.dispose();
     this.#model = null;
     this.#classifier = null;
-    const model = await buildTrainableModel({ model: o.model, labels, trainTexts: train.texts, vocabSize: o.vocabSize, maxLength: o.maxLength, device: o.device, seed: o.seed });
+    const model = await buildTrainableModel({ model: o.model, labels, trainTexts: train.texts, vocabSize: o.vocabSize, maxLength: o.maxLength, device: o.device, seed: o.seed, batching: o.batching });
     this.#model = model;
 
     const counts = Float64Array.from(labelCounts(tr.rows, labels));
@@ -199,7 +199,7 @@ export class Trainer {
     if (typeof dir !== 'string' || dir.length === 0) throw typeError('dir', 'a directory path', dir);
     const o = this.options;
     const model = this.#model!;
-    const { onProgress: _p, posWeight, ...opts } = o;
+    const { onProgress: _p, batching: _b, posWeight, ...opts } = o;
     const training = {
       fused_multilabel: version,
       options: { ...opts, posWeight: posWeight instanceof Float32Array ? Array.from(posWeight) : posWeight },

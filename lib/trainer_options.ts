@@ -5,6 +5,7 @@
 import type { LossOptions } from './losses.js';
 import { LOSS_PRESETS, presetLossOptions, type LossPreset } from './loss_contract.js';
 import type { PreprocessOptions } from './data.js';
+import { checkBatching, type BatchingOptions } from './request_queue.js';
 import type { DeviceOption } from './device.js';
 import type { ThresholdsFile } from './model_dir.js';
 import { checkInteger, checkNumber, checkOptions, rangeErrorMessage, rejectUnknownKeys, showValue, typeError } from './errors.js';
@@ -40,7 +41,8 @@ export interface ProgressEvent {
   valMacroF1?: number;
 }
 
-export interface TrainerOptions {
+/** `maxBatchSize`/`maxWaitMs`: how concurrent predict/scores calls of `trainer.classifier` merge (request_queue.ts). */
+export interface TrainerOptions extends BatchingOptions {
   /** default 'auto': the n-gram model (the measured winner on 2 CPU cores; bench/README.md) */
   model?: ModelOption | 'auto';
   loss?: LossPreset | LossOptions;
@@ -108,7 +110,7 @@ const NGRAM_TRAINING = { epochs: 3, batchSize: 32, metric: 'macro-f1' as EarlySt
 
 const OPTION_KEYS = [
   'model', 'loss', 'posWeight', 'posWeightClamp', 'epochs', 'batchSize', 'maxLength', 'lr', 'warmupRatio', 'weightDecay',
-  'maxGradNorm', 'earlyStopping', 'thresholds', 'preprocess', 'vocabSize', 'device', 'seed', 'onProgress',
+  'maxGradNorm', 'earlyStopping', 'thresholds', 'preprocess', 'vocabSize', 'device', 'seed', 'onProgress', 'maxBatchSize', 'maxWaitMs',
 ] as const;
 
 export interface ResolvedTrainerOptions {
@@ -132,6 +134,8 @@ export interface ResolvedTrainerOptions {
   device: DeviceOption;
   seed: number;
   onProgress?: (p: ProgressEvent) => void;
+  /** how the trained classifier merges concurrent inference calls (not saved: Classifier.load takes its own) */
+  batching: Required<BatchingOptions>;
 }
 
 export function resolveOptions(options: unknown): ResolvedTrainerOptions {
@@ -194,6 +198,7 @@ export function resolveOptions(options: unknown): ResolvedTrainerOptions {
     device: o.device ?? 'auto',
     seed: o.seed === undefined ? 42 : checkInteger('options.seed', o.seed, 0, 2 ** 32 - 1),
     onProgress: o.onProgress,
+    batching: checkBatching(o),
   };
 }
 
