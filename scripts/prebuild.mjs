@@ -12,7 +12,7 @@
 // (The full rebuild is `npm run build:all`, not `build`, so that npm does not run this as its pre-hook.)
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { prebuildPath, tryLoad } from './build-native.mjs';
 
@@ -20,7 +20,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const fromAt = process.argv.indexOf('--from');
 let source;
 if (fromAt >= 0) {
-  source = process.argv[fromAt + 1];
+  source = process.argv[fromAt + 1] && resolve(process.argv[fromAt + 1]);
   if (!source) {
     console.error('prebuild: --from needs a path to a fused_multilabel.node');
     process.exit(2);

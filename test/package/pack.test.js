@@ -1,9 +1,12 @@
 // The packed package with a prebuilt binary: `npm pack` ships prebuilds/<platform>-<arch>/ (placed by
-// scripts/prebuild.mjs --from the current build), a fresh project installs the tarball with scripts
-// blocked and offline (dependencies from npm's cache, which the checkout's own `npm install` fills; where
-// the cache lacks them the tarball is unpacked into node_modules and the checkout's dependencies linked
-// beside it, said in the output), and import, a loss, an encoder forward and the CLI work at once; the
-// install script then builds nothing. About 15-40 s, most of it npm itself.
+// scripts/prebuild.mjs --from the current build); a fresh project installs the tarball with a real
+// `npm install <tarball>`, once with scripts blocked (--ignore-scripts) and once with them allowed, and
+// import, a loss, an encoder forward, an n-gram training and the CLI (info, train, predict) work at once;
+// the install script builds nothing. Dependencies come from the npm registry (--prefer-offline: npm's
+// cache first). Only when the registry cannot be reached (npm ping fails) does the test install --offline
+// from the cache, and where the cache lacks a dependency, unpack the tarball and link the checkout's
+// dependencies beside it; it prints which path ran, and REQUIRE_NPM_REGISTRY=1 (set by .ci/run) makes an
+// unreachable registry a failure. About 20-40 s, most of it npm itself.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,38 +42,90 @@ test('npm pack ships the prebuilt binary', () => {
   console.log(`  tarball ${info.filename}: ${(statSync(tarball).size / 1048576).toFixed(1)} MiB packed, ${(info.unpackedSize / 1048576).toFixed(1)} MiB unpacked, ${info.entryCount} files`);
 });
 
-test('installed with --ignore-scripts --offline: import, a loss, an encoder forward, the CLI', () => {
-  mkdirSync(project);
-  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'fresh', private: true, type: 'module' }));
-  const r = npm(['install', '--ignore-scripts', '--offline', tarball], project);
-  const installed = join(project, 'node_modules/fused-multilabel');
-  if (r.status !== 0) {
-    assert.match(r.stderr, /ENOTCACHED|only-if-cached/, `npm install of the tarball: ${r.stderr}`);
-    console.log(`  npm's cache lacks a dependency (${r.stderr.match(/registry\.npmjs\.org\/(\S+)/)?.[1]}): unpacking the tarball, dependencies linked from the checkout`);
-    mkdirSync(installed, { recursive: true });
-    execFileSync('tar', ['-xzf', tarball, '-C', installed, '--strip-components=1']);
-    for (const dep of readdirSync(join(root, 'node_modules'))) if (!dep.startsWith('.')) symlinkSync(join(root, 'node_modules', dep), join(project, 'node_modules', dep));
-    mkdirSync(join(project, 'node_modules/.bin'));
-    symlinkSync('../fused-multilabel/dist/cli.js', join(project, 'node_modules/.bin/fused-multilabel'));
+// npm ping answers in a second when the registry is reachable; a machine without network fails fast
+const ping = spawnSync('npm', ['ping', '--fetch-timeout=15000', '--fetch-retries=0', '--loglevel=error'], { encoding: 'utf8', timeout: 30_000 });
+const registry = ping.status === 0;
+const registryRequired = process.env.REQUIRE_NPM_REGISTRY === '1';
+
+/**
+ * Installs the tarball into a fresh project: a real `npm install` from the registry (npm's cache first),
+ * or without a registry the offline cache, then the unpack-and-link fallback. Returns the path taken.
+ */
+function installTarball(dir, args) {
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'fresh', private: true, type: 'module' }));
+  const t0 = Date.now();
+  const seconds = () => ((Date.now() - t0) / 1000).toFixed(1);
+  if (registry) {
+    const r = npm(['install', ...args, '--prefer-offline', tarball], dir);
+    assert.is(r.status, 0, `npm install ${args.join(' ')} of the tarball: ${r.stderr}`);
+    console.log(`  path: npm install ${args.join(' ')} --prefer-offline <tarball> (registry reachable): ${seconds()} s`);
+    return { path: 'registry', stdout: r.stdout };
   }
+  assert.not.ok(registryRequired, `REQUIRE_NPM_REGISTRY=1 but npm ping failed: ${ping.stderr || ping.error}`);
+  const r = npm(['install', ...args, '--offline', tarball], dir);
+  if (r.status === 0) {
+    console.log(`  path: npm install ${args.join(' ')} --offline <tarball> (registry unreachable, npm's cache has every dependency): ${seconds()} s`);
+    return { path: 'offline', stdout: r.stdout };
+  }
+  assert.match(r.stderr, /ENOTCACHED|only-if-cached/, `npm install of the tarball: ${r.stderr}`);
+  console.log(`  path: FALLBACK (registry unreachable and npm's cache lacks ${r.stderr.match(/request to (\S+) failed/)?.[1] ?? 'a dependency'}): the tarball unpacked, the checkout's dependencies linked`);
+  const installed = join(dir, 'node_modules/fused-multilabel');
+  mkdirSync(installed, { recursive: true });
+  execFileSync('tar', ['-xzf', tarball, '-C', installed, '--strip-components=1']);
+  for (const dep of readdirSync(join(root, 'node_modules'))) if (!dep.startsWith('.')) symlinkSync(join(root, 'node_modules', dep), join(dir, 'node_modules', dep));
+  mkdirSync(join(dir, 'node_modules/.bin'));
+  symlinkSync('../fused-multilabel/dist/cli.js', join(dir, 'node_modules/.bin/fused-multilabel'));
+  return { path: 'fallback', stdout: '' };
+}
+
+/** What a new user does first: import, a loss, an encoder forward, an n-gram training, the CLI. */
+function useAtOnce(dir) {
+  const installed = join(dir, 'node_modules/fused-multilabel');
   assert.ok(existsSync(join(installed, `prebuilds/${platform}/fused_multilabel.node`)));
-  assert.not.ok(existsSync(join(installed, 'build-cmake')), 'nothing was built');
+  assert.not.ok(existsSync(join(installed, 'build-cmake')) || existsSync(join(installed, 'build')), 'nothing was built');
   const script = `
-    import { bceWithLogits, Encoder } from 'fused-multilabel';
+    import { bceWithLogits, Encoder, Trainer } from 'fused-multilabel';
     const loss = bceWithLogits(new Float32Array([0.5, -1, 2, 0]), new Float32Array([1, 0, 1, 0]), { shape: [2, 2] }).loss;
     const enc = await Encoder.create({ architecture: 'bert', vocabSize: 30, hiddenSize: 16, numLayers: 1, numHeads: 2, intermediateSize: 32, maxPositions: 8, numLabels: 3 }, { device: 'cpu', seed: 1 });
     const logits = await enc.forward({ inputIds: new Int32Array([2, 5, 7, 3]), attentionMask: new Uint8Array([1, 1, 1, 1]), batchSize: 1, seqLen: 4 });
-    console.log(JSON.stringify({ loss, logits: Array.from(logits) }));`;
-  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: project, encoding: 'utf8' });
+    const rows = Array.from({ length: 40 }, (_, i) => i % 2 ? { text: 'printer jammed on floor ' + i, labels: ['hardware'] } : { text: 'charged twice, refund please ' + i, labels: ['billing'] });
+    const trainer = new Trainer({ model: 'ngram', epochs: 3, lr: 0.05, seed: 1 });
+    await trainer.fit(rows.slice(0, 30), rows.slice(30));
+    const [p] = await trainer.classifier.predict(['my printer is jammed']);
+    trainer.dispose();
+    console.log(JSON.stringify({ loss, logits: Array.from(logits), top: Object.entries(p.scores).sort((a, b) => b[1] - a[1])[0][0] }));`;
+  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: dir, encoding: 'utf8' });
   assert.is(run.status, 0, run.stderr);
   const out = JSON.parse(run.stdout);
   const expected = (Math.log1p(Math.exp(-0.5)) + Math.log1p(Math.exp(-1)) + Math.log1p(Math.exp(-2)) + Math.log(2)) / 4;
   assert.ok(Math.abs(out.loss - expected) < 1e-6, `loss ${out.loss} vs ${expected}`);
   assert.is(out.logits.length, 3);
   assert.ok(out.logits.every(Number.isFinite));
-  const cli = spawnSync(process.execPath, [join(project, 'node_modules/.bin/fused-multilabel'), 'info'], { cwd: project, encoding: 'utf8' });
-  assert.is(cli.status, 0, cli.stderr);
-  assert.match(cli.stdout, /cpu/i);
+  assert.is(out.top, 'hardware', 'the n-gram model trained');
+  const cli = (...args) => spawnSync(process.execPath, [join(dir, 'node_modules/.bin/fused-multilabel'), ...args], { cwd: dir, encoding: 'utf8' });
+  const info = cli('info');
+  assert.is(info.status, 0, info.stderr);
+  assert.match(info.stdout, /SGEMM: /);
+  assert.not.match(info.stdout, /NOT LOADED/);
+  const train = cli('train', '--data', join(installed, 'examples/tickets.csv'), '--out', 'model', '--epochs', '1');
+  assert.is(train.status, 0, train.stderr);
+  assert.match(train.stdout, /model saved to/);
+  const predict = cli('predict', '--model', 'model', '--text', 'I was charged twice for my subscription');
+  assert.is(predict.status, 0, predict.stderr);
+  assert.ok(Array.isArray(JSON.parse(predict.stdout).labels));
+}
+
+test('installed with --ignore-scripts: import, a loss, an encoder forward, n-gram training, the CLI', () => {
+  installTarball(project, ['--ignore-scripts']);
+  useAtOnce(project);
+});
+
+test('installed with scripts allowed: the install script finds the prebuild and builds nothing; everything works', () => {
+  const dir = join(scratch, 'project-scripts');
+  const r = installTarball(dir, ['--foreground-scripts']);
+  if (r.path !== 'fallback') assert.match(r.stdout, /fused-multilabel: using the prebuilt binary/);
+  useAtOnce(dir);
 });
 
 test('the install script builds nothing when the prebuild loads', () => {
