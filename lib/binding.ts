@@ -94,6 +94,11 @@ export interface NativeBinding {
   getThreads(): number;
   bceWithLogits(logits: NativeLogits, targets: NativeTargets, N: number, K: number, loss: NativeLossArgs, outputs: NativeLossOutputs): NativeLossResult;
   bceWithLogitsAsync(logits: NativeLogits, targets: NativeTargets, N: number, K: number, loss: NativeLossArgs, outputs: NativeLossOutputs): Promise<NativeLossResult>;
+  /** native/ops/softmax_xent.h (CPU twin) through native/addon/losses_binding.cpp; dlogits may be logits itself */
+  softmaxCrossEntropy(
+    dlogits: Float32Array, losses: Float32Array, logits: Float32Array, targets: Int32Array, ignoreIndex: number,
+    reduction: 'mean' | 'sum' | 'none', N: number, V: number,
+  ): { loss: number; count: number };
   /** native/ops/embedding_bag.h through native/addon/ngram_binding.cpp (mode 0 mean, 1 sqrt-n) */
   embeddingBagForward(out: Float32Array, scale: Float32Array, weight: Float32Array, ids: Int32Array, offsets: Int32Array, mode: 0 | 1, B: number, C: number): void;
   embeddingBagBackward(drows: Float32Array, dout: Float32Array, scale: Float32Array, occBag: Int32Array, rowPtr: Int32Array, U: number, C: number): void;

@@ -27,6 +27,7 @@ set(FML_CPU_SOURCES
   native/ops/matmul_cpu.cpp
   native/ops/pooler_cpu.cpp
   native/ops/sgemm_cpu.cpp
+  native/ops/softmax_xent_cpu.cpp
 )
 
 # The CUDA twins, compiled when CUDA is on.
@@ -41,6 +42,7 @@ set(FML_CUDA_SOURCES
   native/ops/layernorm_cuda.cu
   native/ops/matmul_cuda.cu
   native/ops/pooler_cuda.cu
+  native/ops/softmax_xent_cuda.cu
 )
 
 # The module entry (NODE_API_MODULE), compiled into each addon.

@@ -5,12 +5,18 @@
 //   bceWithLogits(logits, targets, N, K, options, outputs) -> { loss, grad, count }
 //   logits: Float32Array or NativeTensor; targets: see parse_loss_targets; options: see loss_args.h;
 //   outputs: { grad: boolean, gradOut?: Float32Array | NativeTensor, inPlace?: boolean }.
+//   softmaxCrossEntropy(dlogits, losses, logits, targets, ignoreIndex, reduction, N, V) -> { loss, count }
+//   the vocabulary softmax cross-entropy of ops/softmax_xent.h, CPU twin, synchronous: Float32Array
+//   dlogits/logits (N·V; dlogits may be logits itself), losses (N), Int32Array targets (N), reduction
+//   'mean' | 'sum' | 'none'.
 // The async variant holds references to every input array, pins the tensors, allocates its outputs
 // before queueing, and touches no N-API value in Execute().
+#include <climits>
 #include <memory>
 #include <string>
 
 #include "../ops/bce.h"
+#include "../ops/softmax_xent.h"
 #include "addon_data.h"
 #include "loss_args.h"
 #include "tensor_binding.h"
@@ -179,10 +185,34 @@ Napi::Value BceWithLogitsAsync(const Napi::CallbackInfo& info) {
   return early.Promise();
 }
 
+Napi::Value SoftmaxCrossEntropy(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    const int64_t N = require_int(info[6], "N", 0, (int64_t)1 << 31), V = require_int(info[7], "V", 1, 1 << 24);
+    if (N * V > ((int64_t)1 << 40)) throw_range("Expected N·V <= 2^40");
+    float* dlogits = require_typed<float>(info[0], napi_float32_array, "Float32Array", "dlogits", N * V);
+    float* losses = require_typed<float>(info[1], napi_float32_array, "Float32Array", "losses", N);
+    const float* logits = require_typed<float>(info[2], napi_float32_array, "Float32Array", "logits", N * V);
+    const int32_t* targets = require_typed<int32_t>(info[3], napi_int32_array, "Int32Array", "targets", N);
+    const int32_t ignore = (int32_t)require_int(info[4], "ignoreIndex", INT32_MIN, INT32_MAX);
+    const std::string red = require_string(info[5], "reduction");
+    int ri = -1;
+    for (int i = 0; i < 3; i++)
+      if (red == kReductionNames[i]) ri = i;
+    if (ri < 0) throw_type("Expected 'mean' | 'sum' | 'none' for reduction but received '" + red + "'");
+    const XentResult r = softmax_xent_cpu(dlogits, losses, logits, targets, ignore, (Reduction)ri, N, (int)V);
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("loss", Napi::Number::New(env, r.loss));
+    out.Set("count", Napi::Number::New(env, (double)r.count));
+    return out;
+  });
+}
+
 }  // namespace
 
 void init_losses(Napi::Env env, Napi::Object exports) {
   exports.Set("bceWithLogits", Napi::Function::New(env, BceWithLogits, "bceWithLogits"));
+  exports.Set("softmaxCrossEntropy", Napi::Function::New(env, SoftmaxCrossEntropy, "softmaxCrossEntropy"));
   exports.Set("bceWithLogitsAsync", Napi::Function::New(env, BceWithLogitsAsync, "bceWithLogitsAsync"));
 }
 

@@ -24,6 +24,7 @@
 #include "../ops/layernorm.h"
 #include "../ops/matmul.h"
 #include "../ops/pooler.h"
+#include "../ops/softmax_xent.h"
 #include "cuda_sim.h"
 #include "cuda_sim_report.h"
 
@@ -276,6 +277,44 @@ void embedding_bag_cases() {
           expect_close(dw.get(), W, 1e-7, 1e-6, "weight");
           expect_close(dm.get(), M, 1e-7, 1e-6, "m");
           expect_close(dv.get(), Vv, 1e-7, 1e-6, "v");
+        });
+  }
+}
+
+void softmax_xent_cases() {
+  struct S {
+    int64_t N;
+    int V;
+    int ignore_every;  // every k-th row has no target (1: all rows ignored)
+    bool extreme;      // ±1e4 logits
+    bool in_place;     // dlogits = logits
+    Reduction red;
+  };
+  for (S s : {S{1, 1, 0, false, false, Reduction::Mean}, S{5, 33, 3, false, false, Reduction::Mean},
+              S{4, 257, 0, true, false, Reduction::Sum}, S{3, 9, 1, false, false, Reduction::Mean},
+              S{3, 4099, 2, false, true, Reduction::Mean}, S{2, 30522, 0, false, false, Reduction::None}}) {
+    add("softmax_xent N=" + std::to_string(s.N) + " V=" + std::to_string(s.V) + (s.ignore_every ? " ignored rows" : "") +
+            (s.extreme ? " extreme" : "") + (s.in_place ? " in place" : "") + " " + kReductionNames[(int)s.red],
+        [s] {
+          const int64_t NV = s.N * s.V;
+          auto x = randn(NV, 31, 4.0f);
+          Rng r(32);
+          if (s.extreme)
+            for (float& v : x)
+              if (r.next() % 3 == 0) v = (r.next() & 1) ? 1e4f : -1e4f;
+          std::vector<int32_t> t(s.N);
+          for (int64_t n = 0; n < s.N; n++)
+            t[n] = (s.ignore_every && n % s.ignore_every == s.ignore_every - 1) ? -100 : (int32_t)(r.next() % s.V);
+          std::vector<float> d(NV), l(s.N);
+          const XentResult want = softmax_xent_cpu(d.data(), l.data(), x.data(), t.data(), -100, s.red, s.N, s.V);
+          Dev<float> dx(x), dd(NV), dl(s.N);
+          Dev<int32_t> dt(t);
+          float* dgrad = s.in_place ? dx.p : dd.p;
+          const XentResult got = softmax_xent_cuda(dgrad, dl.p, dx.p, dt.p, -100, s.red, s.N, s.V, 0);
+          if (got.count != want.count) fail("count");
+          expect_close(got.loss, want.loss, 1e-6, 1e-5, "loss");
+          expect_close(dl.get(), l, 2e-6, 2e-5, "losses");
+          expect_close(s.in_place ? dx.get() : dd.get(), d, 2e-8, 2e-5, "dlogits");
         });
   }
 }
@@ -676,6 +715,7 @@ int main(int argc, char** argv) {
   pooler_cases();
   embedding_cases();
   embedding_bag_cases();
+  softmax_xent_cases();
   layernorm_cases();
   matmul_cases();
   attention_cases();
