@@ -102,7 +102,7 @@ export class NgramTextModel implements TrainableTextModel {
     this.config = config;
     this.numLabels = numLabels;
     this.#p = params;
-    this.#queue = new RequestQueue(async (payloads) => this.#merged(payloads), batching);
+    this.#queue = new RequestQueue((payloads) => this.#merged(payloads), batching);
   }
 
   get maxLength(): number {
@@ -196,6 +196,7 @@ export class NgramTextModel implements TrainableTextModel {
     const K = this.numLabels;
     const out = new Float32Array(texts.length * K);
     for (let i = 0; i < texts.length; i += step) {
+      if (i > 0) await new Promise((r) => setImmediate(r)); // I/O and other callers between the pieces
       const chunk = texts.slice(i, i + step);
       out.set(await this.#queue.submit(chunk, chunk.length), i * K);
     }

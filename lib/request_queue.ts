@@ -5,7 +5,8 @@
  * the object in one go, up to `maxBatchSize` rows; exclusive ones (a training step) run alone, in order.
  *
  * Timing: a request that finds the queue idle waits `maxWaitMs` for company (0: until the current
- * synchronous code is done, so calls made in one loop share a batch); requests that arrive while a batch
+ * synchronous code and the promise reactions it set off are done, so calls made in one loop or one promise
+ * chain share a batch, at the cost of a few microtasks and no event-loop turn); requests that arrive while a batch
  * runs form the next batch, which starts once the running one ends and the event loop has had one turn
  * (so a model that computes synchronously, as the n-gram model does, never holds I/O for more than one
  * batch, and requests that I/O delivers meanwhile join the next batch). `close(err)` rejects every
@@ -29,25 +30,31 @@ export function checkBatching(o: BatchingOptions): Required<BatchingOptions> {
 }
 
 interface Job<P> {
-  /** rows of a mergeable request; undefined for an exclusive one */
-  rows?: number;
-  payload?: P;
-  run?: () => Promise<unknown>;
+  /** rows of a mergeable request; Infinity for an exclusive one */
+  rows: number;
+  payload: P | undefined;
+  run: (() => Promise<unknown>) | undefined;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
 }
 
 export class RequestQueue<P, R> {
-  readonly #merged: (payloads: P[]) => Promise<R[]>;
+  readonly #merged: (payloads: P[]) => R[] | Promise<R[]>;
   readonly #options: Required<BatchingOptions>;
   #jobs: Job<P>[] = [];
+  /** rows of the waiting jobs (Infinity while an exclusive one waits) */
+  #rows = 0;
   #running = false;
-  #timer: NodeJS.Timeout | NodeJS.Immediate | null = null;
+  /** the start of the next batch: a maxWaitMs timer, 'soon' (queued as a microtask), or none */
+  #timer: NodeJS.Timeout | 'soon' | null = null;
   #closed: Error | null = null;
   #idle: (() => void) | null = null;
 
-  /** `merged(payloads)` runs one batch of mergeable requests and resolves to one result per payload, in order. */
-  constructor(merged: (payloads: P[]) => Promise<R[]>, options: Required<BatchingOptions>) {
+  /**
+   * `merged(payloads)` runs one batch of mergeable requests and returns (or resolves to) one result per
+   * payload, in order; a synchronous one's callers are resolved without an extra promise hop.
+   */
+  constructor(merged: (payloads: P[]) => R[] | Promise<R[]>, options: Required<BatchingOptions>) {
     this.#merged = merged;
     this.#options = options;
   }
@@ -59,12 +66,12 @@ export class RequestQueue<P, R> {
 
   /** A mergeable request of `rows` rows. */
   submit(payload: P, rows: number): Promise<R> {
-    return this.#push({ rows, payload }) as Promise<R>;
+    return this.#push(rows, payload, undefined) as Promise<R>;
   }
 
   /** A call that runs alone, after everything submitted before it. */
   exclusive<T>(run: () => Promise<T>): Promise<T> {
-    return this.#push({ run }) as Promise<T>;
+    return this.#push(Infinity, undefined, run) as Promise<T>;
   }
 
   /** Calls `fn` once nothing runs: now, or when the running batch ends. */
@@ -77,39 +84,63 @@ export class RequestQueue<P, R> {
   close(err: Error): void {
     this.#closed = err;
     if (this.#timer) this.#clearTimer();
+    this.#rows = 0;
     for (const j of this.#jobs.splice(0)) j.reject(err);
   }
 
-  #push(job: Omit<Job<P>, 'resolve' | 'reject'>): Promise<unknown> {
+  #push(rows: number, payload: P | undefined, run: (() => Promise<unknown>) | undefined): Promise<unknown> {
     if (this.#closed) return Promise.reject(this.#closed);
     return new Promise((resolve, reject) => {
-      this.#jobs.push({ ...job, resolve, reject });
+      this.#jobs.push({ rows, payload, run, resolve, reject });
+      this.#rows += rows;
       if (this.#running) return;
-      const full = this.#jobs.reduce((n, j) => n + (j.rows ?? Infinity), 0) >= this.#options.maxBatchSize;
-      if (full) {
+      if (this.#full() && this.#timer !== 'soon') {
         this.#clearTimer();
-        this.#timer = setImmediate(() => this.#drain());
+        this.#soon(Infinity);
       } else if (!this.#timer) {
         const wait = this.#options.maxWaitMs;
-        this.#timer = wait > 0 ? setTimeout(() => this.#drain(), wait) : setImmediate(() => this.#drain());
+        if (wait > 0) this.#timer = setTimeout(() => this.#drain(), wait);
+        else this.#soon(this.#jobs.length);
       }
     });
   }
 
+  /**
+   * Starts the batch from a microtask once no request arrived since the last one (`seen` requests were
+   * waiting then) or the batch is full, for at most 16 rounds: requests that promise reactions submit join it.
+   */
+  #soon(seen: number, round = 0): void {
+    this.#timer = 'soon';
+    void Promise.resolve().then(() => {
+      if (this.#timer !== 'soon') return; // closed meanwhile
+      if (this.#jobs.length > seen && round < 16 && !this.#full()) this.#soon(this.#jobs.length, round + 1);
+      else void this.#drain();
+    });
+  }
+
+  /** Whether the waiting requests fill a batch. */
+  #full(): boolean {
+    return this.#rows >= this.#options.maxBatchSize;
+  }
+
   #clearTimer(): void {
-    clearTimeout(this.#timer as NodeJS.Timeout);
-    clearImmediate(this.#timer as NodeJS.Immediate);
+    if (this.#timer !== 'soon') clearTimeout(this.#timer ?? undefined);
     this.#timer = null;
   }
 
   /** The next batch: an exclusive job alone, or consecutive mergeable ones up to maxBatchSize rows (at least one). */
   #take(): Job<P>[] {
-    const first = this.#jobs[0];
-    if (first.run) return this.#jobs.splice(0, 1);
+    const jobs = this.#jobs;
     let n = 1;
-    let rows = first.rows!;
-    while (n < this.#jobs.length && !this.#jobs[n].run && rows + this.#jobs[n].rows! <= this.#options.maxBatchSize) rows += this.#jobs[n++].rows!;
-    return this.#jobs.splice(0, n);
+    let rows = jobs[0].rows;
+    if (!jobs[0].run) while (n < jobs.length && !jobs[n].run && rows + jobs[n].rows <= this.#options.maxBatchSize) rows += jobs[n++].rows;
+    if (n === jobs.length) {
+      this.#jobs = [];
+      this.#rows = 0;
+      return jobs;
+    }
+    this.#rows = this.#jobs.reduce((r, j, i) => (i < n ? r : r + j.rows), 0);
+    return jobs.splice(0, n);
   }
 
   async #drain(): Promise<void> {
@@ -123,7 +154,8 @@ export class RequestQueue<P, R> {
       try {
         if (batch[0].run) batch[0].resolve(await batch[0].run());
         else {
-          const results = await this.#merged(batch.map((j) => j.payload!));
+          const out = this.#merged(batch.map((j) => j.payload as P));
+          const results = out instanceof Promise ? await out : out;
           batch.forEach((j, i) => j.resolve(results[i]));
         }
       } catch (err) {
