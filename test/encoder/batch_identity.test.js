@@ -1,13 +1,15 @@
 // A row's logits are the same bits whatever batch it runs in: alone, padded to a longer length, merged with
 // other callers' rows into length buckets (Encoder.forward called concurrently), with 1 or 2 threads. Every
-// architecture and pooling, lengths across SGEMM's K block (256), rows with interior padding and rows with
-// no real token. Re-run in child processes under the forced AVX2 and portable SGEMM paths.
+// architecture and pooling (tiny dimensions; the small preset's for two), lengths across SGEMM's K block
+// (256), rows with interior padding and rows with no real token; and the n-gram model's merged forward.
+// Re-run in child processes under the forced AVX2 and portable SGEMM paths.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Encoder, MODEL_PRESETS, deviceInfo, getThreads, setThreads } from '../../dist/index.js';
 import { mulberry32 } from '../../dist/random.js';
+import { NGRAM_DEFAULTS, NgramTextModel } from '../../dist/ngram_model.js';
 
 const V = 300;
 const CONFIGS = [
@@ -65,8 +67,8 @@ function lastReal(batch, b) {
   return 0;
 }
 
-async function encoderFor(arch, pooling, maxBatchSize = 64) {
-  const config = { ...MODEL_PRESETS.tiny, architecture: arch, pooling, vocabSize: V, numLabels: 5, ...(arch === 'distilbert' ? { typeVocabSize: 0 } : {}) };
+async function encoderFor(arch, pooling, maxBatchSize = 64, preset = 'tiny') {
+  const config = { ...MODEL_PRESETS[preset], architecture: arch, pooling, vocabSize: V, numLabels: 5, ...(arch === 'distilbert' ? { typeVocabSize: 0 } : {}) };
   return Encoder.create(config, { device: 'cpu', seed: 11, maxBatchSize });
 }
 
@@ -104,6 +106,38 @@ for (const [arch, pooling] of CONFIGS) {
     enc.dispose();
   });
 }
+
+test("small preset (K 1024 spans four SGEMM K blocks, N 256 split over threads): a row alone, in a batch, merged", async () => {
+  for (const [arch, pooling] of [['bert', 'mean'], ['distilbert', 'cls']]) {
+    const enc = await encoderFor(arch, pooling, 64, 'small');
+    const r = mulberry32(21);
+    const K = enc.config.numLabels;
+    const batch = strip(randomBatch(r, 3, 40), arch);
+    const together = await enc.forward(batch);
+    const lone = [];
+    for (let b = 0; b < 3; b++) {
+      lone.push(await enc.forward(strip(rowOf(batch, b, lastReal(batch, b)), arch)));
+      assertBitwise(together.subarray(b * K, (b + 1) * K), lone[b], `${arch}/${pooling} row ${b} in its batch`);
+    }
+    assertBitwise(await enc.forward(strip(rowOf(batch, 0, 260), arch)), lone[0], `${arch}/${pooling} row 0 padded to 260`);
+    const merged = await Promise.all([0, 1, 2].map((b) => enc.forward(strip(rowOf(batch, b, 40), arch))));
+    merged.forEach((z, b) => assertBitwise(z, lone[b], `${arch}/${pooling} merged caller ${b}`));
+    enc.dispose();
+  }
+});
+
+test('n-gram model: 64 concurrent callers (merged into one forward) get a lone call\'s bits', async () => {
+  const model = NgramTextModel.create({ ...NGRAM_DEFAULTS, buckets: 1 << 14, hidden: 16 }, 7, 5);
+  const r = mulberry32(8);
+  const words = ['refund', 'login', 'crash', 'the', 'app', 'Über', 'naïve', '😀', 'csv', 'export', '!', 'ok'];
+  const texts = Array.from({ length: 64 }, (_, i) => Array.from({ length: (i * 7) % 23 }, () => words[Math.floor(r() * words.length)]).join(' '));
+  const lone = [];
+  for (const t of texts) lone.push(await model.logits([t]));
+  const together = await Promise.all(texts.map((t) => model.logits([t])));
+  together.forEach((z, i) => assertBitwise(z, lone[i], `caller ${i}`));
+  assertBitwise(await model.logits(texts, { batchSize: 5 }), Float32Array.from(lone.flatMap((z) => [...z])), 'one call, 5 texts per request');
+  model.dispose();
+});
 
 test('one thread and two threads give the same bits', async () => {
   const before = getThreads();
