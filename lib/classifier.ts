@@ -5,7 +5,7 @@
  * rows (partially annotated rows' unknown targets left out). `Classifier.load(dir)` reads a model
  * directory; `trainer.classifier` is the one a Trainer just trained.
  */
-import { preprocess as preprocessText, type PreprocessOptions } from './data.js';
+import { preprocess as preprocessText, type PreprocessOptions } from './preprocess.js';
 import { evaluate as evaluateMetrics, type EvaluateResult } from './metrics.js';
 import { checkInteger, checkNumber, checkOptions, disposedError, rangeErrorMessage, rejectUnknownKeys, typeError } from './errors.js';
 import { assertExportTarget, locateModelDir, readModelDir, saveDirAtomic, writeFileAtomic, writeJsonAtomic, type ThresholdsFile } from './model_dir.js';

@@ -1,8 +1,8 @@
 /**
  * Multi-label datasets: reading CSV (through csv-parse: quoted fields, embedded newlines and
  * separators, BOM, CRLF) and JSONL files of text + labels, optional explicit negatives for
- * partially annotated data (seed article 003), the seed articles' text preprocessing, target
- * matrices (Int8Array, -1 = unknown) and per-label positive counts.
+ * partially annotated data (seed article 003), with the seed articles' text preprocessing
+ * (preprocess.ts) applied on read. Target matrices and label counts are in targets.ts.
  */
 import { isUtf8 } from 'node:buffer';
 import { readRegularFile } from './files.js';
@@ -10,6 +10,7 @@ import { extname } from 'node:path';
 import { createRequire } from 'node:module';
 import type { Options as CsvOptions } from 'csv-parse/sync';
 import { checkOptions, rejectUnknownKeys, typeError, rangeErrorMessage, invalidFileError, codedError, showValue } from './errors.js';
+import { checkPreprocessOptions, preprocess, type PreprocessOptions } from './preprocess.js';
 
 export interface DataRow {
   text: string;
@@ -18,13 +19,6 @@ export interface DataRow {
   negatives?: string[];
   /** 1-based line of the file where the row starts. */
   line?: number;
-}
-
-export interface PreprocessOptions {
-  lowercase?: boolean;
-  stripUrls?: boolean;
-  stripDigits?: boolean;
-  stripPunctuation?: boolean;
 }
 
 export interface ReadDatasetOptions {
@@ -91,42 +85,8 @@ export function readTextFile(path: string, encoding: 'utf8' | 'latin1' = 'utf8')
   }
   throw invalidFileError(path, `line ${line}: not valid UTF-8; if the file is Latin-1 (ISO-8859-1), read it with encoding 'latin1' (CLI: --encoding latin1)`);
 }
-const PRE_KEYS = ['lowercase', 'stripUrls', 'stripDigits', 'stripPunctuation'] as const;
-
 export function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/**
- * The patterns of preprocess() as regular-expression sources that JavaScript and Oniguruma (Hugging Face
- * `tokenizers`) read alike: an ONNX export writes them into tokenizer.json as Replace normalizers.
- */
-export const PREPROCESS_PATTERNS = {
-  url: '(?<![A-Za-z0-9_])(?:[Hh][Tt][Tt][Pp][Ss]?://|[Ff][Tt][Pp]://|[Ww][Ww][Ww]\\.)\\S+',
-  digits: '\\p{Nd}+',
-  punctuation: '[\\p{P}\\p{S}]+',
-} as const;
-const URL_RE = new RegExp(PREPROCESS_PATTERNS.url, 'gu');
-const DIGIT_RE = new RegExp(PREPROCESS_PATTERNS.digits, 'gu');
-const PUNCT_RE = new RegExp(PREPROCESS_PATTERNS.punctuation, 'gu');
-
-/** The seed articles' cleaning steps; whitespace is collapsed and trimmed afterwards. */
-export function preprocess(text: string, options: PreprocessOptions = {}): string {
-  if (typeof text !== 'string') throw typeError('text', 'a string', text);
-  const o = checkPreprocessOptions('preprocess options', options);
-  let t = text;
-  if (o.stripUrls) t = t.replace(URL_RE, ' ');
-  if (o.lowercase) t = t.toLowerCase();
-  if (o.stripDigits) t = t.replace(DIGIT_RE, ' ');
-  if (o.stripPunctuation) t = t.replace(PUNCT_RE, ' ');
-  return t.replace(/\s+/gu, ' ').trim();
-}
-
-function checkPreprocessOptions(name: string, options: unknown): PreprocessOptions {
-  const o = checkOptions(name, options);
-  rejectUnknownKeys(name, o, PRE_KEYS);
-  for (const key of PRE_KEYS) if (o[key] !== undefined && typeof o[key] !== 'boolean') throw typeError(`${name}.${key}`, 'a boolean', o[key]);
-  return o as PreprocessOptions;
 }
 
 function checkString(name: string, v: unknown, def: string): string {
@@ -347,78 +307,4 @@ export function readDataset(path: string, options: ReadDatasetOptions = {}): Dat
     labelSet: [...labels].sort(compareStrings),
     report: { rowsRead: records.length, rowsKept: rows.length, emptyText, rowsWithoutLabels: withoutLabels },
   };
-}
-
-function labelIds(labelSet: unknown): Map<string, number> {
-  if (!Array.isArray(labelSet) || labelSet.some((l) => typeof l !== 'string')) throw typeError('labelSet', 'an array of label names', labelSet);
-  const m = new Map<string, number>();
-  labelSet.forEach((l: string, j) => {
-    if (m.has(l)) throw rangeErrorMessage(`Expected labelSet to hold distinct names but "${l}" appears twice`);
-    m.set(l, j);
-  });
-  return m;
-}
-
-function checkRows(rows: unknown): DataRow[] {
-  if (!Array.isArray(rows)) throw typeError('rows', 'an array of { labels: string[] } rows', rows);
-  return rows as DataRow[];
-}
-
-function rowLabels(rows: DataRow[], i: number, key: 'labels' | 'negatives'): readonly string[] | undefined {
-  const row = rows[i];
-  if (row === null || typeof row !== 'object') throw typeError(`rows[${i}]`, 'an object with a labels array', row);
-  const v = row[key];
-  if (v === undefined && key === 'negatives') return undefined;
-  if (!Array.isArray(v)) throw typeError(`rows[${i}].${key}`, 'an array of label names', v);
-  return v;
-}
-
-/**
- * N×K targets (row-major Int8Array): 1 for a row's labels, 0 for known negatives, -1 for unknown.
- * partial 'auto' (default): rows that carry a `negatives` array are partial (labels in neither list
- * are -1), other rows are fully annotated. true: every row is partial. false: unknown means 0.
- */
-export function encodeTargets(rows: readonly DataRow[], labelSet: readonly string[], options: { partial?: boolean | 'auto' } = {}): Int8Array {
-  const rs = checkRows(rows);
-  const ids = labelIds(labelSet);
-  const opts = checkOptions('encodeTargets options', options);
-  rejectUnknownKeys('encodeTargets options', opts, ['partial']);
-  const partial = opts.partial ?? 'auto';
-  if (partial !== true && partial !== false && partial !== 'auto') throw typeError('options.partial', "true, false or 'auto'", partial);
-  const k = labelSet.length;
-  const out = new Int8Array(rs.length * k);
-  const lookup = (l: string, i: number) => {
-    const j = ids.get(l);
-    if (j === undefined) throw rangeErrorMessage(`rows[${i}] has label "${l}" which is not in labelSet (${k} labels)`);
-    return j;
-  };
-  for (let i = 0; i < rs.length; i++) {
-    const pos = rowLabels(rs, i, 'labels')!;
-    const neg = rowLabels(rs, i, 'negatives');
-    const isPartial = partial === true || (partial === 'auto' && neg !== undefined);
-    const row = out.subarray(i * k, (i + 1) * k);
-    if (isPartial) {
-      row.fill(-1);
-      if (neg) for (const l of neg) row[lookup(l, i)] = 0;
-    }
-    for (const l of pos) row[lookup(l, i)] = 1;
-  }
-  return out;
-}
-
-/** Positives per label (Int32Array of K), the input of the class-weight helpers (positives, total). */
-export function labelCounts(rows: readonly DataRow[], labelSet: readonly string[]): Int32Array {
-  const rs = checkRows(rows);
-  const ids = labelIds(labelSet);
-  const out = new Int32Array(labelSet.length);
-  for (let i = 0; i < rs.length; i++) {
-    const seen = new Set<number>();
-    for (const l of rowLabels(rs, i, 'labels')!) {
-      const j = ids.get(l);
-      if (j === undefined) throw rangeErrorMessage(`rows[${i}] has label "${l}" which is not in labelSet (${labelSet.length} labels)`);
-      if (!seen.has(j)) out[j]++;
-      seen.add(j);
-    }
-  }
-  return out;
 }

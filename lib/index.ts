@@ -5,7 +5,8 @@ export { Tensor } from './tensor.js';
 export type { DType, TensorData, TensorOptions } from './tensor.js';
 export type { ErrorCode, CodedError } from './errors.js';
 
-export { bceWithLogits, bceWithLogitsAsync, posWeightFromCounts, classBalancedWeights } from './losses.js';
+export { bceWithLogits, bceWithLogitsAsync } from './losses.js';
+export { posWeightFromCounts, classBalancedWeights } from './class_weights.js';
 export type {
   BceOptions,
   BceResult,
@@ -15,10 +16,8 @@ export type {
   FocalOptions,
   AsymmetricOptions,
   DistributionBalancedOptions,
-  PosWeightOptions,
-  PosWeightMethod,
-  ClassBalancedOptions,
 } from './losses.js';
+export type { PosWeightOptions, PosWeightMethod, ClassBalancedOptions } from './class_weights.js';
 
 export { Encoder } from './encoder.js';
 export type { Batch, OptimizerOptions, EncoderOptions, MemoryUsage } from './encoder.js';
@@ -28,8 +27,11 @@ export { configFromHuggingFace, configToHuggingFace } from './model_dir.js';
 export { readSafetensors, readSafetensorsHeader, writeSafetensors, serializeSafetensors } from './safetensors.js';
 export type { LoadedTensor, TensorInfo, SafetensorsHeader } from './safetensors.js';
 
-export { readDataset, encodeTargets, preprocess, labelCounts } from './data.js';
-export type { DataRow, Dataset, DatasetReport, ReadDatasetOptions, PreprocessOptions } from './data.js';
+export { readDataset } from './data.js';
+export { encodeTargets, labelCounts } from './targets.js';
+export { preprocess } from './preprocess.js';
+export type { DataRow, Dataset, DatasetReport, ReadDatasetOptions } from './data.js';
+export type { PreprocessOptions } from './preprocess.js';
 export { iterativeStratifiedSplit, splitDataset } from './split.js';
 export type { SplitOptions, SplitResult, SplitCoverage, SplitDatasetOptions, DatasetSplit } from './split.js';
 export { evaluate } from './metrics.js';

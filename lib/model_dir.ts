@@ -25,7 +25,7 @@ import { resolveModelDir, saveDirAtomic, writeFileAtomic, writeJsonAtomic, type 
 import { configFromHuggingFace, labelsOfConfig } from './model_dir/hf_config.js';
 import type { EncoderConfig } from './encoder_config.js';
 import { downloadModel, parseHubId } from './hub.js';
-import type { PreprocessOptions } from './data.js';
+import type { PreprocessOptions } from './preprocess.js';
 
 export { assertReplaceable, resolveModelDir, saveDirAtomic, writeFileAtomic, writeJsonAtomic, type SaveHooks } from './model_dir/atomic.js';
 export { configFromHuggingFace, configToHuggingFace, labelsOfConfig } from './model_dir/hf_config.js';

@@ -10,7 +10,7 @@
  * units of the n-gram, each unit XORed in whole; the row is hash mod buckets. The hash is part of the
  * saved model's meaning: it never changes within model format 1.
  */
-import { PREPROCESS_PATTERNS, preprocess, type PreprocessOptions } from './data.js';
+import { PREPROCESS_PATTERNS, preprocess, type PreprocessOptions } from './preprocess.js';
 import { checkInteger, checkOptions, codedError, typeError } from './errors.js';
 import type { ModelInputs } from './text_model.js';
 

@@ -2,7 +2,7 @@
  * Labelled rows as the Trainer and the Classifier take them: the argument checks, the label order, the
  * one check that rows name only known labels, and the Int8 targets (-1 = unknown, partial annotation).
  */
-import { encodeTargets } from './data.js';
+import { encodeTargets } from './targets.js';
 import { rangeErrorMessage, typeError } from './errors.js';
 
 /** One example: its text, its positive labels and (partially annotated rows) the labels known to be absent. */

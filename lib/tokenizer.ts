@@ -1,28 +1,25 @@
 /**
- * BERT WordPiece tokenizer written here (no native code), with the BERT basic tokenizer's rules:
- * drop NUL / U+FFFD / control and format characters (C*), split on whitespace (Zs, tab, newline, CR
- * and, as Python's str.split() does, U+2028/U+2029), put spaces around CJK ideographs (iterating by code
- * point, astral planes included), lowercase each word (toLowerCase applies the same context rule as
- * Python's str.lower(): final sigma) and strip accents (NFD, drop Mn) when uncased, split punctuation (Unicode P* and the ASCII symbol ranges), then greedy
- * longest-match-first WordPiece with the "##" prefix; words over 100 code points become [UNK].
+ * The tokenizer facade: BERT WordPiece written here (no native code) on the BERT basic tokenizer's rules
+ * (basic_tokenizer.ts), greedy longest-match-first WordPiece with the "##" prefix (wordpiece.ts); words
+ * over 100 code points become [UNK].
  *
- * Sources: vocab.txt (fromVocab), a Hugging Face tokenizer.json (fromTokenizerJson: WordPiece
- * models run on this implementation; other model types go through @huggingface/tokenizers), or a
- * vocabulary learnt from texts (train: BPE-style pair merges over basic-tokenized words with "##"
- * continuation pieces, as Hugging Face's WordPiece trainer does, ties broken by token strings).
- * save() writes vocab.txt and tokenizer_config.json that Hugging Face's BertTokenizer loads;
- * toTokenizerJson() gives the tokenizer.json that `tokenizers` and transformers.js load.
- * (Over 400 lines: the basic tokenizer, WordPiece and its file formats are one concept; the vocabulary
- * learner behind train() is in wordpiece.ts.)
+ * Sources: vocab.txt (fromVocab), a Hugging Face tokenizer.json (fromTokenizerJson, read by
+ * tokenizer_json.ts: WordPiece models run on this implementation; other model types go through
+ * @huggingface/tokenizers), or a vocabulary learnt from texts (train: BPE-style pair merges over
+ * basic-tokenized words with "##" continuation pieces, as Hugging Face's WordPiece trainer does, ties
+ * broken by token strings; wordpiece.ts). save() writes vocab.txt and tokenizer_config.json that Hugging
+ * Face's BertTokenizer loads; toTokenizerJson() gives the tokenizer.json that `tokenizers` and
+ * transformers.js load.
  */
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { readRegularFile } from './files.js';
 import { join } from 'node:path';
-import { createRequire } from 'node:module';
 import type { Tokenizer as HFTokenizer } from '@huggingface/tokenizers';
 import { checkOptions, rejectUnknownKeys, typeError, rangeErrorMessage, invalidFileError, checkInteger } from './errors.js';
 import { locateModelDir, readTokenizerConfig, writeFileAtomic } from './model_dir.js';
-import { learnWordPiece } from './wordpiece.js';
+import { basicTokenize, type NormalizerConfig } from './basic_tokenizer.js';
+import { learnWordPiece, MAX_CHARS_PER_WORD, wordPieceSplit, type WordPieceModel } from './wordpiece.js';
+import { readTokenizerJson, tokenizerJson, type TokenizerParts } from './tokenizer_json.js';
 
 export interface BatchEncoding {
   /** batchSize × seqLen token ids, row-major. */
@@ -50,60 +47,10 @@ export interface TrainOptions {
   minFrequency?: number;
 }
 
-interface NormalizerConfig {
-  cleanText: boolean;
-  handleChinese: boolean;
-  lowercase: boolean;
-  stripAccents: boolean;
-}
-
-// @huggingface/tokenizers is loaded only for non-WordPiece tokenizer.json files, so that importing
-// the package needs no third-party module.
-const require = createRequire(import.meta.url);
-function hfTokenizerClass(): typeof HFTokenizer {
-  return (require('@huggingface/tokenizers') as { Tokenizer: typeof HFTokenizer }).Tokenizer;
-}
-
 const SPECIALS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'] as const;
-const MAX_CHARS_PER_WORD = 100;
-
-// ---- BERT basic tokenizer ----------------------------------------------------------------------
-
-const CONTROL_RE = /[\u0000\uFFFD]|(?![\t\n\r])\p{C}/gu;
-// BERT maps tab, newline, CR and Zs to a space, then splits on Python's whitespace (str.split()), which also
-// splits on the line and paragraph separators U+2028/U+2029 (the other Python whitespace is Cc, dropped above).
-const WHITESPACE_RE = /[\t\n\r\p{Zs}\u2028\u2029]/gu;
-const SPLIT_RE = /[\p{White_Space}\u001C-\u001F]+/u;
-// CJK Unified Ideographs and extensions, compatibility ideographs (BERT's _is_chinese_char ranges).
-const CJK_RE =
-  /[\u{4E00}-\u{9FFF}\u{3400}-\u{4DBF}\u{20000}-\u{2A6DF}\u{2A700}-\u{2B73F}\u{2B740}-\u{2B81F}\u{2B820}-\u{2CEAF}\u{F900}-\u{FAFF}\u{2F800}-\u{2FA1F}]/gu;
-const MN_RE = /\p{Mn}/gu;
-const PUNCT_SPLIT_RE = /[\p{P}\x21-\x2F\x3A-\x40\x5B-\x60\x7B-\x7E]|[^\p{P}\x21-\x2F\x3A-\x40\x5B-\x60\x7B-\x7E]+/gu;
-
-function basicTokenize(text: string, n: NormalizerConfig, out: string[]): void {
-  let t = text;
-  if (n.cleanText) t = t.replace(CONTROL_RE, '').replace(WHITESPACE_RE, ' ');
-  if (n.handleChinese) t = t.replace(CJK_RE, ' $& ');
-  for (let word of t.split(SPLIT_RE)) {
-    if (word === '') continue;
-    if (n.lowercase) word = word.toLowerCase();
-    if (n.stripAccents) word = word.normalize('NFD').replace(MN_RE, '');
-    if (word === '') continue;
-    const parts = word.match(PUNCT_SPLIT_RE);
-    if (parts) for (const p of parts) out.push(p);
-  }
-}
 
 function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-// ---- Tokenizer ----------------------------------------------------------------------------------
-
-interface WordPieceModel {
-  vocab: Map<string, number>;
-  prefix: string;
-  maxChars: number;
 }
 
 export class Tokenizer {
@@ -125,19 +72,7 @@ export class Tokenizer {
   private readonly prefixIds: number[];
   private readonly suffixIds: number[];
 
-  private constructor(init: {
-    vocab: Map<string, number>;
-    norm: NormalizerConfig;
-    wp?: WordPieceModel;
-    hf?: HFTokenizer;
-    unkToken?: string;
-    padToken?: string;
-    clsToken?: string;
-    sepToken?: string;
-    maskToken?: string;
-    prefixIds?: number[];
-    suffixIds?: number[];
-  }) {
+  private constructor(init: TokenizerParts) {
     this.vocab = init.vocab;
     this.norm = init.norm;
     this.wp = init.wp;
@@ -229,65 +164,7 @@ export class Tokenizer {
   /** A Hugging Face tokenizer.json read from disk (offline). */
   static fromTokenizerJson(path: string): Tokenizer {
     if (typeof path !== 'string' || path === '') throw typeError('path', 'the path of a tokenizer.json file', path);
-    let json: Record<string, any>;
-    try {
-      json = JSON.parse(readRegularFile(path, 'tokenizer.json').toString('utf8'));
-    } catch (e) {
-      throw invalidFileError(path, `cannot read a tokenizer.json (${(e as Error).message})`);
-    }
-    const model = json.model;
-    if (!model || typeof model !== 'object') throw invalidFileError(path, 'no "model" object');
-    const pp = json.post_processor;
-    const { prefixIds, suffixIds } = postProcessorIds(pp);
-    const padToken: string | undefined = json.padding?.pad_token;
-    const normalizer = json.normalizer;
-    const pre = json.pre_tokenizer;
-    const bertLike =
-      model.type === 'WordPiece' &&
-      (normalizer === null || normalizer === undefined || normalizer.type === 'BertNormalizer') &&
-      pre?.type === 'BertPreTokenizer';
-    if (bertLike) {
-      const vocab = new Map<string, number>(Object.entries(model.vocab as Record<string, number>));
-      for (const t of json.added_tokens ?? []) if (!vocab.has(t.content)) vocab.set(t.content, t.id);
-      const n = normalizer ?? {};
-      const lowercase = normalizer ? n.lowercase !== false : false;
-      return new Tokenizer({
-        vocab,
-        norm: {
-          cleanText: normalizer ? n.clean_text !== false : false,
-          handleChinese: normalizer ? n.handle_chinese_chars !== false : false,
-          lowercase,
-          stripAccents: n.strip_accents === null || n.strip_accents === undefined ? lowercase : !!n.strip_accents,
-        },
-        wp: { vocab, prefix: model.continuing_subword_prefix ?? '##', maxChars: model.max_input_chars_per_word ?? MAX_CHARS_PER_WORD },
-        unkToken: model.unk_token ?? '[UNK]',
-        padToken,
-        prefixIds,
-        suffixIds,
-      });
-    }
-    // Other models (BPE, Unigram) and other normalizers / pre-tokenizers: @huggingface/tokenizers.
-    let hf: HFTokenizer;
-    try {
-      hf = new (hfTokenizerClass())(json, {});
-    } catch (e) {
-      throw invalidFileError(path, `@huggingface/tokenizers cannot load it (${(e as Error).message})`);
-    }
-    const vocab = new Map<string, number>(hf.get_vocab(true));
-    for (const t of json.added_tokens ?? []) if (!vocab.has(t.content)) vocab.set(t.content, t.id);
-    const unk = typeof model.unk_token === 'string' ? model.unk_token : vocab.has('<unk>') ? '<unk>' : '[UNK]';
-    return new Tokenizer({
-      vocab,
-      norm: { cleanText: false, handleChinese: false, lowercase: false, stripAccents: false },
-      hf,
-      unkToken: unk,
-      padToken: padToken ?? (vocab.has('<pad>') ? '<pad>' : '[PAD]'),
-      clsToken: vocab.has('[CLS]') ? '[CLS]' : '<s>',
-      sepToken: vocab.has('[SEP]') ? '[SEP]' : '</s>',
-      maskToken: vocab.has('[MASK]') ? '[MASK]' : '<mask>',
-      prefixIds,
-      suffixIds,
-    });
+    return new Tokenizer(readTokenizerJson(path));
   }
 
   /**
@@ -356,75 +233,27 @@ export class Tokenizer {
    */
   toTokenizerJson(maxLength = 512): Record<string, unknown> {
     if (!this.wp) throw rangeErrorMessage('toTokenizerJson() writes WordPiece vocabularies only; this tokenizer came from a non-WordPiece tokenizer.json');
-    const specials = [this.padId, this.unkId, this.clsId, this.sepId, this.maskId].filter((id, i, a) => id >= 0 && this.idTokens[id] !== undefined && a.indexOf(id) === i);
-    const piece = (ids: number[], typeId: number) => ids.map((id) => ({ SpecialToken: { id: this.idTokens[id], type_id: typeId } }));
-    const seq = (id: string, typeId: number) => ({ Sequence: { id, type_id: typeId } });
-    const pre = this.prefixIds, post = this.suffixIds;
-    return {
-      version: '1.0',
-      truncation: { direction: 'Right', max_length: maxLength, strategy: 'LongestFirst', stride: 0 },
-      padding: null,
-      added_tokens: specials.sort((a, b) => a - b).map((id) => ({ id, content: this.idTokens[id], single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
-      normalizer: {
-        type: 'BertNormalizer',
-        clean_text: this.norm.cleanText,
-        handle_chinese_chars: this.norm.handleChinese,
-        strip_accents: this.norm.stripAccents === this.norm.lowercase ? null : this.norm.stripAccents,
-        lowercase: this.norm.lowercase,
+    return tokenizerJson(
+      {
+        idTokens: this.idTokens,
+        norm: this.norm,
+        wp: this.wp,
+        unkToken: this.unkToken,
+        specialIds: [this.padId, this.unkId, this.clsId, this.sepId, this.maskId],
+        prefixIds: this.prefixIds,
+        suffixIds: this.suffixIds,
       },
-      pre_tokenizer: { type: 'BertPreTokenizer' },
-      post_processor: {
-        type: 'TemplateProcessing',
-        single: [...piece(pre, 0), seq('A', 0), ...piece(post, 0)],
-        pair: [...piece(pre, 0), seq('A', 0), ...piece(post, 0), seq('B', 1), ...piece(post, 1)],
-        special_tokens: Object.fromEntries([...new Set([...pre, ...post])].map((id) => [this.idTokens[id], { id: this.idTokens[id], ids: [id], tokens: [this.idTokens[id]] }])),
-      },
-      decoder: { type: 'WordPiece', prefix: this.wp.prefix, cleanup: true },
-      model: {
-        type: 'WordPiece',
-        unk_token: this.unkToken,
-        continuing_subword_prefix: this.wp.prefix,
-        max_input_chars_per_word: this.wp.maxChars,
-        vocab: Object.fromEntries(this.idTokens.map((t, id) => [t, id])),
-      },
-    };
+      maxLength,
+    );
   }
 
   private wordPiece(word: string, out: string[]): void {
-    const wp = this.wp!;
-    const cached = this.cache.get(word);
-    if (cached) {
-      for (const t of cached) out.push(t);
-      return;
+    let pieces = this.cache.get(word);
+    if (!pieces) {
+      pieces = wordPieceSplit(word, this.wp!, this.unkToken);
+      if (this.cache.size > 200_000) this.cache.clear();
+      this.cache.set(word, pieces);
     }
-    const chars = Array.from(word);
-    let pieces: string[];
-    if (chars.length > wp.maxChars) pieces = [this.unkToken];
-    else {
-      pieces = [];
-      let start = 0;
-      while (start < chars.length) {
-        let end = chars.length;
-        let found: string | undefined;
-        while (start < end) {
-          let sub = chars.slice(start, end).join('');
-          if (start > 0) sub = wp.prefix + sub;
-          if (wp.vocab.has(sub)) {
-            found = sub;
-            break;
-          }
-          end--;
-        }
-        if (found === undefined) {
-          pieces = [this.unkToken];
-          break;
-        }
-        pieces.push(found);
-        start = end;
-      }
-    }
-    if (this.cache.size > 200_000) this.cache.clear();
-    this.cache.set(word, pieces);
     for (const t of pieces) out.push(t);
   }
 
@@ -501,33 +330,4 @@ export class Tokenizer {
     });
     return { inputIds, attentionMask, tokenTypeIds: new Int32Array(B * seqLen), batchSize: B, seqLen };
   }
-}
-
-/** Leading / trailing special ids of single sequences from a tokenizer.json post_processor. */
-function postProcessorIds(pp: any): { prefixIds?: number[]; suffixIds?: number[] } {
-  if (!pp || typeof pp !== 'object') return {};
-  if ((pp.type === 'BertProcessing' || pp.type === 'RobertaProcessing') && Array.isArray(pp.cls) && Array.isArray(pp.sep))
-    return { prefixIds: [pp.cls[1]], suffixIds: [pp.sep[1]] };
-  if (pp.type === 'TemplateProcessing' && Array.isArray(pp.single)) {
-    const prefixIds: number[] = [];
-    const suffixIds: number[] = [];
-    let seenSeq = false;
-    for (const piece of pp.single) {
-      if (piece.Sequence) {
-        seenSeq = true;
-        continue;
-      }
-      const name = piece.SpecialToken?.id;
-      const ids: number[] = pp.special_tokens?.[name]?.ids ?? [];
-      (seenSeq ? suffixIds : prefixIds).push(...ids);
-    }
-    return { prefixIds, suffixIds };
-  }
-  if (pp.type === 'Sequence' && Array.isArray(pp.processors)) {
-    for (const p of pp.processors) {
-      const r = postProcessorIds(p);
-      if (r.prefixIds) return r;
-    }
-  }
-  return {};
 }

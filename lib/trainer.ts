@@ -7,8 +7,10 @@
  * thresholds (training.ts), and the model directory. Inference is the Classifier's (`trainer.classifier`);
  * `trainer.predict`/`evaluate` delegate to it.
  */
-import { labelCounts, preprocess as preprocessText } from './data.js';
-import { posWeightFromCounts, type LossOptions } from './losses.js';
+import { labelCounts } from './targets.js';
+import { preprocess as preprocessText } from './preprocess.js';
+import { posWeightFromCounts } from './class_weights.js';
+import type { LossOptions } from './losses.js';
 import { codedError, rangeErrorMessage, typeError } from './errors.js';
 import { saveClassifierDir, type SaveHooks, type ThresholdsFile } from './model_dir.js';
 import { version } from './device.js';

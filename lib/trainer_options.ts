@@ -4,7 +4,7 @@
  */
 import type { LossOptions } from './losses.js';
 import { LOSS_PRESETS, presetLossOptions, type LossPreset } from './loss_contract.js';
-import type { PreprocessOptions } from './data.js';
+import type { PreprocessOptions } from './preprocess.js';
 import { checkBatching, type BatchingOptions } from './request_queue.js';
 import type { DeviceOption } from './device.js';
 import type { ThresholdsFile } from './model_dir.js';

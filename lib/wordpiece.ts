@@ -1,10 +1,47 @@
 /**
- * Learning a WordPiece vocabulary from word counts: the special tokens, then every character seen
- * (sorted) and their "##" forms, then pieces from repeated merges of the most frequent adjacent pair
- * (ties: smaller left token, then smaller right token) while the pair occurs at least `minFrequency`
- * times and the vocabulary is below `vocabSize`. The alphabet is always kept whole. Pair counts are kept
- * incrementally (only the words holding the merged pair are revisited) with a lazy-deletion max-heap.
+ * WordPiece: splitting a word into the longest vocabulary pieces first (`wordPieceSplit`, with the "##"
+ * continuation prefix; a word with an unmatched rest, or over maxChars code points, becomes the unknown
+ * token), and learning a vocabulary from word counts (`learnWordPiece`): the special tokens, then every
+ * character seen (sorted) and their "##" forms, then pieces from repeated merges of the most frequent
+ * adjacent pair (ties: smaller left token, then smaller right token) while the pair occurs at least
+ * `minFrequency` times and the vocabulary is below `vocabSize`. The alphabet is always kept whole. Pair
+ * counts are kept incrementally (only the words holding the merged pair are revisited) with a
+ * lazy-deletion max-heap.
  */
+
+/** BERT's limit: longer words become the unknown token. */
+export const MAX_CHARS_PER_WORD = 100;
+
+export interface WordPieceModel {
+  vocab: Map<string, number>;
+  prefix: string;
+  maxChars: number;
+}
+
+/** Greedy longest-match-first pieces of one (basic-tokenized) word. */
+export function wordPieceSplit(word: string, wp: WordPieceModel, unkToken: string): string[] {
+  const chars = Array.from(word);
+  if (chars.length > wp.maxChars) return [unkToken];
+  const pieces: string[] = [];
+  let start = 0;
+  while (start < chars.length) {
+    let end = chars.length;
+    let found: string | undefined;
+    while (start < end) {
+      let sub = chars.slice(start, end).join('');
+      if (start > 0) sub = wp.prefix + sub;
+      if (wp.vocab.has(sub)) {
+        found = sub;
+        break;
+      }
+      end--;
+    }
+    if (found === undefined) return [unkToken];
+    pieces.push(found);
+    start = end;
+  }
+  return pieces;
+}
 
 /** Code-unit order. */
 function cmp(a: string, b: string): number {

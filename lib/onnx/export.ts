@@ -23,7 +23,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EncoderConfig } from '../encoder_config.js';
-import { PREPROCESS_PATTERNS, type PreprocessOptions } from '../data.js';
+import { PREPROCESS_PATTERNS, type PreprocessOptions } from '../preprocess.js';
 import { rangeErrorMessage } from '../errors.js';
 import { configToHuggingFace, labelConfig, readTokenizerConfig, writeFileAtomic, writeJsonAtomic } from '../model_dir.js';
 import type { Tokenizer } from '../tokenizer.js';

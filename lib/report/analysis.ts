@@ -4,7 +4,7 @@
  * redraws every figure without the model: micro/macro precision, recall and F1 against one global
  * threshold, and a sample of misclassified texts with their scores. Unknown targets (-1) are left out.
  */
-import { prf, type PRF } from '../metrics.js';
+import { prf, type PRF } from '../prf.js';
 
 export interface SweepPoint {
   threshold: number;
