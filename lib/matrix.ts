@@ -1,6 +1,6 @@
 /**
  * Internal helpers shared by metrics and thresholds: argument checks for row-major N×K target and
- * score matrices, and sortable integer keys of float32 scores.
+ * score matrices, sortable integer keys of float32 scores and binary searches in sorted arrays.
  */
 import { checkInteger, typeError, rangeError, rangeErrorMessage, describe } from './errors.js';
 
@@ -68,4 +68,32 @@ export function checkThreshold(name: string, threshold: unknown, k: number): Flo
 export function bitsKey(b: number): number {
   if (b === 0x80000000) return 0x80000000; // -0 sorts with +0
   return (b & 0x80000000 ? ~b : b | 0x80000000) >>> 0;
+}
+
+/**
+ * First index in sorted a[from..to) whose value is >= x. The loop's trip count depends only on the
+ * length and the step is a conditional move, so random data costs no branch mispredictions.
+ */
+export function lowerBound(a: Float32Array, from: number, to: number, x: number): number {
+  let base = from;
+  let len = to - from;
+  if (len === 0) return from;
+  while (len > 1) {
+    const half = len >>> 1;
+    base = a[base + half - 1] < x ? base + half : base;
+    len -= half;
+  }
+  return a[base] < x ? base + 1 : base;
+}
+
+/** First index in sorted a[from..to) whose value is > x. */
+export function upperBound(a: Float32Array | Float64Array, from: number, to: number, x: number): number {
+  let lo = from;
+  let hi = to;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (a[mid] <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

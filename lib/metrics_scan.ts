@@ -3,24 +3,8 @@
  * scores (see `scan`). Unknown targets (-1) are skipped per element and left out of the row figures.
  */
 import { rangeErrorMessage } from './errors.js';
-import { bitsKey, type TargetArray } from './matrix.js';
+import { bitsKey, lowerBound, upperBound, type TargetArray } from './matrix.js';
 import { div } from './prf.js';
-
-/**
- * First index in sorted a[from..to) whose value is >= x. The loop's trip count depends only on the
- * length and the step is a conditional move, so random data costs no branch mispredictions.
- */
-function lowerBound(a: Float32Array, from: number, to: number, x: number): number {
-  let base = from;
-  let len = to - from;
-  if (len === 0) return from;
-  while (len > 1) {
-    const half = len >>> 1;
-    base = a[base + half - 1] < x ? base + half : base;
-    len -= half;
-  }
-  return a[base] < x ? base + 1 : base;
-}
 
 export interface ScanResult {
   tp: Float64Array;
@@ -165,16 +149,7 @@ export function scan(y: TargetArray, s: Float32Array, thr: Float32Array, n: numb
         }
       } else if (x !== x) throw nanError(k, off + j);
       // LRAP / coverage: where x falls among the row's positives (below all of them: no effect).
-      if (x >= rowMin) {
-        let lo = 0;
-        let hi = npos;
-        while (lo < hi) {
-          const mid = (lo + hi) >> 1;
-          if (ps[mid] <= x) lo = mid + 1;
-          else hi = mid;
-        }
-        hist[lo]++;
-      }
+      if (x >= rowMin) hist[upperBound(ps, 0, npos, x)]++;
       // ROC AUC, negatives only; those below every positive are counted from the totals below.
       if (t === 1 || !(x >= allMin)) continue;
       slowMicro++;
@@ -182,33 +157,15 @@ export function scan(y: TargetArray, s: Float32Array, thr: Float32Array, n: numb
         const h = bitsKey(bits[off + j]) >>> 12;
         const end = table[h + 1];
         const lo = lowerBound(all, table[h], end, x);
-        let up = lo;
-        let hi: number;
-        if (up < end && all[up] === x) {
-          // ties (rare with continuous scores): find the end of the run
-          hi = end;
-          while (up < hi) {
-            const mid = (up + hi) >> 1;
-            if (all[mid] <= x) up = mid + 1;
-            else hi = mid;
-          }
-        }
+        // ties (rare with continuous scores): find the end of the run
+        const up = lo < end && all[lo] === x ? upperBound(all, lo, end, x) : lo;
         micro2 += 2 * (P - up) + (up - lo);
       }
       if (x < minPos[j]) continue;
       slow[j]++;
       const end = labStart[j + 1];
       const lo = lowerBound(pos, labStart[j], end, x);
-      let up = lo;
-      let hi: number;
-      if (up < end && pos[up] === x) {
-        hi = end;
-        while (up < hi) {
-          const mid = (up + hi) >> 1;
-          if (pos[mid] <= x) up = mid + 1;
-          else hi = mid;
-        }
-      }
+      const up = lo < end && pos[lo] === x ? upperBound(pos, lo, end, x) : lo;
       num2[j] += 2 * (end - up) + (up - lo);
     }
     knownElements += rknown;

@@ -11,7 +11,7 @@
  * Ties between grid points: the middle of the first run of best values (robust to plateaus).
  */
 import { checkOptions, rejectUnknownKeys, typeError, rangeErrorMessage, checkInteger } from './errors.js';
-import { checkShape, checkTargets, checkScores, type TargetArray, type ScoreArray } from './matrix.js';
+import { checkShape, checkTargets, checkScores, upperBound, type TargetArray, type ScoreArray } from './matrix.js';
 
 export type ThresholdObjective = 'micro-f1' | 'macro-f1';
 
@@ -90,14 +90,7 @@ function gridBin(grid: Float32Array, x: number, uniform: boolean, g0: number, in
     while (b < G && grid[b] <= x) b++;
     return b;
   }
-  let lo = 0;
-  let hi = G;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (grid[mid] <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+  return upperBound(grid, 0, G, x);
 }
 
 export function tuneThresholds(targets: TargetArray, scores: ScoreArray, options: TuneThresholdsOptions): TuneThresholdsResult {
