@@ -69,6 +69,11 @@ export interface NativeEncoder {
   backward(dlogits: Float32Array): Promise<void>;
   zeroGrad(): void;
   step(optimizer: OptimizerOptions): Promise<{ gradNorm: number }>;
+  /** masked-LM encoders: labels (B·T) a token id to predict or -100; no optimizer: no dropout, no update */
+  mlmStep(
+    inputIds: Int32Array, attentionMask: Uint8Array, tokenTypeIds: Int32Array | null, batchSize: number, seqLen: number,
+    labels: Int32Array, optimizer: OptimizerOptions | null,
+  ): Promise<{ loss: number; count: number; gradNorm: number }>;
   trainStep(
     inputIds: Int32Array,
     attentionMask: Uint8Array,

@@ -14,22 +14,11 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadBinding, type NativeEncoder, type NativeParamRow } from './binding.js';
 import { resolveDevice, type DeviceName, type DeviceOption } from './device.js';
-import {
-  checkInteger,
-  checkNumber,
-  checkOptions,
-  busyError,
-  disposedError,
-  invalidFileError,
-  rangeError,
-  rangeErrorMessage,
-  rejectUnknownKeys,
-  typeError,
-} from './errors.js';
+import { checkInteger, checkNumber, checkOptions, busyError, disposedError, invalidFileError, rangeError, rangeErrorMessage, rejectUnknownKeys, typeError } from './errors.js';
 import { normalizeLossOptions, type LossOptions } from './losses.js';
 import { readModelWeights, writeSafetensors } from './safetensors.js';
 import { configFromHuggingFace, configToHuggingFace, locateModelDir, readConfigJson, writeJsonAtomic } from './model_dir.js';
-import { normalizeConfig, type EncoderConfig } from './encoder_config.js';
+import { normalizeConfig, type EncoderConfig, type EncoderHead } from './encoder_config.js';
 import { checkBatching, RequestQueue, type BatchingOptions } from './request_queue.js';
 import { callCostTokens, forwardBucketed } from './encoder_batching.js';
 
@@ -84,9 +73,9 @@ function checkEncoderOptions(options: unknown, extra: readonly string[] = []): {
   return { ...o, device, seed, batching: checkBatching(o) };
 }
 
-// Tensors a base checkpoint may lack: they start from the BERT initialisation instead.
+// Tensors a base checkpoint may lack (classification and masked-LM heads): they start from the BERT initialisation instead.
 function isHeadTensor(name: string): boolean {
-  return name.startsWith('classifier.') || name.startsWith('pre_classifier.') || name.startsWith('bert.pooler.');
+  return /^(classifier\.|pre_classifier\.|bert\.pooler\.|cls\.predictions\.|vocab_)/.test(name);
 }
 
 export class Encoder {
@@ -129,17 +118,22 @@ export class Encoder {
    * without the `bert.` / `distilbert.` prefix load (base models saved by BertModel lack it); a
    * checkpoint without a classification head (or with `numLabels` different from it) gets a fresh head;
    * `freshHead: true` ignores the checkpoint's head (`classifier.*`) even when its shape fits. A fresh head
-   * has the initialisation of `create` (Philox N(0, 0.02) from `seed`, bias 0).
+   * has the initialisation of `create` (Philox N(0, 0.02) from `seed`, bias 0). `head: 'masked-lm'` loads
+   * the encoder with BertForMaskedLM's head (fresh when the checkpoint has none) for more pre-training;
+   * by default a masked-LM checkpoint loads as a classifier (its MLM head is skipped).
    */
-  static async fromPretrained(source: string, options?: EncoderOptions & { numLabels?: number; freshHead?: boolean }): Promise<Encoder> {
+  static async fromPretrained(source: string, options?: EncoderOptions & { numLabels?: number; freshHead?: boolean; head?: EncoderHead }): Promise<Encoder> {
     if (typeof source !== 'string' || source === '') throw typeError('dir', "a directory path string or a Hub id 'hf:ORG/NAME'", source);
-    const o = checkEncoderOptions(options, ['numLabels', 'freshHead']);
+    const o = checkEncoderOptions(options, ['numLabels', 'freshHead', 'head']);
     if (o.freshHead !== undefined && typeof o.freshHead !== 'boolean') throw typeError('options.freshHead', 'a boolean', o.freshHead);
     const numLabels = o.numLabels === undefined ? undefined : checkInteger('options.numLabels', o.numLabels, 1, 1 << 20);
     const dir = await locateModelDir(source);
     const cfgPath = join(dir, 'config.json');
     const hf = readConfigJson(dir);
-    const { config, labels } = configFromHuggingFace(hf, numLabels, cfgPath);
+    if (o.head !== undefined && o.head !== 'classification' && o.head !== 'masked-lm') throw typeError('options.head', "'classification' | 'masked-lm'", o.head);
+    const parsed = configFromHuggingFace(hf, numLabels ?? (o.head === 'masked-lm' ? 1 : undefined), cfgPath);
+    const config = o.head === undefined ? parsed.config : normalizeConfig({ ...parsed.config, head: o.head });
+    const labels = config.head === 'masked-lm' ? undefined : parsed.labels;
     const stPath = join(dir, 'model.safetensors');
     if (!existsSync(stPath) && !existsSync(join(dir, 'model.safetensors.index.json')))
       throw invalidFileError(stPath, 'not found (only safetensors checkpoints load, one file or sharded; convert pytorch_model.bin with save_pretrained(dir, safe_serialization=True))');
@@ -293,6 +287,23 @@ export class Encoder {
     }
     const opt = this.#checkOptimizer(optimizer);
     return this.#queue.exclusive(() => h.trainStep(b.inputIds, b.attentionMask, b.tokenTypeIds ?? null, b.batchSize, b.seqLen, targets, native, opt));
+  }
+
+  /**
+   * One masked-LM step (an encoder with head 'masked-lm'): `labels` (batchSize × seqLen) holds the
+   * original token id where a token is to be predicted and -100 elsewhere (lib/mlm.ts masks a batch).
+   * With an optimizer: dropout, the loss (mean softmax cross-entropy over the labelled positions), backward,
+   * clipping, AdamW. Without: no dropout and no update (the gradients stay readable). `count` is the number
+   * of labelled positions (none: loss 0, nothing updated).
+   */
+  async mlmStep(batch: Batch, labels: Int32Array, optimizer?: OptimizerOptions): Promise<{ loss: number; count: number; gradNorm: number }> {
+    const h = this.#handle();
+    if (this.config.head !== 'masked-lm') throw rangeErrorMessage("mlmStep needs an encoder with config.head 'masked-lm'");
+    const b = this.#checkBatch(batch);
+    const n = b.batchSize * b.seqLen;
+    if (!(labels instanceof Int32Array) || labels.length !== n) throw typeError('labels', `an Int32Array of length ${n} (batchSize × seqLen)`, labels);
+    const opt = optimizer === undefined ? null : this.#checkOptimizer(optimizer);
+    return this.#queue.exclusive(() => h.mlmStep(b.inputIds, b.attentionMask, b.tokenTypeIds ?? null, b.batchSize, b.seqLen, labels, opt));
   }
 
   /** Sets every gradient to 0. */

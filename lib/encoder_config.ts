@@ -6,6 +6,8 @@ import { checkInteger, checkNumber, rangeError, rangeErrorMessage, rejectUnknown
 
 export type Architecture = 'bert' | 'distilbert';
 export type Pooling = 'pooler' | 'cls' | 'mean';
+/** 'classification' (default): pooler/classifier, K logits; 'masked-lm': the pre-training head tied to the word embeddings */
+export type EncoderHead = 'classification' | 'masked-lm';
 
 export interface EncoderConfig {
   architecture: Architecture;
@@ -35,12 +37,18 @@ export interface EncoderConfig {
   sinusoidalPositions?: boolean;
   /** The [PAD] id: its word-embedding row gets no gradient (nn.Embedding padding_idx). Default 0; -1 for none. */
   padTokenId?: number;
+  /**
+   * 'classification' (default): pooling and a classifier of numLabels outputs. 'masked-lm': BertForMaskedLM's /
+   * DistilBertForMaskedLM's head (dense, GELU, LayerNorm, a decoder tied to the word embeddings) for
+   * pre-training with `Encoder.mlmStep`; numLabels is then unused.
+   */
+  head?: EncoderHead;
 }
 
 const CONFIG_KEYS = [
   'architecture', 'vocabSize', 'hiddenSize', 'numLayers', 'numHeads', 'intermediateSize', 'maxPositions', 'typeVocabSize',
   'layerNormEps', 'hiddenDropout', 'attentionDropout', 'classifierDropout', 'numLabels', 'pooling', 'sinusoidalPositions',
-  'padTokenId',
+  'padTokenId', 'head',
 ] as const;
 
 /** Checks a config and fills in the defaults. */
@@ -64,6 +72,8 @@ export function normalizeConfig(config: unknown): Required<EncoderConfig> {
   if (arch === 'distilbert' && c.typeVocabSize !== undefined && c.typeVocabSize !== 0)
     throw rangeError('config.typeVocabSize', '0 or undefined for distilbert (no token types)', c.typeVocabSize);
   const vocabSize = checkInteger('config.vocabSize', c.vocabSize, 1, 1 << 24);
+  const head = c.head === undefined ? 'classification' : c.head;
+  if (head !== 'classification' && head !== 'masked-lm') throw typeError('config.head', "'classification' | 'masked-lm'", c.head);
   return {
     architecture: arch,
     vocabSize,
@@ -81,6 +91,7 @@ export function normalizeConfig(config: unknown): Required<EncoderConfig> {
     pooling: pooling as Pooling,
     sinusoidalPositions: (c.sinusoidalPositions as boolean | undefined) ?? false,
     padTokenId: c.padTokenId === undefined ? 0 : checkInteger('config.padTokenId', c.padTokenId, -1, vocabSize - 1),
+    head,
   };
 }
 

@@ -101,8 +101,13 @@ export function configFromHuggingFace(hf: Record<string, unknown>, numLabels?: n
   return { config, labels };
 }
 
-/** The Hugging Face config.json object for a config (and label names, when known). */
+/**
+ * The Hugging Face config.json object for a config (and label names, when known). A masked-LM encoder is
+ * a BertForMaskedLM / DistilBertForMaskedLM (no labels, tie_word_embeddings: its decoder is the word
+ * embeddings); its pooling is kept for the classifier fine-tuned from it.
+ */
 export function configToHuggingFace(c: Required<EncoderConfig>, labels?: readonly string[]): Record<string, unknown> {
+  const mlm = c.head === 'masked-lm';
   const names = labels ?? Array.from({ length: c.numLabels }, (_, i) => `LABEL_${i}`);
   const id2label = Object.fromEntries(names.map((n, i) => [String(i), n]));
   const label2id = Object.fromEntries(names.map((n, i) => [n, i]));
@@ -111,14 +116,12 @@ export function configToHuggingFace(c: Required<EncoderConfig>, labels?: readonl
     max_position_embeddings: c.maxPositions,
     initializer_range: 0.02,
     pad_token_id: c.padTokenId < 0 ? null : c.padTokenId,
-    problem_type: 'multi_label_classification',
-    id2label,
-    label2id,
+    ...(mlm ? { tie_word_embeddings: true } : { problem_type: 'multi_label_classification', id2label, label2id }),
     ...(c.pooling !== 'pooler' ? { fused_multilabel_pooling: c.pooling } : {}),
   };
   if (c.architecture === 'bert') {
     return {
-      architectures: ['BertForSequenceClassification'],
+      architectures: [mlm ? 'BertForMaskedLM' : 'BertForSequenceClassification'],
       model_type: 'bert',
       hidden_size: c.hiddenSize,
       num_hidden_layers: c.numLayers,
@@ -135,7 +138,7 @@ export function configToHuggingFace(c: Required<EncoderConfig>, labels?: readonl
     };
   }
   return {
-    architectures: ['DistilBertForSequenceClassification'],
+    architectures: [mlm ? 'DistilBertForMaskedLM' : 'DistilBertForSequenceClassification'],
     model_type: 'distilbert',
     dim: c.hiddenSize,
     n_layers: c.numLayers,

@@ -62,6 +62,13 @@ EncoderConfig parse_config(const Napi::Value& v) {
     else if (p == "mean") c.pooling = Pooling::Mean;
     else throw_range("Expected 'pooler' | 'cls' | 'mean' for config.pooling but received \"" + p + "\"");
   }
+  Napi::Value head = o.Get("head");
+  if (!head.IsUndefined()) {
+    const std::string h = require_string(head, "config.head");
+    if (h != "classification" && h != "masked-lm")
+      throw_range("Expected 'classification' | 'masked-lm' for config.head but received \"" + h + "\"");
+    c.mlm = h == "masked-lm";
+  }
   validate_config(c);
   return c;
 }
@@ -143,6 +150,7 @@ class AddonEncoder : public Napi::ObjectWrap<AddonEncoder> {
                         InstanceMethod<&AddonEncoder::ZeroGrad>("zeroGrad"),
                         InstanceMethod<&AddonEncoder::Step>("step"),
                         InstanceMethod<&AddonEncoder::TrainStep>("trainStep"),
+                        InstanceMethod<&AddonEncoder::MlmStep>("mlmStep"),
                         InstanceMethod<&AddonEncoder::Memory>("memory"),
                         InstanceMethod<&AddonEncoder::Dispose>("dispose"),
                         InstanceAccessor<&AddonEncoder::GetDisposed>("disposed"),
@@ -311,11 +319,10 @@ class AddonEncoder : public Napi::ObjectWrap<AddonEncoder> {
           info.Env(),
           [=]() {
             *norm = e->grad_norm();
-            if (max_norm > 0) {
-              const double coef = max_norm / (*norm + 1e-6);
-              if (coef < 1.0) e->scale_grads((float)coef);
-            }
-            e->adamw_step(a);
+            TrainStepOptions opt;
+            opt.adamw = a;
+            opt.max_grad_norm = max_norm;
+            e->clip_and_step(opt, *norm);
           },
           [norm](Napi::Env env) -> Napi::Value {
             Napi::Object o = Napi::Object::New(env);
@@ -356,6 +363,43 @@ class AddonEncoder : public Napi::ObjectWrap<AddonEncoder> {
           [in]() { in->unpin_all(); });
       for (auto& v : keep) w->keep(v);
       in->pin_all();
+      return Queue(w);
+    });
+  }
+
+  // mlmStep(inputIds, attentionMask, tokenTypeIds | null, batchSize, seqLen, labels, optimizer | null)
+  //   → Promise<{ loss, count, gradNorm }>; labels Int32Array (batchSize·seqLen): a token id to predict or -100.
+  //   Without an optimizer: no dropout and no update (loss and gradients only).
+  Napi::Value MlmStep(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), [&]() -> Napi::Value {
+      check_usable();
+      const EncoderConfig& c = enc_->config();
+      if (!c.mlm) throw_range("mlmStep needs an encoder created with head 'masked-lm'");
+      Batch b = parse_batch(info, 0, c);
+      const int64_t BT = (int64_t)b.B * b.T;
+      const int32_t* labels = require_typed<int32_t>(info[5], napi_int32_array, "Int32Array", "labels", BT);
+      for (int64_t i = 0; i < BT; i++)
+        if (labels[i] != -100 && (labels[i] < 0 || labels[i] >= c.V))
+          throw_range("Expected token ids in [0, " + std::to_string(c.V) + ") or -100 for labels but labels[" +
+                      std::to_string(i) + "] is " + std::to_string(labels[i]));
+      std::shared_ptr<TrainStepOptions> opt;
+      if (!info[6].IsUndefined() && !info[6].IsNull()) {
+        opt = std::make_shared<TrainStepOptions>();
+        opt->adamw = parse_adamw(info[6], &opt->max_grad_norm);
+      }
+      Encoder* e = enc_.get();
+      auto res = std::make_shared<TrainStepResult>();
+      auto* w = worker(
+          info.Env(), [=]() { *res = e->mlm_step(b.ids, b.mask, b.tt, b.B, b.T, labels, opt.get()); },
+          [res](Napi::Env env) -> Napi::Value {
+            Napi::Object o = Napi::Object::New(env);
+            o.Set("loss", Napi::Number::New(env, res->loss));
+            o.Set("count", Napi::Number::New(env, (double)res->count));
+            o.Set("gradNorm", Napi::Number::New(env, res->grad_norm));
+            return o;
+          });
+      for (int i = 0; i < 3; i++) w->keep(info[i]);
+      w->keep(info[5]);
       return Queue(w);
     });
   }

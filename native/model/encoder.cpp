@@ -14,6 +14,7 @@
 #include "../ops/gelu.h"
 #include "../ops/layernorm.h"
 #include "../ops/matmul.h"
+#include "../ops/softmax_xent.h"
 
 #ifdef FML_HAVE_CUDA
 #include <cuda_runtime.h>
@@ -142,6 +143,25 @@ static void infer_view(Encoder::Acts& a) {
   a.ln1_rstd = a.ln2_rstd = a.emb_rstd;
 }
 
+// The masked-LM head's buffers for M gathered rows (its own arena: M is known only per step).
+struct Encoder::MlmActs {
+  float *in, *fc, *gel, *ln, *mean, *rstd, *losses, *targets, *dln, *dgel, *din, *logits;  // logits (M,V) doubles as dlogits
+};
+
+// Lays the buffers out from `base` (a null base only measures); returns the floats needed.
+static size_t mlm_acts_floats(const EncoderConfig& c, int64_t M, Encoder::MlmActs& m, float* base) {
+  const size_t MC = (size_t)M * c.C;
+  size_t off = 0;
+  auto take = [&](float*& p, size_t n) {
+    p = base ? base + off : nullptr;
+    off += (n + 15) / 16 * 16;  // 64-byte aligned slices
+  };
+  take(m.in, MC), take(m.fc, MC), take(m.gel, MC), take(m.ln, MC), take(m.mean, M), take(m.rstd, M);
+  take(m.losses, M), take(m.targets, M), take(m.dln, MC), take(m.dgel, MC), take(m.din, MC);
+  take(m.logits, (size_t)M * c.V);
+  return off;
+}
+
 // ---------------------------------------------------------------------------------------------------
 // construction, memory
 
@@ -156,6 +176,7 @@ Encoder::Encoder(const EncoderConfig& config, Device device, uint64_t seed) : cf
   point_params(p_, params_mem_, cfg_);
   a_ = new Acts();
   ia_ = new Acts();
+  ma_ = new MlmActs();
   init_parameters(seed);
 }
 
@@ -175,8 +196,10 @@ Encoder::~Encoder() {
   if (v_) device_free(dev_, v_);
   if (act_mem_) device_free(dev_, act_mem_);
   if (inf_mem_) device_free(dev_, inf_mem_);
+  if (mlm_mem_) device_free(dev_, mlm_mem_);
   delete a_;
   delete ia_;
+  delete ma_;
 }
 
 void Encoder::zero(float* p, size_t n) {
@@ -297,9 +320,15 @@ void Encoder::upload_inputs(Acts& a, const int32_t* ids, const uint8_t* mask, co
 
 void Encoder::forward(const int32_t* ids, const uint8_t* mask, const int32_t* tt, int B, int T, bool train,
                       float* logits_host) {
+  if (cfg_.mlm && logits_host) throw_range("forward: this encoder has the masked-LM head (no label logits); use mlm_step");
+  forward_host(ids, mask, tt, B, T, train, train, logits_host);
+}
+
+void Encoder::forward_host(const int32_t* ids, const uint8_t* mask, const int32_t* tt, int B, int T, bool train,
+                           bool save, float* logits_host) {
   if (B < 1 || T < 1 || T > cfg_.P) throw_range("forward: batchSize must be >= 1 and seqLen in [1, maxPositions]");
   // Evaluation runs the inference path (no saved activations); a backward() after it recomputes them.
-  const bool infer = !train;
+  const bool infer = !save;
   ensure_acts(B, T, infer);
   Acts& a = infer ? *ia_ : *a_;
   upload_inputs(a, ids, mask, tt, B, T);
@@ -372,6 +401,7 @@ void Encoder::forward_device(Acts& a, int B, int T, bool train, bool save) {
        c.eps);
     x = ln2;
   }
+  if (c.mlm) return;  // mlm_step runs its head on the gathered rows of the last layer's output
   const PoolMode mode = c.pooling == Pooling::Mean ? PoolMode::Mean : PoolMode::Cls;
   OP(pool_forward, a.pooled, x, mask, B, T, C, mode);
   const float* head_in = a.pooled;
@@ -392,6 +422,7 @@ void Encoder::forward_device(Acts& a, int B, int T, bool train, bool save) {
 
 void Encoder::backward(const float* dlogits_host) {
   if (!has_forward()) throw_range("backward: call forward() first (no saved activations)");
+  if (cfg_.mlm) throw_range("backward: this encoder has the masked-LM head; use mlm_step");
   ensure_grads();
   if (!fwd_saved_) {  // the last forward was an inference pass: run it again, saving (same inputs, no dropout)
     const int B = fwd_B_, T = fwd_T_;
@@ -413,29 +444,17 @@ void Encoder::backward_device() {
   const bool cuda_ = dev_ == Device::Cuda;
 #endif
   const EncoderConfig& c = cfg_;
-  const int B = fwd_B_, T = fwd_T_, C = c.C, FF = c.FF, NH = c.NH, K = c.K;
+  const int B = fwd_B_, T = fwd_T_, C = c.C, FF = c.FF, NH = c.NH;
   const int64_t BT = (int64_t)B * T, BTC = BT * C, BTF = BT * FF;
   const bool bert = c.arch == Arch::Bert, train = fwd_train_;
   const float ph = train ? c.hidden_dropout : 0.0f, pa = train ? c.attention_dropout : 0.0f;
-  const float pc = train ? c.classifier_dropout : 0.0f;
   const float p_attn_out = bert ? ph : 0.0f;
   const uint64_t s = fwd_rng_, seed = seed_;
   const int32_t* ids = (const int32_t*)a_->ids;
   const int32_t* tt = (const int32_t*)a_->tt;
-  const uint8_t* mask = (const uint8_t*)a_->mask;
   Acts& a = *a_;
 
-  OP(matmul_backward, a.dpool, g_.clsw, g_.clsb, a.dlogits, a.cls_in, p_.clsw, B, C, K, false);
-  OP(dropout_backward, a.dpool, a.dpool, (int64_t)B * C, pc, seed, site(s, kSiteClassifier));
-  const float* dpooled = a.dpool;
-  if (c.pooling == Pooling::Pooler) {
-    OP(act_backward, a.dpool, a.dpool, a.pool_act, (int64_t)B * C, bert ? Activation::Tanh : Activation::Relu);
-    OP(matmul_backward, a.dpool2, g_.poolw, g_.poolb, a.dpool, a.pooled, p_.poolw, B, C, C, false);
-    dpooled = a.dpool2;
-  }
-  const PoolMode mode = c.pooling == Pooling::Mean ? PoolMode::Mean : PoolMode::Cls;
-  OP(pool_backward, a.dy, dpooled, mask, B, T, C, mode);
-
+  if (!c.mlm) backward_classifier_head();  // (mlm_step wrote a.dy)
   // a.dy holds the gradient of the current layer's output; dres, dtmp, dff are scratch.
   for (int l = c.L - 1; l >= 0; l--) {
     const size_t lc = (size_t)l * C * C, lb = (size_t)l * C, lf = (size_t)l * FF * C, lfb = (size_t)l * FF;
@@ -467,6 +486,108 @@ void Encoder::backward_device() {
   OP(layernorm_backward, a.dres, g_.emb_lnw, g_.emb_lnb, a.dy, a.emb, p_.emb_lnw, a.emb_mean, a.emb_rstd, BT, C);
   OP(embedding_backward, g_.wte, c.sinusoidal ? nullptr : g_.wpe, bert ? g_.wtt : nullptr, a.dres, ids, tt, B, T, C,
      c.pad_id);
+}
+
+void Encoder::backward_classifier_head() {
+#ifdef FML_HAVE_CUDA
+  const bool cuda_ = dev_ == Device::Cuda;
+#endif
+  const EncoderConfig& c = cfg_;
+  const int B = fwd_B_, T = fwd_T_, C = c.C, K = c.K;
+  const bool bert = c.arch == Arch::Bert;
+  const float pc = fwd_train_ ? c.classifier_dropout : 0.0f;
+  const uint64_t s = fwd_rng_, seed = seed_;
+  const uint8_t* mask = (const uint8_t*)a_->mask;
+  Acts& a = *a_;
+  OP(matmul_backward, a.dpool, g_.clsw, g_.clsb, a.dlogits, a.cls_in, p_.clsw, B, C, K, false);
+  OP(dropout_backward, a.dpool, a.dpool, (int64_t)B * C, pc, seed, site(s, kSiteClassifier));
+  const float* dpooled = a.dpool;
+  if (c.pooling == Pooling::Pooler) {
+    OP(act_backward, a.dpool, a.dpool, a.pool_act, (int64_t)B * C, bert ? Activation::Tanh : Activation::Relu);
+    OP(matmul_backward, a.dpool2, g_.poolw, g_.poolb, a.dpool, a.pooled, p_.poolw, B, C, C, false);
+    dpooled = a.dpool2;
+  }
+  const PoolMode mode = c.pooling == Pooling::Mean ? PoolMode::Mean : PoolMode::Cls;
+  OP(pool_backward, a.dy, dpooled, mask, B, T, C, mode);
+
+}
+
+// ---------------------------------------------------------------------------------------------------
+// the masked-LM head (BertForMaskedLM's cls.predictions / DistilBertForMaskedLM's vocab_*), on the M
+// labelled rows of the last layer's output, gathered in mlm_pos_ order
+
+static const int32_t kIgnoreIndex = -100;
+
+void Encoder::mlm_forward_head(int64_t M) {
+#ifdef FML_HAVE_CUDA
+  const bool cuda_ = dev_ == Device::Cuda;
+#endif
+  const EncoderConfig& c = cfg_;
+  const int C = c.C;
+  const int64_t BTC = (int64_t)fwd_B_ * fwd_T_ * C;
+  const float* hidden = c.L > 0 ? a_->ln2 + (int64_t)(c.L - 1) * BTC : a_->x0;
+  MlmActs& m = *ma_;
+  for (int64_t i = 0; i < M; i++) copy(m.in + i * C, hidden + mlm_pos_[i] * C, (size_t)C);
+  OP(matmul_forward, m.fc, m.in, p_.mlm_dw, p_.mlm_db, nullptr, M, C, C, false);
+  OP(gelu_forward, m.gel, m.fc, M * C);
+  OP(layernorm_forward, m.ln, m.mean, m.rstd, m.gel, p_.mlm_lnw, p_.mlm_lnb, M, C, c.eps);
+  OP(matmul_forward, m.logits, m.ln, p_.wte, p_.mlm_bias, nullptr, M, C, c.V, false);  // the tied decoder
+}
+
+void Encoder::mlm_backward_head(int64_t M) {
+#ifdef FML_HAVE_CUDA
+  const bool cuda_ = dev_ == Device::Cuda;
+#endif
+  const int C = cfg_.C, V = cfg_.V;
+  MlmActs& m = *ma_;
+  // m.logits holds dlogits (softmax_xent wrote them in place); the decoder's weight gradient goes into the
+  // word embeddings' (+=), next to the embedding lookup's that backward_device adds
+  OP(matmul_backward, m.dln, g_.wte, g_.mlm_bias, m.logits, m.ln, p_.wte, M, C, V, false);
+  OP(layernorm_backward, m.dgel, g_.mlm_lnw, g_.mlm_lnb, m.dln, m.gel, p_.mlm_lnw, m.mean, m.rstd, M, C);
+  OP(gelu_backward, m.dgel, m.dgel, m.fc, M * C);
+  OP(matmul_backward, m.din, g_.mlm_dw, g_.mlm_db, m.dgel, m.in, p_.mlm_dw, M, C, C, false);
+  zero(a_->dy, (size_t)fwd_B_ * fwd_T_ * C);  // unlabelled positions get no gradient
+  for (int64_t i = 0; i < M; i++) copy(a_->dy + mlm_pos_[i] * C, m.din + i * C, (size_t)C);
+}
+
+TrainStepResult Encoder::mlm_step(const int32_t* ids, const uint8_t* mask, const int32_t* tt, int B, int T,
+                                  const int32_t* labels, const TrainStepOptions* opt) {
+#ifdef FML_HAVE_CUDA
+  const bool cuda_ = dev_ == Device::Cuda;
+#endif
+  if (!cfg_.mlm) throw_range("mlm_step: this encoder has no masked-LM head (config.mlm is false)");
+  mlm_pos_.clear();
+  std::vector<int32_t> targets;
+  for (int64_t i = 0; i < (int64_t)B * T; i++)
+    if (labels[i] != kIgnoreIndex) mlm_pos_.push_back(i), targets.push_back(labels[i]);
+  const int64_t M = (int64_t)mlm_pos_.size();
+  ensure_grads();
+  zero_grad();
+  TrainStepResult r;
+  if (M == 0) return r;  // nothing to predict: zero gradients, no update
+  forward_host(ids, mask, tt, B, T, opt != nullptr, true, nullptr);
+  MlmActs meas;
+  const size_t need = mlm_acts_floats(cfg_, M, meas, nullptr);
+  if (need > mlm_cap_) {
+    if (mlm_mem_) device_free(dev_, mlm_mem_);
+    mlm_mem_ = nullptr;
+    mlm_cap_ = 0;
+    mlm_mem_ = (float*)device_alloc(dev_, need * sizeof(float));
+    mlm_cap_ = need;
+  }
+  mlm_acts_floats(cfg_, M, *ma_, mlm_mem_);
+  copy_to_device(dev_, ma_->targets, targets.data(), (size_t)M * sizeof(int32_t));
+  mlm_forward_head(M);
+  const XentResult xr = OP(softmax_xent, ma_->logits, ma_->losses, ma_->logits, (const int32_t*)ma_->targets,
+                           kIgnoreIndex, Reduction::Mean, M, cfg_.V);
+  r.loss = xr.loss;
+  r.count = xr.count;
+  mlm_backward_head(M);
+  backward_device();
+  r.grad_norm = grad_norm();
+  if (opt) clip_and_step(*opt, r.grad_norm);
+  device_synchronize(dev_);
+  return r;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -540,6 +661,7 @@ void Encoder::adamw_step(const AdamWParams& args) {
 
 TrainStepResult Encoder::train_step(const int32_t* ids, const uint8_t* mask, const int32_t* tt, int B, int T,
                                     const BceArgs& loss, const TrainStepOptions& opt) {
+  if (cfg_.mlm) throw_range("trainStep: this encoder has the masked-LM head; use mlm_step");
   ensure_grads();
   zero_grad();
   forward(ids, mask, tt, B, T, true, nullptr);
@@ -560,12 +682,16 @@ TrainStepResult Encoder::train_step(const int32_t* ids, const uint8_t* mask, con
   r.loss = br.loss;
   backward_device();
   r.grad_norm = grad_norm();
+  clip_and_step(opt, r.grad_norm);
+  return r;
+}
+
+void Encoder::clip_and_step(const TrainStepOptions& opt, double norm) {
   if (opt.max_grad_norm > 0) {
-    const double coef = opt.max_grad_norm / (r.grad_norm + 1e-6);
+    const double coef = opt.max_grad_norm / (norm + 1e-6);
     if (coef < 1.0) scale_grads((float)coef);
   }
   adamw_step(opt.adamw);
-  return r;
 }
 
 }  // namespace pkg

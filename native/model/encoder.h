@@ -1,4 +1,5 @@
-// The BERT / DistilBERT encoder for sequence classification: parameter table, arenas, forward,
+// The BERT / DistilBERT encoder for sequence classification, or with the masked-language-model head
+// (BertForMaskedLM / DistilBertForMaskedLM) for pre-training: parameter table, arenas, forward,
 // backward, AdamW. The one place that picks the CPU or the CUDA twin of each op (once per call).
 //
 // Dimension letters: B batch, T tokens, C hidden, NH heads, HS = C/NH, FF intermediate, L layers,
@@ -32,6 +33,9 @@ struct EncoderConfig {
   Pooling pooling = Pooling::Pooler;
   bool sinusoidal = false;  // DistilBERT: fixed sinusoidal positions (not trained)
   int pad_id = 0;           // its word-embedding row gets no gradient (nn.Embedding padding_idx)
+  // The masked-LM head instead of the pooler and classifier: dense C→C, GELU, LayerNorm, then the decoder
+  // tied to the word embeddings (logits = h · wteᵀ + bias). K is unused.
+  bool mlm = false;
 };
 
 // Throws RangeError naming the field when a config value is out of range.
@@ -63,10 +67,17 @@ void validate_config(const EncoderConfig& c);
   X(fc2b, 1, "bert.encoder.layer.%d.output.dense.bias", "distilbert.transformer.layer.%d.ffn.lin2.bias", c.C, 0)                   \
   X(ln2w, 1, "bert.encoder.layer.%d.output.LayerNorm.weight", "distilbert.transformer.layer.%d.output_layer_norm.weight", c.C, 0)  \
   X(ln2b, 1, "bert.encoder.layer.%d.output.LayerNorm.bias", "distilbert.transformer.layer.%d.output_layer_norm.bias", c.C, 0)      \
-  X(poolw, 0, "bert.pooler.dense.weight", "pre_classifier.weight", c.C, c.C)                                        \
-  X(poolb, 0, "bert.pooler.dense.bias", "pre_classifier.bias", c.C, 0)                                              \
-  X(clsw, 0, "classifier.weight", "classifier.weight", c.K, c.C)                                                    \
-  X(clsb, 0, "classifier.bias", "classifier.bias", c.K, 0)
+  X(poolw, 0, "bert.pooler.dense.weight", "pre_classifier.weight", c.mlm ? 0 : c.C, c.C)                            \
+  X(poolb, 0, "bert.pooler.dense.bias", "pre_classifier.bias", c.mlm ? 0 : c.C, 0)                                  \
+  X(clsw, 0, "classifier.weight", "classifier.weight", c.mlm ? 0 : c.K, c.C)                                        \
+  X(clsb, 0, "classifier.bias", "classifier.bias", c.mlm ? 0 : c.K, 0)                                              \
+  X(mlm_dw, 0, "cls.predictions.transform.dense.weight", "vocab_transform.weight", c.mlm ? c.C : 0, c.C)            \
+  X(mlm_db, 0, "cls.predictions.transform.dense.bias", "vocab_transform.bias", c.mlm ? c.C : 0, 0)                  \
+  X(mlm_lnw, 0, "cls.predictions.transform.LayerNorm.weight", "vocab_layer_norm.weight", c.mlm ? c.C : 0, 0)        \
+  X(mlm_lnb, 0, "cls.predictions.transform.LayerNorm.bias", "vocab_layer_norm.bias", c.mlm ? c.C : 0, 0)            \
+  X(mlm_bias, 0, "cls.predictions.bias", "vocab_projector.bias", c.mlm ? c.V : 0, 0)
+// (Hugging Face ties cls.predictions.decoder.weight / vocab_projector.weight to the word embeddings and
+// cls.predictions.decoder.bias to cls.predictions.bias, and saves only the names above.)
 
 // Pointers into an arena laid out by the table (the same struct serves parameters and gradients).
 struct ParamTensors {
@@ -92,6 +103,7 @@ struct TrainStepOptions {
 
 struct TrainStepResult {
   double loss = 0, grad_norm = 0;
+  int64_t count = 0;  // mlm_step: the labelled (predicted) positions
 };
 
 class Encoder {
@@ -127,6 +139,7 @@ class Encoder {
   double grad_norm();            // ‖grads‖₂
   void scale_grads(float s);
   void adamw_step(const AdamWParams& a);  // a.t ignored: the encoder counts steps
+  void clip_and_step(const TrainStepOptions& opt, double grad_norm);  // clipping (max_grad_norm), then AdamW
   int64_t steps() const { return adamw_t_; }
 
   // zero_grad, forward(train), fused BCE loss (args.logits/dlogits/N/K are filled in here; every other
@@ -135,21 +148,38 @@ class Encoder {
   TrainStepResult train_step(const int32_t* ids, const uint8_t* mask, const int32_t* tt, int B, int T,
                              const BceArgs& loss, const TrainStepOptions& opt);
 
+  // Masked-LM step (config.mlm only). labels (B·T) int32, host: the original token id in [0,V) at the
+  // positions to predict, −100 elsewhere (validated by the caller). Zeroes the gradients, runs the
+  // encoder (with dropout when opt is given), the head on the labelled positions only (their rows are
+  // gathered, so the vocabulary product costs M·C·V for M labels, not B·T·C·V), the softmax
+  // cross-entropy (mean over the M labels), and the backward pass: the tied word embeddings get the
+  // decoder's gradient and the embedding lookup's (+=). With opt: clipping and AdamW, as train_step; without:
+  // no dropout and no update (the gradients stay readable). M = 0: loss 0, zero gradients, no update.
+  TrainStepResult mlm_step(const int32_t* ids, const uint8_t* mask, const int32_t* tt, int B, int T,
+                           const int32_t* labels, const TrainStepOptions* opt);
+
   size_t param_bytes() const { return nparams_ * sizeof(float); }
   size_t grad_bytes() const { return grads_mem_ ? nparams_ * sizeof(float) : 0; }  // 0 until gradients exist
   size_t optimizer_bytes() const { return m_ ? 2 * nparams_ * sizeof(float) : 0; }
-  size_t activation_bytes() const { return (act_cap_ + inf_cap_) * sizeof(float); }
+  size_t activation_bytes() const { return (act_cap_ + inf_cap_ + mlm_cap_) * sizeof(float); }
 
  public:
   struct Acts;  // activation pointers, laid out by the table in encoder.cpp
+  struct MlmActs;  // the masked-LM head's buffers for M gathered rows
 
  private:
   void ensure_grads();
   void ensure_acts(int B, int T, bool infer);
+  // forward(): train = dropout on; save = keep every layer's activations for a backward
+  void forward_host(const int32_t* ids, const uint8_t* mask, const int32_t* tt, int B, int T, bool train, bool save,
+                    float* logits_host);
   void upload_inputs(Acts& a, const int32_t* ids, const uint8_t* mask, const int32_t* tt, int B, int T);
   // save: write every layer's activations for backward (else the inference arena's one-layer buffers)
   void forward_device(Acts& a, int B, int T, bool train, bool save);
   void backward_device();
+  void backward_classifier_head();  // dlogits → a.dy (the gradient of the last layer's output)
+  void mlm_forward_head(int64_t M);   // gathered rows → loss (fills dlogits in place)
+  void mlm_backward_head(int64_t M);  // → a.dy
   void zero(float* p, size_t n);
   void copy(float* dst, const float* src, size_t n);
 
@@ -175,6 +205,10 @@ class Encoder {
   bool fwd_saved_ = false;  // the last forward's activations are in the training arena
   int fwd_B_ = 0, fwd_T_ = 0;
   int64_t adamw_t_ = 0;
+  float* mlm_mem_ = nullptr;  // the masked-LM head's arena (grows with M)
+  size_t mlm_cap_ = 0;        // floats
+  MlmActs* ma_ = nullptr;
+  std::vector<int64_t> mlm_pos_;  // the labelled positions (b·T + t) of the last mlm_step
 };
 
 }  // namespace pkg

@@ -633,10 +633,13 @@ void loss_cases() {
 }
 
 // ---- a whole encoder training step ----
+// trainStep (the fused BCE), or with mlm the masked-LM step (gathered rows, tied decoder, softmax_xent)
 void encoder_cases() {
+  for (bool mlm : {false, true})
   for (Arch arch : {Arch::Bert, Arch::DistilBert}) {
-    add(std::string("encoder trainStep ") + (arch == Arch::Bert ? "bert" : "distilbert"), [arch] {
+    add(std::string(mlm ? "encoder mlmStep " : "encoder trainStep ") + (arch == Arch::Bert ? "bert" : "distilbert"), [arch, mlm] {
       EncoderConfig cfg;
+      cfg.mlm = mlm;
       cfg.arch = arch;
       cfg.V = 40, cfg.C = 24, cfg.L = 2, cfg.NH = 3, cfg.FF = 37, cfg.P = 12, cfg.K = 5;
       cfg.TV = arch == Arch::Bert ? 2 : 0;
@@ -661,18 +664,25 @@ void encoder_cases() {
       }
       std::vector<float> y(B * cfg.K);
       for (size_t i = 0; i < y.size(); i++) y[i] = (i * 7 % 3) == 0;
+      std::vector<int32_t> labels(B * T, -100);  // every 4th real token, one of them [PAD] (row 0)
+      for (int i = 0; i < B * T; i++)
+        if (mask[i] && i % 4 == 1) labels[i] = i == 1 ? 0 : (int32_t)(r.next() % cfg.V);
       TrainStepOptions opt;
       opt.max_grad_norm = 0.5f;
       opt.adamw.lr = 1e-3f;
       opt.adamw.weight_decay = 0.01f;
+      const int32_t* tts = arch == Arch::Bert ? tt.data() : nullptr;
       for (int step = 0; step < 2; step++) {
         BceArgs lh;
         lh.targets = y.data();
-        const TrainStepResult rc = cpu.train_step(ids.data(), mask.data(), arch == Arch::Bert ? tt.data() : nullptr, B, T, lh, opt);
         Dev<float> dy(y);
         BceArgs ld;
         ld.targets = dy.p;
-        const TrainStepResult rg = gpu.train_step(ids.data(), mask.data(), arch == Arch::Bert ? tt.data() : nullptr, B, T, ld, opt);
+        const TrainStepResult rc = mlm ? cpu.mlm_step(ids.data(), mask.data(), tts, B, T, labels.data(), &opt)
+                                       : cpu.train_step(ids.data(), mask.data(), tts, B, T, lh, opt);
+        const TrainStepResult rg = mlm ? gpu.mlm_step(ids.data(), mask.data(), tts, B, T, labels.data(), &opt)
+                                       : gpu.train_step(ids.data(), mask.data(), tts, B, T, ld, opt);
+        if (rc.count != rg.count) fail("mlm count");
         expect_close(rg.loss, rc.loss, 1e-5, 1e-4, "loss");
         expect_close(rg.grad_norm, rc.grad_norm, 1e-5, 1e-4, "grad norm");
         std::vector<float> gc(cpu.num_params()), gg(cpu.num_params()), pc(cpu.num_params()), pg(cpu.num_params());
@@ -683,6 +693,7 @@ void encoder_cases() {
         gpu.get_parameters(pg.data());
         expect_close(pg, pc, 1e-5, 1e-4, "parameters after AdamW");
       }
+      if (mlm) return;
       std::vector<float> lc((size_t)B * cfg.K), lg((size_t)B * cfg.K);
       cpu.forward(ids.data(), mask.data(), arch == Arch::Bert ? tt.data() : nullptr, B, T, false, lc.data());
       gpu.forward(ids.data(), mask.data(), arch == Arch::Bert ? tt.data() : nullptr, B, T, false, lg.data());

@@ -26,7 +26,7 @@ if (missing && process.env.REQUIRE_CUDA_SIM !== '1') {
   }
   test('the simulator lists the cases of every op', () => {
     for (const op of ['sim:', 'gelu', 'dropout', 'pooler', 'embedding', 'layernorm', 'sgemm', 'matmul', 'attention',
-      'adamw', 'softmax_xent', 'loss bce', 'loss focal', 'loss asl', 'loss db', 'encoder trainStep'])
+      'adamw', 'softmax_xent', 'loss bce', 'loss focal', 'loss asl', 'loss db', 'encoder trainStep', 'encoder mlmStep'])
       assert.ok(names.some((n) => n.startsWith(op)), `no case for ${op}`);
   });
   for (const name of names)
