@@ -88,6 +88,34 @@ test('evaluate and predict with the saved model', () => {
   assert.is(qc.out.trim().split('\n').length, 900);
 });
 
+test('train with --val/--test holding a label the training file never has: warned by name, trained, ZERO group, out of tuning; evaluate rejects unknown labels', () => {
+  const dir = join(scratch, 'unseen-label');
+  const rows = all.slice(1, 901).filter((l) => l.trim());
+  const trainCsv = join(scratch, 'unseen-train.csv');
+  const valCsv = join(scratch, 'unseen-val.csv');
+  const testCsv = join(scratch, 'unseen-test.csv');
+  writeFileSync(trainCsv, [all[0], ...rows.slice(0, 600)].join('\n') + '\n');
+  writeFileSync(valCsv, [all[0], ...rows.slice(600, 750), '"the teleporter ate my parcel",teleportation,'].join('\n') + '\n');
+  writeFileSync(testCsv, [all[0], ...rows.slice(750), '"teleport me to the refund desk","teleportation,refund",'].join('\n') + '\n');
+  const r = run('train', '--data', trainCsv, '--val', valCsv, '--test', testCsv, '--out', dir, '--epochs', '1', '--seed', '4', '--json');
+  assert.is(r.code, 0, r.err);
+  assert.match(r.err, /^model: auto: /m, 'auto says what it picked');
+  assert.match(r.err, /1 label never occurs in the training rows \(kept with count 0, out of threshold tuning; reported in the ZERO group\): teleportation/);
+  const j = JSON.parse(r.out);
+  assert.ok(j.report.groups.zero.labels.includes('teleportation'), JSON.stringify(j.report.groups.zero));
+  const training = JSON.parse(readFileSync(join(dir, 'training.json'), 'utf8'));
+  assert.equal(training.history.data.zeroLabels, ['teleportation']);
+  assert.is(training.history.data.trainCounts.teleportation, 0);
+  assert.is(training.options.modelAuto.picked, 'ngram');
+  const th = JSON.parse(readFileSync(join(dir, 'thresholds.json'), 'utf8'));
+  assert.is(th.perClass.teleportation, th.global, 'no threshold searched for it');
+  // the saved model knows 'teleportation' now, but not a label no file had
+  assert.is(run('evaluate', '--model', dir, '--data', testCsv).code, 0);
+  const unknown = join(scratch, 'unseen-unknown.csv');
+  writeFileSync(unknown, 'text,labels\nbeam me up,"teleportation,warp-drive,billing,time-travel"\n');
+  fails(run('evaluate', '--model', dir, '--data', unknown), 1, /labels unseen at training time: (warp-drive, time-travel|time-travel, warp-drive)/);
+});
+
 test('info, bench --help and --help for every command', () => {
   const i = run('info');
   assert.is(i.code, 0);
