@@ -77,9 +77,9 @@ const shapes = [
   [1, 1, 1],
   [13, 17, 5],
   [29, 33, 300], // K over one KC block (256): the second block accumulates with beta = 1
-  [200, 45, 31], // M over one MC block
+  [350, 45, 31], // M over one MC block (336 rows on AVX-512)
   [37, 70, 513],
-  [15, 2100, 9], // N over one NC block (2048)
+  [15, 1100, 9], // N over two NC blocks (512)
   [64, 128, 64], // exact multiples of no micro-tile (14×32, 6×16) but of 4×16
   [301, 129, 67], // large enough to be split over threads
 ];
