@@ -3,8 +3,8 @@
 post-LN layers, pooler, classifier; dropout 0.1; BCE-with-logits; clip_grad_norm_; AdamW) in plain torch.
 
 Usage: python3 bench/torch_encoder.py LAYERS HIDDEN HEADS FF T B LABELS THREADS STEPS
-Prints one JSON line: {"seconds_per_step": median over STEPS, "tokens_per_s": ..., "threads": ...,
-"max_rss_mb": the process's peak resident memory}.
+Prints one JSON line: {"seconds_per_step": median over STEPS, "best_seconds_per_step", "tokens_per_s": ...,
+"threads": ..., "max_rss_mb": the process's peak resident memory, "blas": the BLAS library F.linear ran on}.
 Also: python3 bench/torch_encoder.py matmul N C OC THREADS ITERS → {"gflops": ...} for torch.nn.functional.linear.
 And: python3 bench/torch_encoder.py onnx MODEL_DIR OUT.onnx POOLING → exports the encoder saved in MODEL_DIR
 (this package's Encoder.save(): config.json + model.safetensors, BERT) to ONNX with torch.onnx.export, for
@@ -116,6 +116,14 @@ def export_onnx(model_dir, out, pooling):
     print(json.dumps({'onnx': out, 'torch': torch.__version__}))
 
 
+def blas_library():
+    """The BLAS library this process mapped (torch's F.linear calls it: Debian's torch is built with
+    BLAS_INFO=generic and takes whatever libblas.so.3 the alternatives system points to)."""
+    with open('/proc/self/maps') as f:
+        libs = {line.split()[-1] for line in f if 'blas' in line.split()[-1]}
+    return ', '.join(sorted(libs)) or 'none found'
+
+
 def max_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
@@ -133,7 +141,7 @@ def main():
         for _ in range(iters):
             F.linear(a, w, b)
         dt = time.perf_counter() - t0
-        print(json.dumps({'gflops': 2 * N * C * OC * iters / dt / 1e9}))
+        print(json.dumps({'gflops': 2 * N * C * OC * iters / dt / 1e9, 'blas': blas_library()}))
         return
     L, C, NH, FF, T, B, K, threads, steps = map(int, sys.argv[1:10])
     torch.set_num_threads(threads)
@@ -160,8 +168,8 @@ def main():
         step()
         times.append(time.perf_counter() - t0)
     dt = sorted(times)[len(times) // 2]  # the median step: robust to other load on a shared machine
-    print(json.dumps({'seconds_per_step': dt, 'tokens_per_s': B * T / dt, 'threads': torch.get_num_threads(),
-                      'max_rss_mb': max_rss_mb()}))
+    print(json.dumps({'seconds_per_step': dt, 'best_seconds_per_step': min(times), 'tokens_per_s': B * T / dt,
+                      'threads': torch.get_num_threads(), 'max_rss_mb': max_rss_mb(), 'blas': blas_library()}))
 
 
 if __name__ == '__main__':  # bench/gpu/torch_gpu.py imports Bert from here

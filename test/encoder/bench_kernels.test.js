@@ -67,7 +67,8 @@ async function suite() {
 
   test('_benchSgemm and _fmaPeak return positive timings and rates', () => {
     const s = binding._benchSgemm(false, true, 8, 16, 32, 2, false);
-    assert.ok(Number.isFinite(s) && s > 0, `seconds ${s}`);
+    assert.ok(Number.isFinite(s.seconds) && s.seconds > 0, `seconds ${s.seconds}`);
+    assert.ok(Number.isFinite(s.cpuSeconds) && s.cpuSeconds > 0, `CPU seconds ${s.cpuSeconds}`);
     const peak = binding._fmaPeak(1e5);
     assert.ok(Number.isFinite(peak) && peak > 0, `GFLOP/s ${peak}`);
   });
