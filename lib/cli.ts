@@ -1,12 +1,11 @@
 #!/usr/bin/env node
 /**
- * The `fused-multilabel` command: train, evaluate, predict, report, export, info, bench.
+ * The `fused-multilabel` command: train, pretrain (lib/cli/pretrain.ts), evaluate, predict, report, export, info, bench.
  *
  * Every failure ends as one line on stderr (`fused-multilabel: <problem>`) and a non-zero exit code:
  * 2 for a usage error (unknown option, missing or malformed argument), 1 for anything else (a bad file,
  * a missing column, labels the model never saw, a model directory from another version).
  */
-import { parseArgs } from 'node:util';
 import { existsSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
@@ -24,53 +23,8 @@ import { compactReport, fmtSec, formatReport, progressReporter, roundScores } fr
 import { DATA_OPTIONS, loadData, readTexts, type Dataset, type Values } from './cli/input.js';
 
 import { checkInputFile, checkOutputDir, checkOutputFile, UsageError } from './cli/paths.js';
+import { int, modelFlag, need, num, oneOf, parse } from './cli/flags.js';
 import { printable } from './errors.js';
-
-function parse(
-  command: string,
-  args: string[],
-  options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }>,
-  allowPositionals = false,
-): { values: Values; positionals: string[] } {
-  try {
-    const r = parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals });
-    return { values: r.values as Values, positionals: r.positionals };
-  } catch (err) {
-    // node's messages carry a second sentence about '--'; the first names the problem
-    const msg = (err as Error).message.split('. To specify')[0];
-    throw new UsageError(`${command}: ${msg} (see 'fused-multilabel ${command} --help')`);
-  }
-}
-
-function need(command: string, v: Values, name: string): string {
-  const x = v[name];
-  if (typeof x !== 'string' || x.length === 0) throw new UsageError(`${command}: --${name} is required (see 'fused-multilabel ${command} --help')`);
-  return x;
-}
-
-function int(command: string, v: Values, name: string, min: number): number | undefined {
-  const x = v[name];
-  if (x === undefined) return undefined;
-  const n = Number(x);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`${command}: --${name} must be an integer >= ${min}, got "${String(x)}"`);
-  return n;
-}
-
-function num(command: string, v: Values, name: string, min: number, max = Infinity): number | undefined {
-  const x = v[name];
-  if (x === undefined) return undefined;
-  const n = Number(x);
-  if (typeof x !== 'string' || x.trim() === '' || !Number.isFinite(n) || n < min || n > max)
-    throw new UsageError(`${command}: --${name} must be a number in [${min}, ${max}], got "${String(x)}"`);
-  return n;
-}
-
-function oneOf<T extends string>(command: string, v: Values, name: string, allowed: readonly T[]): T | undefined {
-  const x = v[name];
-  if (x === undefined) return undefined;
-  if (!allowed.includes(x as T)) throw new UsageError(`${command}: --${name} must be one of ${allowed.join(', ')}, got "${String(x)}"`);
-  return x as T;
-}
 
 // the Trainer's option paths that a train flag sets (an invalid value names the flag, not the option)
 const FLAG_OF: Record<string, string> = { 'thresholds.objective': 'threshold-objective', 'earlyStopping.metric': 'early-stopping', 'earlyStopping.patience': 'patience' };
@@ -104,6 +58,7 @@ async function train(args: string[]): Promise<void> {
     patience: { type: 'string' },
     'threshold-objective': { type: 'string' },
     'vocab-size': { type: 'string' },
+    'pretrain-epochs': { type: 'string' },
     device: { type: 'string' },
     seed: { type: 'string' },
     json: { type: 'boolean' },
@@ -115,21 +70,7 @@ async function train(args: string[]): Promise<void> {
   const out = need(c, v, 'out');
   if ((v.val === undefined) !== (v.test === undefined)) throw new UsageError('train: give both --val and --test, or neither (then --data is split 60/20/20)');
   const modelArg = (v.model as string | undefined) ?? 'auto';
-  let model: TrainerOptions['model'];
-  if (['auto', 'ngram', 'tiny', 'small', 'base'].includes(modelArg)) model = modelArg as 'tiny';
-  else if (modelArg.startsWith('hf:')) {
-    try {
-      parseHubId(modelArg, '--model');
-    } catch (err) {
-      throw new UsageError(`train: ${(err as Error).message}`);
-    }
-    model = { pretrained: modelArg };
-  } else {
-    const dir = resolve(modelArg);
-    if (!existsSync(join(dir, 'config.json')))
-      throw new UsageError(`train: --model must be auto, ngram, tiny, small, base, a pretrained model directory with config.json or a Hub id hf:ORG/NAME; "${modelArg}" is neither`);
-    model = { pretrained: dir };
-  }
+  const model = modelFlag(c, modelArg, ['auto', 'ngram', 'tiny', 'small', 'base']) as TrainerOptions['model'];
   let clamp: [number, number] | undefined;
   if (v['pos-weight-clamp'] !== undefined) {
     const parts = String(v['pos-weight-clamp']).split(',').map(Number);
@@ -154,6 +95,7 @@ async function train(args: string[]): Promise<void> {
     earlyStopping: esMetric === 'off' ? false : esMetric || patience ? { metric: esMetric ?? 'val-loss', patience } : undefined,
     thresholds: { objective: oneOf(c, v, 'threshold-objective', ['micro-f1', 'macro-f1'] as const) },
     vocabSize: int(c, v, 'vocab-size', 16),
+    pretrainEpochs: int(c, v, 'pretrain-epochs', 0),
     device: oneOf(c, v, 'device', ['auto', 'cpu', 'cuda'] as const),
     seed: int(c, v, 'seed', 0),
   };
@@ -365,6 +307,8 @@ export async function main(argv: string[]): Promise<void> {
       return train(rest);
     case 'evaluate':
       return evaluateCmd(rest);
+    case 'pretrain':
+      return (await import('./cli/pretrain.js')).pretrainCmd(rest);
     case 'predict':
       return predict(rest);
     case 'report':
@@ -376,7 +320,7 @@ export async function main(argv: string[]): Promise<void> {
     case 'bench':
       return bench(rest);
     default:
-      throw new UsageError(`unknown command "${command}"; commands: train, evaluate, predict, report, export, info, bench (see 'fused-multilabel --help')`);
+      throw new UsageError(`unknown command "${command}"; commands: train, pretrain, evaluate, predict, report, export, info, bench (see 'fused-multilabel --help')`);
   }
 }
 

@@ -22,7 +22,7 @@ export type { PosWeightOptions, PosWeightMethod, ClassBalancedOptions } from './
 export { Encoder } from './encoder.js';
 export type { Batch, OptimizerOptions, EncoderOptions, MemoryUsage } from './encoder.js';
 export { normalizeConfig as normalizeEncoderConfig } from './encoder_config.js';
-export type { EncoderConfig, Architecture, Pooling } from './encoder_config.js';
+export type { EncoderConfig, Architecture, Pooling, EncoderHead } from './encoder_config.js';
 export { configFromHuggingFace, configToHuggingFace } from './model_dir.js';
 export { readSafetensors, readSafetensorsHeader, writeSafetensors, serializeSafetensors } from './safetensors.js';
 export type { LoadedTensor, TensorInfo, SafetensorsHeader } from './safetensors.js';
@@ -47,6 +47,8 @@ export { Classifier } from './classifier.js';
 export type { ClassifierParts, ClassifierLoadOptions, EvaluationReport, PredictOptions, Prediction } from './classifier.js';
 export type { BatchingOptions } from './request_queue.js';
 export { MODEL_PRESETS } from './encoder_model.js';
+export { pretrain, maskBatch, IGNORE_INDEX } from './mlm.js';
+export type { PretrainOptions, PretrainProgress, MaskingSpec } from './mlm.js';
 export type { TextModel, TrainableTextModel, ModelInputs } from './text_model.js';
 export { featurizeNgrams } from './ngram_features.js';
 export type { OnnxExportInfo } from './onnx/export.js';

@@ -232,7 +232,7 @@ export interface ClassifierDirParts {
 /** Every file name this package writes (or wrote) in a model directory; anything else in it is the user's and is kept. */
 export const OWNED_FILES = [
   'config.json', 'model.safetensors', 'vocab.txt', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json',
-  'thresholds.json', 'training.json', 'report.json', 'report.html',
+  'thresholds.json', 'training.json', 'report.json', 'report.html', 'pretraining.json',
 ] as const;
 
 /**

@@ -16,6 +16,7 @@ import { saveClassifierDir, type SaveHooks, type ThresholdsFile } from './model_
 import { version } from './device.js';
 import { labelOrder, rowsOf, targetsOf, type TrainData } from './rows.js';
 import { buildTrainableModel, type TrainableTextModel } from './text_model.js';
+import { pretrainedEncoderModel } from './mlm.js';
 import { EncoderTextModel } from './encoder_model.js';
 import { Classifier, evaluationReport, type EvaluationReport, type PredictOptions, type Prediction } from './classifier.js';
 import { runEpochs, tunedThresholds } from './training.js';
@@ -126,7 +127,9 @@ export class Trainer {
     this.#model?.dispose();
     this.#model = null;
     this.#classifier = null;
-    const model = await buildTrainableModel({ model: o.model, labels, trainTexts: train.texts, vocabSize: o.vocabSize, maxLength: o.maxLength, device: o.device, seed: o.seed, batching: o.batching });
+    const build = { model: o.model, labels, trainTexts: train.texts, vocabSize: o.vocabSize, maxLength: o.maxLength, device: o.device, seed: o.seed, batching: o.batching };
+    // masked-LM pre-training on the training texts first when asked (encoder models; trainer_options.ts checks)
+    const model = o.pretrainEpochs > 0 ? await pretrainedEncoderModel(build, o.pretrainEpochs, o.batchSize, o.onProgress) : await buildTrainableModel(build);
     this.#model = model;
 
     const counts = Float64Array.from(labelCounts(tr.rows, labels));

@@ -20,8 +20,12 @@ export type PosWeightOption = 'none' | 'neg-pos' | 'sqrt-neg-pos' | Float32Array
 export type EarlyStoppingMetric = 'val-loss' | 'micro-f1' | 'macro-f1';
 
 export interface ProgressEvent {
-  /** 'train' after every optimizer step; 'validate' once per epoch after validation */
-  phase: 'train' | 'validate';
+  /**
+   * 'train' after every optimizer step; 'validate' once per epoch after validation; 'pretrain' after
+   * every masked-LM step and 'pretrain-epoch' at the end of each pre-training epoch (pretrainEpochs;
+   * then step, epoch and loss count the pre-training's own steps, epochs and masked-LM loss)
+   */
+  phase: 'train' | 'validate' | 'pretrain' | 'pretrain-epoch';
   /** optimizer steps done so far (all epochs) */
   step: number;
   totalSteps: number;
@@ -58,6 +62,12 @@ export interface TrainerOptions extends BatchingOptions {
   earlyStopping?: { patience?: number; metric?: EarlyStoppingMetric } | false;
   thresholds?: { objective?: 'micro-f1' | 'macro-f1'; perClass?: boolean; minSupport?: number };
   preprocess?: PreprocessOptions;
+  /**
+   * Masked-LM pre-training epochs on the training texts before fine-tuning (encoder models only; default 0):
+   * BERT's objective with the masked-LM head (lib/mlm.ts), batch size, maximum length and seed as for
+   * training, its own learning rate (1e-3 tiny, 5e-4 small, 1e-4 base, 5e-5 pretrained)
+   */
+  pretrainEpochs?: number;
   vocabSize?: number;
   device?: DeviceOption;
   seed?: number;
@@ -110,7 +120,7 @@ const NGRAM_TRAINING = { epochs: 3, batchSize: 32, metric: 'macro-f1' as EarlySt
 
 const OPTION_KEYS = [
   'model', 'loss', 'posWeight', 'posWeightClamp', 'epochs', 'batchSize', 'maxLength', 'lr', 'warmupRatio', 'weightDecay',
-  'maxGradNorm', 'earlyStopping', 'thresholds', 'preprocess', 'vocabSize', 'device', 'seed', 'onProgress', 'maxBatchSize', 'maxWaitMs',
+  'maxGradNorm', 'earlyStopping', 'thresholds', 'preprocess', 'pretrainEpochs', 'vocabSize', 'device', 'seed', 'onProgress', 'maxBatchSize', 'maxWaitMs',
 ] as const;
 
 export interface ResolvedTrainerOptions {
@@ -130,6 +140,7 @@ export interface ResolvedTrainerOptions {
   earlyStopping: { patience: number; metric: EarlyStoppingMetric } | false;
   thresholds: { objective: 'micro-f1' | 'macro-f1'; perClass: boolean; minSupport?: number };
   preprocess?: PreprocessOptions;
+  pretrainEpochs: number;
   vocabSize: number;
   device: DeviceOption;
   seed: number;
@@ -174,6 +185,11 @@ export function resolveOptions(options: unknown): ResolvedTrainerOptions {
     throw rangeErrorMessage(`Expected 'micro-f1' | 'macro-f1' for options.thresholds.objective but received ${showValue(th.objective)}`);
   if (th.perClass !== undefined && typeof th.perClass !== 'boolean') throw typeError('options.thresholds.perClass', 'a boolean', th.perClass);
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw typeError('options.onProgress', 'a function', o.onProgress);
+  const pretrainEpochs = o.pretrainEpochs === undefined ? 0 : checkInteger('options.pretrainEpochs', o.pretrainEpochs, 0, 100000);
+  if (pretrainEpochs > 0 && ngram)
+    throw rangeErrorMessage(
+      `options.pretrainEpochs (${pretrainEpochs}) needs an encoder model ('tiny' | 'small' | 'base' | an EncoderConfig | { pretrained }); the n-gram model${auto ? " (what model 'auto' picks)" : ''} has no masked-LM pre-training`,
+    );
   return {
     model,
     ...(auto ? { modelAuto: { picked: 'ngram', reason: 'auto: the hashed n-gram model (fastest and most accurate of the measured recipes on CPU; bench/README.md)' } } : {}),
@@ -194,6 +210,7 @@ export function resolveOptions(options: unknown): ResolvedTrainerOptions {
       minSupport: th.minSupport === undefined ? undefined : checkInteger('options.thresholds.minSupport', th.minSupport, 0),
     },
     preprocess: o.preprocess,
+    pretrainEpochs,
     vocabSize: o.vocabSize === undefined ? 8000 : checkInteger('options.vocabSize', o.vocabSize, 16, 1_000_000),
     device: o.device ?? 'auto',
     seed: o.seed === undefined ? 42 : checkInteger('options.seed', o.seed, 0, 2 ** 32 - 1),

@@ -9,6 +9,7 @@ usage: fused-multilabel <command> [options]
 
 commands:
   train      train a classifier on a CSV/JSONL file and save it to a model directory
+  pretrain   pre-train an encoder on texts (masked-LM, BERT's objective) for 'train --model DIR'
   evaluate   evaluate a saved model on labelled data
   predict    predict labels for texts (JSON lines out)
   export     export a saved model to ONNX (onnxruntime; transformers.js for encoder models)
@@ -43,6 +44,8 @@ Trains a classifier. Without --val/--test, the data is split iteratively (60/20/
   --patience N             epochs without improvement before stopping (default 3)
   --threshold-objective M  micro-f1 | macro-f1: what the tuned thresholds maximise (default micro-f1)
   --vocab-size N           WordPiece vocabulary size when training the tokenizer (default 8000)
+  --pretrain-epochs N      masked-LM pre-training epochs on the training texts before fine-tuning
+                           (encoder models: tiny, small, base, DIR, hf:ID; default 0; an error with ngram/auto)
   --partial                partially annotated rows: a row whose negatives cell lists labels was checked
                            only for its positives and those negatives; its other labels are unknown and
                            masked out of the loss and the metrics (an empty cell: fully annotated)
@@ -51,6 +54,28 @@ Trains a classifier. Without --val/--test, the data is split iteratively (60/20/
   --negatives-column NAME  (default negatives; used with --partial)
   --label-separator S      (default ,)
   --encoding E             utf8 | latin1: how the data files are decoded (default utf8; invalid UTF-8 is an error)
+  --device D               auto | cpu | cuda (default auto)
+  --seed N                 (default 42)
+  --json                   print the result as JSON (progress goes to stderr)
+  -h, --help`,
+  pretrain: `usage: fused-multilabel pretrain --data FILE --out DIR [options]
+
+Pre-trains an encoder with BERT's masked-language-model objective on the texts (15% of the WordPiece
+tokens chosen; of those 80% [MASK], 10% a random token, 10% unchanged) and writes a Hugging Face
+BertForMaskedLM (or DistilBertForMaskedLM) directory: 'train --model DIR' fine-tunes from it, and
+transformers loads it.
+
+  --data FILE              texts: .txt (one per line), .csv or .jsonl (the text column) (required)
+  --out DIR                directory to write (required; replaced atomically)
+  --model NAME|DIR|hf:ID   tiny | small | base (a tokenizer is trained on the texts), or a model
+                           directory / Hub model to pre-train further with its own tokenizer (default tiny)
+  --epochs N               (default 3)
+  --batch-size N           (default 32)
+  --max-length N           tokens per text (default 128)
+  --lr X                   peak learning rate (default: 1e-3 tiny, 5e-4 small, 1e-4 base, 5e-5 pretrained)
+  --mask-probability X     share of tokens chosen (default 0.15)
+  --vocab-size N           WordPiece vocabulary size when training the tokenizer (default 8000)
+  --text-column NAME       (default text)
   --device D               auto | cpu | cuda (default auto)
   --seed N                 (default 42)
   --json                   print the result as JSON (progress goes to stderr)

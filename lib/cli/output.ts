@@ -72,6 +72,15 @@ export function fmtSec(s: number): string {
   return `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
 }
 
+/** Pre-training progress (Trainer pretrainEpochs) as lines, four per epoch; true when `p` was one. */
+function pretrainLine(p: ProgressEvent, log: (s: string) => void): boolean {
+  if (p.phase === 'pretrain-epoch') log(`pretrain epoch ${p.epoch}/${p.epochs}: masked-LM loss ${p.loss.toFixed(4)}`);
+  else if (p.phase === 'pretrain') {
+    if (p.step % Math.max(1, Math.round(p.totalSteps / p.epochs / 4)) === 0) log(`pretrain epoch ${p.epoch}/${p.epochs} step ${p.step}/${p.totalSteps}: masked-LM loss ${p.loss.toFixed(4)}, ETA ${fmtSec(p.etaSec)}`);
+  } else return false;
+  return true;
+}
+
 export function progressReporter(json: boolean): { onProgress: (p: ProgressEvent) => void; stop: () => void } {
   const tty = !json && process.stdout.isTTY === true;
   const log = (s: string) => (json ? process.stderr : process.stdout).write(s + '\n');
@@ -88,6 +97,7 @@ export function progressReporter(json: boolean): { onProgress: (p: ProgressEvent
     let started = false;
     return {
       onProgress: (p) => {
+        if (pretrainLine(p, log)) return;
         if (!started) {
           bar.start(p.totalSteps, 0, { epoch: 1, epochs: p.epochs, loss: '-', speed: '-', etaText: '?' });
           started = true;
@@ -106,6 +116,7 @@ export function progressReporter(json: boolean): { onProgress: (p: ProgressEvent
   let every = 0;
   return {
     onProgress: (p) => {
+      if (pretrainLine(p, log)) return;
       if (p.phase === 'validate') {
         log(`epoch ${p.epoch}/${p.epochs}: train loss ${p.loss.toFixed(4)}, val loss ${p.valLoss?.toFixed(4)}, val micro F1 ${f3(p.valMicroF1 ?? NaN)}, macro F1 ${f3(p.valMacroF1 ?? NaN)} (at 0.5)`);
         return;

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Encoder, readSafetensors } from '../../dist/index.js';
-import { assertClose } from '../helpers/assert.js';
+import { assertClose, assertRejectsCode } from '../helpers/assert.js';
 
 const FIX = new URL('../fixtures/encoder/', import.meta.url).pathname;
 const scratch = mkdtempSync(join(tmpdir(), 'fml-mlm-'));
@@ -98,17 +98,7 @@ test('masked-LM rejections: wrong head, labels, no labelled position', async () 
   cls.dispose();
 });
 
-async function assertRejects(fn, Ctor, re) {
-  let err;
-  try {
-    await fn();
-  } catch (e) {
-    err = e;
-  }
-  assert.ok(err instanceof Ctor, `expected ${Ctor.name}, got ${err}`);
-  assert.is(err.code, 'ERR_INVALID_ARG');
-  assert.match(err.message, re);
-}
+const assertRejects = (fn, Ctor, re) => assertRejectsCode(fn, 'ERR_INVALID_ARG', Ctor, re);
 
 test.after(() => rmSync(scratch, { recursive: true, force: true }));
 test.run();

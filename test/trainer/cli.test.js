@@ -1,30 +1,17 @@
 // The fused-multilabel command: train / evaluate / predict / info / bench / --help, and its error paths
 // (one line on stderr naming the problem, a non-zero exit code).
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { cliRunner, fails } from '../helpers/cli.js';
 
 const root = new URL('../..', import.meta.url).pathname;
-const cli = join(root, 'dist', 'cli.js');
 const scratch = mkdtempSync(join(tmpdir(), 'fml-cli-'));
 const model = join(scratch, 'model');
 
-function run(...args) {
-  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', cwd: scratch, env: { ...process.env, FUSED_MULTILABEL_DEVICE: 'cpu' } });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
-
-/** Exit code non-zero and exactly one line on stderr that matches re. */
-function fails(r, code, re) {
-  assert.is(r.code, code, `exit code (stderr: ${r.err})`);
-  const lines = r.err.trimEnd().split('\n');
-  assert.is(lines.length, 1, `one line on stderr, got: ${r.err}`);
-  assert.match(lines[0], /^fused-multilabel: /);
-  assert.match(lines[0], re);
-}
+const run = cliRunner(scratch);
 
 // a 900-row slice of the bundled data (with the negatives column) keeps these runs short
 const all = readFileSync(join(root, 'examples', 'tickets.csv'), 'utf8').split('\n');

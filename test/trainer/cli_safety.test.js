@@ -2,28 +2,19 @@
 // flag), train writes report.html and `report` redraws it without the model run or on new data, re-training
 // keeps the user's files in the model directory, a FIFO weights file is refused (no hang), dropped rows
 // and the real split proportions are reported, nothing unprintable reaches the terminal.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { cliRunner, fails } from '../helpers/cli.js';
 
 const root = new URL('../..', import.meta.url).pathname;
-const cli = join(root, 'dist', 'cli.js');
 const scratch = mkdtempSync(join(tmpdir(), 'fml-safety-'));
 const model = join(scratch, 'model');
 
-function run(...args) {
-  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', cwd: scratch, timeout: 120000, env: { ...process.env, FUSED_MULTILABEL_DEVICE: 'cpu' } });
-  return { code: r.status, out: r.stdout, err: r.stderr, signal: r.signal };
-}
-function fails(r, code, re) {
-  assert.is(r.code, code, `exit code (stderr: ${r.err})`);
-  const lines = r.err.trimEnd().split('\n');
-  assert.is(lines.length, 1, `one line on stderr, got: ${r.err}`);
-  assert.match(lines[0], re);
-}
+const run = cliRunner(scratch, { timeout: 120000 });
 
 const all = readFileSync(join(root, 'examples', 'tickets.csv'), 'utf8').split('\n');
 const header = all[0];
