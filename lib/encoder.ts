@@ -16,7 +16,7 @@ import { loadBinding, type NativeEncoder, type NativeParamRow } from './binding.
 import { resolveDevice, type DeviceName, type DeviceOption } from './device.js';
 import { checkInteger, checkNumber, checkOptions, busyError, disposedError, invalidFileError, rangeError, rangeErrorMessage, rejectUnknownKeys, typeError } from './errors.js';
 import { normalizeLossOptions, type LossOptions } from './losses.js';
-import { readModelWeights, writeSafetensors } from './safetensors.js';
+import { readModelWeights, writeSafetensors, type LazyTensor } from './safetensors.js';
 import { configFromHuggingFace, configToHuggingFace, locateModelDir, readConfigJson, writeJsonAtomic } from './model_dir.js';
 import { normalizeConfig, type EncoderConfig, type EncoderHead } from './encoder_config.js';
 import { checkBatching, RequestQueue, type BatchingOptions } from './request_queue.js';
@@ -154,9 +154,9 @@ export class Encoder {
       // Only the tensors used are converted: others (position_ids buffers in I64, pre-training heads) are
       // validated with the header and skipped.
       const { tensors, path: weightsPath } = readModelWeights(dir, (n) => wanted.has(n));
-      // Checked first, then copied tensor by tensor into the native arena (no JavaScript copy of the whole
-      // model: loading holds the checkpoint's tensors and the arena, not a third copy).
-      const writes: [number, Float32Array][] = [];
+      // Checked first (names and shapes, from the headers), then read and copied tensor by tensor into the
+      // native arena: loading holds the arena and one tensor, not a copy of the checkpoint beside it.
+      const writes: [number, LazyTensor][] = [];
       const missing: string[] = [];
       for (const row of enc.#table) {
         if (o.freshHead === true && row.name.startsWith('classifier.')) continue;
@@ -171,11 +171,11 @@ export class Encoder {
           if (row.name.startsWith('classifier.') && numLabels !== undefined) continue;  // new label set: fresh head
           throw invalidFileError(weightsPath, `tensor "${row.name}" has shape ${JSON.stringify(found.shape)} but the config needs ${JSON.stringify(row.shape)}`);
         }
-        writes.push([row.offset, found.data]);
+        writes.push([row.offset, found]);
       }
       if (missing.length)
         throw invalidFileError(weightsPath, `missing ${missing.length} tensor(s): ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}`);
-      for (const [offset, data] of writes) native.setParameterRange(offset, data);
+      for (const [offset, t] of writes) native.setParameterRange(offset, t.load());
     } catch (err) {
       native.dispose();
       throw err;

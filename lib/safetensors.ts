@@ -153,14 +153,20 @@ export interface LoadedTensor {
   data: Float32Array;
 }
 
-function toFloat32(raw: Uint8Array, dtype: string): Float32Array {
-  const n = raw.length / (dtype === 'F32' ? 4 : 2);
+/** One tensor's bytes from the open file as float32 (F32 on a little-endian host: read straight into the result). */
+function readTensorFd(fd: number, dataStart: number, t: { dtype: string; begin: number; end: number }, path: string): Float32Array {
+  const n = (t.end - t.begin) / (t.dtype === 'F32' ? 4 : 2);
   const out = new Float32Array(n);
+  if (t.dtype === 'F32' && LITTLE_ENDIAN) {
+    readExactly(fd, new Uint8Array(out.buffer), dataStart + t.begin, path);
+    return out;
+  }
+  const raw = new Uint8Array(t.end - t.begin);
+  readExactly(fd, raw, dataStart + t.begin, path);
   const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-  if (dtype === 'F32') {
-    if (LITTLE_ENDIAN) out.set(new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + 4 * n)));
-    else for (let i = 0; i < n; i++) out[i] = dv.getFloat32(4 * i, true);
-  } else if (dtype === 'BF16') {
+  if (t.dtype === 'F32') {
+    for (let i = 0; i < n; i++) out[i] = dv.getFloat32(4 * i, true);
+  } else if (t.dtype === 'BF16') {
     const u = new Uint32Array(out.buffer);
     for (let i = 0; i < n; i++) u[i] = dv.getUint16(2 * i, true) << 16;
   } else {
@@ -192,9 +198,7 @@ export function readSafetensors(path: string, names?: (name: string) => boolean)
       if (names && !names(t.name)) continue;
       if (t.dtype !== 'F32' && t.dtype !== 'F16' && t.dtype !== 'BF16')
         throw invalidFileError(path, `tensor "${t.name}" has dtype ${t.dtype}; only F32, F16 and BF16 load`);
-      const raw = new Uint8Array(t.end - t.begin);
-      readExactly(fd, raw, header.dataStart + t.begin, path);
-      tensors.set(t.name, { dtype: t.dtype, shape: t.shape, data: toFloat32(raw, t.dtype) });
+      tensors.set(t.name, { dtype: t.dtype, shape: t.shape, data: readTensorFd(fd, header.dataStart, t, path) });
     }
     return { tensors, metadata: header.metadata };
   } finally {
@@ -220,18 +224,43 @@ export function readShardIndex(indexPath: string): string[] {
   return files as string[];
 }
 
+/** A tensor of a checkpoint whose header has been read and validated; `load()` reads its data (as float32). */
+export interface LazyTensor {
+  dtype: string;
+  shape: number[];
+  load(): Float32Array;
+}
+
 /**
  * The weights of a model folder: `model.safetensors`, or the shards `model.safetensors.index.json` lists
- * (Hugging Face's sharded checkpoints), read with readSafetensors and merged. `path` names what was read,
- * for error messages.
+ * (Hugging Face's sharded checkpoints), merged. Only the headers are read here (and validated, with the
+ * dtypes of the tensors `names` selects); each tensor's data is read when its `load()` is called, so a
+ * caller that copies tensors one at a time holds one tensor, not the whole checkpoint (BERT-base: 440 MB).
+ * `path` names what was read, for error messages.
  */
-export function readModelWeights(dir: string, names?: (name: string) => boolean): { tensors: Map<string, LoadedTensor>; path: string } {
+export function readModelWeights(dir: string, names?: (name: string) => boolean): { tensors: Map<string, LazyTensor>; path: string } {
   const single = join(dir, 'model.safetensors');
   const index = join(dir, 'model.safetensors.index.json');
-  if (existsSync(single) || !existsSync(index)) return { tensors: readSafetensors(single, names).tensors, path: single };
-  const tensors = new Map<string, LoadedTensor>();
-  for (const shard of readShardIndex(index)) for (const [k, v] of readSafetensors(join(dir, shard), names).tensors) tensors.set(k, v);
-  return { tensors, path: index };
+  const files = existsSync(single) || !existsSync(index) ? [single] : readShardIndex(index).map((f) => join(dir, f));
+  const tensors = new Map<string, LazyTensor>();
+  for (const file of files) {
+    const header = readSafetensorsHeader(file);
+    for (const t of header.tensors) {
+      if (names && !names(t.name)) continue;
+      if (t.dtype !== 'F32' && t.dtype !== 'F16' && t.dtype !== 'BF16')
+        throw invalidFileError(file, `tensor "${t.name}" has dtype ${t.dtype}; only F32, F16 and BF16 load`);
+      const load = (): Float32Array => {
+        const { fd } = openRegularFile(file, 'weights file');
+        try {
+          return readTensorFd(fd, header.dataStart, t, file);
+        } finally {
+          closeSync(fd);
+        }
+      };
+      tensors.set(t.name, { dtype: t.dtype, shape: t.shape, load });
+    }
+  }
+  return { tensors, path: files.length === 1 ? single : index };
 }
 
 /** Serialises F32 tensors (sorted by name; all share one alignment) with optional string metadata. */
