@@ -12,7 +12,7 @@ import { cpus, loadavg } from 'node:os';
 import { Encoder, deviceInfo, getThreads } from '../dist/index.js';
 import { loadBinding } from '../dist/binding.js';
 import { useBenchAddon } from './addon.mjs';
-import { numberArg, torchEncoder } from './torch_runner.mjs';
+import { numberArg, peakRssMb, torchEncoder } from './torch_runner.mjs';
 
 useBenchAddon();  // before the first call into ../dist: the entry points used below live only in the benchmark addon
 
@@ -68,7 +68,7 @@ async function trainingStep() {
     });
     loads.push(load());
   }
-  const oursRss = process.resourceUsage().maxRSS / 1024; // peak RSS of this process so far: the training steps (MB)
+  const oursRss = peakRssMb(); // peak RSS of this process so far: the training steps (MB)
   enc.dispose();
 
   console.log(`training step: ${cfg.L} layers, hidden ${cfg.C}, ${cfg.NH} heads, FF ${cfg.FF}, T ${cfg.T}, B ${cfg.B}; ${threads} threads; ` +

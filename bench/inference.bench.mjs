@@ -3,11 +3,12 @@
 // B8 T128, with random weights (seeded). Our encoder is saved, exported to ONNX by bench/torch_encoder.py
 // (torch.onnx.export; skipped with the reason when torch is not importable), and each engine runs in its
 // own child process (bench/inference_worker.mjs) so that each process's peak resident memory is its own.
-// Logits must agree to 1e-4. Ratios are throughput ours / onnxruntime from the same run.
-//   node bench/inference.bench.mjs [--iters=N] [--quick]
+// Logits must agree to 1e-4. Ratios are throughput ours / onnxruntime from the same round (R rounds alternate
+// the two engines, each worker a fresh process).
+//   node bench/inference.bench.mjs [--iters=N] [--rounds=R] [--quick]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Encoder, deviceInfo, getThreads } from '../dist/index.js';
@@ -16,6 +17,12 @@ import { numberArg, torchEncoder } from './torch_runner.mjs';
 const here = dirname(fileURLToPath(import.meta.url));
 const quick = process.argv.includes('--quick');
 const iters = numberArg('iters', quick ? 3 : 10);
+const rounds = numberArg('rounds', quick ? 1 : 3);
+/** median (lowest-highest) of xs */
+const spread = (xs, d) => {
+  const v = [...xs].sort((a, b) => a - b);
+  return `${v[v.length >> 1].toFixed(d)} (${v[0].toFixed(d)}-${v[v.length - 1].toFixed(d)})`;
+};
 const threads = getThreads();
 
 const bert = (L, C, NH, FF) => ({ architecture: 'bert', vocabSize: 30522, hiddenSize: C, numLayers: L, numHeads: NH, intermediateSize: FF, maxPositions: 512, numLabels: 20 });
@@ -33,7 +40,7 @@ function worker(engine, dir, c) {
   return JSON.parse(r.stdout.trim().split('\n').pop());
 }
 
-console.log(`inference, ${threads} threads, SGEMM ${deviceInfo().sgemm}; median of ${iters} forwards; peak RSS per process`);
+console.log(`inference, ${threads} threads, SGEMM ${deviceInfo().sgemm}; ${rounds} rounds alternating the engines, each the median of ${iters} forwards in a fresh process; median (lowest-highest) over the rounds; peak RSS per process (VmHWM)`);
 const rows = [];
 const work = mkdtempSync(join(tmpdir(), 'fml-infer-'));
 try {
@@ -42,28 +49,33 @@ try {
     const enc = await Encoder.create(c.config, { device: 'cpu', seed: 7 });
     await enc.save(dir);
     enc.dispose();
-    const ours = worker('ours', dir, c);
     const exp = torchEncoder(['onnx', dir, join(dir, 'model.onnx'), c.pooling]);
-    const ort = exp.error ? { error: `export skipped: ${exp.error}` } : worker('ort', dir, c);
     const row = { model: `${c.name} B${c.B} T${c.T}` };
-    if (ours.error) {
-      rows.push({ ...row, 'ours s/batch': `failed: ${ours.error}` });
+    const ours = [], ort = [];
+    for (let r = 0; r < rounds; r++) {  // alternating, so that both engines are timed in the same minutes
+      ours.push(worker('ours', dir, c));
+      ort.push(exp.error ? { error: `export skipped: ${exp.error}` } : worker('ort', dir, c));
+    }
+    const failed = ours.find((o) => o.error);
+    if (failed) {
+      rows.push({ ...row, 'ours s/batch': `failed: ${failed.error}` });
       continue;
     }
-    row['ours s/batch'] = ours.seconds.toFixed(4);
-    row['ours seq/s'] = Math.round(c.B / ours.seconds);
-    row['ours peak RSS MB'] = Math.round(ours.maxRssMb);
-    if (ort.error) {
-      row['onnxruntime'] = ort.error;
+    const s = (xs) => xs.map((x) => x.seconds);
+    row['ours s/batch'] = spread(s(ours), 4);
+    row['ours peak RSS MB'] = Math.round(Math.max(...ours.map((o) => o.maxRssMb)));
+    if (ort.some((o) => o.error)) {
+      row['onnxruntime'] = ort.find((o) => o.error).error;
     } else {
       let diff = 0;
-      for (let i = 0; i < ours.logits.length; i++) diff = Math.max(diff, Math.abs(ours.logits[i] - ort.logits[i]));
-      row['ort s/batch'] = ort.seconds.toFixed(4);
-      row['ort peak RSS MB'] = Math.round(ort.maxRssMb);
-      row['speed ours/ort'] = (ort.seconds / ours.seconds).toFixed(2) + '×';
-      row['RSS ours/ort'] = (ours.maxRssMb / ort.maxRssMb).toFixed(2);
+      for (let i = 0; i < ours[0].logits.length; i++) diff = Math.max(diff, Math.abs(ours[0].logits[i] - ort[0].logits[i]));
+      row['ort s/batch'] = spread(s(ort), 4);
+      row['ort peak RSS MB'] = Math.round(Math.max(...ort.map((o) => o.maxRssMb)));
+      row['speed ours/ort (rounds)'] = spread(ours.map((o, r) => ort[r].seconds / o.seconds), 2) + '×';
+      row['RSS ours/ort'] = (Math.max(...ours.map((o) => o.maxRssMb)) / Math.max(...ort.map((o) => o.maxRssMb))).toFixed(2);
       row['max |Δlogit|'] = diff.toExponential(1) + (diff <= 1e-4 ? ' ok' : ' > 1e-4 MISMATCH');
     }
+    row.load = loadavg()[0].toFixed(1);
     rows.push(row);
   }
 } finally {

@@ -1,6 +1,8 @@
 // Child process of bench/inference.bench.mjs: loads one saved encoder into one engine, times forwards
 // and prints {"seconds": median per batch, "maxRssMb": this process's peak resident memory, "logits": [...]}.
 //   node bench/inference_worker.mjs ours|ort MODEL_DIR B T ITERS THREADS
+import { peakRssMb } from './torch_runner.mjs';
+
 const [engine, dir, B, T, iters, threads] = process.argv.slice(2).map((v, i) => (i < 2 ? v : Number(v)));
 const n = B * T;
 const ids = Int32Array.from({ length: n }, (_, i) => (i % T === 0 ? 101 : 1 + ((i * 7919) % 30000)));
@@ -38,4 +40,4 @@ for (let i = 0; i < iters; i++) {
   times.push((performance.now() - t0) / 1000);
 }
 times.sort((a, b) => a - b);
-console.log(JSON.stringify({ seconds: times[times.length >> 1], maxRssMb: process.resourceUsage().maxRSS / 1024, logits: Array.from(logits) }));
+console.log(JSON.stringify({ seconds: times[times.length >> 1], maxRssMb: peakRssMb(), logits: Array.from(logits) }));

@@ -125,6 +125,15 @@ def blas_library():
 
 
 def max_rss_mb():
+    """Peak resident memory of this process's own address space (VmHWM): getrusage's ru_maxrss would carry
+    the peak of the Node process that spawned it across exec."""
+    try:
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith('VmHWM:'):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 

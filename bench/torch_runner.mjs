@@ -1,5 +1,6 @@
 // Shared by the encoder benchmarks: command-line numbers and bench/torch_encoder.py runs.
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -22,4 +23,17 @@ export function torchEncoder(args, env = {}) {
     if (r.stderr && !/No module named 'torch'|ENOENT/.test(r.stderr)) return { error: r.stderr.trim().split('\n').pop() };
   }
   return { error: 'torch is not importable (apt-get install python3-torch)' };
+}
+
+/**
+ * This process's peak resident memory in MB: VmHWM of /proc/self/status on Linux, the high-water mark of
+ * its own address space. (getrusage's maxRSS is not: Linux carries the forking parent's peak across
+ * exec, so a worker spawned by a benchmark that holds a BERT-base reported the parent's 840 MB.)
+ */
+export function peakRssMb() {
+  try {
+    const m = readFileSync('/proc/self/status', 'utf8').match(/^VmHWM:\s+(\d+) kB/m);
+    if (m) return Number(m[1]) / 1024;
+  } catch {}
+  return process.resourceUsage().maxRSS / 1024;
 }
