@@ -198,7 +198,7 @@ export async function saveMaskedLmDir(dir: string, m: MaskedLm, options: Record<
     async (tmp) => {
       await m.encoder.save(tmp);
       m.tokenizer.save(tmp);
-      writeJsonAtomic(join(tmp, 'config.json'), { ...readConfigJson(tmp), fused_multilabel: { version, format: MODEL_FORMAT } });
+      writeJsonAtomic(join(tmp, 'config.json'), { ...readConfigJson(tmp), fused_multilabel: { version, format: MODEL_FORMAT, pretraining: 'masked-lm' } });
       writeJsonAtomic(join(tmp, 'pretraining.json'), { objective: 'masked-lm', options, history: m.history, seconds: m.seconds });
     },
     {},

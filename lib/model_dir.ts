@@ -149,11 +149,13 @@ export function readModelDir(dirIn: string): ModelDirContents {
   const dir = resolveModelDir(dirIn);
   const cfgPath = join(dir, 'config.json');
   const config = readConfigJson(dir);
-  const marker = config.fused_multilabel as { version?: unknown; format?: unknown; export?: unknown } | undefined;
+  const marker = config.fused_multilabel as { version?: unknown; format?: unknown; export?: unknown; pretraining?: unknown } | undefined;
   if (!marker || typeof marker !== 'object')
     throw invalidFileError(cfgPath, 'was not written by fused-multilabel (no "fused_multilabel" block); load a Hugging Face checkpoint with --model DIR for training instead');
   if (marker.export === 'onnx')
     throw invalidFileError(dir, 'is an ONNX export (onnx/model.onnx), not a model directory: run it with onnxruntime or transformers.js, or load the directory it was exported from');
+  if (marker.pretraining === 'masked-lm')
+    throw invalidFileError(dir, 'is a masked-LM pre-training directory (written by pretrain), not a classifier: fine-tune it first (train --model DIR, or a Trainer with { model: { pretrained: DIR } })');
   if (marker.format !== MODEL_FORMAT || typeof marker.version !== 'string' || !compatible(marker.version, version))
     throw invalidFileError(
       cfgPath,

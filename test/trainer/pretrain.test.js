@@ -81,6 +81,16 @@ test('pretrain writes a BertForMaskedLM directory with Hugging Face names; the l
   assert.ok(readFileSync(join(dir, 'model.safetensors')).equals(readFileSync(join(dir2, 'model.safetensors'))), 'bit-identical weights for the same seed');
 });
 
+test('pretrain a DistilBERT: a DistilBertForMaskedLM directory (vocab_transform, vocab_layer_norm, vocab_projector.bias)', async () => {
+  const dir = join(scratch, 'mlm-distil');
+  await pretrain(dir, { ...base, epochs: 1, model: { ...SMALL, architecture: 'distilbert', typeVocabSize: 0 } });
+  assert.equal(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).architectures, ['DistilBertForMaskedLM']);
+  const names = [...readSafetensors(join(dir, 'model.safetensors')).tensors.keys()];
+  for (const n of ['distilbert.embeddings.word_embeddings.weight', 'vocab_transform.weight', 'vocab_transform.bias', 'vocab_layer_norm.weight', 'vocab_layer_norm.bias', 'vocab_projector.bias'])
+    assert.ok(names.includes(n), `${n} saved`);
+  assert.ok(!names.includes('vocab_projector.weight'), 'the tied projector weight is not stored');
+});
+
 test('pretrain from a masked-LM directory continues from its weights and head (lr 0 keeps them)', async () => {
   const from = join(scratch, 'mlm');
   const dir = join(scratch, 'mlm-more');
@@ -154,6 +164,7 @@ test('CLI: pretrain (.txt, .jsonl) then train --model DIR; train --pretrain-epoc
   writeFileSync(csv, 'text,labels\n' + rows.map((x) => `${x.text},"${x.labels.join(',')}"`).join('\n') + '\n');
   const t = run('train', '--data', csv, '--out', join(scratch, 'cli-clf'), '--model', out, '--epochs', '1', '--json');
   assert.is(t.code, 0, t.err);
+  fails(run('predict', '--model', out, '--text', 'the cat'), 1, /is a masked-LM pre-training directory .*not a classifier: fine-tune it first/);
   const t2 = run('train', '--data', csv, '--out', join(scratch, 'cli-clf2'), '--model', 'tiny', '--pretrain-epochs', '1', '--epochs', '1', '--vocab-size', '120');
   assert.is(t2.code, 0, t2.err);
   assert.match(t2.out, /pretrain epoch 1\/1: masked-LM loss \d/);
