@@ -6,8 +6,9 @@
 // small local arrays (converting int8/uint8 targets, applying label smoothing, checking target range),
 // then one branch-free loop computes loss and gradient per element from a single exp(-|x|). That loop
 // works only on local restrict arrays, so the compiler vectorises it: here for the portable build (SSE2,
-// NEON), in bce_cpu_avx2.cpp and bce_cpu_avx512.cpp for those instruction sets, which also hold
-// hand-written loops for the hot variants (BCE, focal with γ = 2, DB with γ = 2). The path is picked once
+// NEON), in bce_cpu_avx2.cpp and bce_cpu_avx512.cpp for those instruction sets, which also instantiate
+// the hand-written loops of bce_cpu_vec.h for the hot variants (BCE, focal with γ = 2, DB with γ = 2) over
+// their vector trait. The path is picked once
 // per call from the CPU (core/isa.h). Row sums of the loss are accumulated in fp64 into a per-row array
 // and added up in row order at the end, so the loss does not depend on the thread count.
 #include "bce_cpu_tiles.h"

@@ -2,8 +2,9 @@
 // every instruction set shares. rows_body walks a chunk of rows in tiles (DB: R_n first), gathers the
 // targets, weights and mask of a tile, and runs one element loop: tile_loop (bce.h's formulas, vectorised
 // by the compiler for the ISA of the function it is inlined into) or, in the x86 files, the hand-written
-// v512/v256 loops declared below. Each ISA file instantiates rows_body inside functions compiled for its
-// instruction set (target attributes, so no per-file compiler flags) and exports one selector.
+// loops of bce_cpu_vec.h over the file's vector trait. Each ISA file instantiates rows_body inside functions
+// compiled for its instruction set (target attributes, so no per-file compiler flags) and exports one
+// selector.
 //
 // Linkage: the code here is in an anonymous namespace, so each file has its own copy compiled for its own
 // ISA (a shared inline copy could be merged by the linker into AVX-512 code that a portable caller then
@@ -20,6 +21,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "../core/common.h"
@@ -149,95 +151,13 @@ inline __attribute__((always_inline)) int tile_loop(int64_t T, const float* __re
 }
 
 
-#ifdef FML_HAVE_X86_KERNELS
-#define FML_AVX512_ATTR __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma"), always_inline))
-// The tile itself is a call (once per tile or row): rows_body is inlined into all three clones,
-// and GCC cannot inline AVX-512 code into its portable body first.
-#define FML_AVX512_FN __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma"), noinline))
-// A lambda's body does not inherit its function's target (Clang), so the element steps say it themselves.
-#define FML_AVX512_LAMBDA __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma"), always_inline))
-// GCC 12's intrinsic headers build some results from _mm512_undefined_ps(): false -Wmaybe-uninitialized.
-#define FML_AVX2_ATTR __attribute__((target("avx2,fma"), always_inline))
-#define FML_AVX2_FN __attribute__((target("avx2,fma"), noinline))
-
-// Scalar coefficients of the hand-written loops (both widths), computed once per tile.
-// Focal: α_t = at1·y + at0; one-sided (y = 0 / y = 1) loss coefficients cl0/cl1 = α_t and gradient
-// coefficients cg0/cg1 = α_t·(1-2y)·gs.
-struct FocalCoefs {
-  float at1, at0, cl0, cl1, cg0, cg1;
-  FocalCoefs(const Params& P, float gs) {
-    const float a1 = P.has_alpha ? P.alpha : 1.0f, a0 = P.has_alpha ? 1.0f - P.alpha : 1.0f;
-    at1 = P.has_alpha ? 2.0f * P.alpha - 1.0f : 0.0f;
-    at0 = a0;
-    cl0 = a0;
-    cl1 = a1;
-    cg0 = a0 * gs;
-    cg1 = -a1 * gs;
-  }
-};
-// DB: each side's loss and gradient coefficients (the gradient already scaled by gs) and the rebalancing
-// weight r = σ(v) + α_m with -v = -β·(inv_n/R - μ) = rb_a·inv_n + rb_b (rb: R > 0 and rebalancing on; else
-// r = rconst).
-struct DbCoefs {
-  float lam, cl_pos, cl_neg, cg_pos, cg_neg, rconst, rb_a, rb_b, rb_alpha;
-  bool rb;
-  DbCoefs(const Params& P, float R, float gs) {
-    lam = P.neg_scale;
-    cl_pos = P.db_alpha_pos;
-    cl_neg = P.db_alpha_neg * P.inv_neg_scale;
-    cg_pos = -P.db_alpha_pos * gs;
-    cg_neg = P.db_alpha_neg * gs;
-    rb = P.rebalance && R > 0.0f;
-    rconst = P.rebalance ? 1.0f + P.rb_alpha : 1.0f;
-    const float invR = R > 0.0f ? (float)(1.0 / (double)R) : 1.0f;
-    rb_a = P.rb_beta * invR;
-    rb_b = -P.rb_beta * P.rb_mu;
-    rb_alpha = P.rb_alpha;
-  }
-};
-
-
-// GCC 12's intrinsic headers build some results from _mm512_undefined_ps(): false -Wmaybe-uninitialized
-// (in the hand-written loops of the ISA files, which include this header).
-#if !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-// The hand-written loops (bce_cpu_avx512.cpp, bce_cpu_avx2.cpp), declared here for rows_body.
-namespace v512 {
-// V = 0: BCE; V = 1: focal with γ = 2. WP: element weights w and posWeight p are read (else 1).
-// SAFE: mf selects the used elements and targets are range-checked (else all are used and were checked).
-// Loss: stored to lb when it is non-null, else summed (fp32 within 4 vectors, then fp64) into *sum.
-// YT = 1 / 2: the targets are read in place as int8 / uint8 (r8: targets, optional mask bytes, ignore value),
-// converted, masked (masked targets become 0) and range-checked in the loop, instead of gather_targets
-// (then SAFE is true and y, mf are unused).
+// The targets of a tile read in place as int8/uint8 by a vector loop (VecLoops::tile with YT = 1 / 2):
+// targets, optional mask bytes, ignore value.
 struct Raw8 {
   const void* t;
   const uint8_t* m;
   float iv;
 };
-template <LossVariant V, bool WP, bool SAFE, int YT = 0>
-FML_AVX512_FN int tile(int64_t T, const float* __restrict x, const float* __restrict y, const float* __restrict w,
-                       const float* __restrict p, const float* __restrict mf, const Params& P, float gs,
-                       float* __restrict lb, float* __restrict go, double* sum, Raw8 r8 = {nullptr, nullptr, 0.0f});
-template <bool HARD, bool WP, bool SAFE>
-FML_AVX512_FN int db_tile(int64_t T, const float* __restrict x, const float* __restrict y, const float* __restrict w,
-                          const float* __restrict p, const float* __restrict mf, const float* __restrict nu,
-                          const float* __restrict invn, float R, const Params& P, float gs, float* __restrict lb,
-                          float* __restrict go, double* sum);
-}  // namespace v512
-namespace v256 {
-template <LossVariant V, bool WP, bool SAFE>
-FML_AVX2_FN int tile(int64_t T, const float* __restrict x, const float* __restrict y, const float* __restrict w,
-                     const float* __restrict p, const float* __restrict mf, const Params& P, float gs,
-                     float* __restrict lb, float* __restrict go, double* sum);
-template <bool WP, bool SAFE>
-FML_AVX2_FN int db_tile(int64_t T, const float* __restrict x, const float* __restrict y, const float* __restrict w,
-                        const float* __restrict p, const float* __restrict mf, const float* __restrict nu,
-                        const float* __restrict invn, float R, const Params& P, float gs, float* __restrict lb,
-                        float* __restrict go, double* sum);
-}  // namespace v256
-#endif
-
 
 // The first used target of [i0, i0+T) outside [0, 1] (a kernel flagged one there).
 int64_t first_bad_target(const BceArgs& a, int64_t i0, int64_t T) {
@@ -250,8 +170,10 @@ int64_t first_bad_target(const BceArgs& a, int64_t i0, int64_t T) {
 }
 
 // A chunk of rows: for each row (DB: R_n first), tiles of up to TILE labels through one branch-free,
-// vectorised element loop. Returns the first bad target index or -1.
-template <LossVariant V, bool HARD, bool G2, bool AVX512 = false, bool AVX2 = false>
+// vectorised element loop. Returns the first bad target index or -1. Loops: VecLoops<O> of an ISA file
+// (bce_cpu_vec.h) for BCE, focal γ=2 and DB γ=2, or void (tile_loop only); AVX512: the loops can read
+// int8/uint8 targets in place and take whole rows (a trait with a masked tail and load_bytes).
+template <LossVariant V, bool HARD, bool G2, class Loops = void, bool AVX512 = false>
 inline __attribute__((always_inline)) int64_t rows_body(const Ctx& c, int64_t r0, int64_t r1) {
   const BceArgs& a = *c.a;
   const int64_t K = a.K;
@@ -332,40 +254,21 @@ inline __attribute__((always_inline)) int64_t rows_body(const Ctx& c, int64_t r0
       bool summed = false;
       // reduction 'none': the loss of the tile (straight into loss_out for a whole row)
       float* lbp = c.row_sum ? nullptr : wide ? a.loss_out + i0 : lb;
-#ifdef FML_HAVE_X86_KERNELS
-      // DB with γ = 2 (the default): the AVX-512 loop (hard and soft labels).
-      auto db512 = [&]() {
-        const bool wp = w != c.ones || p != c.ones;
-        double ts = 0;
-        if (wp)
-          bad |= safe ? v512::db_tile<HARD, true, true>(T, x, y, w, p, mf, nu, invn, R, P, gs, lbp, go, &ts)
-                      : v512::db_tile<HARD, true, false>(T, x, y, w, p, mf, nu, invn, R, P, gs, lbp, go, &ts);
-        else
-          bad |= safe ? v512::db_tile<HARD, false, true>(T, x, y, w, p, mf, nu, invn, R, P, gs, lbp, go, &ts)
-                      : v512::db_tile<HARD, false, false>(T, x, y, w, p, mf, nu, invn, R, P, gs, lbp, go, &ts);
-        tile_sum = ts;
-        summed = true;
-      };
-#endif
+      constexpr bool vec = !std::is_void_v<Loops>;
       if (V == LossVariant::DistributionBalanced) {
-#ifdef FML_HAVE_X86_KERNELS
-        // AVX-512 with γ = 2: hard and soft labels are told apart per vector inside the loop
-        if constexpr (AVX512 && G2) {
-          db512();
-        } else if constexpr (AVX2 && G2) {
+        // DB with γ = 2 (the default): the vector loop tells hard and soft labels apart per vector
+        if constexpr (vec && G2) {
           const bool wp = w != c.ones || p != c.ones;
           double ts = 0;
           if (wp)
-            bad |= safe ? v256::db_tile<true, true>(T, x, y, w, p, mf, nu, invn, R, P, gs, lbp, go, &ts)
-                        : v256::db_tile<true, false>(T, x, y, w, p, mf, nu, invn, R, P, gs, lbp, go, &ts);
+            bad |= safe ? Loops::template db_tile<HARD, true, true>(T, x, y, w, p, mf, nu, invn, R, P, gs, lbp, go, &ts)
+                        : Loops::template db_tile<HARD, true, false>(T, x, y, w, p, mf, nu, invn, R, P, gs, lbp, go, &ts);
           else
-            bad |= safe ? v256::db_tile<false, true>(T, x, y, w, p, mf, nu, invn, R, P, gs, lbp, go, &ts)
-                        : v256::db_tile<false, false>(T, x, y, w, p, mf, nu, invn, R, P, gs, lbp, go, &ts);
+            bad |= safe ? Loops::template db_tile<HARD, false, true>(T, x, y, w, p, mf, nu, invn, R, P, gs, lbp, go, &ts)
+                        : Loops::template db_tile<HARD, false, false>(T, x, y, w, p, mf, nu, invn, R, P, gs, lbp, go, &ts);
           tile_sum = ts;
           summed = true;
-        } else
-#endif
-        if (!HARD) {
+        } else if (!HARD) {
           // Float multi-hot targets are usually exactly 0/1: then one side of DB is evaluated, not both.
           int soft = 0;
           for (int64_t j = 0; j < T; j++) soft |= (y[j] != 0.0f && y[j] != 1.0f) ? 1 : 0;
@@ -375,40 +278,29 @@ inline __attribute__((always_inline)) int64_t rows_body(const Ctx& c, int64_t r0
           bad |= tile_loop<V, HARD, G2>(T, x, y, w, p, mf, nu, invn, R, P, gs, lb, go);
         }
       } else {
-#ifdef FML_HAVE_X86_KERNELS
-        if constexpr (AVX512 && (V == LossVariant::Bce || (V == LossVariant::Focal && G2))) {
+        if constexpr (vec && (V == LossVariant::Bce || (V == LossVariant::Focal && G2))) {
           const bool wp = w != c.ones || p != c.ones;
           double ts = 0;
           if (raw8) {
-            const v512::Raw8 r8{static_cast<const uint8_t*>(a.targets) + i0, a.mask ? a.mask + i0 : nullptr, iv8};
-            const bool s8 = a.targets_dtype == DType::I8;
-            if (wp)
-              bad |= s8 ? v512::tile<V, true, true, 1>(T, x, y, w, p, mf, P, gs, lbp, go, &ts, r8)
-                        : v512::tile<V, true, true, 2>(T, x, y, w, p, mf, P, gs, lbp, go, &ts, r8);
-            else
-              bad |= s8 ? v512::tile<V, false, true, 1>(T, x, y, w, p, mf, P, gs, lbp, go, &ts, r8)
-                        : v512::tile<V, false, true, 2>(T, x, y, w, p, mf, P, gs, lbp, go, &ts, r8);
+            if constexpr (AVX512) {  // raw8 is false otherwise
+              const Raw8 r8{static_cast<const uint8_t*>(a.targets) + i0, a.mask ? a.mask + i0 : nullptr, iv8};
+              const bool s8 = a.targets_dtype == DType::I8;
+              if (wp)
+                bad |= s8 ? Loops::template tile<V, true, true, 1>(T, x, y, w, p, mf, P, gs, lbp, go, &ts, r8)
+                          : Loops::template tile<V, true, true, 2>(T, x, y, w, p, mf, P, gs, lbp, go, &ts, r8);
+              else
+                bad |= s8 ? Loops::template tile<V, false, true, 1>(T, x, y, w, p, mf, P, gs, lbp, go, &ts, r8)
+                          : Loops::template tile<V, false, true, 2>(T, x, y, w, p, mf, P, gs, lbp, go, &ts, r8);
+            }
           } else if (wp)
-            bad |= safe ? v512::tile<V, true, true>(T, x, y, w, p, mf, P, gs, lbp, go, &ts)
-                        : v512::tile<V, true, false>(T, x, y, w, p, mf, P, gs, lbp, go, &ts);
+            bad |= safe ? Loops::template tile<V, true, true>(T, x, y, w, p, mf, P, gs, lbp, go, &ts)
+                        : Loops::template tile<V, true, false>(T, x, y, w, p, mf, P, gs, lbp, go, &ts);
           else
-            bad |= safe ? v512::tile<V, false, true>(T, x, y, w, p, mf, P, gs, lbp, go, &ts)
-                        : v512::tile<V, false, false>(T, x, y, w, p, mf, P, gs, lbp, go, &ts);
-          tile_sum = ts;
-          summed = true;
-        } else if constexpr (AVX2 && (V == LossVariant::Bce || (V == LossVariant::Focal && G2))) {
-          const bool wp = w != c.ones || p != c.ones;
-          double ts = 0;
-          if (wp)
-            bad |= safe ? v256::tile<V, true, true>(T, x, y, w, p, mf, P, gs, lbp, go, &ts)
-                        : v256::tile<V, true, false>(T, x, y, w, p, mf, P, gs, lbp, go, &ts);
-          else
-            bad |= safe ? v256::tile<V, false, true>(T, x, y, w, p, mf, P, gs, lbp, go, &ts)
-                        : v256::tile<V, false, false>(T, x, y, w, p, mf, P, gs, lbp, go, &ts);
+            bad |= safe ? Loops::template tile<V, false, true>(T, x, y, w, p, mf, P, gs, lbp, go, &ts)
+                        : Loops::template tile<V, false, false>(T, x, y, w, p, mf, P, gs, lbp, go, &ts);
           tile_sum = ts;
           summed = true;
         } else
-#endif
           bad |= tile_loop<V, HARD, G2>(T, x, y, w, p, mf, nu, invn, R, P, gs, lb, go);
       }
       if (bad) return first_bad_target(a, i0, T);  // outputs so far are private (else validate_first ran)
@@ -505,20 +397,23 @@ RowsFn pick_variant(LossVariant kernel, bool hard, bool g2) {
 }  // namespace pkg
 
 #ifdef FML_HAVE_X86_KERNELS
-// The entry points of an ISA file (inside namespace pkg, after its loops): rows_body and the pre-pass
-// compiled for the target attribute `isa` (the ISA flags are rows_body's AVX512/AVX2 arguments), and the two selectors.
-#define FML_BCE_ISA_ENTRY(name, isa, ...)                                                               \
+// The entry points of an ISA file (after its trait): rows_body and the pre-pass compiled for the target
+// attribute FML_VEC_TARGET (the remaining arguments are rows_body's Loops and AVX512), and the two selectors.
+#define FML_BCE_ISA_ENTRY(name, ...)                                                                        \
+  namespace pkg {                                                                                          \
   namespace {                                                                                              \
   template <LossVariant V, bool HARD, bool G2>                                                             \
   struct name##_rows {                                                                                     \
-    __attribute__((target(isa))) static int64_t run(const Ctx& c, int64_t r0, int64_t r1) {             \
+    __attribute__((target(FML_VEC_TARGET))) static int64_t run(const Ctx& c, int64_t r0, int64_t r1) {    \
       return rows_body<V, HARD, G2, __VA_ARGS__>(c, r0, r1);                                               \
     }                                                                                                      \
   };                                                                                                       \
-  __attribute__((target(isa))) int64_t count_##name(const BceArgs& a, int64_t r0, int64_t r1, int64_t* n) { \
+  __attribute__((target(FML_VEC_TARGET))) int64_t count_##name(const BceArgs& a, int64_t r0, int64_t r1,   \
+                                                              int64_t* n) {                               \
     return count_body(a, r0, r1, n);                                                                       \
   }                                                                                                        \
   }                                                                                                        \
   RowsFn bce_cpu::select_rows_##name(LossVariant k, bool hard, bool g2) { return pick_variant<name##_rows>(k, hard, g2); } \
-  CountFn bce_cpu::select_count_##name() { return &count_##name; }
+  CountFn bce_cpu::select_count_##name() { return &count_##name; }                                         \
+  }
 #endif
