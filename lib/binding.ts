@@ -12,7 +12,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { codedError } from './errors.js';
 import type { DeviceInfo, DeviceName } from './device.js';
-import type { MemoryUsage, OptimizerOptions } from './encoder.js';
+import type { MemoryUsage } from './encoder.js';
+import type { NativeAdamWArgs, NativeSparseAdamWArgs } from './optimizer.js';
 import type { EncoderConfig } from './encoder_config.js';
 import type { NativeLossArgs } from './loss_contract.js';
 import type { DType, TensorData } from './tensor.js';
@@ -68,11 +69,11 @@ export interface NativeEncoder {
   forward(inputIds: Int32Array, attentionMask: Uint8Array, tokenTypeIds: Int32Array | null, batchSize: number, seqLen: number, train: boolean): Promise<Float32Array>;
   backward(dlogits: Float32Array): Promise<void>;
   zeroGrad(): void;
-  step(optimizer: OptimizerOptions): Promise<{ gradNorm: number }>;
+  step(optimizer: NativeAdamWArgs): Promise<{ gradNorm: number }>;
   /** masked-LM encoders: labels (B·T) a token id to predict or -100; no optimizer: no dropout, no update */
   mlmStep(
     inputIds: Int32Array, attentionMask: Uint8Array, tokenTypeIds: Int32Array | null, batchSize: number, seqLen: number,
-    labels: Int32Array, optimizer: OptimizerOptions | null,
+    labels: Int32Array, optimizer: NativeAdamWArgs | null,
   ): Promise<{ loss: number; count: number; gradNorm: number }>;
   trainStep(
     inputIds: Int32Array,
@@ -82,7 +83,7 @@ export interface NativeEncoder {
     seqLen: number,
     targets: Float32Array | Int8Array | Uint8Array,
     loss: NativeLossArgs,
-    optimizer: OptimizerOptions,
+    optimizer: NativeAdamWArgs,
   ): Promise<{ loss: number; gradNorm: number }>;
   memory(): MemoryUsage;
   dispose(): void;
@@ -109,13 +110,7 @@ export interface NativeBinding {
   embeddingBagBackward(drows: Float32Array, dout: Float32Array, scale: Float32Array, occBag: Int32Array, rowPtr: Int32Array, U: number, C: number): void;
   sparseAdamW(
     weight: Float32Array, m: Float32Array, v: Float32Array, drows: Float32Array, rows: Int32Array,
-    options: { lr: number; beta1: number; beta2: number; eps: number; weightDecay: number; t: number }, U: number, C: number,
-  ): void;
-  /** sgemm_cpu in place on C with its epilogue, for test/encoder/sgemm.test.js */
-  _sgemm(
-    transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number, A: Float32Array, lda: number,
-    B: Float32Array, ldb: number, beta: number, C: Float32Array, ldc: number, bias: Float32Array | null, gelu: boolean,
-    residual: Float32Array | null, ldr: number,
+    options: NativeSparseAdamWArgs, U: number, C: number,
   ): void;
 }
 

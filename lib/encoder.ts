@@ -16,6 +16,7 @@ import { loadBinding, type NativeEncoder, type NativeParamRow } from './binding.
 import { resolveDevice, type DeviceName, type DeviceOption } from './device.js';
 import { checkInteger, checkNumber, checkOptions, busyError, disposedError, invalidFileError, rangeError, rangeErrorMessage, rejectUnknownKeys, typeError } from './errors.js';
 import { normalizeLossOptions, type LossOptions } from './losses.js';
+import { adamWArgs, type OptimizerOptions } from './optimizer.js';
 import { readModelWeights, writeSafetensors, type LazyTensor } from './safetensors.js';
 import { configFromHuggingFace, configToHuggingFace, locateModelDir, readConfigJson, writeJsonAtomic } from './model_dir.js';
 import { normalizeConfig, type EncoderConfig, type EncoderHead } from './encoder_config.js';
@@ -31,22 +32,6 @@ export interface Batch {
   tokenTypeIds?: Int32Array;
   batchSize: number;
   seqLen: number;
-}
-
-export interface OptimizerOptions {
-  lr: number;
-  /** decoupled weight decay (PyTorch AdamW), default 0 */
-  weightDecay?: number;
-  /**
-   * Whether biases and LayerNorm weights (the 1-D parameters) decay too: true (default) is
-   * torch.optim.AdamW over all parameters; false exempts them, as Hugging Face's Trainer does.
-   */
-  decayBiasAndNorm?: boolean;
-  beta1?: number;
-  beta2?: number;
-  eps?: number;
-  /** clip the global gradient L2 norm to this (torch clip_grad_norm_); default: no clipping */
-  maxGradNorm?: number;
 }
 
 export interface EncoderOptions extends BatchingOptions {
@@ -224,21 +209,6 @@ export class Encoder {
     return { inputIds: ids, attentionMask: mask, tokenTypeIds: tt as Int32Array | undefined, batchSize: B, seqLen: T };
   }
 
-  #checkOptimizer(options: unknown): OptimizerOptions {
-    const o = checkOptions('optimizer options', options);
-    rejectUnknownKeys('optimizer options', o, ['lr', 'weightDecay', 'decayBiasAndNorm', 'beta1', 'beta2', 'eps', 'maxGradNorm']);
-    if (o.decayBiasAndNorm !== undefined && typeof o.decayBiasAndNorm !== 'boolean')
-      throw typeError('optimizer.decayBiasAndNorm', 'a boolean', o.decayBiasAndNorm);
-    if (o.lr === undefined) throw typeError('optimizer.lr', 'a learning rate >= 0', o.lr);
-    checkNumber('optimizer.lr', o.lr, 0);
-    if (o.weightDecay !== undefined) checkNumber('optimizer.weightDecay', o.weightDecay, 0);
-    if (o.beta1 !== undefined) checkNumber('optimizer.beta1', o.beta1, 0, 0.999999999);
-    if (o.beta2 !== undefined) checkNumber('optimizer.beta2', o.beta2, 0, 0.999999999);
-    if (o.eps !== undefined) checkNumber('optimizer.eps', o.eps, Number.MIN_VALUE);
-    if (o.maxGradNorm !== undefined) checkNumber('optimizer.maxGradNorm', o.maxGradNorm, 0);
-    return o as unknown as OptimizerOptions;
-  }
-
   /**
    * B×numLabels logits. `train: true` applies dropout (a new Philox stream per training forward).
    * Concurrent calls queue (no ERR_BUSY). A forward that runs alone runs the batch as given; inference
@@ -285,7 +255,7 @@ export class Encoder {
       if (!(y >= 0 && y <= 1) && y !== ignore)
         throw rangeErrorMessage(`Expected targets in [0, 1]${ignore !== null ? ` or ${ignore} (ignored)` : ''} but targets[${i}] is ${y}`);
     }
-    const opt = this.#checkOptimizer(optimizer);
+    const opt = adamWArgs(optimizer);
     return this.#queue.exclusive(() => h.trainStep(b.inputIds, b.attentionMask, b.tokenTypeIds ?? null, b.batchSize, b.seqLen, targets, native, opt));
   }
 
@@ -302,7 +272,7 @@ export class Encoder {
     const b = this.#checkBatch(batch);
     const n = b.batchSize * b.seqLen;
     if (!(labels instanceof Int32Array) || labels.length !== n) throw typeError('labels', `an Int32Array of length ${n} (batchSize × seqLen)`, labels);
-    const opt = optimizer === undefined ? null : this.#checkOptimizer(optimizer);
+    const opt = optimizer === undefined ? null : adamWArgs(optimizer);
     return this.#queue.exclusive(() => h.mlmStep(b.inputIds, b.attentionMask, b.tokenTypeIds ?? null, b.batchSize, b.seqLen, labels, opt));
   }
 
@@ -314,7 +284,7 @@ export class Encoder {
   /** Clips (maxGradNorm) and applies one AdamW step with the current gradients. */
   async step(optimizer: OptimizerOptions): Promise<{ gradNorm: number }> {
     const h = this.#handle();
-    const opt = this.#checkOptimizer(optimizer);
+    const opt = adamWArgs(optimizer);
     return this.#queue.exclusive(() => h.step(opt));
   }
 

@@ -5,7 +5,8 @@
  * maxPositions) here and nowhere else.
  */
 import { join } from 'node:path';
-import { Encoder, type OptimizerOptions } from './encoder.js';
+import { Encoder } from './encoder.js';
+import type { OptimizerOptions } from './optimizer.js';
 import type { EncoderConfig } from './encoder_config.js';
 import { Tokenizer } from './tokenizer.js';
 import { codedError, invalidFileError } from './errors.js';

@@ -20,7 +20,8 @@ export type {
 export type { PosWeightOptions, PosWeightMethod, ClassBalancedOptions } from './class_weights.js';
 
 export { Encoder } from './encoder.js';
-export type { Batch, OptimizerOptions, EncoderOptions, MemoryUsage } from './encoder.js';
+export type { Batch, EncoderOptions, MemoryUsage } from './encoder.js';
+export type { OptimizerOptions } from './optimizer.js';
 export { normalizeConfig as normalizeEncoderConfig } from './encoder_config.js';
 export type { EncoderConfig, Architecture, Pooling, EncoderHead } from './encoder_config.js';
 export { configFromHuggingFace, configToHuggingFace } from './model_dir.js';

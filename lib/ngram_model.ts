@@ -19,7 +19,7 @@ import { mulberry32 } from './random.js';
 import { readSafetensors, writeSafetensors } from './safetensors.js';
 import { readWeightsHeader, writeJsonAtomic, type ModelDirContents } from './model_dir.js';
 import { featurizeBatch, groupByRow, paddedFeatures, type FeatureConfig } from './ngram_features.js';
-import type { OptimizerOptions } from './encoder.js';
+import { adamWArgs, type OptimizerOptions } from './optimizer.js';
 import type { ModelInputs, TrainableTextModel } from './text_model.js';
 import { writeNgramExport, type OnnxExportInfo, type OnnxExportSpec } from './onnx/export.js';
 import { checkBatching, RequestQueue, type BatchingOptions } from './request_queue.js';
@@ -203,8 +203,9 @@ export class NgramTextModel implements TrainableTextModel {
     return out;
   }
 
-  async trainStep(texts: readonly string[], targets: Int8Array, loss: LossOptions, opt: OptimizerOptions): Promise<{ loss: number; gradNorm: number }> {
+  async trainStep(texts: readonly string[], targets: Int8Array, loss: LossOptions, optimizer: OptimizerOptions): Promise<{ loss: number; gradNorm: number }> {
     this.#alive();
+    const opt = adamWArgs(optimizer);
     const c = this.config;
     const K = this.numLabels;
     const B = texts.length;
@@ -232,7 +233,7 @@ export class NgramTextModel implements TrainableTextModel {
     let sq = 0;
     for (const a of grads.values()) for (let i = 0; i < a.length; i++) sq += a[i] * a[i];
     const norm = Math.sqrt(sq);
-    const maxNorm = opt.maxGradNorm ?? 0;
+    const maxNorm = opt.maxGradNorm;
     if (maxNorm > 0 && norm > maxNorm) {
       const s = maxNorm / (norm + 1e-6);
       for (const a of grads.values()) for (let i = 0; i < a.length; i++) a[i] *= s;
@@ -245,8 +246,9 @@ export class NgramTextModel implements TrainableTextModel {
       const bias = name.endsWith('.bias');
       const C = name === 'embedding.weight' ? c.dim : bias ? p.length : (p.length / (name === 'hidden.weight' ? c.hidden : K));
       const rows = name === 'embedding.weight' ? g.rows : Int32Array.from({ length: p.length / C }, (_, i) => i);
-      const wd = bias && !opt.decayBiasAndNorm ? 0 : opt.weightDecay ?? 0;
-      native.sparseAdamW(p, this.#m.get(name)!, this.#v.get(name)!, grad, rows, { lr: opt.lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: wd, t: this.#t }, rows.length, C);
+      const wd = bias && !opt.decayBiasAndNorm ? 0 : opt.weightDecay;
+      const args = { lr: opt.lr, beta1: opt.beta1, beta2: opt.beta2, eps: opt.eps, weightDecay: wd, t: this.#t };
+      native.sparseAdamW(p, this.#m.get(name)!, this.#v.get(name)!, grad, rows, args, rows.length, C);
     }
     return { loss: l.loss as number, gradNorm: norm };
   }

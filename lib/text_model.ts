@@ -11,7 +11,7 @@ import { EncoderTextModel, isEncoderModelOption, type EncoderModelOption } from 
 import { invalidFileError, rangeErrorMessage, typeError } from './errors.js';
 import { NGRAM_DEFAULTS, NGRAM_MANY_LABELS, NGRAM_MODEL_TYPE, NgramTextModel, checkNgramConfig } from './ngram_model.js';
 import type { LossOptions } from './losses.js';
-import type { OptimizerOptions } from './encoder.js';
+import type { OptimizerOptions } from './optimizer.js';
 import type { DeviceOption } from './device.js';
 import type { ModelDirContents } from './model_dir.js';
 import type { OnnxExportInfo, OnnxExportSpec } from './onnx/export.js';

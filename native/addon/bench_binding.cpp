@@ -3,6 +3,7 @@
 //   _copyBytes(dst, src)          the memory-copy reference of the loss benchmarks
 //   _benchSgemm(...), _fmaPeak(n) the CPU matrix-product benchmark (bench/encoder.bench.mjs)
 //   _benchEncoderKernels(options) the per-kernel GPU benchmark (bench/gpu/encoder_gpu.mjs)
+//   _sgemm(...)                   sgemm_cpu with its epilogue, for test/encoder/sgemm.test.js
 //
 // _benchEncoderKernels(options): the per-kernel GPU benchmark behind bench/gpu/encoder_gpu.mjs.
 //
@@ -507,12 +508,39 @@ Napi::Value BenchSgemm(const Napi::CallbackInfo& info) {
   });
 }
 
+// _sgemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bias, gelu, residual, ldr): sgemm_cpu
+// in place on C with the epilogue, on the calling thread: the test entry point of test/encoder/sgemm.test.js.
+Napi::Value Sgemm(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    const bool ta = info[0].ToBoolean().Value(), tb = info[1].ToBoolean().Value();
+    const int64_t M = require_int(info[2], "M", 1, 1 << 16), N = require_int(info[3], "N", 1, 1 << 16);
+    const int64_t K = require_int(info[4], "K", 0, 1 << 16);
+    const float alpha = (float)info[5].ToNumber().DoubleValue(), beta = (float)info[10].ToNumber().DoubleValue();
+    const int64_t lda = require_int(info[7], "lda", 0, 1 << 20), ldb = require_int(info[9], "ldb", 0, 1 << 20);
+    const int64_t ldc = require_int(info[12], "ldc", N, 1 << 20);
+    if (lda < (ta ? M : K) || ldb < (tb ? K : N)) throw_range("_sgemm: lda/ldb smaller than a row");
+    const float* A = require_typed<float>(info[6], napi_float32_array, "Float32Array", "A", (ta ? K : M) * lda);
+    const float* B = require_typed<float>(info[8], napi_float32_array, "Float32Array", "B", (tb ? N : K) * ldb);
+    float* C = const_cast<float*>(require_typed<float>(info[11], napi_float32_array, "Float32Array", "C", M * ldc));
+    SgemmEpilogue e;
+    if (!info[13].IsNull()) e.bias = require_typed<float>(info[13], napi_float32_array, "Float32Array", "bias", N);
+    e.gelu = info[14].ToBoolean().Value();
+    if (!info[15].IsNull()) {
+      e.ldr = require_int(info[16], "ldr", N, 1 << 20);
+      e.residual = require_typed<float>(info[15], napi_float32_array, "Float32Array", "residual", M * e.ldr);
+    }
+    sgemm_cpu(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, &e);
+    return info.Env().Undefined();
+  });
+}
+
 }  // namespace
 
 void init_bench(Napi::Env env, Napi::Object exports) {
   exports.Set("_benchEncoderKernels", Napi::Function::New(env, BenchEncoderKernels));
   exports.Set("_copyBytes", Napi::Function::New(env, CopyBytes, "_copyBytes"));
   exports.Set("_benchSgemm", Napi::Function::New(env, BenchSgemm));
+  exports.Set("_sgemm", Napi::Function::New(env, Sgemm, "_sgemm"));
   exports.Set("_fmaPeak", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
                 return guarded(info.Env(), [&]() -> Napi::Value {
                   const int64_t rounds = require_int(info[0], "rounds", 1, (int64_t)1 << 40);

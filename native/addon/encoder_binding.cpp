@@ -11,6 +11,7 @@
 
 #include "../model/encoder.h"
 #include "../ops/matmul.h"
+#include "adamw_args.h"
 #include "addon_data.h"
 #include "loss_args.h"
 #include "worker.h"
@@ -19,21 +20,17 @@ namespace pkg {
 
 namespace {
 
-float opt_number(const Napi::Object& o, const char* key, float def) {
-  Napi::Value v = o.Get(key);
-  if (v.IsUndefined() || v.IsNull()) return def;
-  return (float)require_number(v, key);
-}
+// The fields of the complete config (lib/encoder_config.ts normalizeConfig fills every one; no defaults here).
+const char* const kConfigFields[] = {"architecture", "vocabSize", "hiddenSize", "numLayers", "numHeads", "intermediateSize",
+                                     "maxPositions", "typeVocabSize", "layerNormEps", "hiddenDropout", "attentionDropout",
+                                     "classifierDropout", "numLabels", "pooling", "sinusoidalPositions", "padTokenId", "head"};
 
-int opt_int(const Napi::Object& o, const char* key, int def, int lo, int hi) {
-  Napi::Value v = o.Get(key);
-  if (v.IsUndefined() || v.IsNull()) return def;
-  return (int)require_int(v, key, lo, hi);
+float probability(const Napi::Object& o, const char* key) {
+  return (float)number_field(o, key, "a probability in [0, 1)", [](double d) { return d >= 0 && d < 1; });
 }
 
 EncoderConfig parse_config(const Napi::Value& v) {
-  if (!v.IsObject()) throw_type("Expected a config object for config but received " + js_type_name(v));
-  Napi::Object o = v.As<Napi::Object>();
+  const Napi::Object o = require_struct(v, "encoder config", kConfigFields, "lib/encoder_config.ts normalizeConfig");
   EncoderConfig c;
   const std::string arch = require_string(o.Get("architecture"), "config.architecture");
   if (arch == "bert") c.arch = Arch::Bert;
@@ -46,29 +43,22 @@ EncoderConfig parse_config(const Napi::Value& v) {
   c.FF = (int)require_int(o.Get("intermediateSize"), "config.intermediateSize", 1, 65536);
   c.P = (int)require_int(o.Get("maxPositions"), "config.maxPositions", 1, 65536);
   c.K = (int)require_int(o.Get("numLabels"), "config.numLabels", 1, 1 << 20);
-  c.TV = c.arch == Arch::Bert ? opt_int(o, "typeVocabSize", 2, 1, 1024) : 0;
-  c.eps = opt_number(o, "layerNormEps", 1e-12f);
-  c.hidden_dropout = opt_number(o, "hiddenDropout", 0.1f);
-  c.attention_dropout = opt_number(o, "attentionDropout", 0.1f);
-  c.classifier_dropout = opt_number(o, "classifierDropout", c.hidden_dropout);
-  c.pad_id = opt_int(o, "padTokenId", 0, -1, 1 << 24);
-  Napi::Value sin = o.Get("sinusoidalPositions");
-  c.sinusoidal = sin.IsBoolean() && sin.As<Napi::Boolean>().Value();
-  Napi::Value pool = o.Get("pooling");
-  if (!pool.IsUndefined()) {
-    const std::string p = require_string(pool, "config.pooling");
-    if (p == "pooler") c.pooling = Pooling::Pooler;
-    else if (p == "cls") c.pooling = Pooling::Cls;
-    else if (p == "mean") c.pooling = Pooling::Mean;
-    else throw_range("Expected 'pooler' | 'cls' | 'mean' for config.pooling but received \"" + p + "\"");
-  }
-  Napi::Value head = o.Get("head");
-  if (!head.IsUndefined()) {
-    const std::string h = require_string(head, "config.head");
-    if (h != "classification" && h != "masked-lm")
-      throw_range("Expected 'classification' | 'masked-lm' for config.head but received \"" + h + "\"");
-    c.mlm = h == "masked-lm";
-  }
+  c.TV = (int)require_int(o.Get("typeVocabSize"), "config.typeVocabSize", c.arch == Arch::Bert ? 1 : 0, c.arch == Arch::Bert ? 1024 : 0);
+  c.eps = (float)number_field(o, "layerNormEps", "a number in (0, 0.5]", [](double d) { return d > 0 && d <= 0.5; });
+  c.hidden_dropout = probability(o, "hiddenDropout");
+  c.attention_dropout = probability(o, "attentionDropout");
+  c.classifier_dropout = probability(o, "classifierDropout");
+  c.pad_id = (int)require_int(o.Get("padTokenId"), "config.padTokenId", -1, 1 << 24);
+  c.sinusoidal = require_bool(o.Get("sinusoidalPositions"), "config.sinusoidalPositions");
+  const std::string p = require_string(o.Get("pooling"), "config.pooling");
+  if (p == "pooler") c.pooling = Pooling::Pooler;
+  else if (p == "cls") c.pooling = Pooling::Cls;
+  else if (p == "mean") c.pooling = Pooling::Mean;
+  else throw_range("Expected 'pooler' | 'cls' | 'mean' for config.pooling but received \"" + p + "\"");
+  const std::string h = require_string(o.Get("head"), "config.head");
+  if (h != "classification" && h != "masked-lm")
+    throw_range("Expected 'classification' | 'masked-lm' for config.head but received \"" + h + "\"");
+  c.mlm = h == "masked-lm";
   validate_config(c);
   return c;
 }
@@ -111,27 +101,6 @@ Batch parse_batch(const Napi::CallbackInfo& info, size_t first, const EncoderCon
     if (c.TV == 0) b.tt = nullptr;
   }
   return b;
-}
-
-AdamWParams parse_adamw(const Napi::Value& v, float* max_grad_norm) {
-  if (!v.IsObject()) throw_type("Expected an options object for optimizer options but received " + js_type_name(v));
-  Napi::Object o = v.As<Napi::Object>();
-  AdamWParams a;
-  a.lr = (float)require_number(o.Get("lr"), "lr");
-  a.beta1 = opt_number(o, "beta1", 0.9f);
-  a.beta2 = opt_number(o, "beta2", 0.999f);
-  a.eps = opt_number(o, "eps", 1e-8f);
-  a.weight_decay = opt_number(o, "weightDecay", 0.0f);
-  if (!(a.lr >= 0) || !(a.beta1 >= 0 && a.beta1 < 1) || !(a.beta2 >= 0 && a.beta2 < 1) || !(a.eps > 0) ||
-      !(a.weight_decay >= 0))
-    throw_range("Invalid optimizer options: need lr >= 0, beta1/beta2 in [0, 1), eps > 0, weightDecay >= 0");
-  Napi::Value decay = o.Get("decayBiasAndNorm");
-  if (!decay.IsUndefined() && !decay.IsBoolean())
-    throw_type("Expected a boolean for decayBiasAndNorm but received " + js_type_name(decay));
-  a.decay_bias_and_norm = decay.IsUndefined() || decay.As<Napi::Boolean>().Value();
-  *max_grad_norm = opt_number(o, "maxGradNorm", 0.0f);
-  if (!(*max_grad_norm >= 0)) throw_range("Expected maxGradNorm >= 0");
-  return a;
 }
 
 }  // namespace
@@ -431,34 +400,7 @@ class AddonEncoder : public Napi::ObjectWrap<AddonEncoder> {
   std::unique_ptr<Encoder> enc_;
 };
 
-// _sgemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bias, gelu, residual, ldr): sgemm_cpu
-// in place on C with the epilogue, for the tests (test/encoder/sgemm.test.js), on the calling thread.
-static Napi::Value Sgemm(const Napi::CallbackInfo& info) {
-  return guarded(info.Env(), [&]() -> Napi::Value {
-    const bool ta = info[0].ToBoolean().Value(), tb = info[1].ToBoolean().Value();
-    const int64_t M = require_int(info[2], "M", 1, 1 << 16), N = require_int(info[3], "N", 1, 1 << 16);
-    const int64_t K = require_int(info[4], "K", 0, 1 << 16);
-    const float alpha = (float)info[5].ToNumber().DoubleValue(), beta = (float)info[10].ToNumber().DoubleValue();
-    const int64_t lda = require_int(info[7], "lda", 0, 1 << 20), ldb = require_int(info[9], "ldb", 0, 1 << 20);
-    const int64_t ldc = require_int(info[12], "ldc", N, 1 << 20);
-    if (lda < (ta ? M : K) || ldb < (tb ? K : N)) throw_range("_sgemm: lda/ldb smaller than a row");
-    const float* A = require_typed<float>(info[6], napi_float32_array, "Float32Array", "A", (ta ? K : M) * lda);
-    const float* B = require_typed<float>(info[8], napi_float32_array, "Float32Array", "B", (tb ? N : K) * ldb);
-    float* C = const_cast<float*>(require_typed<float>(info[11], napi_float32_array, "Float32Array", "C", M * ldc));
-    SgemmEpilogue e;
-    if (!info[13].IsNull()) e.bias = require_typed<float>(info[13], napi_float32_array, "Float32Array", "bias", N);
-    e.gelu = info[14].ToBoolean().Value();
-    if (!info[15].IsNull()) {
-      e.ldr = require_int(info[16], "ldr", N, 1 << 20);
-      e.residual = require_typed<float>(info[15], napi_float32_array, "Float32Array", "residual", M * e.ldr);
-    }
-    sgemm_cpu(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, &e);
-    return info.Env().Undefined();
-  });
-}
-
 void init_encoder(Napi::Env env, Napi::Object exports) {
-  exports.Set("_sgemm", Napi::Function::New(env, Sgemm));
   Napi::Function ctor = AddonEncoder::Define(env);
   addon_data(env).encoder_ctor = Napi::Persistent(ctor);
   exports.Set("NativeEncoder", ctor);

@@ -53,17 +53,6 @@ const char* const kLossFields[] = {"reduction", "variant", "posWeight", "sampleW
                                    "clip", "classCounts", "trainSize", "negScale", "initBias", "rebalance", "rbAlpha",
                                    "rbBeta", "rbMu", "dbFocal"};
 
-void check_fields(const Napi::Object& o) {
-  for (const char* f : kLossFields)
-    if (!o.Has(f)) throw_type(std::string("Expected the loss struct to have the field ") + f + " (lib/loss_contract.ts fills every field)");
-  Napi::Array keys = o.GetPropertyNames();
-  for (uint32_t i = 0; i < keys.Length(); i++) {
-    const std::string k = keys.Get(i).ToString().Utf8Value();
-    if (std::find_if(std::begin(kLossFields), std::end(kLossFields), [&](const char* f) { return k == f; }) == std::end(kLossFields))
-      throw_type("Unknown field \"" + k + "\" in the loss struct (lib/loss_contract.ts NativeLossArgs)");
-  }
-}
-
 // One enum value from its name; `names` in the enum's order.
 template <typename E, size_t M>
 E enum_field(const Napi::Object& o, const char* key, const char* const (&names)[M]) {
@@ -97,7 +86,7 @@ bool bool_field(const Napi::Object& o, const char* key) {
 }  // namespace
 
 void parse_loss_options(Napi::Env env, const Napi::Object& o, int64_t N, int64_t K, Device device, LossInputs& out) {
-  check_fields(o);
+  require_struct(o, "loss struct", kLossFields, "lib/loss_contract.ts");
   BceArgs& a = out.args;
   out.device = device;
   a.N = N;

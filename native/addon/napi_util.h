@@ -7,6 +7,7 @@
 #define NAPI_VERSION 8
 #include <napi.h>
 
+#include <algorithm>
 #include <string>
 
 #include "../core/common.h"
@@ -101,6 +102,38 @@ inline double require_number(const Napi::Value& v, const char* name) {
 inline std::string require_string(const Napi::Value& v, const char* name) {
   if (!v.IsString()) throw_type(std::string("Expected a string for ") + name + " but received " + js_type_name(v));
   return v.As<Napi::String>().Utf8Value();
+}
+
+inline bool require_bool(const Napi::Value& v, const char* name) {
+  if (!v.IsBoolean()) throw_type(std::string("Expected a boolean for ") + name + " but received " + js_type_name(v));
+  return v.As<Napi::Boolean>().Value();
+}
+
+// A struct that TypeScript fills completely (`source` names where its fields and defaults are written): an
+// object with exactly `fields`; a missing or unknown field is a TypeError naming it.
+template <size_t M>
+Napi::Object require_struct(const Napi::Value& v, const char* what, const char* const (&fields)[M], const char* source) {
+  if (!v.IsObject()) throw_type(std::string("Expected the ") + what + " (an object) but received " + js_type_name(v));
+  Napi::Object o = v.As<Napi::Object>();
+  for (const char* f : fields)
+    if (!o.Has(f)) throw_type(std::string("Expected the ") + what + " to have the field " + f + " (" + source + " fills every field)");
+  Napi::Array keys = o.GetPropertyNames();
+  for (uint32_t i = 0; i < keys.Length(); i++) {
+    const std::string k = keys.Get(i).ToString().Utf8Value();
+    if (std::find_if(std::begin(fields), std::end(fields), [&](const char* f) { return k == f; }) == std::end(fields))
+      throw_type("Unknown field \"" + k + "\" in the " + what + " (" + source + ")");
+  }
+  return o;
+}
+
+// A number field that ok() accepts, else a RangeError naming the field and `expected` (NaN is never accepted
+// by a comparison).
+template <typename Ok>
+double number_field(const Napi::Object& o, const char* key, const char* expected, Ok ok) {
+  const Napi::Value v = o.Get(key);
+  const double d = require_number(v, key);
+  if (!ok(d)) throw_range(std::string("Expected ") + expected + " for " + key + " but received " + v.ToString().Utf8Value());
+  return d;
 }
 
 }  // namespace pkg

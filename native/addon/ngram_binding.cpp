@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "../ops/embedding_bag.h"
+#include "adamw_args.h"
 #include "addon_data.h"
 #include "napi_util.h"
 
@@ -93,15 +94,7 @@ Napi::Value sparse_adamw(const Napi::CallbackInfo& info) {
       if (seen[(size_t)rows[u]]) throw_range("Expected distinct rows but row " + std::to_string(rows[u]) + " repeats");
       seen[(size_t)rows[u]] = 1;
     }
-    if (!info[5].IsObject()) throw_type("Expected an options object { lr, beta1, beta2, eps, weightDecay, t } for options");
-    Napi::Object o = info[5].As<Napi::Object>();
-    AdamWParams a;
-    a.lr = (float)require_number(o.Get("lr"), "options.lr");
-    a.beta1 = (float)require_number(o.Get("beta1"), "options.beta1");
-    a.beta2 = (float)require_number(o.Get("beta2"), "options.beta2");
-    a.eps = (float)require_number(o.Get("eps"), "options.eps");
-    a.weight_decay = (float)require_number(o.Get("weightDecay"), "options.weightDecay");
-    a.t = require_int(o.Get("t"), "options.t", 1, (int64_t)1 << 52);
+    const AdamWParams a = parse_sparse_adamw(info[5]);
     sparse_adamw_cpu(weight, m, v, drows, rows, a, (int)U, (int)C);
     return info.Env().Undefined();
   });

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { join } from 'node:path';
-import { Encoder, readSafetensors, writeSafetensors } from '../../dist/index.js';
+import { Encoder, normalizeEncoderConfig, readSafetensors, writeSafetensors } from '../../dist/index.js';
 import { assertRejectsCode, assertClose } from '../helpers/assert.js';
 import { cudaTest } from '../helpers/cuda.js';
 
@@ -254,7 +254,7 @@ test('bad input is rejected before any kernel runs', async () => {
   // the raw binding checks again
   const { loadBinding } = await import('../../dist/binding.js');
   const N = loadBinding().NativeEncoder;
-  const raw = new N({ ...small, typeVocabSize: 2 }, 'cpu', 0);
+  const raw = new N(normalizeEncoderConfig(small), 'cpu', 0);  // the complete config (test/encoder/contract.test.js)
   assert.throws(() => raw.forward(new Int32Array([99]), new Uint8Array(1), null, 1, 1, false), (e) => e.code === 'ERR_INVALID_ARG' && /inputIds/.test(e.message));
   assert.throws(() => raw.forward(new Float32Array(1), new Uint8Array(1), null, 1, 1, false), (e) => e instanceof TypeError);
   raw.dispose();

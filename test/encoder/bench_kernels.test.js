@@ -8,24 +8,15 @@
 import { spawnSync } from 'node:child_process';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { benchAddonPath, buildBenchAddon, userAddonPath } from '../../bench/addon.mjs';
+import { userAddonPath } from '../../bench/addon.mjs';
+import { useBenchAddonForTests } from '../helpers/bench_addon.js';
 
-const BENCH_ONLY = ['_benchEncoderKernels', '_copyBytes', '_benchSgemm', '_fmaPeak'];
-const haveCmake = spawnSync('cmake', ['--version'], { stdio: 'ignore' }).status === 0;
+const BENCH_ONLY = ['_benchEncoderKernels', '_copyBytes', '_benchSgemm', '_fmaPeak', '_sgemm'];
 
-if (!haveCmake && process.env.REQUIRE_BENCH_ADDON !== '1') {
-  console.log('skipping the benchmark addon tests: CMake is not installed (npm run build:bench needs it)');
+if (useBenchAddonForTests('the benchmark addon tests')) await suite();
+else {
   test.skip('the benchmark addon', () => {});
   test.run();
-} else {
-  const why = buildBenchAddon({ quiet: true });
-  if (why) {
-    test('the benchmark addon builds', () => assert.unreachable(why));
-    test.run();
-  } else {
-    process.env.FUSED_MULTILABEL_BINARY = benchAddonPath;
-    await suite();
-  }
 }
 
 async function suite() {

@@ -3,6 +3,9 @@
 // dimensions, alpha/beta, K = 0, and the fused epilogue (bias, GELU, residual). The same file runs once
 // in this process (the best path the CPU has) and once per lower path forced by environment variable, in
 // child processes (FUSED_MULTILABEL_NO_AVX512=1 → AVX2, FUSED_MULTILABEL_NO_AVX2=1 → portable).
+// _sgemm is a test entry point of the benchmark addon (native/addon/bench_binding.cpp), not of the addon
+// users load: test/helpers/bench_addon.js builds and loads it (without CMake the tests are skipped with
+// the reason printed; REQUIRE_BENCH_ADDON=1 makes that a failure).
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
@@ -10,9 +13,12 @@ import * as assert from 'uvu/assert';
 import { deviceInfo, getThreads, setThreads } from '../../dist/index.js';
 import { loadBinding } from '../../dist/binding.js';
 import { mulberry32 } from '../../dist/random.js';
+import { useBenchAddonForTests } from '../helpers/bench_addon.js';
 
-const b = loadBinding();
-const path = deviceInfo().sgemm;
+const ready = useBenchAddonForTests('the SGEMM tests');
+const it = ready ? test : test.skip;
+const b = ready ? loadBinding() : null;
+const path = ready ? deviceInfo().sgemm : 'sgemm';
 if (process.env.FUSED_MULTILABEL_SGEMM_CHILD) console.log(`${path}: child run`);
 const rand = mulberry32(2024);
 const fill = (n) => Float32Array.from({ length: n }, () => rand() * 2 - 1);
@@ -86,14 +92,14 @@ const shapes = [
 
 for (const ta of [false, true]) {
   for (const tb of [false, true]) {
-    test(`${path}: ${ta ? 'T' : 'N'}${tb ? 'T' : 'N'} odd shapes against float64`, () => {
+    it(`${path}: ${ta ? 'T' : 'N'}${tb ? 'T' : 'N'} odd shapes against float64`, () => {
       for (const [M, N, K] of shapes) check({ ta, tb, M, N, K });
       check({ ta, tb, M: 23, N: 41, K: 19, alpha: 0.5, beta: 0.75, pad: 3 });
     });
   }
 }
 
-test(`${path}: epilogues (bias, GELU, residual) on edge and full tiles, after a multi-block K`, () => {
+it(`${path}: epilogues (bias, GELU, residual) on edge and full tiles, after a multi-block K`, () => {
   for (const [M, N, K] of [[45, 77, 300], [14, 32, 16], [6, 16, 8], [301, 129, 67]]) {
     check({ ta: false, tb: true, M, N, K, bias: true });
     check({ ta: false, tb: true, M, N, K, bias: true, gelu: true });
@@ -102,12 +108,12 @@ test(`${path}: epilogues (bias, GELU, residual) on edge and full tiles, after a 
   }
 });
 
-test(`${path}: K = 0 gives beta·C plus the epilogue`, () => {
+it(`${path}: K = 0 gives beta·C plus the epilogue`, () => {
   check({ ta: false, tb: false, M: 5, N: 7, K: 0, beta: 0.5, bias: true, residual: true });
   check({ ta: true, tb: true, M: 3, N: 4, K: 0 });
 });
 
-test(`${path}: the result does not depend on the thread count (each element sums K in the same order)`, () => {
+it(`${path}: the result does not depend on the thread count (each element sums K in the same order)`, () => {
   const M = 333, N = 257, K = 300;
   const A = fill(M * K), B = fill(K * N);
   const run = (t) => {
@@ -126,12 +132,12 @@ test(`${path}: the result does not depend on the thread count (each element sums
 });
 
 if (!process.env.FUSED_MULTILABEL_SGEMM_CHILD) {
-  test('deviceInfo().sgemm names the micro-kernel', () => {
+  it('deviceInfo().sgemm names the micro-kernel', () => {
     assert.match(path, /^(avx512 14x32|avx2 6x16|portable \dx8)$/);
   });
   const self = fileURLToPath(import.meta.url);
   for (const [env, want] of [['FUSED_MULTILABEL_NO_AVX512', /^(avx2 6x16|portable \dx8)$/], ['FUSED_MULTILABEL_NO_AVX2', /^portable \dx8$/]]) {
-    test(`the same tests pass with ${env}=1 (${want.source})`, () => {
+    it(`the same tests pass with ${env}=1 (${want.source})`, () => {
       const r = spawnSync(process.execPath, [self], {
         env: { ...process.env, [env]: '1', FUSED_MULTILABEL_SGEMM_CHILD: '1' },
         encoding: 'utf8',
