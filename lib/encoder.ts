@@ -14,7 +14,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadBinding, type NativeEncoder, type NativeParamRow } from './binding.js';
 import { resolveDevice, type DeviceName, type DeviceOption } from './device.js';
-import { checkInteger, checkNumber, checkOptions, busyError, disposedError, invalidFileError, rangeError, rangeErrorMessage, rejectUnknownKeys, typeError } from './errors.js';
+import { checkInteger, checkOptions, busyError, disposedError, invalidFileError, rangeError, rangeErrorMessage, rejectUnknownKeys, typeError } from './errors.js';
 import { normalizeLossOptions, type LossOptions } from './losses.js';
 import { adamWArgs, type OptimizerOptions } from './optimizer.js';
 import { readModelWeights, writeSafetensors, type LazyTensor } from './safetensors.js';
