@@ -1,7 +1,8 @@
 // A local stand-in for the Hugging Face Hub on 127.0.0.1: /{repo}/resolve/{revision}/{file} answers as the
 // Hub does (X-Repo-Commit; ETag = git blob sha1 for small files; LFS files (*.safetensors, *.bin) as a 302
 // to a second server, the storage host, with X-Linked-Etag = sha256 and X-Linked-Size; X-Error-Code on
-// 401/404; /old-org/… as a relative 307, like a renamed repository). The storage host honours Range.
+// 401/404; /old-org/… as a relative 307, like a renamed repository). The storage host (127.0.0.2 on Linux)
+// honours Range.
 // `faults.truncate` / `faults.corrupt` plant that many broken transfers; `log` records every request.
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -13,7 +14,11 @@ export const isLfs = (name) => /\.(safetensors|bin)$/.test(name);
 /** The etag the Hub gives a file: sha256 for LFS files, the git blob id otherwise. */
 export const etagOf = (name, body) => (isLfs(name) ? sha256(body) : gitSha1(body));
 
-export const listen = (s) => new Promise((r) => s.listen(0, '127.0.0.1', () => r(`http://127.0.0.1:${s.address().port}`)));
+export const listen = (s, host = '127.0.0.1') => new Promise((r) => s.listen(0, host, () => r(`http://${host}:${s.address().port}`)));
+// The storage host on another address than the Hub, as on huggingface.co: clients (huggingface_hub too)
+// follow a redirect within the Hub's host but read an LFS file's metadata from the redirect to another
+// host. Linux routes all of 127.0.0.0/8 to the loopback interface.
+const STORAGE_HOST = process.platform === 'linux' ? '127.0.0.2' : '127.0.0.1';
 
 /**
  * repos: { 'org/name': { file: Buffer } } (repositories added later are served too); privateRepos: names that
@@ -43,7 +48,7 @@ export async function startHub(repos, { privateRepos = [], gatedRepos = [] } = {
     }
     res.end(part);
   });
-  const cdnUrl = await listen(cdn);
+  const cdnUrl = await listen(cdn, STORAGE_HOST);
   const hub = createServer((req, res) => {
     log.push({ host: 'hub', method: req.method, url: req.url, auth: req.headers.authorization });
     if (req.url.startsWith('/old-org/')) return res.writeHead(307, { location: req.url.replace('/old-org/', '/org/') }).end();

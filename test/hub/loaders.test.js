@@ -1,14 +1,15 @@
 // hf:ORG/NAME in every loader, against the local Hub (test/helpers/hub_server.js): Tokenizer.fromPretrained,
 // Encoder.fromPretrained, `fused-multilabel train --model hf:…` (a Trainer's { pretrained }), then the
-// trained model directory served as a Hub repository for Classifier.load and `predict --model hf:…`.
-import { spawnSync } from 'node:child_process';
+// trained model directory served as a Hub repository for Classifier.load and `predict --model hf:…`; the
+// same for the default n-gram model (no tokenizer files), and `export --model hf:…`.
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Classifier, Encoder, Tokenizer, readSafetensors, serializeSafetensors } from '../../dist/index.js';
-import { startHub } from '../helpers/hub_server.js';
+import { COMMIT, startHub } from '../helpers/hub_server.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const scratch = mkdtempSync(join(tmpdir(), 'fml-hub-loaders-'));
@@ -42,7 +43,21 @@ repos['org/sharded-bert'] = sharded;
 const hub = await startHub(repos);
 Object.assign(process.env, { HF_ENDPOINT: hub.url, HF_HUB_CACHE: join(scratch, 'cache'), HF_HUB_OFFLINE: '0' });
 const env = { ...process.env, FUSED_MULTILABEL_DEVICE: 'cpu' };
-const cli = (...args) => spawnSync(process.execPath, [join(root, 'dist/cli.js'), ...args], { encoding: 'utf8', env });
+/**
+ * The CLI in a child process, run asynchronously: the local Hub lives in this process, so a blocking
+ * spawnSync would leave the child's requests unanswered (it would time out and fall back to the cache).
+ */
+function cli(...args) {
+  const opts = args[0] && typeof args[0] === 'object' ? args.shift() : {};
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(root, 'dist/cli.js'), ...args], { env, ...opts });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
 
 test('Tokenizer.fromPretrained and Encoder.fromPretrained take hf: ids (one weights file or shards)', async () => {
   const t = await Tokenizer.fromPretrained('hf:org/tiny-bert');
@@ -58,11 +73,11 @@ test('Tokenizer.fromPretrained and Encoder.fromPretrained take hf: ids (one weig
   shardedEnc.dispose();
 });
 
-test('train --model hf:ORG/NAME fine-tunes the Hub model (a bad id is a usage error first)', () => {
-  const bad = cli('train', '--data', data, '--out', trained, '--model', 'hf:org/a/b');
+test('train --model hf:ORG/NAME fine-tunes the Hub model (a bad id is a usage error first)', async () => {
+  const bad = await cli('train', '--data', data, '--out', trained, '--model', 'hf:org/a/b');
   assert.is(bad.status, 2, bad.stderr);
   assert.match(bad.stderr, /^fused-multilabel: train: Expected a Hugging Face model id 'hf:ORG\/NAME'.* for --model but received string "hf:org\/a\/b"\n$/);
-  const r = cli('train', '--data', data, '--out', trained, '--model', 'hf:org/tiny-bert', '--epochs', '1', '--max-length', '24', '--json');
+  const r = await cli('train', '--data', data, '--out', trained, '--model', 'hf:org/tiny-bert', '--epochs', '1', '--max-length', '24', '--json');
   assert.is(r.status, 0, r.stderr);
   const training = JSON.parse(readFileSync(join(trained, 'training.json'), 'utf8'));
   assert.ok(JSON.stringify(training).includes('hf:org/tiny-bert'), 'training.json records the Hub model');
@@ -77,9 +92,35 @@ test('Classifier.load and predict --model take a classifier pushed to the Hub', 
   assert.equal(await remote.predict(texts), await local.predict(texts));
   local.dispose();
   remote.dispose();
-  const r = cli('predict', '--model', 'hf:org/tickets-clf', '--text', texts[0]);
+  const r = await cli('predict', '--model', 'hf:org/tickets-clf', '--text', texts[0]);
   assert.is(r.status, 0, r.stderr);
+  assert.is(r.stderr, '', 'the Hub answered (no fallback to the cache)');
   assert.is(JSON.parse(r.stdout.trim()).text, texts[0]);
+});
+
+test('the default n-gram model from the Hub: Classifier.load, predict, export --model hf:; a pinned commit then costs no request', async () => {
+  const ngram = join(scratch, 'ngram');
+  const r = await cli('train', '--data', data, '--out', ngram, '--epochs', '1');
+  assert.is(r.status, 0, r.stderr);
+  repos['org/ngram-clf'] = read(ngram);
+  assert.not.ok('vocab.txt' in repos['org/ngram-clf'] || 'tokenizer.json' in repos['org/ngram-clf'], 'an n-gram model has no tokenizer files');
+  const texts = ['the printer is offline again', 'refund my last invoice please'];
+  const local = await Classifier.load(ngram);
+  const remote = await Classifier.load('hf:org/ngram-clf');
+  assert.equal(await remote.predict(texts), await local.predict(texts));
+  remote.dispose();
+  const p = await cli('predict', '--model', 'hf:org/ngram-clf', '--text', texts[1]);
+  assert.is(p.status, 0, p.stderr);
+  assert.is(p.stderr, '');
+  assert.equal(JSON.parse(p.stdout).labels, (await local.predict([texts[1]]))[0].labels);
+  local.dispose();
+  const e = await cli({ cwd: scratch }, 'export', '--model', 'hf:org/ngram-clf', '--format', 'onnx');
+  assert.is(e.status, 0, e.stderr);
+  assert.is(JSON.parse(readFileSync(join(scratch, 'ngram-clf-onnx', 'config.json'), 'utf8')).model_type, 'fused-ngram', 'default --out: NAME-onnx');
+  hub.log.length = 0;
+  const pinned = await Classifier.load(`hf:org/ngram-clf@${COMMIT}`);
+  pinned.dispose();
+  assert.equal(hub.log, [], 'a complete cached snapshot of a commit needs no request');
 });
 
 test.after(async () => {
