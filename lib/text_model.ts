@@ -9,7 +9,7 @@
 import { join } from 'node:path';
 import { EncoderTextModel, isEncoderModelOption, type EncoderModelOption } from './encoder_model.js';
 import { invalidFileError, rangeErrorMessage, typeError } from './errors.js';
-import { NGRAM_DEFAULTS, NGRAM_MANY_LABELS, NGRAM_MODEL_TYPE, NgramTextModel, checkNgramConfig } from './ngram_model.js';
+import { NGRAM_DEFAULTS, NGRAM_MODEL_TYPE, ngramDefaultsFor, NgramTextModel, checkNgramConfig } from './ngram_model.js';
 import type { LossOptions } from './losses.js';
 import type { OptimizerOptions } from './optimizer.js';
 import type { DeviceOption } from './device.js';
@@ -110,9 +110,10 @@ export interface BuildSpec {
 /** A fresh (or pretrained) trainable model for the `model` option. */
 export async function buildTrainableModel(spec: BuildSpec): Promise<TrainableTextModel> {
   if (isNgramOption(spec.model)) {
-    // many labels need a wider bag than 64 (measured: 598 labels, bench/README.md); same saved size class
-    const wide = spec.labels.length > 100 ? NGRAM_MANY_LABELS : {};
-    const config = { ...NGRAM_DEFAULTS, ...wide, ...(typeof spec.model === 'object' ? spec.model.ngram : {}) };
+    // many labels get a direct path (measured: 598 labels, bench/README.md)
+    const config = { ...ngramDefaultsFor(spec.labels.length), ...(typeof spec.model === 'object' ? spec.model.ngram : {}) };
+    // rows past the bag's bucket count would never be used (ids mod direct = ids)
+    config.direct = Math.min(config.direct, config.buckets);
     return NgramTextModel.create(config, spec.labels.length, spec.seed, spec.batching);
   }
   return EncoderTextModel.build(spec as BuildSpec & { model: EncoderModelOption });

@@ -10,6 +10,7 @@
  *                                            a text without features pools to 0, as the kernel does
  *   act    = ReLU(pooled·Hᵀ + h)             (only with a hidden layer)
  *   logits = act·Wᵀ + b                     float32 [batch, numLabels]
+ *          + scale(n) · Σ_f mask·D[input_ids mod direct]   (only with a direct path, D (direct, numLabels))
  *
  * Linear weights (PyTorch layout out×in) are stored transposed (GraphBuilder.linear).
  */
@@ -35,16 +36,22 @@ export function ngramGraph(c: NgramConfig, numLabels: number, params: ReadonlyMa
 
   const rows = g.op('Gather', [g.init('embedding.weight', [c.buckets, c.dim], param('embedding.weight')), 'input_ids'], { axis: int(0) });
   const mask = g.op('Cast', ['attention_mask'], { to: int(1) /* FLOAT */ });
-  const sum = g.op('ReduceSum', [g.op('Mul', [rows, g.op('Unsqueeze', [mask, g.i64([2])])]), g.i64([1])], { keepdims: int(0) });
+  const maskedSum = (gathered: string) => g.op('ReduceSum', [g.op('Mul', [gathered, g.op('Unsqueeze', [mask, g.i64([2])])]), g.i64([1])], { keepdims: int(0) });
   const n = g.op('Max', [g.op('ReduceSum', [mask, g.i64([1])], { keepdims: int(1) }), g.f32(1)]);
-  let act = g.op('Div', [sum, c.pooling === 'mean' ? n : g.op('Sqrt', [n])]);
+  const denom = c.pooling === 'mean' ? n : g.op('Sqrt', [n]);
+  let act = g.op('Div', [maskedSum(rows), denom]);
   let width = c.dim;
   if (c.hidden > 0) {
     act = g.op('Relu', [linear(act, 'hidden', c.dim, c.hidden)]);
     width = c.hidden;
   }
-  g.op('Identity', [linear(act, 'classifier', width, numLabels)], {}, 'logits');
+  let logits = linear(act, 'classifier', width, numLabels);
+  if (c.direct > 0) {
+    const drows = g.op('Gather', [g.init('direct.weight', [c.direct, numLabels], param('direct.weight')), g.op('Mod', ['input_ids', g.i64([c.direct])])], { axis: int(0) });
+    logits = g.op('Add', [logits, g.op('Div', [maskedSum(drows), denom])]);
+  }
+  g.op('Identity', [logits], {}, 'logits');
   const outputs: ValueSpec[] = [{ name: 'logits', type: 'float32', dims: ['batch', numLabels] }];
-  const doc = `fused-multilabel hashed n-gram model (${c.buckets} buckets × ${c.dim}, ${c.pooling} pooling${c.hidden ? `, hidden ${c.hidden}` : ''}), ${numLabels} multi-label logits; inputs are hashed feature ids (config.json "featurizer")`;
+  const doc = `fused-multilabel hashed n-gram model (${c.buckets} buckets × ${c.dim}, ${c.pooling} pooling${c.hidden ? `, hidden ${c.hidden}` : ''}${c.direct ? `, direct path ${c.direct} rows` : ''}), ${numLabels} multi-label logits; inputs are hashed feature ids (config.json "featurizer")`;
   return { model: g.encode('ngram_multilabel', inputs, outputs, doc), inputs, outputs };
 }

@@ -10,6 +10,8 @@ import { loadBinding } from '../../dist/binding.js';
 import { featurize, featurizeBatch, groupByRow, tokenize } from '../../dist/ngram_features.js';
 import { Trainer, Classifier } from '../../dist/index.js';
 import { mulberry32 } from '../../dist/random.js';
+import { NgramTextModel, NGRAM_DEFAULTS, ngramDefaultsFor } from '../../dist/ngram_model.js';
+import { readSafetensors } from '../../dist/safetensors.js';
 
 const native = loadBinding();
 const scratch = mkdtempSync(join(tmpdir(), 'fml-ngram-'));
@@ -162,6 +164,20 @@ test('Trainer({ model: "ngram" }) learns separable labels; the saved directory r
   const texts = rows.slice(200, 210).map((r) => r.text);
   const loaded = await Classifier.load(dir);
   assert.equal(Array.from(await loaded.scores(texts)), Array.from(await trainer.classifier.scores(texts)));
+  // a directory written before the direct path existed (no direct/directLr fields) loads as one without it
+  const { direct, directLr, ...older } = cfg.ngram;
+  assert.equal([direct, typeof directLr], [0, 'number']);
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...cfg, ngram: older }));
+  const old = await Classifier.load(dir);
+  assert.equal(Array.from(await old.scores(texts)), Array.from(await trainer.classifier.scores(texts)));
+  old.dispose();
+  cfg.ngram.direct = -1;
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(cfg));
+  let bad;
+  try { await Classifier.load(dir); } catch (e) { bad = e; }
+  assert.is(bad?.code, 'ERR_INVALID_FILE');
+  assert.match(bad.message, /ngram\.direct/);
+  cfg.ngram.direct = 0;
   // a field it cannot read: ERR_INVALID_FILE naming the field
   cfg.ngram.pooling = 'max';
   writeFileSync(join(dir, 'config.json'), JSON.stringify(cfg));
@@ -173,16 +189,88 @@ test('Trainer({ model: "ngram" }) learns separable labels; the saved directory r
   loaded.dispose();
 });
 
-test('over 100 labels the bag is wider (dim 160) unless the caller sets dim', async () => {
+test('over 100 labels: a 64-wide bag plus a direct path (at most the bucket count, ⌊76 MB / 4K⌋ rows), unless the caller sets them', async () => {
   const many = Array.from({ length: 202 }, (_, i) => ({ text: `word${i % 101} other`, labels: [`l${i % 101}`] }));
-  for (const [ngram, dim] of [[{ buckets: 512 }, 160], [{ buckets: 512, dim: 8 }, 8]]) {
+  assert.equal(ngramDefaultsFor(28), NGRAM_DEFAULTS);
+  assert.equal([ngramDefaultsFor(598).buckets, ngramDefaultsFor(598).dim, ngramDefaultsFor(598).direct], [65536, 64, Math.floor(76e6 / (4 * 598))]);
+  assert.is(ngramDefaultsFor(101).direct, 65536);
+  for (const [ngram, want] of [[{ buckets: 512 }, { dim: 64, direct: 512 }], [{ buckets: 512, dim: 8, direct: 0 }, { dim: 8, direct: 0 }], [{ buckets: 512, direct: 100 }, { dim: 64, direct: 100 }]]) {
     const t = new Trainer({ model: { ngram }, epochs: 1, earlyStopping: false });
     await t.fit(many);
-    const dir = join(scratch, `many${dim}`);
+    const dir = join(scratch, `many${want.dim}-${want.direct}`);
     await t.save(dir);
-    assert.is(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).ngram.dim, dim);
+    const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).ngram;
+    assert.equal({ dim: cfg.dim, direct: cfg.direct }, want);
+    const { tensors } = readSafetensors(join(dir, 'model.safetensors'));
+    assert.is(tensors.has('direct.weight'), want.direct > 0);
     t.dispose();
   }
+});
+
+// float64 oracle of the n-gram model's logits (no hidden layer): classifier(bag) + bias + the direct path's bag (rows: feature ids mod direct)
+function oracleLogits(cfg, p, K, texts) {
+  const B = texts.length;
+  const bag = featurizeBatch(texts, cfg);
+  const pooled = oracleForward(p.get('embedding.weight'), bag.ids, bag.offsets, 1, B, cfg.dim);
+  const words = { ids: bag.ids.map((x) => x % cfg.direct), offsets: bag.offsets };
+  const direct = cfg.direct > 0 ? oracleForward(p.get('direct.weight'), words.ids, words.offsets, 1, B, K) : new Float64Array(B * K);
+  const W = p.get('classifier.weight'), bias = p.get('classifier.bias');
+  const z = new Float64Array(B * K);
+  for (let b = 0; b < B; b++)
+    for (let k = 0; k < K; k++) {
+      let s = bias[k] + direct[b * K + k];
+      for (let c = 0; c < cfg.dim; c++) s += W[k * cfg.dim + c] * pooled[b * cfg.dim + c];
+      z[b * K + k] = s;
+    }
+  return { z, words };
+}
+
+test('direct path: logits = classifier(bag) + bias + the bag of direct.weight rows at feature ids mod direct (float64 oracle, saved and loaded)', async () => {
+  const trainer = new Trainer({ model: { ngram: { buckets: 512, dim: 4, direct: 97 } }, epochs: 3, lr: 0.05, seed: 3 });
+  await trainer.fit(rows.slice(0, 200), rows.slice(200));
+  const dir = join(scratch, 'direct');
+  await trainer.save(dir);
+  const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).ngram;
+  assert.is(cfg.direct, 97);
+  const { tensors } = readSafetensors(join(dir, 'model.safetensors'));
+  assert.equal(tensors.get('direct.weight').shape, [97, 2]);
+  const p = new Map([...tensors].map(([k, v]) => [k, v.data]));
+  assert.ok(p.get('direct.weight').some((x) => x !== 0), 'the direct path was trained');
+  const texts = rows.slice(200, 212).map((r) => r.text).concat(['', 'invoice']);
+  const { z } = oracleLogits(cfg, p, 2, texts);
+  const loaded = await Classifier.load(dir);
+  close(await loaded.scores(texts), Array.from(z, (x) => 1 / (1 + Math.exp(-x))), 1e-6, 1e-5, 'scores');
+  loaded.dispose();
+  trainer.dispose();
+});
+
+test('direct path: one SGD step moves exactly the used direct rows by -lr·directLr·B·K × the float64 gradient of the mean BCE loss', async () => {
+  const cfg = { ...NGRAM_DEFAULTS, buckets: 256, dim: 3, direct: 31, directLr: 5 };
+  const K = 2;
+  const model = NgramTextModel.create(cfg, K, 7);
+  const texts = rows.slice(0, 16).map((r) => r.text);
+  const y = new Int8Array(texts.length * K);
+  rows.slice(0, 16).forEach((r, b) => { y[b * K] = r.labels.includes('billing') ? 1 : 0; y[b * K + 1] = r.labels.includes('login') ? 1 : 0; });
+  const before = model.snapshot();
+  const { z, words } = oracleLogits(cfg, before, K, texts);
+  const grad = new Float64Array(cfg.direct * K);
+  for (let b = 0; b < texts.length; b++) {
+    const n = words.offsets[b + 1] - words.offsets[b];
+    for (let i = words.offsets[b]; i < words.offsets[b + 1]; i++)
+      for (let k = 0; k < K; k++) grad[words.ids[i] * K + k] += (1 / (1 + Math.exp(-z[b * K + k])) - y[b * K + k]) / Math.sqrt(n);
+  }
+  await model.trainStep(texts, y, {}, { lr: 1e-3, weightDecay: 0, maxGradNorm: 0 });
+  const d0 = before.get('direct.weight'), d1 = model.snapshot().get('direct.weight');
+  let moved = 0;
+  for (let i = 0; i < grad.length; i++) {
+    // SGD on the summed loss: Δ = -lr · directLr · (gradient of the sum) = -lr · directLr · B·K · (gradient of the mean)
+    const want = -1e-3 * cfg.directLr * grad[i];
+    assert.ok(Math.abs(d1[i] - d0[i] - want) <= 1e-6 + 1e-4 * Math.abs(want), `direct.weight[${i}]: moved ${d1[i] - d0[i]}, want ${want}`);
+    if (grad[i] === 0) assert.is(d1[i], d0[i], `direct.weight[${i}] untouched`);
+    else moved++;
+  }
+  assert.ok(moved > 10, `${moved} elements moved`);
+  model.dispose();
 });
 
 test('the default model is auto → ngram, said in the options', () => {

@@ -72,6 +72,8 @@ for (const c of [
   { name: 'mean pooling, hidden layer 7', config: { pooling: 'mean', hidden: 7 } },
   { name: 'sqrt-n, hidden 5, word 3-grams, char 2-4-grams, 20 tokens, trained with preprocessing', config: { hidden: 5, wordNgrams: 3, charNgrams: [2, 4], maxTokens: 20 }, preprocess: PREP },
   { name: 'no character n-grams', config: { charNgrams: [0, 0] } },
+  { name: 'direct path of 1021 rows (ids mod 1021), sqrt-n', config: { direct: 1021 } },
+  { name: 'direct path of 64 rows, mean pooling, hidden layer 3', config: { direct: 64, pooling: 'mean', hidden: 3 } },
 ]) {
   needs(ortLoad, `onnxruntime-node: n-gram model, ${c.name}: logits = the package's forward (1e-4), empty texts and batches included`, async () => {
     const clf = classifier(c.config, { preprocess: c.preprocess });
@@ -239,9 +241,9 @@ test('the directory: onnx/model.onnx, config.json (labels, ngram block, featuriz
   clf.dispose();
 });
 
-needs(checkerLoad, 'onnx.checker (full check) and strict shape inference accept n-gram exports (mean/sqrt-n, with and without a hidden layer)', async () => {
+needs(checkerLoad, 'onnx.checker (full check) and strict shape inference accept n-gram exports (mean/sqrt-n, with and without a hidden layer, with a direct path)', async () => {
   const paths = [];
-  for (const [config, opset] of [[{}, 13], [{ pooling: 'mean', hidden: 6 }, 17], [{ hidden: 3, charNgrams: [0, 0] }, 21]]) {
+  for (const [config, opset] of [[{}, 13], [{ pooling: 'mean', hidden: 6 }, 17], [{ hidden: 3, charNgrams: [0, 0] }, 21], [{ direct: 97 }, 13]]) {
     const clf = classifier(config);
     const dir = join(scratch, `checker-${paths.length}`);
     await clf.exportOnnx(dir, { opset: onnxChecker.opset(opset) });
