@@ -216,20 +216,15 @@ class AddonEncoder : public Napi::ObjectWrap<AddonEncoder> {
     });
   }
 
-  Napi::Value Parameters(const Napi::CallbackInfo& info) {
-    return guarded(info.Env(), [&]() -> Napi::Value {
-      check_usable();
-      Napi::Float32Array out = Napi::Float32Array::New(info.Env(), enc_->num_params());
-      enc_->get_parameters(out.Data());
-      return out;
-    });
-  }
+  Napi::Value Parameters(const Napi::CallbackInfo& info) { return Arena(info, &Encoder::get_parameters); }
+  Napi::Value Gradients(const Napi::CallbackInfo& info) { return Arena(info, &Encoder::get_gradients); }
 
-  Napi::Value Gradients(const Napi::CallbackInfo& info) {
+  // A copy of the parameter or gradient arena (one value per parameter, in paramTable order).
+  Napi::Value Arena(const Napi::CallbackInfo& info, void (Encoder::*get)(float*) const) {
     return guarded(info.Env(), [&]() -> Napi::Value {
       check_usable();
       Napi::Float32Array out = Napi::Float32Array::New(info.Env(), enc_->num_params());
-      enc_->get_gradients(out.Data());
+      ((*enc_).*get)(out.Data());
       return out;
     });
   }

@@ -165,6 +165,16 @@ __device__ __forceinline__ float block_sum(float v, float* sh) {
   return sh[0];
 }
 
+// One element's outputs, selected by use (a masked NaN/Inf never leaks): the loss into acc and loss_out, the
+// gradient scaled by gs into dl.
+template <typename LT>
+__device__ __forceinline__ void put_elem(const DevArgs& a, int64_t i, bool use, float l, float g, float& acc) {
+  l = use ? l : 0.0f;
+  acc += l;
+  if (a.dl) LTraits<LT>::store1(a.dl, i, use ? g * a.gs : 0.0f);
+  if (a.loss_out) a.loss_out[i] = l;
+}
+
 // VEC: every vector-loaded pointer is aligned for 4-element loads and stores (the launcher checks); without
 // it every element takes the scalar loop below.
 template <typename LT, typename TT, LossVariant V, bool OPTS, bool VEC>
@@ -203,10 +213,7 @@ __global__ void __launch_bounds__(kThreads) bce_elementwise_kernel(DevArgs a) {
     float y, w, p, l, g;
     const bool use = prep_elem<OPTS>(a, TTraits<TT>::load1(a.targets, i), i, n, k, y, w, p);
     elem_math<V>(LTraits<LT>::load1(a.logits, i), y, w, p, P, l, g);
-    l = use ? l : 0.0f;
-    acc += l;
-    if (a.dl) LTraits<LT>::store1(a.dl, i, use ? g * a.gs : 0.0f);
-    if (a.loss_out) a.loss_out[i] = l;
+    put_elem<LT>(a, i, use, l, g, acc);
   }
   const float s = block_sum(acc, sh);
   if (threadIdx.x == 0) a.partials[blockIdx.x] = s;
@@ -243,10 +250,7 @@ __global__ void __launch_bounds__(kThreads) bce_db_kernel(DevArgs a) {
         if (g2) bce_math::db_elem<false, true>(x, y, w, p, a.nu[k], rr, P, l, g);
         else bce_math::db_elem<false>(x, y, w, p, a.nu[k], rr, P, l, g);
       }
-      l = use ? l : 0.0f;
-      acc += l;
-      if (a.dl) LTraits<LT>::store1(a.dl, i, use ? g * a.gs : 0.0f);
-      if (a.loss_out) a.loss_out[i] = l;
+      put_elem<LT>(a, i, use, l, g, acc);
     }
   }
   const float s = block_sum(acc, sh);
