@@ -8,6 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Encoder, readSafetensors } from '../../dist/index.js';
 import { assertClose, assertRejectsCode } from '../helpers/assert.js';
+import { cudaTest } from '../helpers/cuda.js';
 
 const FIX = new URL('../fixtures/encoder/', import.meta.url).pathname;
 const scratch = mkdtempSync(join(tmpdir(), 'fml-mlm-'));
@@ -23,9 +24,9 @@ function load(arch) {
 for (const arch of ['bert', 'distilbert']) {
   const wte = `${arch}.embeddings.word_embeddings.weight`;
 
-  test(`${arch}: masked-LM loss and every gradient match PyTorch`, async () => {
+  const lossAndGrads = async (device) => {
     const { dir, ref, batch, labels } = load(arch);
-    const enc = await Encoder.fromPretrained(dir, { device: 'cpu', head: 'masked-lm' });
+    const enc = await Encoder.fromPretrained(dir, { device, head: 'masked-lm' });
     assert.is(enc.config.head, 'masked-lm');
     const { tensors: weights } = readSafetensors(dir + '/model.safetensors');
     assert.equal([...enc.parameters().keys()].sort(), [...weights.keys()].sort(), 'the parameter names are the checkpoint\'s');
@@ -41,18 +42,21 @@ for (const arch of ['bert', 'distilbert']) {
     // no optimizer: nothing changed
     assert.equal(enc.parameters().get(wte), weights.get(wte).data);
     enc.dispose();
-  });
-
-  test(`${arch}: 5 masked-LM AdamW steps with clipping follow PyTorch`, async () => {
+  };
+  const trajectory = async (device) => {
     const { dir, ref, batch, labels } = load(arch);
-    const enc = await Encoder.fromPretrained(dir, { device: 'cpu', head: 'masked-lm' });
+    const enc = await Encoder.fromPretrained(dir, { device, head: 'masked-lm' });
     for (let i = 0; i < ref.trajectory.length; i++) {
       const r = await enc.mlmStep(batch, labels, ref.optimizer);
       assertClose(r.loss, ref.trajectory[i], { atol: 1e-4, rtol: 1e-4, label: `loss at step ${i}` });
       assertClose(r.gradNorm, ref.gradNorms[i], { atol: 1e-4, rtol: 1e-4, label: `grad norm at step ${i}` });
     }
     enc.dispose();
-  });
+  };
+  test(`${arch}: masked-LM loss and every gradient match PyTorch`, () => lossAndGrads('cpu'));
+  test(`${arch}: 5 masked-LM AdamW steps with clipping follow PyTorch`, () => trajectory('cpu'));
+  cudaTest(test, `${arch} on CUDA: masked-LM loss and every gradient match PyTorch`, () => lossAndGrads('cuda'));
+  cudaTest(test, `${arch} on CUDA: 5 masked-LM AdamW steps follow PyTorch`, () => trajectory('cuda'));
 
   test(`${arch}: a masked-LM checkpoint saves with Hugging Face names and loads as a classifier`, async () => {
     const { dir } = load(arch);
