@@ -31,16 +31,16 @@ Trains a classifier. Without --val/--test, the data is split iteratively (60/20/
                            directory with config.json, model.safetensors and vocab.txt, or a Hugging
                            Face Hub model hf:ORG/NAME[@REVISION] (downloaded into the Hub cache); default
                            auto: the hashed n-gram model, the measured winner on CPU
-  --loss NAME              bce | focal | db (distribution-balanced) | asl (asymmetric) (default bce)
-  --epochs N               (default 5)
-  --batch-size N           (default 16)
+  --loss NAME              bce | focal | db (distribution-balanced) | asl (asymmetric) (default asl; bce for encoders)
+  --epochs N               (default 3; 5 for encoders)
+  --batch-size N           (default 32; 16 for encoders)
   --max-length N           tokens per text (default 128)
-  --lr X                   peak learning rate (default: 2e-3 tiny, 5e-4 small, 1e-4 base, 5e-5 pretrained)
+  --lr X                   peak learning rate (default: 3e-3 ngram; 2e-3 tiny, 5e-4 small, 1e-4 base, 5e-5 pretrained)
   --warmup-ratio X         share of steps for linear warm-up (default 0.1)
   --weight-decay X         AdamW weight decay (default 0.01)
-  --pos-weight NAME        none | neg-pos | sqrt-neg-pos (default none)
+  --pos-weight NAME        none | neg-pos | sqrt-neg-pos (default sqrt-neg-pos; none for encoders)
   --pos-weight-clamp A,B   clamp positive weights to [A, B] (default 0.5,50)
-  --early-stopping M       val-loss | micro-f1 | macro-f1 | off (default val-loss)
+  --early-stopping M       val-loss | micro-f1 | macro-f1 | off (default macro-f1; val-loss for encoders)
   --patience N             epochs without improvement before stopping (default 3)
   --threshold-objective M  micro-f1 | macro-f1: what the tuned thresholds maximise (default micro-f1)
   --vocab-size N           WordPiece vocabulary size when training the tokenizer (default 8000)
