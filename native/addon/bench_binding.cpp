@@ -20,7 +20,6 @@
 // error on any path frees what was allocated.
 #include <algorithm>
 #include <chrono>
-#include <ctime>
 #include <cstdint>
 #include <cstring>
 #include <functional>
@@ -28,6 +27,7 @@
 #include <vector>
 
 #include "../core/device.h"
+#include "../core/parallel.h"
 #include "../ops/matmul.h"
 #include "addon_data.h"
 #include "tensor_binding.h"
@@ -474,16 +474,6 @@ Napi::Value CopyBytes(const Napi::CallbackInfo& info) {
 // when the build has no OpenBLAS): wall time, and the CPU time of the whole process over the same calls
 // (Linux; equal to the wall time elsewhere), which other processes sharing the cores do not inflate.
 // For bench/encoder.bench.mjs only.
-double process_cpu_seconds() {
-#ifdef __linux__
-  timespec t;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-#else
-  return -1.0;
-#endif
-}
-
 Napi::Value BenchSgemm(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     const bool ta = info[0].ToBoolean().Value(), tb = info[1].ToBoolean().Value();
@@ -493,13 +483,13 @@ Napi::Value BenchSgemm(const Napi::CallbackInfo& info) {
     std::vector<float> a((size_t)(M * K), 0.5f), b((size_t)(K * N), 0.25f), c((size_t)(M * N));
     const int64_t lda = ta ? M : K, ldb = tb ? K : N;
     const auto t0 = std::chrono::steady_clock::now();
-    const double c0 = process_cpu_seconds();
+    const double c0 = cpu_seconds(true);
     for (int64_t i = 0; i < iters; i++) {
       if (!lib) sgemm_cpu(ta, tb, M, N, K, 1.0f, a.data(), lda, b.data(), ldb, 0.0f, c.data(), N);
       else if (!sgemm_openblas_cpu(ta, tb, M, N, K, 1.0f, a.data(), lda, b.data(), ldb, 0.0f, c.data(), N))
         return info.Env().Null();
     }
-    const double cpu = process_cpu_seconds() - c0;
+    const double cpu = cpu_seconds(true) - c0;
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     Napi::Object r = Napi::Object::New(info.Env());
     r.Set("seconds", s);

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <ctime>
 #include <thread>
 
 #ifdef FML_HAVE_OPENBLAS
@@ -29,6 +30,16 @@ int num_threads() {
     t = g_threads.load(std::memory_order_relaxed);
   }
   return t;
+}
+
+double cpu_seconds(bool whole_process) {
+#ifdef __linux__
+  timespec t;
+  if (clock_gettime(whole_process ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_THREAD_CPUTIME_ID, &t) == 0)
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+#endif
+  (void)whole_process;
+  return -1.0;
 }
 
 void set_num_threads(int n) {

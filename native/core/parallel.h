@@ -13,6 +13,11 @@ int num_threads();                 // threads parallel_for uses now (>= 1)
 void set_num_threads(int n);       // n >= 1; also sets the BLAS library's thread count
 const char* threading_backend();   // "OpenMP" or "serial"
 
+// CPU seconds this thread (whole_process false) or this process has run, for benchmarks that must not count
+// the time other processes take on shared cores; a negative value where the platform has no such clock
+// (only Linux's clock_gettime CPU-time clocks are used).
+double cpu_seconds(bool whole_process);
+
 // Number of chunks parallel_for will use for n items with this grain (>= 1 when n > 0).
 int64_t parallel_chunks(int64_t n, int64_t grain);
 

@@ -27,7 +27,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <cmath>
-#include <ctime>
 #include <memory>
 
 #ifdef FML_HAVE_OPENMP
@@ -452,16 +451,11 @@ struct Path {
   PeakFn peak;
 };
 
-// Seconds this thread has run on a core (Linux: CLOCK_THREAD_CPUTIME_ID), so that the peak below is the
-// core's, not a share of it, when other processes take turns on the core; elsewhere the wall clock.
+// Seconds this thread has run on a core, so that the peak below is the core's, not a share of it, when other
+// processes take turns on the core; the wall clock where there is no thread CPU clock.
 double thread_seconds() {
-#ifdef __linux__
-  timespec t;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-#else
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-#endif
+  const double s = cpu_seconds(false);
+  return s >= 0 ? s : std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 // Single-thread FMA throughput (GFLOP/s) of a path's vector width: NACC independent accumulators, n
