@@ -82,9 +82,9 @@ function check({ ta, tb, M, N, K, alpha = 1, beta = 0, pad = 0, bias = false, ge
 const shapes = [
   [1, 1, 1],
   [13, 17, 5],
-  [29, 33, 300], // K over one KC block (256): the second block accumulates with beta = 1
+  [29, 33, 300], // K over one KC block (256; AVX2's is 512, see 513 below): the second block accumulates with beta = 1
   [350, 45, 31], // M over one MC block (336 rows on AVX-512)
-  [37, 70, 513],
+  [37, 70, 513], // K over AVX2's KC block (512)
   [15, 1100, 9], // N over two NC blocks (512)
   [64, 128, 64], // exact multiples of no micro-tile (14×32, 6×16) but of 4×16
   [301, 129, 67], // large enough to be split over threads
@@ -100,7 +100,7 @@ for (const ta of [false, true]) {
 }
 
 it(`${path}: epilogues (bias, GELU, residual) on edge and full tiles, after a multi-block K`, () => {
-  for (const [M, N, K] of [[45, 77, 300], [14, 32, 16], [6, 16, 8], [301, 129, 67]]) {
+  for (const [M, N, K] of [[45, 77, 600], [14, 32, 16], [6, 16, 8], [301, 129, 67]]) {
     check({ ta: false, tb: true, M, N, K, bias: true });
     check({ ta: false, tb: true, M, N, K, bias: true, gelu: true });
     check({ ta: false, tb: true, M, N, K, bias: true, residual: true, pad: 2 });
