@@ -8,7 +8,8 @@
  * that wait together run as one forward (every row's logits depend on its text alone, bit for bit).
  *
  * Files: config.json (model_type 'fused-ngram' and an `ngram` block), model.safetensors (embedding.weight
- * (buckets, dim), [hidden.weight (H, dim), hidden.bias (H)], classifier.weight (K, in), classifier.bias (K)),
+ * (buckets, dim), [hidden.weight (H, dim), hidden.bias (H)], classifier.weight (K, in), classifier.bias (K),
+ * [direct.weight (direct, K)]),
  * tokenizer_config.json (do_lower_case).
  */
 import { join } from 'node:path';
