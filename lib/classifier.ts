@@ -68,7 +68,7 @@ export interface ClassifierParts {
   report?: Record<string, unknown> | null;
 }
 
-function thresholdArray(thr: ThresholdsFile, labels: readonly string[], override?: number): Float32Array {
+export function thresholdArray(thr: ThresholdsFile, labels: readonly string[], override?: number): Float32Array {
   const out = new Float32Array(labels.length);
   for (let j = 0; j < labels.length; j++) out[j] = override ?? thr.perClass?.[labels[j]] ?? thr.global;
   return out;
@@ -259,7 +259,10 @@ export class Classifier {
   featurize(texts: string[]): ModelInputs {
     const list = checkTexts(texts);
     const model = this.model;
-    if (!model.graphInputs) throw rangeErrorMessage(`featurize is not available for model_type ${JSON.stringify(model.modelType)} (it has no ONNX export)`);
+    if (!model.graphInputs)
+      throw rangeErrorMessage(
+        `featurize is not available for model_type ${JSON.stringify(model.modelType)} (${model.writeOnnx ? "each ensemble member's graph takes its own inputs: featurize with Classifier.load(DIR/members/NAME)" : 'it has no ONNX export'})`,
+      );
     const prep = this.#preprocess;
     return model.graphInputs(prep ? list.map((t) => preprocessText(t, prep)) : list);
   }

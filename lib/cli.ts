@@ -70,7 +70,7 @@ async function train(args: string[]): Promise<void> {
   const out = need(c, v, 'out');
   if ((v.val === undefined) !== (v.test === undefined)) throw new UsageError('train: give both --val and --test, or neither (then --data is split 60/20/20)');
   const modelArg = (v.model as string | undefined) ?? 'auto';
-  const model = modelFlag(c, modelArg, ['auto', 'ngram', 'tiny', 'small', 'base']) as TrainerOptions['model'];
+  const model = modelFlag(c, modelArg, ['auto', 'ngram', 'tiny', 'small', 'base', 'ensemble']) as TrainerOptions['model'];
   let clamp: [number, number] | undefined;
   if (v['pos-weight-clamp'] !== undefined) {
     const parts = String(v['pos-weight-clamp']).split(',').map(Number);
@@ -118,7 +118,6 @@ async function train(args: string[]): Promise<void> {
     throw asUsageError(e);
   }
   const log = (s: string) => (json ? process.stderr : process.stdout).write(s + '\n');
-  if (trainer.options.modelAuto) log(`model: ${trainer.options.modelAuto.reason}`);
   try {
     const data = await loadData(dataPath, v, 'data', log);
     let train: Dataset;
@@ -146,6 +145,10 @@ async function train(args: string[]): Promise<void> {
         (v.val === undefined ? ` (iterative stratified split aiming at 60/20/20; got ${pct(train)}/${pct(val)}/${pct(test)})` : '') +
         (partialRows ? `; ${partialRows} partially annotated training rows` : ''),
     );
+    if (trainer.options.modelAuto) {
+      const { autoModelFor } = await import('./trainer_options.js');
+      log(`model: ${autoModelFor(train.rows.length, new Set([...train.labelSet, ...val.labelSet, ...extraLabels]).size).reason}`);
+    }
     const dataFiles: Record<string, string> = v.val === undefined ? { data: resolve(dataPath) } : { train: resolve(dataPath), validation: resolve(v.val as string), test: resolve(v.test as string) };
     const history = await trainer.fit(train, val, { splitCoverage: coverage, dataFiles, labels: extraLabels });
     progress.stop();
@@ -157,8 +160,11 @@ async function train(args: string[]): Promise<void> {
       );
     } else {
       const e = history.epochs;
+      const kept = history.members
+        ? history.members.map((m) => `${m.name}: best epoch ${m.bestEpoch} of ${m.epochs.length}${m.validation ? `, alone val micro/macro F1 ${m.validation.microF1.toFixed(3)}/${m.validation.macroF1.toFixed(3)}` : ''}`).join('; ')
+        : `best epoch ${history.bestEpoch}${history.stoppedEarly ? ', stopped early' : ''}`;
       console.log(
-        `trained ${e.length} epoch${e.length === 1 ? '' : 's'} in ${fmtSec(history.seconds)} (best epoch ${history.bestEpoch}${history.stoppedEarly ? ', stopped early' : ''}); ` +
+        `trained ${e.length} epoch${e.length === 1 ? '' : 's'} in ${fmtSec(history.seconds)} (${kept}); ` +
           `${history.data.unknownTargets.train} unknown training targets${history.data.unknownTargets.train ? ' masked out of the loss' : ''}`,
       );
       console.log('');
@@ -260,7 +266,12 @@ async function exportCmd(args: string[]): Promise<void> {
     clf.dispose();
   }
   const model = join(out, 'onnx', 'model.onnx');
-  if (info.transformersJs) console.log(`wrote ${model} (opset ${info.opset}) and its config and tokenizer files to ${out}`);
+  if (info.members) {
+    const { NGRAM_EXPORT_NOTE } = await import('./onnx/export.js');
+    console.log(`wrote the ensemble's members to ${out}, each a folder with onnx/model.onnx; logits = ${info.members.map((m) => `${m.weight} × ${m.name}`).join(' + ')} (config.json says so):`);
+    for (const m of info.members) console.log(`  ${join(out, m.dir)}: inputs ${m.inputs.join(', ')}${m.transformersJs ? ' (transformers.js runs it alone)' : ''}`);
+    if (info.members.some((m) => !m.transformersJs)) console.log(`note: ${NGRAM_EXPORT_NOTE}`);
+  } else if (info.transformersJs) console.log(`wrote ${model} (opset ${info.opset}) and its config and tokenizer files to ${out}`);
   else {
     const { NGRAM_EXPORT_NOTE } = await import('./onnx/export.js');
     console.log(`wrote ${model} (opset ${info.opset}; inputs ${info.inputs.join(', ')}) and config.json with the featurizer specification to ${out}`);

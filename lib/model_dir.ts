@@ -15,7 +15,7 @@
  * Writes go through model_dir/atomic.ts (one durable atomic policy); config.json's Hugging Face form is
  * parsed in model_dir/hf_config.ts.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { readRegularFile } from './files.js';
 import { join } from 'node:path';
 import { invalidFileError, showValue } from './errors.js';
@@ -234,32 +234,32 @@ export interface ClassifierDirParts {
 /** Every file name this package writes (or wrote) in a model directory; anything else in it is the user's and is kept. */
 export const OWNED_FILES = [
   'config.json', 'model.safetensors', 'vocab.txt', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json',
-  'thresholds.json', 'training.json', 'report.json', 'report.html', 'pretraining.json',
+  'thresholds.json', 'training.json', 'report.json', 'report.html', 'pretraining.json', 'members',
 ] as const;
 
 /**
- * Writes a classifier's model directory atomically (saveDirAtomic): the model's files, then the label
- * maps and the writer's marker in config.json, model_max_length and the preprocessing in
- * tokenizer_config.json, thresholds.json, training.json, report.json and report.html.
+ * Writes a classifier's files into `dir` (created when missing): the model's files, then the label maps
+ * and the writer's marker in config.json, model_max_length and the preprocessing in
+ * tokenizer_config.json, thresholds.json, training.json, report.json and report.html. Not atomic by
+ * itself: saveClassifierDir calls it on a temporary directory (and the ensemble on its members' folders).
  */
+export async function writeClassifierFiles(dir: string, parts: ClassifierDirParts): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  await parts.model.save(dir, parts.labels);
+  writeJsonAtomic(join(dir, 'config.json'), labelConfig(readConfigJson(dir), parts.labels));
+  const tc = readTokenizerConfig(dir)?.raw ?? {};
+  tc.model_max_length = parts.model.maxLength;
+  if (parts.preprocess) tc.fused_multilabel_preprocess = parts.preprocess;
+  writeJsonAtomic(join(dir, 'tokenizer_config.json'), tc);
+  writeJsonAtomic(join(dir, 'thresholds.json'), parts.thresholds);
+  writeJsonAtomic(join(dir, 'training.json'), parts.training);
+  writeJsonAtomic(join(dir, 'report.json'), parts.report);
+  if (parts.reportHtml !== undefined) writeFileAtomic(join(dir, 'report.html'), parts.reportHtml);
+}
+
+/** Writes a classifier's model directory atomically (saveDirAtomic over writeClassifierFiles). */
 export async function saveClassifierDir(dir: string, parts: ClassifierDirParts, hooks?: SaveHooks): Promise<void> {
-  await saveDirAtomic(
-    dir,
-    async (tmp) => {
-      await parts.model.save(tmp, parts.labels);
-      writeJsonAtomic(join(tmp, 'config.json'), labelConfig(readConfigJson(tmp), parts.labels));
-      const tc = readTokenizerConfig(tmp)?.raw ?? {};
-      tc.model_max_length = parts.model.maxLength;
-      if (parts.preprocess) tc.fused_multilabel_preprocess = parts.preprocess;
-      writeJsonAtomic(join(tmp, 'tokenizer_config.json'), tc);
-      writeJsonAtomic(join(tmp, 'thresholds.json'), parts.thresholds);
-      writeJsonAtomic(join(tmp, 'training.json'), parts.training);
-      writeJsonAtomic(join(tmp, 'report.json'), parts.report);
-      if (parts.reportHtml !== undefined) writeFileAtomic(join(tmp, 'report.html'), parts.reportHtml);
-    },
-    hooks,
-    OWNED_FILES,
-  );
+  await saveDirAtomic(dir, (tmp) => writeClassifierFiles(tmp, parts), hooks, OWNED_FILES);
 }
 
 /**

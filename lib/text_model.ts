@@ -16,6 +16,7 @@ import type { DeviceOption } from './device.js';
 import type { ModelDirContents } from './model_dir.js';
 import type { OnnxExportInfo, OnnxExportSpec } from './onnx/export.js';
 import { checkBatching, type BatchingOptions } from './request_queue.js';
+import { ENSEMBLE_MODEL_TYPE, loadEnsemble } from './ensemble_model.js';
 
 /**
  * The inputs of an exported graph (onnx/model.onnx) for a batch of texts, int64 batchSize × length,
@@ -68,8 +69,11 @@ export interface TrainableTextModel extends TextModel {
 /** The n-gram model (ngram_model.ts), with its defaults or some settings changed. */
 export type NgramModelOption = 'ngram' | { ngram: Partial<import('./ngram_model.js').NgramConfig> };
 
-/** What a Trainer's `model` option may be ('auto' is resolved by trainer_options.ts). */
-export type ModelOption = EncoderModelOption | NgramModelOption;
+/**
+ * What a Trainer's `model` option may be ('auto' is resolved by trainer_options.ts). 'ensemble': the
+ * n-gram model and the tiny encoder, trained one after the other, their logits averaged (ensemble_model.ts).
+ */
+export type ModelOption = EncoderModelOption | NgramModelOption | 'ensemble';
 
 export function isNgramOption(model: unknown): model is NgramModelOption {
   return model === 'ngram' || (!!model && typeof model === 'object' && 'ngram' in model);
@@ -77,7 +81,8 @@ export function isNgramOption(model: unknown): model is NgramModelOption {
 
 /** Checks a `model` option (throws ERR_INVALID_ARG naming options.model). */
 export function checkModelOption(model: unknown): ModelOption {
-  const expected = "'auto' | 'ngram' | 'tiny' | 'small' | 'base' | { ngram: NgramConfig } | an EncoderConfig | { pretrained: dir or 'hf:ORG/NAME' }";
+  const expected = "'auto' | 'ngram' | 'tiny' | 'small' | 'base' | 'ensemble' | { ngram: NgramConfig } | an EncoderConfig | { pretrained: dir or 'hf:ORG/NAME' }";
+  if (model === 'ensemble') return model;
   if (isNgramOption(model)) {
     if (typeof model === 'object') {
       const block = model.ngram;
@@ -135,10 +140,12 @@ export async function loadTextModel(contents: ModelDirContents, options: LoadOpt
       return EncoderTextModel.load(contents, options);
     case NGRAM_MODEL_TYPE:
       return NgramTextModel.load(contents, checkBatching(options));
+    case ENSEMBLE_MODEL_TYPE:
+      return loadEnsemble(contents, (member) => loadTextModel(member, options));
     default:
       throw invalidFileError(
         join(contents.dir, 'config.json'),
-        `model_type ${JSON.stringify(contents.modelType)} is not a model this version of fused-multilabel reads (bert, distilbert, ${NGRAM_MODEL_TYPE})`,
+        `model_type ${JSON.stringify(contents.modelType)} is not a model this version of fused-multilabel reads (bert, distilbert, ${NGRAM_MODEL_TYPE}, ${ENSEMBLE_MODEL_TYPE})`,
       );
   }
 }

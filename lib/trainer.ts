@@ -15,12 +15,16 @@ import { codedError, rangeErrorMessage, typeError } from './errors.js';
 import { saveClassifierDir, type SaveHooks, type ThresholdsFile } from './model_dir.js';
 import { version } from './device.js';
 import { labelOrder, rowsOf, targetsOf, type TrainData } from './rows.js';
-import { buildTrainableModel, type TrainableTextModel } from './text_model.js';
+import { buildTrainableModel, sigmoidOf, type TextModel, type TrainableTextModel } from './text_model.js';
+import { chooseWeights, combineLogits, EnsembleTextModel, type EnsembleMember } from './ensemble_model.js';
+import { evaluate as evaluateMetrics } from './metrics.js';
 import { pretrainedEncoderModel } from './mlm.js';
 import { EncoderTextModel } from './encoder_model.js';
-import { Classifier, evaluationReport, type EvaluationReport, type PredictOptions, type Prediction } from './classifier.js';
-import { runEpochs, tunedThresholds } from './training.js';
-import { lossOptionsFor, resolveOptions, type FitResult, type ResolvedTrainerOptions, type TrainerOptions } from './trainer_options.js';
+import { Classifier, evaluationReport, thresholdArray, type EvaluationReport, type PredictOptions, type Prediction } from './classifier.js';
+import { runEpochs, tunedThresholds, type LabelledTexts } from './training.js';
+import {
+  autoModelFor, ensembleMembers, lossOptionsFor, resolveOptions, type FitResult, type MemberFit, type ProgressEvent, type ResolvedTrainerOptions, type TrainerOptions,
+} from './trainer_options.js';
 import { packageCommit, reportDataFrom } from './report/data.js';
 import { renderReportHtml } from './report/html.js';
 import type { Encoder } from './encoder.js';
@@ -39,9 +43,21 @@ export interface FitOptions {
   labels?: readonly string[];
 }
 
+/** What #fit hands the model-training step: the labels, the preprocessed rows and the label counts. */
+interface FitData {
+  labels: string[];
+  train: LabelledTexts;
+  val: LabelledTexts | null;
+  /** val with the targets of labels no training row has set to unknown (threshold tuning) */
+  tuneVal: LabelledTexts | null;
+  counts: Float64Array;
+  trainRows: number;
+}
+
 export class Trainer {
-  readonly options: Readonly<ResolvedTrainerOptions>;
-  #model: TrainableTextModel | null = null;
+  #options: ResolvedTrainerOptions;
+  #raw: TrainerOptions;
+  #model: TextModel | null = null;
   #classifier: Classifier | null = null;
   #labels: string[] = [];
   #thresholds: ThresholdsFile = { global: 0.5, tuned: false };
@@ -52,7 +68,13 @@ export class Trainer {
   #busy = false;
 
   constructor(options: TrainerOptions = {}) {
-    this.options = resolveOptions(options);
+    this.#options = resolveOptions(options);
+    this.#raw = { ...options };
+  }
+
+  /** The resolved options; with model 'auto', fit() replaces `model` and `modelAuto` by what it picked for the data. */
+  get options(): Readonly<ResolvedTrainerOptions> {
+    return this.#options;
   }
 
   get labels(): readonly string[] {
@@ -127,10 +149,11 @@ export class Trainer {
     this.#model?.dispose();
     this.#model = null;
     this.#classifier = null;
-    const build = { model: o.model, labels, trainTexts: train.texts, vocabSize: o.vocabSize, maxLength: o.maxLength, device: o.device, seed: o.seed, batching: o.batching };
-    // masked-LM pre-training on the training texts first when asked (encoder models; trainer_options.ts checks)
-    const model = o.pretrainEpochs > 0 ? await pretrainedEncoderModel(build, o.pretrainEpochs, o.batchSize, o.onProgress) : await buildTrainableModel(build);
-    this.#model = model;
+    if (o.modelAuto) {
+      // 'auto' is decided on the data: the training rows and the label count (trainer_options.ts)
+      const pick = autoModelFor(tr.rows.length, K);
+      this.#options = { ...o, model: pick.picked, modelAuto: pick };
+    }
 
     const counts = Float64Array.from(labelCounts(tr.rows, labels));
     const zeroLabels = labels.filter((_, j) => counts[j] === 0);
@@ -141,8 +164,9 @@ export class Trainer {
       );
     // validation targets of those labels are unknown to threshold tuning
     const tuneVal = val && zeroLabels.length > 0 ? { texts: val.texts, targets: val.targets.map((t, i) => (counts[i % K] === 0 ? -1 : t)) } : val;
-    const loss = this.#lossOptions(counts, tr.rows.length, K);
-    const loop = await runEpochs({ model, train, val, numLabels: K, loss, options: o });
+    const data = { labels, train, val, tuneVal, counts, trainRows: tr.rows.length };
+    const loop = this.options.model === 'ensemble' ? await this.#trainEnsemble(data) : await this.#trainOne(this.options, data);
+    const model = loop.model;
     this.#thresholds = tunedThresholds(tuneVal, loop.bestValProbs, labels, o.thresholds);
     this.#classifier = new Classifier({ model, labels, thresholds: this.#thresholds, preprocess: o.preprocess, trainCounts: counts });
     this.#report = val && vaT && loop.bestValProbs ? evaluationReport('validation', vaT, loop.bestValProbs, labels, this.#thresholds, counts) : null;
@@ -161,16 +185,86 @@ export class Trainer {
         zeroLabels,
         unknownTargets: { train: trT.unknown, val: vaT?.unknown ?? 0 },
         partialRows: { train: trT.partialRows, val: vaT?.partialRows ?? 0 },
-        vocabSize: model.vocabSize,
+        vocabSize: loop.vocabSize,
       },
       seconds: (Date.now() - started) / 1000,
+      ...(loop.members ? { members: loop.members } : {}),
     };
     return this.#history;
   }
 
-  /** The loss options with the class statistics of the training rows (and the positive weights). */
-  #lossOptions(counts: Float64Array, trainSize: number, K: number): LossOptions {
+  /** Builds one model (pre-trained first when asked) and runs its epochs; `this.#model` holds it from the start. */
+  async #trainOne(o: ResolvedTrainerOptions, d: FitData, member?: string) {
+    const build = { model: o.model, labels: d.labels, trainTexts: d.train.texts, vocabSize: o.vocabSize, maxLength: o.maxLength, device: o.device, seed: o.seed, batching: o.batching };
+    // masked-LM pre-training on the training texts first when asked (encoder models; trainer_options.ts checks)
+    const model = o.pretrainEpochs > 0 ? await pretrainedEncoderModel(build, o.pretrainEpochs, o.batchSize, o.onProgress) : await buildTrainableModel(build);
+    if (!member) this.#model = model;
+    try {
+      const loss = this.#lossOptions(o, d.counts, d.trainRows, d.labels.length);
+      const loop = await runEpochs({ model, train: d.train, val: d.val, numLabels: d.labels.length, loss, options: o });
+      return { ...loop, model: model as TextModel, vocabSize: model.vocabSize, members: undefined as MemberFit[] | undefined };
+    } catch (err) {
+      if (member) model.dispose();
+      throw err;
+    }
+  }
+
+  /**
+   * Model 'ensemble': trains each member in turn with its own options (trainer_options.ts's
+   * ensembleMembers), keeps each one's best epoch, and combines them (ensemble_model.ts); the
+   * thresholds are tuned on the combined validation probabilities.
+   */
+  async #trainEnsemble(d: FitData) {
     const o = this.options;
+    const done: (EnsembleMember & { fit: MemberFit; valLogits: Float32Array | null })[] = [];
+    try {
+      for (const m of ensembleMembers(this.#raw)) {
+        const started = Date.now();
+        const onProgress = o.onProgress;
+        const mo = { ...m.options, seed: o.seed, onProgress: onProgress && ((p: ProgressEvent) => onProgress({ ...p, member: m.name })) };
+        const loop = await this.#trainOne(mo, d, m.name);
+        const valLogits = d.val ? await loop.model.logits(d.val.texts, { batchSize: 64 }) : null;
+        const thresholds = tunedThresholds(d.tuneVal, loop.bestValProbs, d.labels, o.thresholds);
+        const alone = d.val && loop.bestValProbs ? evaluateMetrics(d.val.targets, loop.bestValProbs, { shape: [d.val.texts.length, d.labels.length], threshold: thresholdArray(thresholds, d.labels) }) : null;
+        const { onProgress: _p, batching: _b, posWeight, ...shown } = mo;
+        const fit: MemberFit = {
+          name: m.name, model: mo.model, weight: m.weight, epochs: loop.epochs.map((e) => ({ member: m.name, ...e })), bestEpoch: loop.bestEpoch,
+          stoppedEarly: loop.stoppedEarly, seconds: (Date.now() - started) / 1000, validation: alone && { microF1: alone.micro.f1, macroF1: alone.macro.f1 },
+          options: { ...shown, posWeight: posWeight instanceof Float32Array ? Array.from(posWeight) : posWeight },
+        };
+        done.push({ name: m.name, model: loop.model, weight: m.weight, thresholds, training: { fused_multilabel: version, member: fit }, fit, valLogits });
+      }
+    } catch (err) {
+      for (const m of done) m.model.dispose();
+      throw err;
+    }
+    // the weights that score best on validation (equal without validation data); a member at 0 is dropped
+    const valLogits = d.val && done.every((m) => m.valLogits) ? done.map((m) => m.valLogits!) : null;
+    if (valLogits) {
+      const shape: [number, number] = [d.val!.texts.length, d.labels.length];
+      const chosen = chooseWeights(valLogits, d.tuneVal!.targets, shape, o.thresholds);
+      done.forEach((m, i) => (m.weight = m.fit.weight = chosen.weights[i]));
+      for (const m of done) m.fit.weightSearch = chosen.scores;
+    }
+    const kept = done.filter((m) => m.weight > 0);
+    for (const m of done) if (m.weight === 0) m.model.dispose();
+    const model = kept.length === 1 ? kept[0].model : new EnsembleTextModel(kept, o.preprocess);
+    this.#model = model;
+    const combined = valLogits && combineLogits(valLogits, done.map((m) => m.weight));
+    const last = done[done.length - 1].fit;
+    return {
+      model,
+      epochs: done.flatMap((m) => m.fit.epochs),
+      bestEpoch: last.bestEpoch,
+      stoppedEarly: last.stoppedEarly,
+      bestValProbs: combined && sigmoidOf(combined),
+      vocabSize: (done[0].model as TrainableTextModel).vocabSize,
+      members: done.map((m) => m.fit),
+    };
+  }
+
+  /** The loss options with the class statistics of the training rows (and the positive weights). */
+  #lossOptions(o: ResolvedTrainerOptions, counts: Float64Array, trainSize: number, K: number): LossOptions {
     let posWeight: Float32Array | undefined;
     if (o.posWeight instanceof Float32Array) {
       if (o.posWeight.length !== K) throw rangeErrorMessage(`Expected a Float32Array of length ${K} (one per label) for options.posWeight but received length ${o.posWeight.length}`);

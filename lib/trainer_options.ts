@@ -26,6 +26,8 @@ export interface ProgressEvent {
    * then step, epoch and loss count the pre-training's own steps, epochs and masked-LM loss)
    */
   phase: 'train' | 'validate' | 'pretrain' | 'pretrain-epoch';
+  /** the ensemble member being trained (model 'ensemble'; absent for a single model) */
+  member?: string;
   /** optimizer steps done so far (all epochs) */
   step: number;
   totalSteps: number;
@@ -47,7 +49,10 @@ export interface ProgressEvent {
 
 /** `maxBatchSize`/`maxWaitMs`: how concurrent predict/scores calls of `trainer.classifier` merge (request_queue.ts). */
 export interface TrainerOptions extends BatchingOptions {
-  /** default 'auto': the n-gram model (the measured winner on 2 CPU cores; bench/README.md) */
+  /**
+   * default 'auto': the ensemble of the n-gram model and the tiny encoder for 10,000-100,000 training
+   * rows and at most 100 labels, else the n-gram model (the measured winners on 2 CPU cores; bench/README.md)
+   */
   model?: ModelOption | 'auto';
   loss?: LossPreset | LossOptions;
   posWeight?: PosWeightOption;
@@ -75,6 +80,8 @@ export interface TrainerOptions extends BatchingOptions {
 }
 
 export interface EpochRecord {
+  /** the ensemble member this epoch trained (model 'ensemble') */
+  member?: string;
   epoch: number;
   trainLoss: number;
   valLoss: number | null;
@@ -87,11 +94,32 @@ export interface EpochRecord {
   gradNorm: number;
 }
 
-export interface FitResult {
+/** One ensemble member's training (FitResult.members). */
+export interface MemberFit {
+  name: string;
+  /** the member's model option and the training options it ran with */
+  model: unknown;
+  /** its weight in the ensemble, chosen on validation (0: left out, it did not help) */
+  weight: number;
+  /** the validation score (the threshold objective, thresholds tuned) of each first-member weight tried */
+  weightSearch?: { weight: number; score: number }[];
   epochs: EpochRecord[];
-  /** the epoch whose parameters the trainer keeps (1-based) */
   bestEpoch: number;
   stoppedEarly: boolean;
+  seconds: number;
+  /** the member alone on validation, with thresholds tuned for it */
+  validation: { microF1: number; macroF1: number } | null;
+  options: Record<string, unknown>;
+}
+
+export interface FitResult {
+  /** every epoch trained (an ensemble's: each member's in turn, `member` naming it) */
+  epochs: EpochRecord[];
+  /** the epoch whose parameters the trainer keeps (1-based; an ensemble: its last member's) */
+  bestEpoch: number;
+  stoppedEarly: boolean;
+  /** model 'ensemble': each member's training */
+  members?: MemberFit[];
   /** the tuned thresholds (0.5 everywhere without validation data) */
   thresholds: ThresholdsFile;
   labels: string[];
@@ -155,7 +183,8 @@ export function resolveOptions(options: unknown): ResolvedTrainerOptions {
   const auto = o.model === undefined || o.model === 'auto';
   const model = auto ? 'ngram' : checkModelOption(o.model);
   // Per-model defaults: the n-gram model's were chosen on GoEmotions (bench/README.md, the recipe table)
-  const ngram = isNgramOption(model);
+  // the ensemble's own options are the n-gram model's (its members resolve theirs: ensembleMembers)
+  const ngram = isNgramOption(model) || model === 'ensemble';
   const d = ngram ? NGRAM_TRAINING : ENCODER_TRAINING;
   const loss = o.loss ?? (ngram ? NGRAM_LOSS : 'bce');
   const presets = LOSS_PRESETS.map((p) => `'${p}'`).join(' | ');
@@ -188,11 +217,11 @@ export function resolveOptions(options: unknown): ResolvedTrainerOptions {
   const pretrainEpochs = o.pretrainEpochs === undefined ? 0 : checkInteger('options.pretrainEpochs', o.pretrainEpochs, 0, 100000);
   if (pretrainEpochs > 0 && ngram)
     throw rangeErrorMessage(
-      `options.pretrainEpochs (${pretrainEpochs}) needs an encoder model ('tiny' | 'small' | 'base' | an EncoderConfig | { pretrained }); the n-gram model${auto ? " (what model 'auto' picks)" : ''} has no masked-LM pre-training`,
+      `options.pretrainEpochs (${pretrainEpochs}) needs an encoder model ('tiny' | 'small' | 'base' | an EncoderConfig | { pretrained }); ${model === 'ensemble' ? "the ensemble" : `the n-gram model${auto ? " (what model 'auto' picks)" : ''}`} has no masked-LM pre-training`,
     );
   return {
     model,
-    ...(auto ? { modelAuto: { picked: 'ngram', reason: 'auto: the hashed n-gram model (fastest and most accurate of the measured recipes on CPU; bench/README.md)' } } : {}),
+    ...(auto ? { modelAuto: { picked: 'ngram', reason: AUTO_NGRAM_REASON } } : {}),
     loss,
     posWeight: posWeight as PosWeightOption,
     posWeightClamp: [clamp[0], clamp[1]],
@@ -217,6 +246,41 @@ export function resolveOptions(options: unknown): ResolvedTrainerOptions {
     onProgress: o.onProgress,
     batching: checkBatching(o),
   };
+}
+
+const AUTO_NGRAM_REASON = 'auto: the hashed n-gram model (fastest and most accurate of the measured recipes on CPU for under 10,000 or over 100,000 training rows or over 100 labels; bench/README.md)';
+
+/** The training rows and label counts for which 'auto' picks the ensemble (measured on GoEmotions; bench/README.md). */
+export const AUTO_ENSEMBLE = { minRows: 10_000, maxRows: 100_000, maxLabels: 100 };
+
+/** What 'auto' picks for a training set: the ensemble inside AUTO_ENSEMBLE's bounds, else the n-gram model. */
+export function autoModelFor(trainRows: number, numLabels: number): { picked: 'ngram' | 'ensemble'; reason: string } {
+  const e = AUTO_ENSEMBLE;
+  if (trainRows >= e.minRows && trainRows <= e.maxRows && numLabels <= e.maxLabels)
+    return {
+      picked: 'ensemble',
+      reason:
+        `auto: the ensemble of the n-gram model and the tiny encoder (${trainRows} training rows, ${numLabels} labels: within ${e.minRows}-${e.maxRows} rows and ` +
+        `at most ${e.maxLabels} labels, where the pair measurably beats either alone, in a few minutes on 2 CPU cores; bench/README.md)`,
+    };
+  return { picked: 'ngram', reason: AUTO_NGRAM_REASON };
+}
+
+/**
+ * The tiny encoder's defaults as an ensemble member (measured on GoEmotions, bench/README.md): the
+ * n-gram model's loss and positive weights, 5 epochs of 32 rows at most 64 tokens, the epoch kept by
+ * validation macro-F1. Options the caller gave apply to every member instead.
+ */
+const ENSEMBLE_TINY: TrainerOptions = { loss: 'asl', posWeight: 'sqrt-neg-pos', epochs: 5, batchSize: 32, maxLength: 64, earlyStopping: { metric: 'macro-f1' } };
+
+/** The members of model 'ensemble' and the options each trains with (the caller's options over each member's defaults). */
+export function ensembleMembers(user: TrainerOptions): { name: string; weight: number; options: ResolvedTrainerOptions }[] {
+  // undefined options are unset, not a reason to drop a member's default
+  const rest = Object.fromEntries(Object.entries(user).filter(([k, v]) => v !== undefined && k !== 'onProgress' && k !== 'model')) as TrainerOptions;
+  return [
+    { name: 'ngram', weight: 0.5, options: resolveOptions({ ...rest, model: 'ngram' }) },
+    { name: 'tiny', weight: 0.5, options: resolveOptions({ ...ENSEMBLE_TINY, ...rest, model: 'tiny' }) },
+  ];
 }
 
 /** The bceWithLogits options of a loss preset (lib/loss_contract.ts) or of the caller's options, with posWeight. */

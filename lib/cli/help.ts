@@ -27,10 +27,12 @@ Trains a classifier. Without --val/--test, the data is split iteratively (60/20/
   --test FILE              test data
   --out DIR                model directory to write (required; replaced atomically; files in it that
                            fused-multilabel did not write, e.g. NOTES.md, are kept). Holds report.html
-  --model NAME|DIR|hf:ID   auto | ngram | tiny | small | base (BERT-base dimensions), a pretrained model
-                           directory with config.json, model.safetensors and vocab.txt, or a Hugging
-                           Face Hub model hf:ORG/NAME[@REVISION] (downloaded into the Hub cache); default
-                           auto: the hashed n-gram model, the measured winner on CPU
+  --model NAME|DIR|hf:ID   auto | ngram | ensemble | tiny | small | base (BERT-base dimensions), a
+                           pretrained model directory with config.json, model.safetensors and vocab.txt,
+                           or a Hugging Face Hub model hf:ORG/NAME[@REVISION] (downloaded into the Hub
+                           cache); ensemble: the n-gram model and the tiny encoder, logits averaged with
+                           weights chosen on validation; default auto: the ensemble for 10,000-100,000
+                           training rows and at most 100 labels, else the n-gram model (measured on CPU)
   --loss NAME              bce | focal | db (distribution-balanced) | asl (asymmetric) (default asl; bce for encoders)
   --epochs N               (default 3; 5 for encoders)
   --batch-size N           (default 32; 16 for encoders)
@@ -45,7 +47,7 @@ Trains a classifier. Without --val/--test, the data is split iteratively (60/20/
   --threshold-objective M  micro-f1 | macro-f1: what the tuned thresholds maximise (default micro-f1)
   --vocab-size N           WordPiece vocabulary size when training the tokenizer (default 8000)
   --pretrain-epochs N      masked-LM pre-training epochs on the training texts before fine-tuning
-                           (encoder models: tiny, small, base, DIR, hf:ID; default 0; an error with ngram/auto)
+                           (encoder models: tiny, small, base, DIR, hf:ID; default 0; an error with ngram/ensemble/auto)
   --partial                partially annotated rows: a row whose negatives cell lists labels was checked
                            only for its positives and those negatives; its other labels are unknown and
                            masked out of the loss and the metrics (an empty cell: fully annotated)

@@ -95,9 +95,17 @@ export function progressReporter(json: boolean): { onProgress: (p: ProgressEvent
       cliProgress.Presets.shades_classic,
     );
     let started = false;
+    let member: string | undefined;
     return {
       onProgress: (p) => {
         if (pretrainLine(p, log)) return;
+        if (p.member !== member) {
+          // the next ensemble member: a bar of its own
+          if (started) bar.stop();
+          started = false;
+          member = p.member;
+          log(`training ensemble member ${member}`);
+        }
         if (!started) {
           bar.start(p.totalSteps, 0, { epoch: 1, epochs: p.epochs, loss: '-', speed: '-', etaText: '?' });
           started = true;
@@ -114,9 +122,15 @@ export function progressReporter(json: boolean): { onProgress: (p: ProgressEvent
     };
   }
   let every = 0;
+  let member: string | undefined;
   return {
     onProgress: (p) => {
       if (pretrainLine(p, log)) return;
+      if (p.member !== member) {
+        member = p.member;
+        every = 0;
+        log(`training ensemble member ${member}`);
+      }
       if (p.phase === 'validate') {
         log(`epoch ${p.epoch}/${p.epochs}: train loss ${p.loss.toFixed(4)}, val loss ${p.valLoss?.toFixed(4)}, val micro F1 ${f3(p.valMicroF1 ?? NaN)}, macro F1 ${f3(p.valMacroF1 ?? NaN)} (at 0.5)`);
         return;

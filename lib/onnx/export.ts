@@ -63,6 +63,8 @@ export interface OnnxExportInfo {
   inputs: string[];
   /** whether transformers.js's pipeline('text-classification') runs the directory */
   transformersJs: boolean;
+  /** an ensemble's members: each one's export is in its own folder `dir` (inputs above are `name/input`) */
+  members?: { name: string; dir: string; weight: number; inputs: string[]; transformersJs: boolean }[];
 }
 
 /** Refuses weights one protobuf message cannot hold, before any graph is built. */
