@@ -22,12 +22,14 @@ console.log(`GoEmotions from ${dir}: train ${train.rows.length}, validation ${va
 
 const start = Date.now();
 const trainer = new Trainer({});
-await trainer.fit(train, val);
+const history = await trainer.fit(train, val);
 const seconds = (Date.now() - start) / 1000;
 const rep = await trainer.evaluate(test);
 const ours = { micro: rep.metrics.micro.f1, macro: rep.metrics.macro.f1 };
 console.log(`default train (${trainer.options.modelAuto?.reason ?? JSON.stringify(trainer.options.model)}):`);
 console.log(`  test micro-F1 ${ours.micro.toFixed(4)}  macro-F1 ${ours.macro.toFixed(4)}  training ${seconds.toFixed(1)} s  peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+for (const m of history.members ?? [])
+  console.log(`  member ${m.name}: weight ${m.weight}, best epoch ${m.bestEpoch} of ${m.epochs.length}, ${m.seconds.toFixed(1)} s, alone on validation micro-F1 ${m.validation?.microF1.toFixed(4)} macro-F1 ${m.validation?.macroF1.toFixed(4)}`);
 trainer.dispose();
 
 // Debian's interpreter first (python3-sklearn installs there), then the one on the PATH

@@ -43,8 +43,8 @@ export function combineLogits(parts: readonly Float32Array[], weights: readonly 
   return out;
 }
 
-/** The first member's weights tried for two members, balanced first (a tie keeps the more balanced pair). */
-const WEIGHT_GRID = [0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8, 0.1, 0.9, 0, 1];
+/** The first member's weights tried for two members, in tenths, balanced first (a tie keeps the more balanced pair). */
+const WEIGHT_GRID = [5, 4, 6, 3, 7, 2, 8, 1, 9, 0, 10];
 
 /**
  * The members' weights chosen on validation: for two members, the first's weight from WEIGHT_GRID (the
@@ -58,13 +58,13 @@ export function chooseWeights(
   thresholds: Omit<TuneThresholdsOptions, 'shape'>,
 ): { weights: number[]; scores: { weight: number; score: number }[] } {
   if (valLogits.length !== 2) return { weights: valLogits.map(() => 1 / valLogits.length), scores: [] };
-  const scores = WEIGHT_GRID.map((w) => {
-    const t = tuneThresholds(targets, sigmoidOf(combineLogits(valLogits, [w, 1 - w])), { ...thresholds, shape });
-    return { weight: w, score: thresholds.perClass && t.perClassValue !== undefined ? t.perClassValue : t.value };
+  const scores = WEIGHT_GRID.map((tenths) => {
+    const t = tuneThresholds(targets, sigmoidOf(combineLogits(valLogits, [tenths / 10, (10 - tenths) / 10])), { ...thresholds, shape });
+    return { weight: tenths / 10, score: thresholds.perClass && t.perClassValue !== undefined ? t.perClassValue : t.value };
   });
   let best = scores[0];
   for (const s of scores) if (s.score > best.score) best = s;
-  return { weights: [best.weight, 1 - best.weight], scores };
+  return { weights: [best.weight, Math.round(10 - 10 * best.weight) / 10], scores };
 }
 
 export class EnsembleTextModel implements TextModel {

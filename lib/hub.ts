@@ -13,7 +13,7 @@
  * the model (said on stderr).
  */
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, existsSync, fsyncSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { codedError, printable, rangeError, type CodedError } from './errors.js';
 import { version } from './device.js';
 import { RepoCache, hubToken, isCommit } from './hub/cache.js';
@@ -55,7 +55,8 @@ function hubError(code: 'ERR_HUB_NOT_FOUND' | 'ERR_HUB_AUTH' | 'ERR_HUB_OFFLINE'
 /**
  * The local snapshot directory of `spec` (`hf:ORG/NAME[@REVISION]`), downloading what the cache lacks:
  * config.json, the weights (model.safetensors, or model.safetensors.index.json and its shards), the
- * tokenizer files and a fused-multilabel classifier's files, when the repository has them.
+ * tokenizer files and a fused-multilabel classifier's files, when the repository has them; for an
+ * ensemble (config.json's model_type 'fused-ensemble') the same for each member folder members/NAME.
  */
 export async function downloadModel(spec: string, name = 'model'): Promise<string> {
   const id = parseHubId(spec, name);
@@ -81,6 +82,17 @@ export async function downloadModel(spec: string, name = 'model'): Promise<strin
     }
   }
   if (complete()) return cache.snapshotDir(session.commit!);
+  const members = ensembleMembers(cache, session.commit!);
+  if (members) {
+    // an ensemble (ensemble_model.ts): each member is a model directory of its own under members/NAME
+    for (const m of members) {
+      await session.file(`${m}/config.json`, true);
+      await session.file(`${m}/model.safetensors`, true);
+      for (const f of [...TOKENIZER_FILES, ...CLASSIFIER_FILES]) await session.file(`${m}/${f}`, false);
+    }
+    for (const f of [...TOKENIZER_FILES, ...CLASSIFIER_FILES]) await session.file(f, false);
+    return cache.snapshotDir(session.commit!);
+  }
   if (!(await session.file('model.safetensors', false))) {
     const index = await session.file('model.safetensors.index.json', false);
     if (index) {
@@ -100,9 +112,29 @@ export async function downloadModel(spec: string, name = 'model'): Promise<strin
   return cache.snapshotDir(session.commit!);
 }
 
+/**
+ * The member folders (members/NAME) of a cached config.json that says model_type 'fused-ensemble'
+ * (null for any other model); names that are not plain folder names are left out (the loader rejects them).
+ */
+function ensembleMembers(cache: RepoCache, commit: string): string[] | null {
+  const path = cache.cachedFile(commit, 'config.json');
+  let config: { model_type?: unknown; ensemble?: { members?: unknown } };
+  try {
+    config = path ? JSON.parse(readFileSync(path, 'utf8')) : {};
+  } catch {
+    return null;
+  }
+  if (config.model_type !== 'fused-ensemble') return null;
+  const list = Array.isArray(config.ensemble?.members) ? config.ensemble.members : [];
+  return list.map((m: { name?: unknown } | null) => m?.name).filter((n): n is string => typeof n === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(n)).map((n) => `members/${n}`);
+}
+
 /** What the cached snapshot `commit` lacks of config.json, the weights (with their shards) and, with `tokenizer`, vocab.txt or tokenizer.json. */
 function snapshotLacks(cache: RepoCache, commit: string, tokenizer: boolean): string[] {
   const missing = ['config.json'].filter((f) => !cache.cachedFile(commit, f));
+  const members = missing.length === 0 ? ensembleMembers(cache, commit) : null;
+  // an ensemble: each member's config.json and weights (its tokenizer is optional: an n-gram member has none)
+  if (members) return members.flatMap((m) => [`${m}/config.json`, `${m}/model.safetensors`]).filter((f) => !cache.cachedFile(commit, f));
   const index = cache.cachedFile(commit, 'model.safetensors.index.json');
   if (!cache.cachedFile(commit, 'model.safetensors')) {
     if (index) missing.push(...readShardIndex(index).filter((f) => !cache.cachedFile(commit, f)));

@@ -24,7 +24,13 @@ const tok = Tokenizer.train(all.slice(1, 301), { vocabSize: 300 });
 const enc = await Encoder.create({ architecture: 'bert', vocabSize: tok.vocabSize, hiddenSize: 16, numLayers: 1, numHeads: 2, intermediateSize: 32, maxPositions: 32, numLabels: 2 }, { device: 'cpu', seed: 5 });
 await enc.save(pretrained);
 tok.save(pretrained);
-const read = (dir) => Object.fromEntries(readdirSync(dir).filter((f) => !f.endsWith('.html')).map((f) => [f, readFileSync(join(dir, f))]));
+/** A directory's files as a Hub repository's (paths with '/' for folders), report.html left out. */
+const read = (dir, prefix = '') =>
+  Object.fromEntries(
+    readdirSync(dir, { withFileTypes: true })
+      .filter((e) => !e.name.endsWith('.html'))
+      .flatMap((e) => (e.isDirectory() ? Object.entries(read(join(dir, e.name), `${prefix}${e.name}/`)) : [[prefix + e.name, readFileSync(join(dir, e.name))]])),
+  );
 const repos = { 'org/tiny-bert': read(pretrained) };
 // the same weights as a sharded checkpoint: two shards and model.safetensors.index.json
 const { tensors } = readSafetensors(join(pretrained, 'model.safetensors'));
@@ -98,9 +104,9 @@ test('Classifier.load and predict --model take a classifier pushed to the Hub', 
   assert.is(JSON.parse(r.stdout.trim()).text, texts[0]);
 });
 
-test('the default n-gram model from the Hub: Classifier.load, predict, export --model hf:; a pinned commit then costs no request', async () => {
+test('the n-gram model from the Hub: Classifier.load, predict, export --model hf:; a pinned commit then costs no request', async () => {
   const ngram = join(scratch, 'ngram');
-  const r = await cli('train', '--data', data, '--out', ngram, '--epochs', '1');
+  const r = await cli('train', '--data', data, '--out', ngram, '--model', 'ngram', '--epochs', '1');
   assert.is(r.status, 0, r.stderr);
   repos['org/ngram-clf'] = read(ngram);
   assert.not.ok('vocab.txt' in repos['org/ngram-clf'] || 'tokenizer.json' in repos['org/ngram-clf'], 'an n-gram model has no tokenizer files');
@@ -119,6 +125,28 @@ test('the default n-gram model from the Hub: Classifier.load, predict, export --
   assert.is(JSON.parse(readFileSync(join(scratch, 'ngram-clf-onnx', 'config.json'), 'utf8')).model_type, 'fused-ngram', 'default --out: NAME-onnx');
   hub.log.length = 0;
   const pinned = await Classifier.load(`hf:org/ngram-clf@${COMMIT}`);
+  pinned.dispose();
+  assert.equal(hub.log, [], 'a complete cached snapshot of a commit needs no request');
+});
+
+test('the default model (auto: the ensemble) from the Hub: its members/NAME folders come too; predict and export as locally; a pinned commit then costs no request', async () => {
+  const ens = join(scratch, 'ensemble');
+  const r = await cli('train', '--data', data, '--out', ens, '--model', 'ensemble', '--epochs', '1');
+  assert.is(r.status, 0, r.stderr);
+  repos['org/ensemble-clf'] = read(ens);
+  assert.ok('members/tiny/vocab.txt' in repos['org/ensemble-clf'] && 'members/ngram/model.safetensors' in repos['org/ensemble-clf']);
+  const texts = ['the printer is offline again', 'refund my last invoice please'];
+  const local = await Classifier.load(ens);
+  const remote = await Classifier.load('hf:org/ensemble-clf');
+  assert.is(remote.model.modelType, local.model.modelType);
+  assert.equal(await remote.scores(texts), await local.scores(texts));
+  remote.dispose();
+  local.dispose();
+  const e = await cli({ cwd: scratch }, 'export', '--model', 'hf:org/ensemble-clf', '--format', 'onnx');
+  assert.is(e.status, 0, e.stderr);
+  assert.match(e.stdout, /wrote the ensemble's members/);
+  hub.log.length = 0;
+  const pinned = await Classifier.load(`hf:org/ensemble-clf@${COMMIT}`);
   pinned.dispose();
   assert.equal(hub.log, [], 'a complete cached snapshot of a commit needs no request');
 });

@@ -93,7 +93,7 @@ test('train with --val/--test holding a label the training file never has: warne
   const training = JSON.parse(readFileSync(join(dir, 'training.json'), 'utf8'));
   assert.equal(training.history.data.zeroLabels, ['teleportation']);
   assert.is(training.history.data.trainCounts.teleportation, 0);
-  assert.is(training.options.modelAuto.picked, 'ngram');
+  assert.is(training.options.modelAuto.picked, 'ensemble');
   const th = JSON.parse(readFileSync(join(dir, 'thresholds.json'), 'utf8'));
   assert.is(th.perClass.teleportation, th.global, 'no threshold searched for it');
   // the saved model knows 'teleportation' now, but not a label no file had
