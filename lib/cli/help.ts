@@ -32,7 +32,7 @@ Trains a classifier. Without --val/--test, the data is split iteratively (60/20/
                            or a Hugging Face Hub model hf:ORG/NAME[@REVISION] (downloaded into the Hub
                            cache); ensemble: the n-gram model and the tiny encoder, logits averaged with
                            weights chosen on validation; default auto: the ensemble for up to 100,000
-                           training rows and 100 labels, else the n-gram model (measured on CPU)
+                           training rows, else the n-gram model (measured on CPU)
   --loss NAME              bce | focal | db (distribution-balanced) | asl (asymmetric) (default asl; bce for encoders)
   --epochs N               (default 3; 5 for encoders)
   --batch-size N           (default 32; 16 for encoders)

@@ -1,5 +1,4 @@
-// The ensemble model (model 'ensemble', and what 'auto' picks for up to 100,000 rows and 100
-// labels): the n-gram model and the tiny encoder trained in turn, their logits averaged. Checks the
+// The ensemble model (model 'ensemble', and what 'auto' picks for up to 100,000 training rows): the n-gram model and the tiny encoder trained in turn, their logits averaged. Checks the
 // combination against each member loaded alone, the save -> load round trip, concurrent calls, the
 // ONNX export (each member's graph run by onnxruntime and combined by config.json's weights), what
 // 'auto' picks and the loader's rejections.
@@ -173,12 +172,12 @@ test("options: 'ensemble' is a model option, pre-training is refused for it, bad
   assert.throws(() => new Trainer({ model: 'ensembles' }), (e) => /options\.model/.test(e.message) && /'ensemble'/.test(e.message));
 });
 
-test("'auto' picks the ensemble for up to 100,000 training rows and 100 labels, else the n-gram model", () => {
-  const { maxRows, maxLabels } = AUTO_ENSEMBLE;
+test("'auto' picks the ensemble for up to 100,000 training rows, else the n-gram model", () => {
+  const { maxRows } = AUTO_ENSEMBLE;
   assert.is(autoModelFor(1, 1).picked, 'ensemble');
-  assert.is(autoModelFor(maxRows, maxLabels).picked, 'ensemble');
+  assert.is(autoModelFor(maxRows, 1500).picked, 'ensemble');
   assert.is(autoModelFor(maxRows + 1, 28).picked, 'ngram');
-  assert.is(autoModelFor(40000, maxLabels + 1).picked, 'ngram');
+  assert.match(autoModelFor(maxRows + 1, 28).reason, /^auto: the hashed n-gram model/);
   assert.match(autoModelFor(40000, 28).reason, /^auto: the ensemble/);
   // before fit() the options say the n-gram model; fit() decides on the data
   const t = new Trainer({});
