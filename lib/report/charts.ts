@@ -5,7 +5,7 @@
  * rules for dark mode.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { GROUPS, groupOf, type ReportData } from './data.js';
+import { GROUPS, groupOf, type EpochPoint, type ReportData } from './data.js';
 
 export interface Chart {
   id: string;
@@ -32,19 +32,24 @@ function spec(s: Record<string, unknown>): TopLevelSpec {
 function historyCharts(d: ReportData): Chart[] {
   const h = d.history;
   if (!h) return [];
+  // an ensemble's epochs carry their member's name: one line per member and series, no single kept epoch
+  const name = (e: EpochPoint, series: string) => (e.member ? `${e.member}: ${series}` : series);
+  const ensemble = h.epochs.some((e) => e.member);
   const loss = h.epochs.flatMap((e) => [
-    { epoch: e.epoch, series: 'training loss', value: e.trainLoss },
-    ...(e.valLoss === null ? [] : [{ epoch: e.epoch, series: 'validation loss', value: e.valLoss }]),
+    { epoch: e.epoch, series: name(e, 'training loss'), value: e.trainLoss },
+    ...(e.valLoss === null ? [] : [{ epoch: e.epoch, series: name(e, 'validation loss'), value: e.valLoss }]),
   ]);
   const f1 = h.epochs.flatMap((e) => [
-    ...(e.valMicroF1 === null ? [] : [{ epoch: e.epoch, series: 'validation micro-F1', value: e.valMicroF1 }]),
-    ...(e.valMacroF1 === null ? [] : [{ epoch: e.epoch, series: 'validation macro-F1', value: e.valMacroF1 }]),
+    ...(e.valMicroF1 === null ? [] : [{ epoch: e.epoch, series: name(e, 'validation micro-F1'), value: e.valMicroF1 }]),
+    ...(e.valMacroF1 === null ? [] : [{ epoch: e.epoch, series: name(e, 'validation macro-F1'), value: e.valMacroF1 }]),
   ]);
   const best = { data: { values: [{ epoch: h.bestEpoch, label: `best epoch ${h.bestEpoch}` }] } };
-  const bestLayers = [
-    { ...best, mark: { type: 'rule', strokeDash: [4, 3], color: '#888' }, encoding: { x: { field: 'epoch', type: 'quantitative' } } },
-    { ...best, mark: { type: 'text', align: 'left', dx: 4, dy: -4, baseline: 'top', y: 0 }, encoding: { x: { field: 'epoch', type: 'quantitative' }, text: { field: 'label' } } },
-  ];
+  const bestLayers = ensemble
+    ? []
+    : [
+        { ...best, mark: { type: 'rule', strokeDash: [4, 3], color: '#888' }, encoding: { x: { field: 'epoch', type: 'quantitative' } } },
+        { ...best, mark: { type: 'text', align: 'left', dx: 4, dy: -4, baseline: 'top', y: 0 }, encoding: { x: { field: 'epoch', type: 'quantitative' }, text: { field: 'label' } } },
+      ];
   const line = (values: unknown[], title: string) =>
     spec({
       layer: [
@@ -61,7 +66,14 @@ function historyCharts(d: ReportData): Chart[] {
       ],
     });
   const charts: Chart[] = [
-    { id: 'loss', title: 'Loss per epoch', caption: 'Training and validation loss; the dashed line marks the epoch whose parameters were kept.', spec: line(loss, 'loss') },
+    {
+      id: 'loss',
+      title: 'Loss per epoch',
+      caption: ensemble
+        ? "Training and validation loss of each ensemble member (training.json's history.members says which epoch of each was kept)."
+        : 'Training and validation loss; the dashed line marks the epoch whose parameters were kept.',
+      spec: line(loss, 'loss'),
+    },
   ];
   if (f1.length)
     charts.push({ id: 'f1-epochs', title: 'Validation F1 per epoch', caption: 'Micro- and macro-F1 on the validation split at threshold 0.5.', spec: line(f1, 'F1') });

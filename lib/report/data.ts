@@ -11,6 +11,8 @@ import type { PRF, LabelReport, GroupReport } from '../metrics.js';
 import type { Misclassified, SweepPoint } from './analysis.js';
 
 export interface EpochPoint {
+  /** the ensemble member the epoch trained (an ensemble's history holds each member's epochs in turn) */
+  member?: string;
   epoch: number;
   trainLoss: number;
   valLoss: number | null;

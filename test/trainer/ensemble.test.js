@@ -106,6 +106,10 @@ test('save -> load gives the same scores and thresholds; concurrent calls equal 
   for (const t of probe) lone.push(await loaded.predict([t]));
   const together = await Promise.all(probe.map((t) => loaded.predict([t])));
   assert.equal(together, lone);
+  // the report draws each member's epochs as lines of their own
+  const { html } = await loaded.report({ out: join(scratch, 'report.html') });
+  assert.match(html, /tiny: validation loss/);
+  assert.match(html, /ngram: training loss/);
   loaded.dispose();
   await assertRejectsCode(() => loaded.predict(['x']), 'ERR_DISPOSED');
 });
