@@ -156,7 +156,7 @@ async function train(args: string[]): Promise<void> {
     await trainer.save(outDir);
     if (json) {
       process.stdout.write(
-        JSON.stringify({ out: outDir, bestEpoch: history.bestEpoch, stoppedEarly: history.stoppedEarly, history: history.epochs, data: history.data, thresholds: history.thresholds, report: compactReport(report) }) + '\n',
+        JSON.stringify({ out: outDir, bestEpoch: history.bestEpoch, stoppedEarly: history.stoppedEarly, history: history.epochs, ...(history.members ? { members: history.members } : {}), data: history.data, thresholds: history.thresholds, report: compactReport(report) }) + '\n',
       );
     } else {
       const e = history.epochs;
