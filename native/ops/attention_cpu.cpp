@@ -5,6 +5,9 @@
 // multiplied by V into out. No T×T buffer besides the saved att exists, and none at all for inference.
 // The products read q, k, v in place (leading dimension C) through sgemm_cpu, which runs on the calling
 // thread here: the (batch, head) pairs themselves are spread over parallel_for.
+// Inference on AVX-512 with head sizes 16, 32 or 64 (every preset and BERT shape) takes its own path
+// (attention_head_avx512 below): at the tiny preset's head size 16 the generic one spent most of its
+// time in the baseline-ISA softmax and in packing panels for products 16 deep.
 #if defined(__GNUC__) && !defined(__clang__)  // Clang if-converts without it (and has no such pragma)
 #pragma GCC optimize("no-trapping-math")
 #endif
@@ -12,12 +15,19 @@
 #include <cmath>
 #include <vector>
 
+#include "../core/isa.h"
 #include "../core/parallel.h"
 #include "../core/philox.h"
 #include "attention.h"
 #include "bce.h"  // bce_math::exp_nonpos
 #include "dropout.h"
 #include "matmul.h"
+
+#ifdef FML_HAVE_X86_KERNELS
+#include <immintrin.h>
+
+#include "transpose16_avx512.h"
+#endif
 
 namespace pkg {
 
@@ -50,8 +60,163 @@ static void softmax_row(float* a, const uint8_t* m, int T) {
   for (int t2 = 0; t2 < T; t2++) a[t2] *= inv;
 }
 
+#ifdef FML_HAVE_X86_KERNELS
+#define PKG_AVX512 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,avx2,fma")))
+
+// bce_math::exp_nonpos on 16 lanes: the same clamp, Cody-Waite reduction, Estrin polynomial and two-step
+// 2^n scale (FMA-contracted, so within an ulp of the scalar function rather than equal to it).
+PKG_AVX512 static inline __m512 exp_nonpos16(__m512 v) {
+  v = _mm512_max_ps(v, _mm512_set1_ps(-110.0f));  // max_ps returns its second operand for NaN: NaN stays NaN
+  const __m512 shifter = _mm512_set1_ps(12582912.0f);
+  const __m512 t = _mm512_fmadd_ps(v, _mm512_set1_ps(1.44269504088896341f), shifter);
+  const __m512 n = _mm512_sub_ps(t, shifter);
+  const __m512i ni = _mm512_sub_epi32(_mm512_castps_si512(t), _mm512_castps_si512(shifter));
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), v);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+  const __m512 r2 = _mm512_mul_ps(r, r), r4 = _mm512_mul_ps(r2, r2);
+  const __m512 a0 = _mm512_fmadd_ps(_mm512_set1_ps(1.6666665459e-1f), r, _mm512_set1_ps(5.0000001201e-1f));
+  const __m512 a1 = _mm512_fmadd_ps(_mm512_set1_ps(8.3334519073e-3f), r, _mm512_set1_ps(4.1665795894e-2f));
+  const __m512 a2 = _mm512_fmadd_ps(_mm512_set1_ps(1.9875691500e-4f), r, _mm512_set1_ps(1.3981999507e-3f));
+  __m512 p = _mm512_fmadd_ps(a2, r4, _mm512_fmadd_ps(a1, r2, a0));
+  p = _mm512_add_ps(_mm512_fmadd_ps(p, r2, r), _mm512_set1_ps(1.0f));
+  const __m512i n1 = _mm512_srai_epi32(ni, 1), n2 = _mm512_sub_epi32(ni, n1);
+  const __m512i bias = _mm512_set1_epi32(127);
+  const __m512 s1 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(n1, bias), 23));
+  const __m512 s2 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(n2, bias), 23));
+  return _mm512_mul_ps(_mm512_mul_ps(p, s1), s2);
+}
+
+// lane_sum's fixed tree (lane l += lane l+8, then l+4, l+2, l+1) on a vector of 16 lane sums.
+PKG_AVX512 static inline float lane_tree16(__m512 acc) {
+  const __m256 s8 = _mm256_add_ps(_mm512_castps512_ps256(acc), _mm512_extractf32x8_ps(acc, 1));
+  const __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1));
+  const __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+  return _mm_cvtss_f32(_mm_add_ss(s2, _mm_movehdup_ps(s2)));
+}
+
+// One (batch, head) of the inference forward, NV = HS / 16 vectors per row of q, k, v; rows of the head at
+// q/k/v/out + t·C. kt (HS, Tp) holds Kᵀ zero-padded to Tp = T rounded up to 16 and p (R, Tp) the probabilities
+// of R query rows; keep (Tp / 16) the lanes of real keys. Per row, as the generic path: scores = scale · q·k
+// (each a sum over the head's channels in order), masked softmax with lane_sum's 16-lane sums, then
+// out = Σ_t2 p[t2] · v[t2] summed over t2 in order. Each row depends only on its own q and the real keys, and
+// padded keys contribute exact zeros at the end of each sum, so results do not depend on the batch.
+template <int NV>
+PKG_AVX512 static void attention_head_avx512(float* out, const float* q, const float* k, const float* v,
+                                             const uint8_t* m, int T, int C, float scale, float* kt, float* p,
+                                             __mmask16* keep) {
+  constexpr int HS = 16 * NV;
+  constexpr int R = NV >= 8 ? 1 : 8 / NV;  // rows per group: R·NV = 8 independent FMA chains in out's sum
+  const int Tp = (T + 15) / 16 * 16, nch = Tp / 16;
+  for (int c = 0; c < nch; c++) {
+    const int n = T - 16 * c < 16 ? T - 16 * c : 16;
+    const __mmask16 in_t = (__mmask16)((1u << n) - 1);
+    const __m128i mb = _mm_maskz_loadu_epi8(in_t, m + 16 * c);
+    keep[c] = _mm_test_epi8_mask(mb, mb);
+    for (int d = 0; d < HS; d += 16) transpose16(k + (size_t)16 * c * C + d, C, n, kt + (size_t)d * Tp + 16 * c, Tp, 0xFFFF);
+  }
+  const __m512 vscale = _mm512_set1_ps(scale), lowest = _mm512_set1_ps(-FLT_MAX);
+  for (int t0 = 0; t0 < T; t0 += R) {
+    const int rows = T - t0 < R ? T - t0 : R;
+    // scores of rows t0 .. t0+R (rows past T repeat the last one and are not stored), two rows at a time
+    for (int r = 0; r < R; r += 2) {
+      const float* q0 = q + (size_t)(t0 + r < T ? t0 + r : T - 1) * C;
+      const float* q1 = q + (size_t)(t0 + r + 1 < T ? t0 + r + 1 : T - 1) * C;
+      float *p0 = p + (size_t)r * Tp, *p1 = p0 + Tp;
+      int c = 0;
+      for (; c + 4 <= nch; c += 4) {
+        __m512 a[2][4];
+        for (int j = 0; j < 4; j++) a[0][j] = a[1][j] = _mm512_setzero_ps();
+        for (int d = 0; d < HS; d++) {
+          const __m512 x0 = _mm512_set1_ps(q0[d]), x1 = _mm512_set1_ps(q1[d]);
+          for (int j = 0; j < 4; j++) {
+            const __m512 kv = _mm512_load_ps(kt + (size_t)d * Tp + 16 * (c + j));
+            a[0][j] = _mm512_fmadd_ps(x0, kv, a[0][j]);
+            a[1][j] = _mm512_fmadd_ps(x1, kv, a[1][j]);
+          }
+        }
+        for (int j = 0; j < 4; j++) {
+          _mm512_store_ps(p0 + 16 * (c + j), _mm512_mul_ps(vscale, a[0][j]));
+          _mm512_store_ps(p1 + 16 * (c + j), _mm512_mul_ps(vscale, a[1][j]));
+        }
+      }
+      for (; c < nch; c++) {
+        __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+        for (int d = 0; d < HS; d++) {
+          const __m512 kv = _mm512_load_ps(kt + (size_t)d * Tp + 16 * c);
+          a0 = _mm512_fmadd_ps(_mm512_set1_ps(q0[d]), kv, a0);
+          a1 = _mm512_fmadd_ps(_mm512_set1_ps(q1[d]), kv, a1);
+        }
+        _mm512_store_ps(p0 + 16 * c, _mm512_mul_ps(vscale, a0));
+        _mm512_store_ps(p1 + 16 * c, _mm512_mul_ps(vscale, a1));
+      }
+    }
+    // masked softmax of each row in place; lanes past T become exact zeros
+    for (int r = 0; r < rows; r++) {
+      float* a = p + (size_t)r * Tp;
+      __m512 mx = lowest;
+      for (int c = 0; c < nch; c++) mx = _mm512_max_ps(mx, _mm512_mask_blend_ps(keep[c], lowest, _mm512_load_ps(a + 16 * c)));
+      const __m512 vmax = _mm512_set1_ps(_mm512_reduce_max_ps(mx));
+      __m512 sum = _mm512_setzero_ps();
+      for (int c = 0; c < nch; c++) {
+        const int n = T - 16 * c < 16 ? T - 16 * c : 16;
+        const __m512 x = _mm512_mask_blend_ps(keep[c], lowest, _mm512_load_ps(a + 16 * c));
+        const __m512 e = _mm512_maskz_mov_ps((__mmask16)((1u << n) - 1), exp_nonpos16(_mm512_sub_ps(x, vmax)));
+        sum = _mm512_add_ps(sum, e);
+        _mm512_store_ps(a + 16 * c, e);
+      }
+      const __m512 inv = _mm512_set1_ps(1.0f / lane_tree16(sum));
+      for (int c = 0; c < nch; c++) _mm512_store_ps(a + 16 * c, _mm512_mul_ps(_mm512_load_ps(a + 16 * c), inv));
+    }
+    // out rows = p · V
+    __m512 o[R][NV];
+    for (int r = 0; r < R; r++)
+      for (int j = 0; j < NV; j++) o[r][j] = _mm512_setzero_ps();
+    for (int t2 = 0; t2 < T; t2++) {
+      __m512 vv[NV];
+      for (int j = 0; j < NV; j++) vv[j] = _mm512_loadu_ps(v + (size_t)t2 * C + 16 * j);
+      for (int r = 0; r < R; r++) {
+        const __m512 w = _mm512_set1_ps(p[(size_t)r * Tp + t2]);
+        for (int j = 0; j < NV; j++) o[r][j] = _mm512_fmadd_ps(w, vv[j], o[r][j]);
+      }
+    }
+    for (int r = 0; r < rows; r++)
+      for (int j = 0; j < NV; j++) _mm512_storeu_ps(out + (size_t)(t0 + r) * C + 16 * j, o[r][j]);
+  }
+}
+
+// The inference forward over all (batch, head) pairs on the AVX-512 path; false (nothing done) where it does
+// not apply.
+static bool attention_infer_avx512(float* out, const float* q, const float* k, const float* v, const uint8_t* mask,
+                                   int B, int T, int C, int NH) {
+  const int HS = C / NH;
+  if (!cpu_has_avx512() || (HS != 16 && HS != 32 && HS != 64)) return false;
+  const float scale = 1.0f / std::sqrt((float)HS);
+  const int Tp = (T + 15) / 16 * 16;
+  parallel_for((int64_t)B * NH, 1, [&](int64_t, int64_t i0, int64_t i1) {
+    // per chunk: Kᵀ (HS, Tp), then 8 rows of probabilities (Tp each), 64-byte aligned
+    std::vector<float> buf((size_t)(HS + 8) * Tp + 16);
+    float* kt = (float*)(((uintptr_t)buf.data() + 63) & ~(uintptr_t)63);
+    std::vector<__mmask16> keep((size_t)Tp / 16);
+    for (int64_t bh = i0; bh < i1; bh++) {
+      const int b = (int)(bh / NH), h = (int)(bh % NH);
+      const size_t base = (size_t)b * T * C + (size_t)h * HS;
+      const uint8_t* m = mask + (size_t)b * T;
+      float* pr = kt + (size_t)HS * Tp;
+      if (HS == 16) attention_head_avx512<1>(out + base, q + base, k + base, v + base, m, T, C, scale, kt, pr, keep.data());
+      else if (HS == 32) attention_head_avx512<2>(out + base, q + base, k + base, v + base, m, T, C, scale, kt, pr, keep.data());
+      else attention_head_avx512<4>(out + base, q + base, k + base, v + base, m, T, C, scale, kt, pr, keep.data());
+    }
+  });
+  return true;
+}
+#undef PKG_AVX512
+#endif
+
 void attention_forward_cpu(float* out, float* att, const float* q, const float* k, const float* v, const uint8_t* mask,
                            int B, int T, int C, int NH, float p, uint64_t seed, uint64_t offset) {
+#ifdef FML_HAVE_X86_KERNELS
+  if (!att && p == 0.0f && attention_infer_avx512(out, q, k, v, mask, B, T, C, NH)) return;
+#endif
   const int HS = C / NH;
   const float scale = 1.0f / std::sqrt((float)HS);
   parallel_for((int64_t)B * NH, 1, [&](int64_t, int64_t i0, int64_t i1) {
