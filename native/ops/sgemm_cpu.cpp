@@ -203,6 +203,7 @@ struct Portable : GenericPack<
   static constexpr const char* name = "portable 4x8";
 #endif
   static constexpr int NR = 8, KC = 256, MC = 128, NC = 512;
+  static constexpr bool kDirectA = false;
   static void kernel(int64_t kc, const float* __restrict Ap, const float* __restrict Bp, float* __restrict C,
                      int64_t ldc, float alpha, float beta) {
     V4 c[MR][2];
@@ -230,6 +231,7 @@ struct Avx2 : GenericPack<6, 16> {
   // KC 512: the 12 KB A micro-panel still fits L1, and fc2 (K 1024) reads and writes its C tiles half as
   // often (57 → 72 % of the peak at 1 thread; the other encoder shapes unchanged within the noise).
   static constexpr int MR = 6, NR = 16, KC = 512, MC = 144, NC = 512;
+  static constexpr bool kDirectA = false;
   __attribute__((target("avx2,fma"), noinline)) static void epilogue(float* C, int64_t ldc, int rows, int cols,
                                                                       int64_t i0, int64_t j0, const SgemmEpilogue& e) {
     epilogue_body(C, ldc, rows, cols, i0, j0, e);
@@ -290,6 +292,35 @@ struct Avx512 {
                                                                               const SgemmEpilogue& e) {
     epilogue_body(C, ldc, rows, cols, i0, j0, e);
   }
+  // A read in place: op(A) = A with one k block (K <= KC) needs no packing, since the kernel's broadcasts
+  // read one float of each of the MR rows per k whatever the layout (row i at A + i·lda). At the small
+  // encoders' products (K 64, N 64) packing A cost a third as much as the kernel itself.
+  static constexpr bool kDirectA = true;
+  __attribute__((target("avx512f,avx2,fma"), noinline)) static void kernel_direct(int64_t kc, const float* __restrict A,
+                                                                                    int64_t lda,
+                                                                                    const float* __restrict Bp,
+                                                                                    float* __restrict C, int64_t ldc,
+                                                                                    float alpha, float beta) {
+    __m512 c[MR][2];
+    _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++) c[i][0] = c[i][1] = _mm512_setzero_ps();
+    const float* a0 = A;
+    const float* a7 = A + 7 * lda;
+    for (int64_t k = 0; k < kc; k++, Bp += NR) {
+      const __m512 b0 = _mm512_load_ps(Bp), b1 = _mm512_load_ps(Bp + 16);
+      _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++) {
+        const __m512 a = _mm512_set1_ps(i < 7 ? a0[i * lda + k] : a7[(i - 7) * lda + k]);
+        c[i][0] = _mm512_fmadd_ps(a, b0, c[i][0]);
+        c[i][1] = _mm512_fmadd_ps(a, b1, c[i][1]);
+      }
+    }
+    const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++)
+      _Pragma("GCC unroll 2") for (int h = 0; h < 2; h++) {
+        float* p = C + i * ldc + 16 * h;
+        const __m512 v = _mm512_mul_ps(va, c[i][h]);
+        _mm512_storeu_ps(p, beta == 0.0f ? v : _mm512_fmadd_ps(vb, _mm512_loadu_ps(p), v));
+      }
+  }
   __attribute__((target("avx512f,avx2,fma"), noinline)) static void kernel(int64_t kc, const float* __restrict Ap,
                                                                              const float* __restrict Bp,
                                                                              float* __restrict C, int64_t ldc,
@@ -341,6 +372,7 @@ void gemm_rect(const Problem& P, int64_t m0, int64_t m1, int64_t n0, int64_t n1)
   const int64_t mc_max = std::min<int64_t>(Kr::MC, (m1 - m0 + MR - 1) / MR * MR);
   float* bp = t_pack_b.get((size_t)(kc_max * nc_max));
   float* ap = t_pack_a.get((size_t)(kc_max * mc_max));
+  const bool direct = Kr::kDirectA && !P.ta && P.K <= Kr::KC;
   alignas(64) float tile[MR * NR];
   for (int64_t jc = n0; jc < n1; jc += Kr::NC) {
     const int64_t nc = std::min<int64_t>(Kr::NC, n1 - jc);
@@ -351,20 +383,29 @@ void gemm_rect(const Problem& P, int64_t m0, int64_t m1, int64_t n0, int64_t n1)
       Kr::pack_b(P.tb, P.B, P.ldb, pc, kc, jc, nc, bp);
       for (int64_t ic = m0; ic < m1; ic += Kr::MC) {
         const int64_t mc = std::min<int64_t>(Kr::MC, m1 - ic);
-        Kr::pack_a(P.ta, P.A, P.lda, ic, mc, pc, kc, ap);
+        // rows [0, mdirect) of this block are read in place (Kr::kernel_direct), the rest packed
+        const int64_t mdirect = direct ? mc / MR * MR : 0;
+        if (mdirect < mc) Kr::pack_a(P.ta, P.A, P.lda, ic + mdirect, mc - mdirect, pc, kc, ap);
         for (int64_t ir = 0; ir < mc; ir += MR) {
           const int rows = (int)std::min<int64_t>(MR, mc - ir);
-          const float* a = ap + (ir / MR) * MR * kc;
+          const float* a = ap + ((ir - mdirect) / MR) * MR * kc;  // used only when ir >= mdirect
+          const float* a_in_place = P.A + (ic + ir) * P.lda + pc;
           for (int64_t jr = 0; jr < nc; jr += NR) {
             const int cols = (int)std::min<int64_t>(NR, nc - jr);
             const float* b = bp + (jr / NR) * NR * kc;
             float* c = P.C + (ic + ir) * P.ldc + jc + jr;
+            auto kernel = [&](float* cc, int64_t ldc) {
+              if constexpr (Kr::kDirectA) {
+                if (ir < mdirect) return Kr::kernel_direct(kc, a_in_place, P.lda, b, cc, ldc, P.alpha, beta);
+              }
+              Kr::kernel(kc, a, b, cc, ldc, P.alpha, beta);
+            };
             if (rows == MR && cols == NR) {
-              Kr::kernel(kc, a, b, c, P.ldc, P.alpha, beta);
+              kernel(c, P.ldc);
             } else {  // edge tile: through the buffer, only the valid part of C is read and written
               if (beta != 0.0f)
                 for (int r = 0; r < rows; r++) std::memcpy(tile + r * NR, c + r * P.ldc, sizeof(float) * cols);
-              Kr::kernel(kc, a, b, tile, NR, P.alpha, beta);
+              kernel(tile, NR);
               for (int r = 0; r < rows; r++) std::memcpy(c + r * P.ldc, tile + r * NR, sizeof(float) * cols);
             }
             if (last && P.epi) Kr::epilogue(c, P.ldc, rows, cols, ic + ir, jc + jr, *P.epi);
