@@ -22,6 +22,7 @@ static int initial_threads() {
 }
 
 static std::atomic<int> g_threads{0};
+static thread_local int t_cap = 0;  // ScopedThreadCap's limit on this thread (0: none)
 
 int num_threads() {
   int t = g_threads.load(std::memory_order_relaxed);
@@ -29,8 +30,14 @@ int num_threads() {
     set_num_threads(initial_threads());
     t = g_threads.load(std::memory_order_relaxed);
   }
-  return t;
+  return t_cap > 0 && t_cap < t ? t_cap : t;
 }
+
+ScopedThreadCap::ScopedThreadCap(int cap) : prev_(t_cap) {
+  if (cap < 1) cap = 1;
+  t_cap = prev_ > 0 && prev_ < cap ? prev_ : cap;
+}
+ScopedThreadCap::~ScopedThreadCap() { t_cap = prev_; }
 
 double cpu_seconds(bool whole_process) {
 #ifdef __linux__

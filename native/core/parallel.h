@@ -9,8 +9,21 @@
 
 namespace pkg {
 
-int num_threads();                 // threads parallel_for uses now (>= 1)
+int num_threads();                 // threads parallel_for uses now on this thread (>= 1)
 void set_num_threads(int n);       // n >= 1; also sets the BLAS library's thread count
+
+// While it lives, num_threads() on the constructing thread reports at most `cap` (work too small to pay
+// for waking the other threads runs on the caller alone); other threads are not affected. Nests.
+class ScopedThreadCap {
+ public:
+  explicit ScopedThreadCap(int cap);
+  ~ScopedThreadCap();
+  ScopedThreadCap(const ScopedThreadCap&) = delete;
+  ScopedThreadCap& operator=(const ScopedThreadCap&) = delete;
+
+ private:
+  int prev_;
+};
 const char* threading_backend();   // "OpenMP" or "serial"
 
 // CPU seconds this thread (whole_process false) or this process has run, for benchmarks that must not count

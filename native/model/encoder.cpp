@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "../core/common.h"
+#include "../core/parallel.h"
 #include "../core/philox.h"
 #include "../ops/attention.h"
 #include "../ops/dropout.h"
@@ -329,6 +330,11 @@ void Encoder::forward_host(const int32_t* ids, const uint8_t* mask, const int32_
   if (B < 1 || T < 1 || T > cfg_.P) throw_range("forward: batchSize must be >= 1 and seqLen in [1, maxPositions]");
   // Evaluation runs the inference path (no saved activations); a backward() after it recomputes them.
   const bool infer = !save;
+  // A forward of a few tokens runs on the calling thread alone: under ~16 MFLOP (about 0.1 ms on one core;
+  // the tiny preset at 1×64 tokens) waking the other threads for each of its ~20 parallel steps costs more
+  // than they save. The thread count changes no result (the batch-identity tests run 1 and 2 threads).
+  const double flops = 2.0 * B * T * cfg_.L * (4.0 * cfg_.C * cfg_.C + 2.0 * cfg_.C * cfg_.FF + 2.0 * T * cfg_.C);
+  ScopedThreadCap serial(dev_ == Device::Cpu && flops < 16e6 ? 1 : 1 << 20);
   ensure_acts(B, T, infer);
   Acts& a = infer ? *ia_ : *a_;
   upload_inputs(a, ids, mask, tt, B, T);
