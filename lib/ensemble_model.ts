@@ -1,8 +1,8 @@
 /**
  * The ensemble model: several trained TextModels over the same labels whose logits are averaged with
- * fixed weights (logit = Σ wₘ · logitₘ, Σ wₘ = 1). `model: 'ensemble'` (and 'auto' on large data with
- * few labels) trains the n-gram model and the tiny encoder this way: two unlike models make unlike
- * mistakes, and on GoEmotions the pair beats either alone (bench/README.md, the recipe table).
+ * fixed weights (logit = Σ wₘ · logitₘ, Σ wₘ = 1). `model: 'ensemble'` (and 'auto' up to 100,000
+ * training rows) trains the n-gram model and the tiny encoder this way: two unlike models make unlike
+ * mistakes, and on GoEmotions and its many-label variants the pair beats either alone (bench/README.md).
  *
  * Files: config.json (model_type 'fused-ensemble' and an `ensemble` block: the members' folders and
  * weights), tokenizer_config.json, and each member as a complete model directory of its own under
@@ -14,6 +14,7 @@ import { disposedError, invalidFileError, rangeErrorMessage, showValue } from '.
 import { labelConfig, readModelDir, writeClassifierFiles, writeJsonAtomic, type ModelDirContents, type ThresholdsFile } from './model_dir.js';
 import { sigmoidOf, type TextModel } from './text_model.js';
 import { tuneThresholds, type TuneThresholdsOptions } from './thresholds.js';
+import { evaluate } from './metrics.js';
 import type { OnnxExportInfo, OnnxExportSpec } from './onnx/export.js';
 import type { PreprocessOptions } from './preprocess.js';
 
@@ -48,22 +49,26 @@ const WEIGHT_GRID = [5, 4, 6, 3, 7, 2, 8, 1, 9, 0, 10];
 
 /**
  * The members' weights chosen on validation: for two members, the first's weight from WEIGHT_GRID (the
- * second's is 1 - w) that scores best with thresholds tuned for it (the trainer's threshold objective);
- * a member at weight 0 adds nothing and is left out. Other member counts: equal weights.
+ * second's is 1 - w) whose combined probabilities, with thresholds tuned for them (the trainer's
+ * threshold objective), score the highest micro-F1 + macro-F1: both figures, so that the choice does not
+ * favour the frequent labels alone. A member at weight 0 adds nothing and is left out. Other member
+ * counts: equal weights.
  */
 export function chooseWeights(
   valLogits: readonly Float32Array[],
   targets: Int8Array,
   shape: [number, number],
   thresholds: Omit<TuneThresholdsOptions, 'shape'>,
-): { weights: number[]; scores: { weight: number; score: number }[] } {
+): { weights: number[]; scores: { weight: number; microF1: number; macroF1: number }[] } {
   if (valLogits.length !== 2) return { weights: valLogits.map(() => 1 / valLogits.length), scores: [] };
   const scores = WEIGHT_GRID.map((tenths) => {
-    const t = tuneThresholds(targets, sigmoidOf(combineLogits(valLogits, [tenths / 10, (10 - tenths) / 10])), { ...thresholds, shape });
-    return { weight: tenths / 10, score: thresholds.perClass && t.perClassValue !== undefined ? t.perClassValue : t.value };
+    const probs = sigmoidOf(combineLogits(valLogits, [tenths / 10, (10 - tenths) / 10]));
+    const t = tuneThresholds(targets, probs, { ...thresholds, shape });
+    const m = evaluate(targets, probs, { shape, threshold: thresholds.perClass && t.perClass ? t.perClass : t.global });
+    return { weight: tenths / 10, microF1: m.micro.f1, macroF1: m.macro.f1 };
   });
   let best = scores[0];
-  for (const s of scores) if (s.score > best.score) best = s;
+  for (const s of scores) if (s.microF1 + s.macroF1 > best.microF1 + best.macroF1) best = s;
   return { weights: [best.weight, Math.round(10 - 10 * best.weight) / 10], scores };
 }
 

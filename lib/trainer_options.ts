@@ -101,8 +101,8 @@ export interface MemberFit {
   model: unknown;
   /** its weight in the ensemble, chosen on validation (0: left out, it did not help) */
   weight: number;
-  /** the validation score (the threshold objective, thresholds tuned) of each first-member weight tried */
-  weightSearch?: { weight: number; score: number }[];
+  /** each first-member weight tried and the validation micro/macro-F1 of the combination, thresholds tuned */
+  weightSearch?: { weight: number; microF1: number; macroF1: number }[];
   epochs: EpochRecord[];
   bestEpoch: number;
   stoppedEarly: boolean;
