@@ -95,8 +95,8 @@ PKG_AVX512 static inline float lane_tree16(__m512 acc) {
 }
 
 // One (batch, head) of the inference forward, NV = HS / 16 vectors per row of q, k, v; rows of the head at
-// q/k/v/out + t·C. kt (HS, Tp) holds Kᵀ zero-padded to Tp = T rounded up to 16 and p (R, Tp) the probabilities
-// of R query rows; keep (Tp / 16) the lanes of real keys. Per row, as the generic path: scores = scale · q·k
+// q/k/v/out + t·C. kt (HS, Tp) holds Kᵀ zero-padded to Tp = Tk rounded up to 16 (Tk <= T: the keys up to the
+// last real one) and p (R, Tp) the probabilities of R query rows; keep (Tp / 16) the lanes of real keys. Per row, as the generic path: scores = scale · q·k
 // (each a sum over the head's channels in order), masked softmax with lane_sum's 16-lane sums, then
 // out = Σ_t2 p[t2] · v[t2] summed over t2 in order. Each row depends only on its own q and the real keys, and
 // padded keys contribute exact zeros at the end of each sum, so results do not depend on the batch.
@@ -106,9 +106,14 @@ PKG_AVX512 static void attention_head_avx512(float* out, const float* q, const f
                                              __mmask16* keep) {
   constexpr int HS = 16 * NV;
   constexpr int R = NV >= 8 ? 1 : 8 / NV;  // rows per group: R·NV = 8 independent FMA chains in out's sum
-  const int Tp = (T + 15) / 16 * 16, nch = Tp / 16;
+  // Keys past the last real one are left out: they would add exact zeros at the end of every sum. Without
+  // any real key the row is uniform over all T keys, as in softmax_row.
+  int Tk = T;
+  while (Tk > 0 && !m[Tk - 1]) Tk--;
+  if (Tk == 0) Tk = T;
+  const int Tp = (Tk + 15) / 16 * 16, nch = Tp / 16;
   for (int c = 0; c < nch; c++) {
-    const int n = T - 16 * c < 16 ? T - 16 * c : 16;
+    const int n = Tk - 16 * c < 16 ? Tk - 16 * c : 16;
     const __mmask16 in_t = (__mmask16)((1u << n) - 1);
     const __m128i mb = _mm_maskz_loadu_epi8(in_t, m + 16 * c);
     keep[c] = _mm_test_epi8_mask(mb, mb);
@@ -150,7 +155,7 @@ PKG_AVX512 static void attention_head_avx512(float* out, const float* q, const f
         _mm512_store_ps(p1 + 16 * c, _mm512_mul_ps(vscale, a1));
       }
     }
-    // masked softmax of each row in place; lanes past T become exact zeros. A padded key's exp(-FLT_MAX - max)
+    // masked softmax of each row in place; lanes past Tk become exact zeros. A padded key's exp(-FLT_MAX - max)
     // is 0, which the exp would reach through a subnormal product (a microcode assist of ~100 cycles per
     // vector, a quarter of this function's time at the benchmark's padding): padded lanes take exp(0) and are
     // zeroed instead. Without any real key every lane of the row is exp(0) = 1, as in softmax_row.
@@ -162,7 +167,7 @@ PKG_AVX512 static void attention_head_avx512(float* out, const float* q, const f
       const __m512 vmax = _mm512_set1_ps(rmax);
       __m512 sum = _mm512_setzero_ps();
       for (int c = 0; c < nch; c++) {
-        const int n = T - 16 * c < 16 ? T - 16 * c : 16;
+        const int n = Tk - 16 * c < 16 ? Tk - 16 * c : 16;
         const __mmask16 out_lanes = rmax == -FLT_MAX ? (__mmask16)((1u << n) - 1) : keep[c];
         const __m512 x = _mm512_maskz_sub_ps(keep[c], _mm512_load_ps(a + 16 * c), vmax);
         const __m512 e = _mm512_maskz_mov_ps(out_lanes, exp_nonpos16(x));
@@ -176,7 +181,7 @@ PKG_AVX512 static void attention_head_avx512(float* out, const float* q, const f
     __m512 o[R][NV];
     for (int r = 0; r < R; r++)
       for (int j = 0; j < NV; j++) o[r][j] = _mm512_setzero_ps();
-    for (int t2 = 0; t2 < T; t2++) {
+    for (int t2 = 0; t2 < Tk; t2++) {
       __m512 vv[NV];
       for (int j = 0; j < NV; j++) vv[j] = _mm512_loadu_ps(v + (size_t)t2 * C + 16 * j);
       for (int r = 0; r < R; r++) {
