@@ -63,14 +63,13 @@ static void softmax_row(float* a, const uint8_t* m, int T) {
 #ifdef FML_HAVE_X86_KERNELS
 #define PKG_AVX512 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,avx2,fma")))
 
-// bce_math::exp_nonpos on 16 lanes: the same clamp, Cody-Waite reduction, Estrin polynomial and two-step
-// 2^n scale (FMA-contracted, so within an ulp of the scalar function rather than equal to it).
+// bce_math::exp_nonpos on 16 lanes: the same clamp, Cody-Waite reduction and Estrin polynomial, and the 2^n
+// scale in one vscalefps (FMA-contracted, so within an ulp of the scalar function rather than equal to it).
 PKG_AVX512 static inline __m512 exp_nonpos16(__m512 v) {
   v = _mm512_max_ps(v, _mm512_set1_ps(-110.0f));  // max_ps returns its second operand for NaN: NaN stays NaN
   const __m512 shifter = _mm512_set1_ps(12582912.0f);
   const __m512 t = _mm512_fmadd_ps(v, _mm512_set1_ps(1.44269504088896341f), shifter);
   const __m512 n = _mm512_sub_ps(t, shifter);
-  const __m512i ni = _mm512_sub_epi32(_mm512_castps_si512(t), _mm512_castps_si512(shifter));
   __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), v);
   r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
   const __m512 r2 = _mm512_mul_ps(r, r), r4 = _mm512_mul_ps(r2, r2);
@@ -79,11 +78,7 @@ PKG_AVX512 static inline __m512 exp_nonpos16(__m512 v) {
   const __m512 a2 = _mm512_fmadd_ps(_mm512_set1_ps(1.9875691500e-4f), r, _mm512_set1_ps(1.3981999507e-3f));
   __m512 p = _mm512_fmadd_ps(a2, r4, _mm512_fmadd_ps(a1, r2, a0));
   p = _mm512_add_ps(_mm512_fmadd_ps(p, r2, r), _mm512_set1_ps(1.0f));
-  const __m512i n1 = _mm512_srai_epi32(ni, 1), n2 = _mm512_sub_epi32(ni, n1);
-  const __m512i bias = _mm512_set1_epi32(127);
-  const __m512 s1 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(n1, bias), 23));
-  const __m512 s2 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(n2, bias), 23));
-  return _mm512_mul_ps(_mm512_mul_ps(p, s1), s2);
+  return _mm512_scalef_ps(p, n);  // p · 2^n rounded once, subnormal results included (as the two halves)
 }
 
 // lane_sum's fixed tree (lane l += lane l+8, then l+4, l+2, l+1) on a vector of 16 lane sums.
@@ -120,6 +115,7 @@ PKG_AVX512 static void attention_head_avx512(float* out, const float* q, const f
     for (int d = 0; d < HS; d += 16) transpose16(k + (size_t)16 * c * C + d, C, n, kt + (size_t)d * Tp + 16 * c, Tp, 0xFFFF);
   }
   const __m512 vscale = _mm512_set1_ps(scale), lowest = _mm512_set1_ps(-FLT_MAX);
+  float inv[R];  // 1 / Σ exp of each row of the group
   for (int t0 = 0; t0 < T; t0 += R) {
     const int rows = T - t0 < R ? T - t0 : R;
     // scores of rows t0 .. t0+R (rows past T repeat the last one and are not stored), two rows at a time
@@ -155,7 +151,8 @@ PKG_AVX512 static void attention_head_avx512(float* out, const float* q, const f
         _mm512_store_ps(p1 + 16 * c, _mm512_mul_ps(vscale, a1));
       }
     }
-    // masked softmax of each row in place; lanes past Tk become exact zeros. A padded key's exp(-FLT_MAX - max)
+    // masked softmax of each row in place, left unnormalised (e = exp(score - max), 1 / Σ e in inv); lanes
+    // past Tk become exact zeros. A padded key's exp(-FLT_MAX - max)
     // is 0, which the exp would reach through a subnormal product (a microcode assist of ~100 cycles per
     // vector, a quarter of this function's time at the benchmark's padding): padded lanes take exp(0) and are
     // zeroed instead. Without any real key every lane of the row is exp(0) = 1, as in softmax_row.
@@ -174,10 +171,9 @@ PKG_AVX512 static void attention_head_avx512(float* out, const float* q, const f
         sum = _mm512_add_ps(sum, e);
         _mm512_store_ps(a + 16 * c, e);
       }
-      const __m512 inv = _mm512_set1_ps(1.0f / lane_tree16(sum));
-      for (int c = 0; c < nch; c++) _mm512_store_ps(a + 16 * c, _mm512_mul_ps(_mm512_load_ps(a + 16 * c), inv));
+      inv[r] = 1.0f / lane_tree16(sum);
     }
-    // out rows = p · V
+    // out rows = (e · V) / Σ e: the normalisation applied once per output instead of once per probability
     __m512 o[R][NV];
     for (int r = 0; r < R; r++)
       for (int j = 0; j < NV; j++) o[r][j] = _mm512_setzero_ps();
@@ -190,7 +186,8 @@ PKG_AVX512 static void attention_head_avx512(float* out, const float* q, const f
       }
     }
     for (int r = 0; r < rows; r++)
-      for (int j = 0; j < NV; j++) _mm512_storeu_ps(out + (size_t)(t0 + r) * C + 16 * j, o[r][j]);
+      for (int j = 0; j < NV; j++)
+        _mm512_storeu_ps(out + (size_t)(t0 + r) * C + 16 * j, _mm512_mul_ps(o[r][j], _mm512_set1_ps(inv[r])));
   }
 }
 
