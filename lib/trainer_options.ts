@@ -217,7 +217,7 @@ export function resolveOptions(options: unknown): ResolvedTrainerOptions {
   const pretrainEpochs = o.pretrainEpochs === undefined ? 0 : checkInteger('options.pretrainEpochs', o.pretrainEpochs, 0, 100000);
   if (pretrainEpochs > 0 && ngram)
     throw rangeErrorMessage(
-      `options.pretrainEpochs (${pretrainEpochs}) needs an encoder model ('tiny' | 'small' | 'base' | an EncoderConfig | { pretrained }); ${model === 'ensemble' ? "the ensemble" : `the n-gram model${auto ? " (what model 'auto' picks)" : ''}`} has no masked-LM pre-training`,
+      `options.pretrainEpochs (${pretrainEpochs}) needs an encoder model ('tiny' | 'small' | 'base' | an EncoderConfig | { pretrained }); ${auto ? "model 'auto' picks the ensemble or the n-gram model, neither of which has" : model === 'ensemble' ? 'the ensemble has no' : 'the n-gram model has no'} masked-LM pre-training`,
     );
   return {
     model,
