@@ -223,7 +223,6 @@ export class Trainer {
         const onProgress = o.onProgress;
         const mo = { ...m.options, seed: o.seed, onProgress: onProgress && ((p: ProgressEvent) => onProgress({ ...p, member: m.name })) };
         const loop = await this.#trainOne(mo, d, m.name);
-        const valLogits = d.val ? await loop.model.logits(d.val.texts, { batchSize: 64 }) : null;
         const thresholds = tunedThresholds(d.tuneVal, loop.bestValProbs, d.labels, o.thresholds);
         const alone = d.val && loop.bestValProbs ? evaluateMetrics(d.val.targets, loop.bestValProbs, { shape: [d.val.texts.length, d.labels.length], threshold: thresholdArray(thresholds, d.labels) }) : null;
         const { onProgress: _p, batching: _b, posWeight, ...shown } = mo;
@@ -232,7 +231,7 @@ export class Trainer {
           stoppedEarly: loop.stoppedEarly, seconds: (Date.now() - started) / 1000, validation: alone && { microF1: alone.micro.f1, macroF1: alone.macro.f1 },
           options: { ...shown, posWeight: posWeight instanceof Float32Array ? Array.from(posWeight) : posWeight },
         };
-        done.push({ name: m.name, model: loop.model, weight: m.weight, thresholds, training: { fused_multilabel: version, member: fit }, fit, valLogits });
+        done.push({ name: m.name, model: loop.model, weight: m.weight, thresholds, training: { fused_multilabel: version, member: fit }, fit, valLogits: loop.bestValLogits });
       }
     } catch (err) {
       for (const m of done) m.model.dispose();

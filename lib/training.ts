@@ -60,6 +60,8 @@ export interface LoopResult {
   stoppedEarly: boolean;
   /** validation probabilities of the kept epoch (null without validation) */
   bestValProbs: Float32Array | null;
+  /** and their logits (an ensemble combines its members' logits) */
+  bestValLogits: Float32Array | null;
 }
 
 /** Validation loss (the training loss function), probabilities and F1 at 0.5. */
@@ -70,7 +72,7 @@ async function validate(spec: LoopSpec, val: LabelledTexts) {
   const probs = sigmoidOf(logits);
   const l = bceWithLogits(logits, val.targets, { ...(spec.loss as Record<string, unknown>), shape: [n, K], grad: false } as LossOptions);
   const m = evaluateMetrics(val.targets, probs, { shape: [n, K], threshold: 0.5 });
-  return { valLoss: typeof l.loss === 'number' ? l.loss : NaN, probs, microF1: m.micro.f1, macroF1: m.macro.f1 };
+  return { valLoss: typeof l.loss === 'number' ? l.loss : NaN, logits, probs, microF1: m.micro.f1, macroF1: m.macro.f1 };
 }
 
 /** How good an epoch is for early stopping (higher is better): -val loss, or the F1 with the thresholds that epoch would get. */
@@ -100,6 +102,7 @@ export async function runEpochs(spec: LoopSpec): Promise<LoopResult> {
   let stoppedEarly = false;
   let bestState: unknown = null;
   let bestValProbs: Float32Array | null = null;
+  let bestValLogits: Float32Array | null = null;
   let step = 0;
   const trainStart = Date.now();
   const progress = (p: Omit<ProgressEvent, 'totalSteps' | 'epochs'>) => o.onProgress?.({ ...p, totalSteps, epochs: o.epochs });
@@ -143,6 +146,7 @@ export async function runEpochs(spec: LoopSpec): Promise<LoopResult> {
         best = { score, epoch };
         sinceBest = 0;
         bestValProbs = v.probs;
+        bestValLogits = v.logits;
         // keep this epoch's parameters (a copy in memory; the optimizer state is not needed afterwards)
         if (es && epoch < o.epochs) bestState = spec.model.snapshot();
       } else sinceBest++;
@@ -159,7 +163,7 @@ export async function runEpochs(spec: LoopSpec): Promise<LoopResult> {
   }
   // restore the best epoch when a later one was worse
   if (best.epoch !== records[records.length - 1].epoch && bestState) spec.model.restore(bestState);
-  return { epochs: records, bestEpoch: best.epoch, stoppedEarly, bestValProbs };
+  return { epochs: records, bestEpoch: best.epoch, stoppedEarly, bestValProbs, bestValLogits };
 }
 
 /** Thresholds tuned on the kept epoch's validation probabilities (0.5 everywhere without validation). */
