@@ -27,7 +27,7 @@ import { int, modelFlag, need, num, oneOf, parse } from './cli/flags.js';
 import { printable } from './errors.js';
 
 // the Trainer's option paths that a train flag sets (an invalid value names the flag, not the option)
-const FLAG_OF: Record<string, string> = { 'thresholds.objective': 'threshold-objective', 'earlyStopping.metric': 'early-stopping', 'earlyStopping.patience': 'patience' };
+const FLAG_OF: Record<string, string> = { 'thresholds.objective': 'threshold-objective', 'earlyStopping.metric': 'early-stopping', 'earlyStopping.patience': 'patience', 'thresholds.minSupport': 'min-support' };
 
 /** A Trainer option error (ERR_INVALID_ARG naming options.x) as a usage error naming the flag. */
 function asUsageError(e: unknown): unknown {
@@ -37,6 +37,14 @@ function asUsageError(e: unknown): unknown {
 }
 
 // --------------------------------------------------------------------------------------- commands
+
+/** --min-support: an integer >= 0 or auto (undefined: the Trainer's default, auto). */
+function minSupportFlag(command: string, x: unknown): number | 'auto' | undefined {
+  if (x === undefined || x === 'auto') return x;
+  const n = Number(x);
+  if (String(x).trim() === '' || !Number.isInteger(n) || n < 0) throw new UsageError(`${command}: --min-support must be an integer >= 0 or auto, got "${String(x)}"`);
+  return n;
+}
 
 async function train(args: string[]): Promise<void> {
   const { values: v } = parse('train', args, {
@@ -57,6 +65,7 @@ async function train(args: string[]): Promise<void> {
     'early-stopping': { type: 'string' },
     patience: { type: 'string' },
     'threshold-objective': { type: 'string' },
+    'min-support': { type: 'string' },
     'vocab-size': { type: 'string' },
     'pretrain-epochs': { type: 'string' },
     device: { type: 'string' },
@@ -92,8 +101,8 @@ async function train(args: string[]): Promise<void> {
     lr: num(c, v, 'lr', 0, 10),
     warmupRatio: num(c, v, 'warmup-ratio', 0, 1),
     weightDecay: num(c, v, 'weight-decay', 0, 10),
-    earlyStopping: esMetric === 'off' ? false : esMetric || patience ? { metric: esMetric ?? 'val-loss', patience } : undefined,
-    thresholds: { objective: oneOf(c, v, 'threshold-objective', ['micro-f1', 'macro-f1'] as const) },
+    earlyStopping: esMetric === 'off' ? false : esMetric || patience ? { metric: esMetric, patience } : undefined,
+    thresholds: { objective: oneOf(c, v, 'threshold-objective', ['micro-f1', 'macro-f1'] as const), minSupport: minSupportFlag(c, v['min-support']) },
     vocabSize: int(c, v, 'vocab-size', 16),
     pretrainEpochs: int(c, v, 'pretrain-epochs', 0),
     device: oneOf(c, v, 'device', ['auto', 'cpu', 'cuda'] as const),
@@ -101,7 +110,11 @@ async function train(args: string[]): Promise<void> {
   };
   // drop undefined options so the Trainer's defaults apply
   for (const k of Object.keys(opts) as (keyof TrainerOptions)[]) if (opts[k] === undefined) delete opts[k];
-  if (opts.earlyStopping && typeof opts.earlyStopping === 'object' && opts.earlyStopping.patience === undefined) delete opts.earlyStopping.patience;
+  if (opts.earlyStopping && typeof opts.earlyStopping === 'object') {
+    if (opts.earlyStopping.patience === undefined) delete opts.earlyStopping.patience;
+    if (opts.earlyStopping.metric === undefined) delete opts.earlyStopping.metric; // the model's own default
+  }
+  for (const k of ['objective', 'minSupport'] as const) if (opts.thresholds?.[k] === undefined) delete opts.thresholds?.[k];
 
   // everything the user gave is checked before the data is read and long before training ends
   const outDir = checkOutputDir('out', out);

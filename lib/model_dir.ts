@@ -49,6 +49,8 @@ export interface ThresholdsFile {
   /** label → threshold, when tuned per class */
   perClass?: Record<string, number>;
   objective?: string;
+  /** validation positives a label needed for its own threshold (the others have the global one) */
+  minSupport?: number;
   tuned: boolean;
 }
 
@@ -173,6 +175,7 @@ export function readModelDir(dirIn: string): ModelDirContents {
     throw invalidFileError(thrPath, `global threshold must be a number in [0, 1], got ${showValue(thrRaw.global)}`);
   const thresholds: ThresholdsFile = { global: thrRaw.global, tuned: thrRaw.tuned === true };
   if (typeof thrRaw.objective === 'string') thresholds.objective = thrRaw.objective;
+  if (typeof thrRaw.minSupport === 'number') thresholds.minSupport = thrRaw.minSupport;
   if (thrRaw.perClass !== undefined && thrRaw.perClass !== null) {
     const pc = thrRaw.perClass as Record<string, unknown>;
     const keys = Object.keys(pc);

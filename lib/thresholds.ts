@@ -7,11 +7,13 @@
  *  - global: the grid threshold maximising the objective with one threshold for all labels;
  *  - perClass (optional): 'macro-f1' maximises each label's own F1 (macro F1 is separable);
  *    'micro-f1' does coordinate ascent on the pooled micro F1, starting from the global threshold.
- *    Labels with fewer than minSupport known positives keep the global threshold.
+ *    Labels with fewer than minSupport known positives keep the global threshold. minSupport 'auto'
+ *    picks it from MIN_SUPPORT_CANDIDATES by two-fold cross-validation on the rows (chooseMinSupport).
  * Ties between grid points: the middle of the first run of best values (robust to plateaus).
  */
 import { checkOptions, rejectUnknownKeys, typeError, rangeErrorMessage, checkInteger } from './errors.js';
 import { checkShape, checkTargets, checkScores, upperBound, type TargetArray, type ScoreArray } from './matrix.js';
+import { mulberry32 } from './random.js';
 
 export type ThresholdObjective = 'micro-f1' | 'macro-f1';
 
@@ -21,8 +23,11 @@ export interface TuneThresholdsOptions {
   perClass?: boolean;
   /** Ascending candidate thresholds (default 0.001, 0.002, …, 0.999). */
   grid?: ArrayLike<number>;
-  /** Known positives a label needs for its own threshold (default 5). */
-  minSupport?: number;
+  /**
+   * Known positives a label needs for its own threshold (default 5); 'auto': chosen by cross-validation
+   * on the rows (chooseMinSupport), for when a few positives per label cannot be trusted to place one.
+   */
+  minSupport?: number | 'auto';
 }
 
 export interface TuneThresholdsResult {
@@ -34,6 +39,10 @@ export interface TuneThresholdsResult {
   perClassValue?: number;
   /** Labels that got their own threshold (the others use the global one). */
   tunedLabels?: number;
+  /** The minSupport used (with perClass); with 'auto', the one chooseMinSupport picked. */
+  minSupport?: number;
+  /** With minSupport 'auto': each candidate's mean held-out objective. */
+  minSupportScores?: { minSupport: number; value: number }[];
   curve: { threshold: number; value: number }[];
 }
 
@@ -109,7 +118,11 @@ export function tuneThresholds(targets: TargetArray, scores: ScoreArray, options
     throw typeError('options.perClass', 'a boolean', opts.perClass);
   const perClass = opts.perClass === true;
   const grid = checkGrid(opts.grid);
-  const minSupport = opts.minSupport === undefined ? 5 : checkInteger('options.minSupport', opts.minSupport, 0);
+  const auto = opts.minSupport === 'auto';
+  if (!auto && opts.minSupport !== undefined && typeof opts.minSupport !== 'number') throw typeError('options.minSupport', "an integer >= 0 or 'auto'", opts.minSupport);
+  let minSupport = opts.minSupport === undefined || auto ? 5 : checkInteger('options.minSupport', opts.minSupport, 0);
+  let minSupportScores: { minSupport: number; value: number }[] | undefined;
+  if (auto && perClass) ({ minSupport, scores: minSupportScores } = chooseMinSupport(y, s, n, k, objective, grid));
 
   const G = grid.length;
   const W = G + 1;
@@ -249,5 +262,75 @@ export function tuneThresholds(targets: TargetArray, scores: ScoreArray, options
   result.perClass = th;
   result.perClassValue = objective === 'micro-f1' ? f1(T, F, Ptot - T) : macro / k;
   result.tunedLabels = tuned;
+  result.minSupport = minSupport;
+  if (minSupportScores) result.minSupportScores = minSupportScores;
   return result;
+}
+
+/** minSupport values 'auto' tries, in order of preference (a tie keeps the earlier one). */
+export const MIN_SUPPORT_CANDIDATES = [5, 10, 3, 20, 1, 40] as const;
+
+/**
+ * minSupport by cross-validation: the rows are shuffled (fixed seed) and halved twice; on each half the
+ * per-label thresholds are tuned with each candidate (halved, as a half holds half the positives) and
+ * scored by the objective on the other half. The candidate with the highest mean held-out value wins.
+ * Where labels have a few noisy positives each, their own thresholds fit the noise and the global one
+ * generalises better (a higher minSupport); where a few clean positives place a threshold well, a lower one.
+ */
+function chooseMinSupport(y: TargetArray, s: ScoreArray, n: number, k: number, objective: ThresholdObjective, grid: Float32Array) {
+  const sums = new Float64Array(MIN_SUPPORT_CANDIDATES.length);
+  const order = Int32Array.from({ length: n }, (_, i) => i);
+  const rand = mulberry32(0x7f4a7c15);
+  const half = n >> 1;
+  if (half === 0) return { minSupport: MIN_SUPPORT_CANDIDATES[0], scores: [] };
+  for (let rep = 0; rep < 2; rep++) {
+    for (let i = n - 1; i > 0; i--) {
+      const j = Math.floor(rand() * (i + 1));
+      const t = order[i];
+      order[i] = order[j];
+      order[j] = t;
+    }
+    const parts = [order.subarray(0, half), order.subarray(half)].map((rows) => {
+      const yy = new Int8Array(rows.length * k);
+      const ss = new Float32Array(rows.length * k);
+      rows.forEach((r, i) => {
+        for (let j = 0; j < k; j++) {
+          yy[i * k + j] = y[r * k + j];
+          ss[i * k + j] = s[r * k + j];
+        }
+      });
+      return { rows: rows.length, yy, ss };
+    });
+    for (const [fit, held] of [[parts[0], parts[1]], [parts[1], parts[0]]]) {
+      MIN_SUPPORT_CANDIDATES.forEach((c, ci) => {
+        const t = tuneThresholds(fit.yy, fit.ss, { shape: [fit.rows, k], objective, perClass: true, grid, minSupport: Math.ceil(c / 2) });
+        sums[ci] += f1At(held.yy, held.ss, held.rows, k, t.perClass!, objective);
+      });
+    }
+  }
+  let best = 0;
+  for (let ci = 1; ci < sums.length; ci++) if (sums[ci] > sums[best] + 1e-12) best = ci;
+  return { minSupport: MIN_SUPPORT_CANDIDATES[best] as number, scores: MIN_SUPPORT_CANDIDATES.map((c, ci) => ({ minSupport: c as number, value: sums[ci] / 4 })) };
+}
+
+/** Micro- or macro-F1 of score >= threshold[label] over the known elements (targets -1 left out). */
+function f1At(y: Int8Array, s: Float32Array, n: number, k: number, th: Float32Array, objective: ThresholdObjective): number {
+  const tp = new Float64Array(k), fp = new Float64Array(k), fn = new Float64Array(k);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < k; j++) {
+      const t = y[i * k + j];
+      if (t === -1) continue;
+      const p = s[i * k + j] >= th[j];
+      if (p && t === 1) tp[j]++;
+      else if (p) fp[j]++;
+      else if (t === 1) fn[j]++;
+    }
+  if (objective === 'macro-f1') {
+    let m = 0;
+    for (let j = 0; j < k; j++) m += f1(tp[j], fp[j], fn[j]);
+    return m / k;
+  }
+  let T = 0, F = 0, N = 0;
+  for (let j = 0; j < k; j++) (T += tp[j]), (F += fp[j]), (N += fn[j]);
+  return f1(T, F, N);
 }

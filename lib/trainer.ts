@@ -21,7 +21,7 @@ import { evaluate as evaluateMetrics } from './metrics.js';
 import { pretrainedEncoderModel } from './mlm.js';
 import { EncoderTextModel } from './encoder_model.js';
 import { Classifier, evaluationReport, thresholdArray, type EvaluationReport, type PredictOptions, type Prediction } from './classifier.js';
-import { runEpochs, tunedThresholds, type LabelledTexts } from './training.js';
+import { runEpochs, tunedThresholds, type LabelledTexts, type LoopSpec } from './training.js';
 import {
   autoModelFor, ensembleMembers, lossOptionsFor, resolveOptions, type FitResult, type MemberFit, type ProgressEvent, type ResolvedTrainerOptions, type TrainerOptions,
 } from './trainer_options.js';
@@ -194,14 +194,14 @@ export class Trainer {
   }
 
   /** Builds one model (pre-trained first when asked) and runs its epochs; `this.#model` holds it from the start. */
-  async #trainOne(o: ResolvedTrainerOptions, d: FitData, member?: string) {
+  async #trainOne(o: ResolvedTrainerOptions, d: FitData, member?: string, selectBy?: LoopSpec['selectBy']) {
     const build = { model: o.model, labels: d.labels, trainTexts: d.train.texts, vocabSize: o.vocabSize, maxLength: o.maxLength, device: o.device, seed: o.seed, batching: o.batching };
     // masked-LM pre-training on the training texts first when asked (encoder models; trainer_options.ts checks)
     const model = o.pretrainEpochs > 0 ? await pretrainedEncoderModel(build, o.pretrainEpochs, o.batchSize, o.onProgress) : await buildTrainableModel(build);
     if (!member) this.#model = model;
     try {
       const loss = this.#lossOptions(o, d.counts, d.trainRows, d.labels.length);
-      const loop = await runEpochs({ model, train: d.train, val: d.val, numLabels: d.labels.length, loss, options: o });
+      const loop = await runEpochs({ model, train: d.train, val: d.val, numLabels: d.labels.length, loss, options: o, selectBy });
       return { ...loop, model: model as TextModel, vocabSize: model.vocabSize, members: undefined as MemberFit[] | undefined };
     } catch (err) {
       if (member) model.dispose();
@@ -222,7 +222,14 @@ export class Trainer {
         const started = Date.now();
         const onProgress = o.onProgress;
         const mo = { ...m.options, seed: o.seed, onProgress: onProgress && ((p: ProgressEvent) => onProgress({ ...p, member: m.name })) };
-        const loop = await this.#trainOne(mo, d, m.name);
+        // a later member keeps the epoch that combines best with the members before it (chooseWeights' score)
+        const before = done.map((x) => x.valLogits);
+        const shape: [number, number] = [d.val?.texts.length ?? 0, d.labels.length];
+        const selectBy =
+          d.val && before.length === 1 && before[0]
+            ? (z: Float32Array) => Math.max(...chooseWeights([before[0]!, z], d.tuneVal!.targets, shape, o.thresholds).scores.map((s) => s.microF1 + s.macroF1))
+            : undefined;
+        const loop = await this.#trainOne(mo, d, m.name, selectBy);
         const thresholds = tunedThresholds(d.tuneVal, loop.bestValProbs, d.labels, o.thresholds);
         const alone = d.val && loop.bestValProbs ? evaluateMetrics(d.val.targets, loop.bestValProbs, { shape: [d.val.texts.length, d.labels.length], threshold: thresholdArray(thresholds, d.labels) }) : null;
         const { onProgress: _p, batching: _b, posWeight, ...shown } = mo;

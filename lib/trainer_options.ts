@@ -65,7 +65,7 @@ export interface TrainerOptions extends BatchingOptions {
   weightDecay?: number;
   maxGradNorm?: number;
   earlyStopping?: { patience?: number; metric?: EarlyStoppingMetric } | false;
-  thresholds?: { objective?: 'micro-f1' | 'macro-f1'; perClass?: boolean; minSupport?: number };
+  thresholds?: { objective?: 'micro-f1' | 'macro-f1'; perClass?: boolean; minSupport?: number | 'auto' };
   preprocess?: PreprocessOptions;
   /**
    * Masked-LM pre-training epochs on the training texts before fine-tuning (encoder models only; default 0):
@@ -88,6 +88,12 @@ export interface EpochRecord {
   /** validation micro/macro F1 at threshold 0.5 */
   valMicroF1: number | null;
   valMacroF1: number | null;
+  /**
+   * what early stopping compared (higher is better): -val loss, the validation F1 with the thresholds the
+   * epoch would get, or, for an ensemble's later member, the best validation micro-F1 + macro-F1 of its
+   * combination with the members before it; null without validation or early stopping
+   */
+  valSelection: number | null;
   lr: number;
   seconds: number;
   examplesPerSec: number;
@@ -166,7 +172,7 @@ export interface ResolvedTrainerOptions {
   weightDecay: number;
   maxGradNorm: number;
   earlyStopping: { patience: number; metric: EarlyStoppingMetric } | false;
-  thresholds: { objective: 'micro-f1' | 'macro-f1'; perClass: boolean; minSupport?: number };
+  thresholds: { objective: 'micro-f1' | 'macro-f1'; perClass: boolean; minSupport: number | 'auto' };
   preprocess?: PreprocessOptions;
   pretrainEpochs: number;
   vocabSize: number;
@@ -236,7 +242,7 @@ export function resolveOptions(options: unknown): ResolvedTrainerOptions {
     thresholds: {
       objective,
       perClass: th.perClass === undefined ? true : (th.perClass as boolean),
-      minSupport: th.minSupport === undefined ? undefined : checkInteger('options.thresholds.minSupport', th.minSupport, 0),
+      minSupport: th.minSupport === undefined || th.minSupport === 'auto' ? 'auto' : checkMinSupport(th.minSupport),
     },
     preprocess: o.preprocess,
     pretrainEpochs,
@@ -272,13 +278,25 @@ export function autoModelFor(trainRows: number, numLabels: number): { picked: 'n
  */
 const ENSEMBLE_TINY: TrainerOptions = { loss: 'asl', posWeight: 'sqrt-neg-pos', epochs: 5, batchSize: 32, maxLength: 64, earlyStopping: { metric: 'macro-f1' } };
 
+function checkMinSupport(v: unknown): number {
+  if (typeof v !== 'number') throw typeError('options.thresholds.minSupport', "an integer >= 0 or 'auto'", v);
+  return checkInteger('options.thresholds.minSupport', v, 0);
+}
+
+/** The member's object options (early stopping, thresholds) with the caller's fields over the member's own, not replacing them. */
+function mergedObjects(member: TrainerOptions, user: TrainerOptions): TrainerOptions {
+  const out: TrainerOptions = {};
+  if (member.earlyStopping && user.earlyStopping) out.earlyStopping = { ...member.earlyStopping, ...user.earlyStopping };
+  return out;
+}
+
 /** The members of model 'ensemble' and the options each trains with (the caller's options over each member's defaults). */
 export function ensembleMembers(user: TrainerOptions): { name: string; weight: number; options: ResolvedTrainerOptions }[] {
   // undefined options are unset, not a reason to drop a member's default
   const rest = Object.fromEntries(Object.entries(user).filter(([k, v]) => v !== undefined && k !== 'onProgress' && k !== 'model')) as TrainerOptions;
   return [
     { name: 'ngram', weight: 0.5, options: resolveOptions({ ...rest, model: 'ngram' }) },
-    { name: 'tiny', weight: 0.5, options: resolveOptions({ ...ENSEMBLE_TINY, ...rest, model: 'tiny' }) },
+    { name: 'tiny', weight: 0.5, options: resolveOptions({ ...ENSEMBLE_TINY, ...rest, ...mergedObjects(ENSEMBLE_TINY, rest), model: 'tiny' }) },
   ];
 }
 

@@ -52,6 +52,11 @@ export interface LoopSpec {
   numLabels: number;
   loss: LossOptions;
   options: ResolvedTrainerOptions;
+  /**
+   * With early stopping on an F1 metric: scores an epoch (higher is better) from its validation logits in
+   * place of that metric (an ensemble's later member: how well it combines with the members before it).
+   */
+  selectBy?: (valLogits: Float32Array) => number;
 }
 
 export interface LoopResult {
@@ -134,14 +139,15 @@ export async function runEpochs(spec: LoopSpec): Promise<LoopResult> {
     }
     const seconds = (Date.now() - epochStart) / 1000;
     const rec: EpochRecord = {
-      epoch, trainLoss: lossSum / N, valLoss: null, valMicroF1: null, valMacroF1: null, lr, seconds, examplesPerSec: N / Math.max(seconds, 1e-9), gradNorm,
+      epoch, trainLoss: lossSum / N, valLoss: null, valMicroF1: null, valMacroF1: null, valSelection: null, lr, seconds, examplesPerSec: N / Math.max(seconds, 1e-9), gradNorm,
     };
     if (val) {
       const v = await validate(spec, val);
       rec.valLoss = v.valLoss;
       rec.valMicroF1 = v.microF1;
       rec.valMacroF1 = v.macroF1;
-      const score = selectionScore(spec, val, v.valLoss, v.probs, epoch);
+      const score = spec.selectBy && es && es.metric !== 'val-loss' ? spec.selectBy(v.logits) : selectionScore(spec, val, v.valLoss, v.probs, epoch);
+      if (es) rec.valSelection = score;
       if (score > best.score) {
         best = { score, epoch };
         sinceBest = 0;
@@ -171,5 +177,5 @@ export function tunedThresholds(val: LabelledTexts | null, probs: Float32Array |
   if (!val || !probs) return { global: 0.5, tuned: false };
   const t = tuneThresholds(val.targets, probs, { shape: [val.texts.length, labels.length], objective: o.objective, perClass: o.perClass, minSupport: o.minSupport });
   const perClass = t.perClass ? Object.fromEntries(labels.map((l, j) => [l, t.perClass![j]])) : undefined;
-  return { global: t.global, perClass, objective: o.objective, tuned: true };
+  return { global: t.global, perClass, objective: o.objective, ...(perClass ? { minSupport: t.minSupport } : {}), tuned: true };
 }

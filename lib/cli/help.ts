@@ -45,6 +45,9 @@ Trains a classifier. Without --val/--test, the data is split iteratively (60/20/
   --early-stopping M       val-loss | micro-f1 | macro-f1 | off (default macro-f1; val-loss for encoders)
   --patience N             epochs without improvement before stopping (default 3)
   --threshold-objective M  micro-f1 | macro-f1: what the tuned thresholds maximise (default micro-f1)
+  --min-support N|auto     validation positives a label needs for a threshold of its own, the others
+                           keeping the global one; auto: chosen by cross-validation on the validation
+                           rows among 1, 3, 5, 10, 20, 40 (default auto)
   --vocab-size N           WordPiece vocabulary size when training the tokenizer (default 8000)
   --pretrain-epochs N      masked-LM pre-training epochs on the training texts before fine-tuning
                            (encoder models: tiny, small, base, DIR, hf:ID; default 0; an error with ngram/ensemble/auto)

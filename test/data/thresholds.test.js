@@ -88,6 +88,49 @@ test('labels with too little support fall back to the global threshold', () => {
   assert.ok(r2.perClass[1] > 0.01 && r2.perClass[1] <= 0.05, `rare label tuned: ${r2.perClass[1]}`);
 });
 
+// Labels of n rows with `pos` positives each; a positive's score is drawn from U(lo_j, 1) and a negative's
+// from U(0, hi_j): `spread` moves each label's (lo, hi) window, so 0 gives every label the same calibration.
+function fewPositives(seed, n, k, pos, spread, overlap) {
+  const r = mulberry32(seed);
+  const y = new Int8Array(n * k);
+  const s = new Float32Array(n * k);
+  for (let j = 0; j < k; j++) {
+    const shift = spread * ((j % 8) / 7 - 0.5);
+    const lo = 0.5 - overlap / 2 + shift, hi = 0.5 + overlap / 2 + shift;
+    for (let i = 0; i < n; i++) {
+      const p = i % Math.floor(n / pos) === j % 7 && i < pos * Math.floor(n / pos);
+      y[i * k + j] = p ? 1 : 0;
+      s[i * k + j] = p ? lo + (1 - lo) * r() : hi * r();
+    }
+  }
+  return { y, s };
+}
+
+test("minSupport 'auto': a handful of noisy positives keep the global threshold, clean ones get their own", () => {
+  const n = 3000, k = 40;
+  // every label calibrated alike, heavily overlapping classes, 12 positives each: own thresholds fit noise
+  const noisy = fewPositives(11, n, k, 12, 0, 0.9);
+  const a = tuneThresholds(noisy.y, noisy.s, { shape: [n, k], objective: 'micro-f1', perClass: true, minSupport: 'auto' });
+  assert.ok(a.minSupport >= 20, `noisy: picked ${a.minSupport} (${JSON.stringify(a.minSupportScores)})`);
+  assert.is(a.minSupportScores.length, 6);
+  assert.is(a.tunedLabels, 0);
+  // the result is the plain tuning at the value picked
+  const same = tuneThresholds(noisy.y, noisy.s, { shape: [n, k], objective: 'micro-f1', perClass: true, minSupport: a.minSupport });
+  assert.equal(Array.from(a.perClass), Array.from(same.perClass));
+  // each label separable at its own place: the global threshold cannot serve them, so per-label ones stay
+  const clean = fewPositives(12, n, k, 12, 0.8, -0.1);
+  for (const objective of ['micro-f1', 'macro-f1']) {
+    const b = tuneThresholds(clean.y, clean.s, { shape: [n, k], objective, perClass: true, minSupport: 'auto' });
+    assert.ok(b.minSupport <= 10, `clean ${objective}: picked ${b.minSupport} (${JSON.stringify(b.minSupportScores)})`);
+    assert.is(b.tunedLabels, k);
+    const e = evaluate(clean.y, clean.s, { shape: [n, k], threshold: b.perClass });
+    assert.ok(e.macro.f1 > 0.99, `clean ${objective}: macro-F1 ${e.macro.f1}`);
+  }
+  // without perClass there is nothing to choose; a number is used as given
+  assert.is(tuneThresholds(clean.y, clean.s, { shape: [n, k], minSupport: 'auto' }).minSupport, undefined);
+  assert.is(tuneThresholds(clean.y, clean.s, { shape: [n, k], perClass: true, minSupport: 3 }).minSupport, 3);
+});
+
 test('argument errors', () => {
   const y = new Int8Array(4);
   const s = new Float32Array(4);
@@ -96,6 +139,7 @@ test('argument errors', () => {
   assertThrowsCode(() => tuneThresholds(y, s, { shape: [2, 2], perclass: true }), 'ERR_INVALID_ARG', TypeError, /did you mean "perClass"/);
   assertThrowsCode(() => tuneThresholds(y, s, { shape: [2, 3] }), 'ERR_INVALID_ARG', RangeError, /N\*K/);
   assertThrowsCode(() => tuneThresholds(y, s, { shape: [2, 2], minSupport: -1 }), 'ERR_INVALID_ARG', RangeError, /minSupport/);
+  assertThrowsCode(() => tuneThresholds(y, s, { shape: [2, 2], minSupport: 'max' }), 'ERR_INVALID_ARG', TypeError, /an integer >= 0 or 'auto' for options\.minSupport but received string "max"/);
   assertThrowsCode(() => tuneThresholds(Int8Array.from([0, 0, 3, 0]), s, { shape: [2, 2] }), 'ERR_INVALID_ARG', RangeError, /element 2 \(row 1, label 0\) is 3/);
   assertThrowsCode(() => tuneThresholds(y, Float32Array.from([0, 0, 0, NaN]), { shape: [2, 2] }), 'ERR_INVALID_ARG', RangeError, /element 3 .* is NaN/);
   // a NaN under an unknown target is never read

@@ -33,16 +33,27 @@ test('train --json: splits 60/20/20, trains, evaluates, saves every file of the 
   ]);
   const training = JSON.parse(readFileSync(join(model, 'training.json'), 'utf8'));
   assert.ok(training.splitCoverage.val.present > 0, 'split coverage recorded');
+  // --min-support auto (the default) records the value its cross-validation picked
+  const thr = JSON.parse(readFileSync(join(model, 'thresholds.json'), 'utf8'));
+  assert.ok([1, 3, 5, 10, 20, 40].includes(thr.minSupport), `minSupport ${thr.minSupport}`);
   // progress went to stderr as plain lines (stdout is not a terminal)
   assert.match(r.err, /epoch 1\/2 step \d+\/\d+: loss [\d.]+, \d+ ex\/s, ETA/);
 });
 
 test('train (text output): progress lines, the evaluation table and the output directory', () => {
   const out = join(scratch, 'model-text');
-  const r = run('train', '--data', data, '--out', out, '--epochs', '1', '--batch-size', '16', '--max-length', '48', '--pos-weight', 'sqrt-neg-pos');
+  const r = run('train', '--data', data, '--out', out, '--epochs', '1', '--batch-size', '16', '--max-length', '48', '--pos-weight', 'sqrt-neg-pos', '--min-support', '1000', '--patience', '2');
   assert.is(r.code, 0, r.err);
   for (const re of [/epoch 1\/1 step/, /micro\s+[\d.]+\s+[\d.]+\s+[\d.]+/, /macro\s+/, /Hamming loss\s+[\d.]+/, /ROC-AUC micro \/ macro/, /labels with F1 > 0\s+\d+ \/ \d+/, /HEAD\s+\d+/, /MEDIUM/, /TAIL/, /ZERO/])
     assert.match(r.out, re);
+  // --min-support N: labels with fewer validation positives keep the global threshold, and the line says so
+  assert.match(r.out, /tuned thresholds per label with 1000\+ validation positives \(global [\d.]+\)/);
+  const thr = JSON.parse(readFileSync(join(out, 'thresholds.json'), 'utf8'));
+  assert.is(thr.minSupport, 1000);
+  // --patience alone keeps each member's own early-stopping metric (the n-gram model's and the ensemble's tiny member's macro-F1)
+  const training = JSON.parse(readFileSync(join(out, 'training.json'), 'utf8'));
+  assert.equal(training.history.members.map((m) => m.options.earlyStopping), [{ patience: 2, metric: 'macro-f1' }, { patience: 2, metric: 'macro-f1' }]);
+  assert.ok(Object.values(thr.perClass).every((t) => t === thr.global), 'no label had 1000 validation positives');
   assert.match(r.out, new RegExp(`model saved to ${out.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`));
 });
 
@@ -121,6 +132,7 @@ test('errors: one line naming the problem, non-zero exit', () => {
   fails(run('train', '--out', model), 2, /--data is required/);
   fails(run('train', '--data', data, '--out', model, '--loss', 'hinge'), 2, /--loss must be one of bce, focal, db, asl/);
   fails(run('train', '--data', data, '--out', model, '--epochs', 'two'), 2, /--epochs must be an integer/);
+  fails(run('train', '--data', data, '--out', model, '--min-support', 'many'), 2, /--min-support must be an integer >= 0 or auto, got "many"/);
   fails(run('frobnicate'), 2, /unknown command "frobnicate"/);
   fails(run('train', '--data', join(scratch, 'nope.csv'), '--out', model), 1, /nope\.csv: --data file not found/);
   const noLabels = join(scratch, 'nolabels.csv');

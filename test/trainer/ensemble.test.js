@@ -71,6 +71,18 @@ test("model 'ensemble': both members trained, each with its own options, recorde
   assert.is(h.epochs.length, 4);
   for (const m of h.members) assert.ok(m.validation.microF1 > 0.5, `${m.name} alone: ${JSON.stringify(m.validation)}`);
   assert.is(trainer.classifier.model.modelType, 'fused-ensemble');
+  // each member keeps the epoch early stopping scored highest (the first of equals)
+  for (const m of h.members) {
+    const sel = m.epochs.map((e) => e.valSelection);
+    assert.ok(sel.every((x) => typeof x === 'number'), `${m.name}: ${sel}`);
+    assert.is(m.bestEpoch, sel.indexOf(Math.max(...sel)) + 1, `${m.name}: ${sel}`);
+  }
+  // the n-gram member by its tuned validation macro-F1; the tiny one by how its logits combine with the
+  // n-gram member's: its kept epoch's score is the final weight search's best micro-F1 + macro-F1
+  assert.ok(ng.epochs.every((e) => e.valSelection <= 1));
+  const searched = Math.max(...tiny.weightSearch.map((s) => s.microF1 + s.macroF1));
+  assert.is(tiny.epochs[tiny.bestEpoch - 1].valSelection, searched);
+  assert.ok(searched > 1, `micro + macro ${searched}`);
 });
 
 test("the ensemble's logits are the weighted mean of its members' (each loaded alone from members/NAME)", async () => {

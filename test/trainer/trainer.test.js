@@ -311,7 +311,11 @@ test('option and argument errors', async () => {
   bad({ model: 'huge' }, /options\.model/);
   bad({ batchSize: 0 }, /options\.batchSize/);
   bad({ earlyStopping: { metric: 'accuracy' } }, /earlyStopping\.metric/);
+  bad({ thresholds: { minSupport: 'some' } }, /an integer >= 0 or 'auto' for options\.thresholds\.minSupport but received string "some"/);
+  bad({ thresholds: { minSupport: 2.5 } }, /options\.thresholds\.minSupport/);
   const t = new Trainer({ epochs: 1 });
+  assert.is(t.options.thresholds.minSupport, 'auto', 'minSupport defaults to auto');
+  assert.is(new Trainer({ thresholds: { minSupport: 7 } }).options.thresholds.minSupport, 7);
   await assertRejectsCode(() => t.fit('rows.csv'), 'ERR_INVALID_ARG', TypeError, /train/);
   // a validation label the training rows lack is kept with count 0 (test/ngram covers the rest)
   await assertRejectsCode(() => t.predict(['a']), 'ERR_INVALID_ARG', Error, /call fit\(\) first/);
