@@ -311,6 +311,13 @@ export class NgramTextModel implements TrainableTextModel {
     return { loss: l.loss as number, gradNorm: norm };
   }
 
+  /** Drops the AdamW moments (twice the parameters: 128 MB with the default 2^18 × 64 table) and the row map. */
+  endTraining(): void {
+    this.#m = this.#v = null;
+    this.#slot = null;
+    this.#t = 0;
+  }
+
   snapshot(): Params {
     return new Map([...this.#p].map(([k, v]) => [k, v.slice()]));
   }

@@ -62,6 +62,8 @@ export interface TrainableTextModel extends TextModel {
   /** A copy of the trained state (the best epoch is kept this way) and its restore. */
   snapshot(): unknown;
   restore(snapshot: unknown): void;
+  /** Frees what only training needs (optimizer moments); a later trainStep starts the optimizer afresh. */
+  endTraining?(): void;
   /** Vocabulary (or feature) count, for the training statistics. */
   readonly vocabSize: number;
 }

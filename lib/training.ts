@@ -169,6 +169,7 @@ export async function runEpochs(spec: LoopSpec): Promise<LoopResult> {
   }
   // restore the best epoch when a later one was worse
   if (best.epoch !== records[records.length - 1].epoch && bestState) spec.model.restore(bestState);
+  spec.model.endTraining?.();
   return { epochs: records, bestEpoch: best.epoch, stoppedEarly, bestValProbs, bestValLogits };
 }
 

@@ -273,6 +273,27 @@ test('direct path: one SGD step moves exactly the used direct rows by -lr·direc
   model.dispose();
 });
 
+test('endTraining drops the optimizer state: the next step is a fresh optimizer\'s first step', async () => {
+  const cfg = { ...NGRAM_DEFAULTS, buckets: 256, dim: 4 };
+  const K = 2;
+  const texts = rows.slice(0, 8).map((r) => r.text);
+  const y = new Int8Array(texts.length * K);
+  rows.slice(0, 8).forEach((r, b) => { y[b * K] = r.labels.includes('billing') ? 1 : 0; });
+  const opt = { lr: 1e-2, weightDecay: 0, maxGradNorm: 0 };
+  const trained = NgramTextModel.create(cfg, K, 5);
+  for (let i = 0; i < 3; i++) await trained.trainStep(texts, y, {}, opt);
+  trained.endTraining();
+  const fresh = NgramTextModel.create(cfg, K, 9);
+  fresh.restore(trained.snapshot());
+  const kept = NgramTextModel.create(cfg, K, 5); // the same three steps, moments kept
+  for (let i = 0; i < 3; i++) await kept.trainStep(texts, y, {}, opt);
+  for (const m of [trained, fresh, kept]) await m.trainStep(texts, y, {}, opt);
+  const [a, b, c] = [trained, fresh, kept].map((m) => m.snapshot().get('classifier.weight'));
+  assert.equal(Array.from(a), Array.from(b), 'after endTraining: as a fresh optimizer');
+  assert.ok(a.some((x, i) => x !== c[i]), 'with the moments kept the step differs');
+  for (const m of [trained, fresh, kept]) m.dispose();
+});
+
 test('the default model is auto → ngram, said in the options', () => {
   const t = new Trainer({});
   assert.is(t.options.model, 'ngram');
