@@ -40,7 +40,7 @@ function worker(engine, dir, c) {
   return JSON.parse(r.stdout.trim().split('\n').pop());
 }
 
-console.log(`inference, ${threads} threads, SGEMM ${deviceInfo().sgemm}; ${rounds} rounds alternating the engines, each the median of ${iters} forwards in a fresh process; median (lowest-highest) over the rounds; peak RSS per process (VmHWM)`);
+console.log(`inference, ${threads} threads, SGEMM ${deviceInfo().sgemm}, attention ${deviceInfo().attention}; ${rounds} rounds alternating the engines, each the median of ${iters} forwards in a fresh process; median (lowest-highest) over the rounds; peak RSS per process (VmHWM)`);
 const rows = [];
 const work = mkdtempSync(join(tmpdir(), 'fml-infer-'));
 try {

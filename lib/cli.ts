@@ -303,6 +303,7 @@ function info(args: string[]): void {
   console.log(`CUDA available: ${d.cuda.available ? `yes, ${d.cuda.deviceCount} device(s)` : `no (${d.cuda.error})`}`);
   for (const g of d.cuda.devices) console.log(`  [${g.index}] ${g.name}, compute ${g.computeCapability}, ${(g.totalMemory / 2 ** 30).toFixed(1)} GiB`);
   console.log(`SGEMM: ${d.sgemm}${d.blas === 'OpenBLAS' ? ' (OpenBLAS also linked, for benchmarks)' : ''}`);
+  console.log(`attention kernel (inference, head sizes 16/32/64): ${d.attention}`);
   console.log(`CPU threads: ${d.threads.count} (${d.threads.backend})`);
 }
 

@@ -28,6 +28,12 @@ export interface DeviceInfo {
    * (FUSED_MULTILABEL_NO_AVX512=1 forces AVX2, FUSED_MULTILABEL_NO_AVX2=1 the portable one).
    */
   sgemm: string;
+  /**
+   * The CPU attention kernel of an inference forward at head sizes 16, 32 and 64 (every preset and BERT shape):
+   * 'avx512', 'avx2' or 'generic' (SGEMM products and a portable softmax; other head sizes always take it).
+   * The same environment variables force the lower paths.
+   */
+  attention: string;
   threads: { count: number; backend: string };
   /** Set when the native addon could not be loaded (then nothing else is usable). */
   loadError?: string;
@@ -53,6 +59,7 @@ export function deviceInfo(): DeviceInfo {
       cuda: { available: false, deviceCount: 0, devices: [], error: (err as Error).message },
       blas: 'unknown',
       sgemm: 'unknown',
+      attention: 'unknown',
       threads: { count: 0, backend: 'unknown' },
       loadError: (err as Error).message,
     };

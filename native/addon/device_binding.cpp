@@ -1,6 +1,7 @@
 // deviceInfo() (never throws) and the CPU thread count.
 #include "../core/device.h"
 #include "../core/parallel.h"
+#include "../ops/attention.h"  // attention_infer_path
 #include "../ops/matmul.h"  // sgemm_path
 #include "addon_data.h"
 
@@ -54,6 +55,7 @@ static Napi::Value DeviceInfo(const Napi::CallbackInfo& info) {
   out.Set("cuda", cuda);
   out.Set("blas", blas_name());
   out.Set("sgemm", sgemm_path());
+  out.Set("attention", attention_infer_path(64));  // the same at head sizes 16 and 32; others: "generic"
   Napi::Object threads = Napi::Object::New(env);
   threads.Set("count", num_threads());
   threads.Set("backend", threading_backend());

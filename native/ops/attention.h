@@ -20,6 +20,9 @@ namespace pkg {
 
 void attention_forward_cpu(float* out, float* att, const float* q, const float* k, const float* v, const uint8_t* mask,
                            int B, int T, int C, int NH, float p, uint64_t seed, uint64_t offset);
+// The kernel attention_forward_cpu runs for inference (att null, p 0) at this head size: "avx512" or "avx2"
+// (head sizes 16, 32, 64 on those ISAs, see core/isa.h) or "generic" (sgemm_cpu and a scalar-ISA softmax).
+const char* attention_infer_path(int head_size);
 void attention_backward_cpu(float* dq, float* dk, float* dv, const float* dout, const float* q, const float* k,
                             const float* v, const float* att, int B, int T, int C, int NH, float p, uint64_t seed,
                             uint64_t offset);

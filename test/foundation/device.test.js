@@ -19,6 +19,9 @@ test('deviceInfo() has the documented shape and never throws', () => {
   assert.type(info.cuda.deviceCount, 'number');
   assert.ok(Array.isArray(info.cuda.devices));
   assert.ok(['OpenBLAS', 'built-in'].includes(info.blas), info.blas);
+  assert.ok(['avx512', 'avx2', 'generic'].includes(info.attention), info.attention);
+  // the attention kernel follows the SGEMM path's ISA (the same CPU checks and environment variables)
+  assert.is(info.attention, { avx512: 'avx512', avx2: 'avx2' }[info.sgemm.split(' ')[0]] ?? 'generic');
   assert.ok(info.threads.count >= 1);
   assert.is(info.loadError, undefined);
   if (info.cuda.available) {
