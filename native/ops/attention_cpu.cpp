@@ -68,7 +68,7 @@ static void softmax_row(float* a, const uint8_t* m, int T) {
 // bce_math::exp_nonpos on 16 lanes: the same clamp, Cody-Waite reduction and Estrin polynomial, and the 2^n
 // scale in one vscalefps (FMA-contracted, so within an ulp of the scalar function rather than equal to it).
 PKG_AVX512 static inline __m512 exp_nonpos16(__m512 v) {
-  v = _mm512_max_ps(v, _mm512_set1_ps(-110.0f));  // max_ps returns its second operand for NaN: NaN stays NaN
+  v = _mm512_max_ps(_mm512_set1_ps(-110.0f), v);  // max_ps returns its second operand when either is NaN: NaN stays NaN
   const __m512 shifter = _mm512_set1_ps(12582912.0f);
   const __m512 t = _mm512_fmadd_ps(v, _mm512_set1_ps(1.44269504088896341f), shifter);
   const __m512 n = _mm512_sub_ps(t, shifter);
