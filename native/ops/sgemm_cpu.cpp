@@ -16,6 +16,7 @@
 // Micro-kernels (picked once per process, see core/isa.h):
 //   AVX-512: 14×32 (28 zmm accumulators, 2 loads + 14 broadcast-FMA pairs per k);
 //   AVX2+FMA: 6×16 (12 ymm accumulators, the classic Haswell shape);
+//   both also read A in place (kernel_direct) when op(A) = A fits one k block, skipping its packing;
 //   portable: 4×8 (8×8 on AArch64) in 128-bit GCC/Clang vector extensions, which the compiler maps to the
 //   baseline ISA (SSE2 on x86-64, NEON on AArch64).
 // "no-trapping-math" lets GCC vectorise GELU's clamps in the epilogue (as in gelu_cpu.cpp; no result changes).
@@ -231,20 +232,25 @@ struct Avx2 : GenericPack<6, 16> {
   // KC 512: the 12 KB A micro-panel still fits L1, and fc2 (K 1024) reads and writes its C tiles half as
   // often (57 → 72 % of the peak at 1 thread; the other encoder shapes unchanged within the noise).
   static constexpr int MR = 6, NR = 16, KC = 512, MC = 144, NC = 512;
-  static constexpr bool kDirectA = false;
+  // A read in place when op(A) = A and K <= KC (see Avx512::kDirectA): tiny's products are 64 deep.
+  static constexpr bool kDirectA = true;
   __attribute__((target("avx2,fma"), noinline)) static void epilogue(float* C, int64_t ldc, int rows, int cols,
                                                                       int64_t i0, int64_t j0, const SgemmEpilogue& e) {
     epilogue_body(C, ldc, rows, cols, i0, j0, e);
   }
-  __attribute__((target("avx2,fma"), noinline)) static void kernel(int64_t kc, const float* __restrict Ap,
-                                                                     const float* __restrict Bp, float* __restrict C,
-                                                                     int64_t ldc, float alpha, float beta) {
+  // Direct: A is MR rows lda apart (row i at A + i·lda); else a packed micro-panel (MR floats per k). The
+  // same multiply-adds in the same order either way, so both give the same bits.
+  template <bool Direct>
+  __attribute__((target("avx2,fma"), always_inline)) static inline void body(int64_t kc, const float* __restrict A,
+                                                                             int64_t lda, const float* __restrict Bp,
+                                                                             float* __restrict C, int64_t ldc,
+                                                                             float alpha, float beta) {
     __m256 c[MR][2];
     _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++) c[i][0] = c[i][1] = _mm256_setzero_ps();
-    for (int64_t k = 0; k < kc; k++, Ap += MR, Bp += NR) {
+    for (int64_t k = 0; k < kc; k++, Bp += NR) {
       const __m256 b0 = _mm256_load_ps(Bp), b1 = _mm256_load_ps(Bp + 8);
       _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++) {
-        const __m256 a = _mm256_broadcast_ss(Ap + i);
+        const __m256 a = _mm256_broadcast_ss(Direct ? A + i * lda + k : A + k * MR + i);
         c[i][0] = _mm256_fmadd_ps(a, b0, c[i][0]);
         c[i][1] = _mm256_fmadd_ps(a, b1, c[i][1]);
       }
@@ -256,6 +262,17 @@ struct Avx2 : GenericPack<6, 16> {
         const __m256 v = _mm256_mul_ps(va, c[i][h]);
         _mm256_storeu_ps(p, beta == 0.0f ? v : _mm256_fmadd_ps(vb, _mm256_loadu_ps(p), v));
       }
+  }
+  __attribute__((target("avx2,fma"), noinline)) static void kernel(int64_t kc, const float* __restrict Ap,
+                                                                     const float* __restrict Bp, float* __restrict C,
+                                                                     int64_t ldc, float alpha, float beta) {
+    body<false>(kc, Ap, 0, Bp, C, ldc, alpha, beta);
+  }
+  __attribute__((target("avx2,fma"), noinline)) static void kernel_direct(int64_t kc, const float* __restrict A,
+                                                                            int64_t lda, const float* __restrict Bp,
+                                                                            float* __restrict C, int64_t ldc,
+                                                                            float alpha, float beta) {
+    body<true>(kc, A, lda, Bp, C, ldc, alpha, beta);
   }
 };
 
@@ -296,19 +313,24 @@ struct Avx512 {
   // read one float of each of the MR rows per k whatever the layout (row i at A + i·lda). At the small
   // encoders' products (K 64, N 64) packing A cost a third as much as the kernel itself.
   static constexpr bool kDirectA = true;
-  __attribute__((target("avx512f,avx2,fma"), noinline)) static void kernel_direct(int64_t kc, const float* __restrict A,
-                                                                                    int64_t lda,
-                                                                                    const float* __restrict Bp,
-                                                                                    float* __restrict C, int64_t ldc,
-                                                                                    float alpha, float beta) {
+  // Direct: A is MR rows lda apart (row i at A + i·lda, addressed from rows 0 and 7 to keep the offsets small);
+  // else a packed micro-panel (MR floats per k, the next ones prefetched). The same multiply-adds in the same
+  // order either way, so both give the same bits.
+  template <bool Direct>
+  __attribute__((target("avx512f,avx2,fma"), always_inline)) static inline void body(int64_t kc,
+                                                                                     const float* __restrict A,
+                                                                                     int64_t lda,
+                                                                                     const float* __restrict Bp,
+                                                                                     float* __restrict C, int64_t ldc,
+                                                                                     float alpha, float beta) {
     __m512 c[MR][2];
     _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++) c[i][0] = c[i][1] = _mm512_setzero_ps();
-    const float* a0 = A;
     const float* a7 = A + 7 * lda;
     for (int64_t k = 0; k < kc; k++, Bp += NR) {
       const __m512 b0 = _mm512_load_ps(Bp), b1 = _mm512_load_ps(Bp + 16);
+      if (!Direct) _mm_prefetch((const char*)(A + (k + 8) * MR), _MM_HINT_T0);
       _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++) {
-        const __m512 a = _mm512_set1_ps(i < 7 ? a0[i * lda + k] : a7[(i - 7) * lda + k]);
+        const __m512 a = _mm512_set1_ps(Direct ? (i < 7 ? A[i * lda + k] : a7[(i - 7) * lda + k]) : A[k * MR + i]);
         c[i][0] = _mm512_fmadd_ps(a, b0, c[i][0]);
         c[i][1] = _mm512_fmadd_ps(a, b1, c[i][1]);
       }
@@ -325,24 +347,14 @@ struct Avx512 {
                                                                              const float* __restrict Bp,
                                                                              float* __restrict C, int64_t ldc,
                                                                              float alpha, float beta) {
-    __m512 c[MR][2];
-    _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++) c[i][0] = c[i][1] = _mm512_setzero_ps();
-    for (int64_t k = 0; k < kc; k++, Ap += MR, Bp += NR) {
-      const __m512 b0 = _mm512_load_ps(Bp), b1 = _mm512_load_ps(Bp + 16);
-      _mm_prefetch((const char*)(Ap + 8 * MR), _MM_HINT_T0);
-      _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++) {
-        const __m512 a = _mm512_set1_ps(Ap[i]);
-        c[i][0] = _mm512_fmadd_ps(a, b0, c[i][0]);
-        c[i][1] = _mm512_fmadd_ps(a, b1, c[i][1]);
-      }
-    }
-    const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
-    _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++)
-      _Pragma("GCC unroll 2") for (int h = 0; h < 2; h++) {
-        float* p = C + i * ldc + 16 * h;
-        const __m512 v = _mm512_mul_ps(va, c[i][h]);
-        _mm512_storeu_ps(p, beta == 0.0f ? v : _mm512_fmadd_ps(vb, _mm512_loadu_ps(p), v));
-      }
+    body<false>(kc, Ap, 0, Bp, C, ldc, alpha, beta);
+  }
+  __attribute__((target("avx512f,avx2,fma"), noinline)) static void kernel_direct(int64_t kc, const float* __restrict A,
+                                                                                    int64_t lda,
+                                                                                    const float* __restrict Bp,
+                                                                                    float* __restrict C, int64_t ldc,
+                                                                                    float alpha, float beta) {
+    body<true>(kc, A, lda, Bp, C, ldc, alpha, beta);
   }
 };
 #endif
