@@ -14,6 +14,7 @@ import * as assert from 'uvu/assert';
 import { Encoder, deviceInfo } from '../../dist/index.js';
 import { mulberry32 } from '../../dist/random.js';
 import { assertClose } from '../helpers/assert.js';
+import { assertBitwise, paddedBatch, rowOf } from '../helpers/encoder_batches.js';
 
 const V = 200;
 const HEADS = [
@@ -37,37 +38,10 @@ async function encoderFor(hiddenSize, numHeads, pooling = 'mean') {
   return enc;
 }
 
-/** B rows padded to T with these lengths (0: no real token), random ids, a masked hole in some rows. */
+/** Rows padded to T with these lengths (0: no real token), random ids, a masked hole in some rows. */
 function batchOf(r, T, lengths) {
-  const B = lengths.length;
-  const inputIds = new Int32Array(B * T);
-  const attentionMask = new Uint8Array(B * T);
-  const tokenTypeIds = new Int32Array(B * T);
-  lengths.forEach((len, b) => {
-    const hole = len > 4 && b % 2 === 0 ? 1 + Math.floor(r() * (len - 2)) : -1;
-    for (let t = 0; t < T; t++) {
-      inputIds[b * T + t] = 1 + Math.floor(r() * (V - 1));
-      attentionMask[b * T + t] = t < len && t !== hole ? 1 : 0;
-      tokenTypeIds[b * T + t] = t > len / 2 ? 1 : 0;
-    }
-  });
-  return { inputIds, attentionMask, tokenTypeIds, batchSize: B, seqLen: T };
-}
-
-/** Row b of a batch as a batch of one of T positions (cut, or padded with masked tokens). */
-function rowOf(batch, b, T) {
-  const S = batch.seqLen;
-  const pick = (a, Ctor) => {
-    const out = new Ctor(T);
-    out.set(a.subarray(b * S, b * S + Math.min(S, T)));
-    return out;
-  };
-  return { inputIds: pick(batch.inputIds, Int32Array), attentionMask: pick(batch.attentionMask, Uint8Array), tokenTypeIds: pick(batch.tokenTypeIds, Int32Array), batchSize: 1, seqLen: T };
-}
-
-function assertBitwise(actual, expected, label) {
-  assert.is(actual.length, expected.length, `${label}: length`);
-  for (let i = 0; i < expected.length; i++) assert.ok(actual[i] === expected[i], `${label}: element ${i} is ${actual[i]}, a lone call gives ${expected[i]}`);
+  const holes = lengths.map((len, b) => (len > 4 && b % 2 === 0 ? 1 + Math.floor(r() * (len - 2)) : -1));
+  return paddedBatch(r, T, lengths, holes, V);
 }
 
 const path = deviceInfo().attention;

@@ -10,6 +10,7 @@ import * as assert from 'uvu/assert';
 import { Encoder, MODEL_PRESETS, deviceInfo, getThreads, setThreads } from '../../dist/index.js';
 import { mulberry32 } from '../../dist/random.js';
 import { NGRAM_DEFAULTS, NgramTextModel } from '../../dist/ngram_model.js';
+import { assertBitwise, paddedBatch, rowOf } from '../helpers/encoder_batches.js';
 
 const V = 300;
 const CONFIGS = [
@@ -21,45 +22,11 @@ const CONFIGS = [
   ['distilbert', 'cls'],
 ];
 
-/** Index of the first element that differs (=== on every element), or -1. */
-function firstDifference(a, b) {
-  if (a.length !== b.length) return 0;
-  for (let i = 0; i < a.length; i++) if (!(a[i] === b[i])) return i;
-  return -1;
-}
-
-function assertBitwise(actual, expected, label) {
-  const i = firstDifference(actual, expected);
-  assert.ok(i < 0, `${label}: element ${i} is ${actual[i]}, a lone call gives ${expected[i]}`);
-}
-
 /** B rows padded to T: lengths in [1, maxLen], random ids past the mask too, a masked hole in some rows. */
 function randomBatch(r, B, T, maxLen = T) {
-  const inputIds = new Int32Array(B * T);
-  const attentionMask = new Uint8Array(B * T);
-  const tokenTypeIds = new Int32Array(B * T);
-  for (let b = 0; b < B; b++) {
-    const len = 1 + Math.floor(r() * maxLen);
-    const hole = r() < 0.3 && len > 3 ? 1 + Math.floor(r() * (len - 2)) : -1;
-    for (let t = 0; t < T; t++) {
-      inputIds[b * T + t] = 1 + Math.floor(r() * (V - 1));
-      attentionMask[b * T + t] = t < len && t !== hole ? 1 : 0;
-      tokenTypeIds[b * T + t] = t > len / 2 ? 1 : 0;
-    }
-  }
-  return { inputIds, attentionMask, tokenTypeIds, batchSize: B, seqLen: T };
-}
-
-/** Row b of a batch as a batch of one, cut to `T` positions (its own length, or a longer padding). */
-function rowOf(batch, b, T) {
-  const S = batch.seqLen;
-  const pick = (a, Ctor) => {
-    const out = new Ctor(T);
-    out.set(a.subarray(b * S, b * S + Math.min(S, T)));
-    return out;
-  };
-  const tokenTypeIds = batch.tokenTypeIds && pick(batch.tokenTypeIds, Int32Array);
-  return { inputIds: pick(batch.inputIds, Int32Array), attentionMask: pick(batch.attentionMask, Uint8Array), tokenTypeIds, batchSize: 1, seqLen: T };
+  const lengths = Array.from({ length: B }, () => 1 + Math.floor(r() * maxLen));
+  const holes = lengths.map((len) => (r() < 0.3 && len > 3 ? 1 + Math.floor(r() * (len - 2)) : -1));
+  return paddedBatch(r, T, lengths, holes, V);
 }
 
 function lastReal(batch, b) {
