@@ -217,17 +217,25 @@ export class Trainer {
   async #trainEnsemble(d: FitData) {
     const o = this.options;
     const done: (EnsembleMember & { fit: MemberFit; valLogits: Float32Array | null })[] = [];
+    const shape: [number, number] = [d.val?.texts.length ?? 0, d.labels.length];
+    // the later member's weight search at its best epoch so far (the one runEpochs keeps: the first highest
+    // score), so that the search after training is not run a second time on the same logits
+    const searched: { best: { logits: Float32Array; score: number; chosen: ReturnType<typeof chooseWeights> } | null } = { best: null };
     try {
       for (const m of ensembleMembers(this.#raw)) {
         const started = Date.now();
         const onProgress = o.onProgress;
         const mo = { ...m.options, seed: o.seed, onProgress: onProgress && ((p: ProgressEvent) => onProgress({ ...p, member: m.name })) };
         // a later member keeps the epoch that combines best with the members before it (chooseWeights' score)
-        const before = done.map((x) => x.valLogits);
-        const shape: [number, number] = [d.val?.texts.length ?? 0, d.labels.length];
+        const first = done.length === 1 ? done[0].valLogits : null;
         const selectBy =
-          d.val && before.length === 1 && before[0]
-            ? (z: Float32Array) => Math.max(...chooseWeights([before[0]!, z], d.tuneVal!.targets, shape, o.thresholds).scores.map((s) => s.microF1 + s.macroF1))
+          d.val && first
+            ? (z: Float32Array) => {
+                const chosen = chooseWeights([first, z], d.tuneVal!.targets, shape, o.thresholds);
+                const score = Math.max(...chosen.scores.map((x) => x.microF1 + x.macroF1));
+                if (!searched.best || score > searched.best.score) searched.best = { logits: z, score, chosen };
+                return score;
+              }
             : undefined;
         const loop = await this.#trainOne(mo, d, m.name, selectBy);
         const thresholds = tunedThresholds(d.tuneVal, loop.bestValProbs, d.labels, o.thresholds);
@@ -247,8 +255,7 @@ export class Trainer {
     // the weights that score best on validation (equal without validation data); a member at 0 is dropped
     const valLogits = d.val && done.every((m) => m.valLogits) ? done.map((m) => m.valLogits!) : null;
     if (valLogits) {
-      const shape: [number, number] = [d.val!.texts.length, d.labels.length];
-      const chosen = chooseWeights(valLogits, d.tuneVal!.targets, shape, o.thresholds);
+      const chosen = searched.best?.logits === valLogits[1] ? searched.best.chosen : chooseWeights(valLogits, d.tuneVal!.targets, shape, o.thresholds);
       done.forEach((m, i) => (m.weight = m.fit.weight = chosen.weights[i]));
       for (const m of done) m.fit.weightSearch = chosen.scores;
     }

@@ -283,7 +283,7 @@ function checkMinSupport(v: unknown): number {
   return checkInteger('options.thresholds.minSupport', v, 0);
 }
 
-/** The member's object options (early stopping, thresholds) with the caller's fields over the member's own, not replacing them. */
+/** The member's early-stopping options with the caller's fields over them, not replacing them (a caller's `{ patience }` keeps the member's metric). */
 function mergedObjects(member: TrainerOptions, user: TrainerOptions): TrainerOptions {
   const out: TrainerOptions = {};
   if (member.earlyStopping && user.earlyStopping) out.earlyStopping = { ...member.earlyStopping, ...user.earlyStopping };
