@@ -118,6 +118,20 @@ def f1_scores(y, p, thr):
     return micro, per.mean().item()
 
 
+def length_bucketed(order, lengths, bs, g, pool_batches=16):
+    """The Node trainer's batching (lib/training.ts lengthBucketedOrder): the shuffled order cut into pools
+    of 16 batches, each pool sorted by length (stable), the full batches shuffled, a partial one kept last."""
+    pool = bs * pool_batches
+    srt = []
+    for p in range(0, len(order), pool):
+        srt += sorted(order[p:p + pool], key=lambda i: lengths[i])
+    full = len(srt) // bs
+    out = []
+    for b in torch.randperm(full, generator=g).tolist():
+        out += srt[b * bs:(b + 1) * bs]
+    return out + srt[full * bs:]
+
+
 def batches(split, bs, order=None):
     n = len(split["ids"])
     idx = order if order is not None else list(range(n))
@@ -184,6 +198,7 @@ def main():
     ap.add_argument("--heads", type=int, default=4)
     ap.add_argument("--ff", type=int, default=256)
     ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--bucket", action="store_true", help="batch texts of similar length together, as the Node trainer does")
     ap.add_argument("--pooling", default="pooler", choices=["pooler", "cls", "mean"])
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
@@ -213,6 +228,8 @@ def main():
     t_start = time.perf_counter()
     for epoch in range(1, a.epochs + 1):
         order = torch.randperm(N, generator=g).tolist()
+        if a.bucket:
+            order = length_bucketed(order, [len(r) for r in train["ids"]], a.batch_size, g)
         t0 = time.perf_counter()
         lsum = 0.0
         for ids, mask, y in batches(train, a.batch_size, order):

@@ -4,7 +4,7 @@
  * iterative 60/20/20 split, partial rows masked). The tiny model (2 layers, hidden 64, 4 heads, FFN 256,
  * mean pooling), BCE, AdamW, clipping, warm-up + linear decay, batch 8, trained by this package's
  * Trainer and by the same model in PyTorch eager (bench/torch_train.py, when torch imports) on the same
- * token ids and the same thread count. Reports examples/s per epoch (tokenisation and batching included
+ * token ids, batched the same way (texts of similar length together, `--bucket`) and the same thread count. Reports examples/s per epoch (tokenisation and batching included
  * on both sides; validation excluded) and the wall time each needs to first reach a validation macro-F1
  * (at threshold 0.5) that both reach.
  *
@@ -76,7 +76,7 @@ if (torch) {
   writeFileSync(file, JSON.stringify({ config: cfg, train: pack(split.train), val: pack(split.val) }));
   const r = spawnSync(
     torch.py,
-    [join(root, 'bench', 'torch_train.py'), '--data', file, '--threads', String(threads), '--epochs', String(EPOCHS), '--batch-size', String(BATCH), '--lr', String(LR), '--seed', '42'],
+    [join(root, 'bench', 'torch_train.py'), '--data', file, '--threads', String(threads), '--epochs', String(EPOCHS), '--batch-size', String(BATCH), '--lr', String(LR), '--seed', '42', '--bucket'],
     { encoding: 'utf8', maxBuffer: 64 << 20 },
   );
   rmSync(dir, { recursive: true, force: true });

@@ -27,7 +27,7 @@ import { int, modelFlag, need, num, oneOf, parse } from './cli/flags.js';
 import { printable } from './errors.js';
 
 // the Trainer's option paths that a train flag sets (an invalid value names the flag, not the option)
-const FLAG_OF: Record<string, string> = { 'thresholds.objective': 'threshold-objective', 'earlyStopping.metric': 'early-stopping', 'earlyStopping.patience': 'patience', 'thresholds.minSupport': 'min-support' };
+const FLAG_OF: Record<string, string> = { 'thresholds.objective': 'threshold-objective', 'earlyStopping.metric': 'early-stopping', 'earlyStopping.patience': 'patience', 'thresholds.minSupport': 'min-support', 'thresholds.bags': 'threshold-bags' };
 
 /** A Trainer option error (ERR_INVALID_ARG naming options.x) as a usage error naming the flag. */
 function asUsageError(e: unknown): unknown {
@@ -66,6 +66,7 @@ async function train(args: string[]): Promise<void> {
     patience: { type: 'string' },
     'threshold-objective': { type: 'string' },
     'min-support': { type: 'string' },
+    'threshold-bags': { type: 'string' },
     'vocab-size': { type: 'string' },
     'pretrain-epochs': { type: 'string' },
     device: { type: 'string' },
@@ -102,7 +103,7 @@ async function train(args: string[]): Promise<void> {
     warmupRatio: num(c, v, 'warmup-ratio', 0, 1),
     weightDecay: num(c, v, 'weight-decay', 0, 10),
     earlyStopping: esMetric === 'off' ? false : esMetric || patience ? { metric: esMetric, patience } : undefined,
-    thresholds: { objective: oneOf(c, v, 'threshold-objective', ['micro-f1', 'macro-f1'] as const), minSupport: minSupportFlag(c, v['min-support']) },
+    thresholds: { objective: oneOf(c, v, 'threshold-objective', ['micro-f1', 'macro-f1'] as const), minSupport: minSupportFlag(c, v['min-support']), bags: int(c, v, 'threshold-bags', 0) },
     vocabSize: int(c, v, 'vocab-size', 16),
     pretrainEpochs: int(c, v, 'pretrain-epochs', 0),
     device: oneOf(c, v, 'device', ['auto', 'cpu', 'cuda'] as const),
@@ -114,7 +115,7 @@ async function train(args: string[]): Promise<void> {
     if (opts.earlyStopping.patience === undefined) delete opts.earlyStopping.patience;
     if (opts.earlyStopping.metric === undefined) delete opts.earlyStopping.metric; // the model's own default
   }
-  for (const k of ['objective', 'minSupport'] as const) if (opts.thresholds?.[k] === undefined) delete opts.thresholds?.[k];
+  for (const k of ['objective', 'minSupport', 'bags'] as const) if (opts.thresholds?.[k] === undefined) delete opts.thresholds?.[k];
 
   // everything the user gave is checked before the data is read and long before training ends
   const outDir = checkOutputDir('out', out);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Encoder } from './encoder.js';
 import type { OptimizerOptions } from './optimizer.js';
 import type { EncoderConfig } from './encoder_config.js';
-import { Tokenizer } from './tokenizer.js';
+import { Tokenizer, tokenCounts } from './tokenizer.js';
 import { codedError, invalidFileError } from './errors.js';
 import type { LossOptions } from './losses.js';
 import { checkEncoderDir, configFromHuggingFace, locateModelDir, readConfigJson, type ModelDirContents } from './model_dir.js';
@@ -128,6 +128,10 @@ export class EncoderTextModel implements TrainableTextModel {
       out.set(z, w * K);
     }
     return out;
+  }
+
+  batchLengths(texts: readonly string[]): Uint16Array {
+    return tokenCounts(this.tokenizer, texts, this.maxLength);
   }
 
   trainStep(texts: readonly string[], targets: Int8Array, loss: LossOptions, optimizer: OptimizerOptions): Promise<{ loss: number; gradNorm: number }> {

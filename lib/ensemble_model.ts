@@ -61,11 +61,12 @@ export function chooseWeights(
   thresholds: Omit<TuneThresholdsOptions, 'shape'>,
 ): { weights: number[]; scores: { weight: number; microF1: number; macroF1: number }[] } {
   if (valLogits.length !== 2) return { weights: valLogits.map(() => 1 / valLogits.length), scores: [] };
-  // minSupport 'auto' is cross-validated once, at the first (balanced) weights, and kept for the others
+  // minSupport 'auto' is cross-validated once, at the first (balanced) weights, and kept for the others;
+  // the search tunes without bootstrap bags (20 tunings per weight), which only the final thresholds get
   let minSupport = thresholds.minSupport;
   const scores = WEIGHT_GRID.map((tenths) => {
     const probs = sigmoidOf(combineLogits(valLogits, [tenths / 10, (10 - tenths) / 10]));
-    const t = tuneThresholds(targets, probs, { ...thresholds, minSupport, shape });
+    const t = tuneThresholds(targets, probs, { ...thresholds, minSupport, shape, bags: 0 });
     if (minSupport === 'auto') minSupport = t.minSupport;
     const m = evaluate(targets, probs, { shape, threshold: thresholds.perClass && t.perClass ? t.perClass : t.global });
     return { weight: tenths / 10, microF1: m.micro.f1, macroF1: m.macro.f1 };

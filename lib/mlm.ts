@@ -13,8 +13,8 @@ import { assertReplaceable, locateModelDir, readConfigJson, saveDirAtomic, write
 import { mulberry32 } from './random.js';
 import { version } from './device.js';
 import type { DeviceOption } from './device.js';
-import { Tokenizer } from './tokenizer.js';
-import { scheduledLr, shuffledOrder } from './training.js';
+import { Tokenizer, tokenCounts } from './tokenizer.js';
+import { lengthBucketedOrder, scheduledLr, shuffledOrder } from './training.js';
 import type { BatchingOptions } from './request_queue.js';
 import type { BuildSpec } from './text_model.js';
 import type { ProgressEvent, TrainerOptions } from './trainer_options.js';
@@ -158,13 +158,16 @@ export async function pretrainMaskedLm(options: PretrainOptions): Promise<Masked
     const random = mulberry32((o.seed ^ 0x5bd1e995) >>> 0);
     const history: MaskedLm['history'] = [];
     let step = 0;
+    // texts of similar length batched together, as the trainer does (training.ts lengthBucketedOrder)
+    const maxLength = Math.min(o.maxLength, encoder.config.maxPositions);
+    const lengths = tokenCounts(tokenizer, o.texts, maxLength);
     for (let epoch = 1; epoch <= o.epochs; epoch++) {
       const t0 = Date.now();
-      const order = shuffledOrder(N, o.seed, epoch);
+      const order = lengthBucketedOrder(shuffledOrder(N, o.seed, epoch), lengths, o.batchSize, o.seed, epoch);
       let sum = 0, tokens = 0, seen = 0;
       for (let s = 0; s < N; s += o.batchSize) {
         const texts = Array.from(order.subarray(s, Math.min(N, s + o.batchSize)), (i) => o.texts[i]);
-        const enc = tokenizer.encodeBatch(texts, { maxLength: Math.min(o.maxLength, encoder.config.maxPositions), padding: 'longest', truncation: true });
+        const enc = tokenizer.encodeBatch(texts, { maxLength, padding: 'longest', truncation: true });
         const m = maskBatch(enc.inputIds, enc.attentionMask, spec, random);
         const batch: Batch = { inputIds: m.inputIds, attentionMask: enc.attentionMask, tokenTypeIds: enc.tokenTypeIds, batchSize: enc.batchSize, seqLen: enc.seqLen };
         const lr = scheduledLr(o.lr, step, warmup, total);

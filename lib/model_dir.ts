@@ -51,6 +51,9 @@ export interface ThresholdsFile {
   objective?: string;
   /** validation positives a label needed for its own threshold (the others have the global one) */
   minSupport?: number;
+  /** bootstrap resamples averaged for the labels with 50+ validation positives (tuneThresholds' bags), and how many labels that was */
+  bags?: number;
+  baggedLabels?: number;
   tuned: boolean;
 }
 
@@ -176,6 +179,8 @@ export function readModelDir(dirIn: string): ModelDirContents {
   const thresholds: ThresholdsFile = { global: thrRaw.global, tuned: thrRaw.tuned === true };
   if (typeof thrRaw.objective === 'string') thresholds.objective = thrRaw.objective;
   if (typeof thrRaw.minSupport === 'number') thresholds.minSupport = thrRaw.minSupport;
+  if (typeof thrRaw.bags === 'number') thresholds.bags = thrRaw.bags;
+  if (typeof thrRaw.baggedLabels === 'number') thresholds.baggedLabels = thrRaw.baggedLabels;
   if (thrRaw.perClass !== undefined && thrRaw.perClass !== null) {
     const pc = thrRaw.perClass as Record<string, unknown>;
     const keys = Object.keys(pc);

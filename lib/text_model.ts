@@ -62,6 +62,13 @@ export interface TrainableTextModel extends TextModel {
   /** A copy of the trained state (the best epoch is kept this way) and its restore. */
   snapshot(): unknown;
   restore(snapshot: unknown): void;
+  /**
+   * What each text costs in a batch that is padded to its longest text (the encoder: its token count,
+   * special tokens included, cut at maxLength). When given, training batches texts of similar length
+   * together (training.ts lengthBucketedOrder); a model whose steps cost the same whatever the lengths
+   * leaves it out and gets plain shuffled batches.
+   */
+  batchLengths?(texts: readonly string[]): Uint16Array;
   /** Frees what only training needs (optimizer moments); a later trainStep starts the optimizer afresh. */
   endTraining?(): void;
   /** Vocabulary (or feature) count, for the training statistics. */

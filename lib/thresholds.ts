@@ -9,6 +9,9 @@
  *    'micro-f1' does coordinate ascent on the pooled micro F1, starting from the global threshold.
  *    Labels with fewer than minSupport known positives keep the global threshold. minSupport 'auto'
  *    picks it from MIN_SUPPORT_CANDIDATES by two-fold cross-validation on the rows (chooseMinSupport).
+ *  - bags (optional, with perClass): the thresholds of labels with BAG_MIN_POSITIVES or more known
+ *    positives (and at least minSupport) become the mean of their thresholds tuned on `bags` bootstrap resamples of the rows
+ *    (baggedThresholds); the other labels keep the thresholds tuned on all the rows.
  * Ties between grid points: the middle of the first run of best values (robust to plateaus).
  */
 import { checkOptions, rejectUnknownKeys, typeError, rangeErrorMessage, checkInteger } from './errors.js';
@@ -28,6 +31,12 @@ export interface TuneThresholdsOptions {
    * on the rows (chooseMinSupport), for when a few positives per label cannot be trusted to place one.
    */
   minSupport?: number | 'auto';
+  /**
+   * Bootstrap resamples whose tuned thresholds are averaged for the labels with BAG_MIN_POSITIVES or
+   * more known positives (default 0: none; needs perClass). A label's best threshold on one sample sits
+   * on a noisy peak of its F1 curve; the mean over resamples is steadier on new data.
+   */
+  bags?: number;
 }
 
 export interface TuneThresholdsResult {
@@ -43,10 +52,13 @@ export interface TuneThresholdsResult {
   minSupport?: number;
   /** With minSupport 'auto': each candidate's mean held-out objective. */
   minSupportScores?: { minSupport: number; value: number }[];
+  /** With bags: the resamples averaged and the labels whose thresholds are their mean. */
+  bags?: number;
+  baggedLabels?: number;
   curve: { threshold: number; value: number }[];
 }
 
-const KEYS = ['shape', 'objective', 'perClass', 'grid', 'minSupport'] as const;
+const KEYS = ['shape', 'objective', 'perClass', 'grid', 'minSupport', 'bags'] as const;
 const OBJECTIVES = ['micro-f1', 'macro-f1'] as const;
 
 function f1(tp: number, fp: number, fn: number): number {
@@ -122,6 +134,7 @@ export function tuneThresholds(targets: TargetArray, scores: ScoreArray, options
   if (!auto && opts.minSupport !== undefined && typeof opts.minSupport !== 'number') throw typeError('options.minSupport', "an integer >= 0 or 'auto'", opts.minSupport);
   let minSupport = opts.minSupport === undefined || auto ? 5 : checkInteger('options.minSupport', opts.minSupport, 0);
   let minSupportScores: { minSupport: number; value: number }[] | undefined;
+  const bags = opts.bags === undefined ? 0 : checkInteger('options.bags', opts.bags, 0, 1000);
   if (auto && perClass) ({ minSupport, scores: minSupportScores } = chooseMinSupport(y, s, n, k, objective, grid));
 
   const G = grid.length;
@@ -264,7 +277,44 @@ export function tuneThresholds(targets: TargetArray, scores: ScoreArray, options
   result.tunedLabels = tuned;
   result.minSupport = minSupport;
   if (minSupportScores) result.minSupportScores = minSupportScores;
+  if (bags > 0 && n > 0) {
+    const mean = baggedThresholds(y, s, n, k, { objective, grid, minSupport, bags });
+    let bagged = 0;
+    for (let j = 0; j < k; j++) if (eligible[j] && P[j] >= BAG_MIN_POSITIVES) (th[j] = mean[j]), bagged++;
+    result.perClassValue = f1At(y, s, n, k, th, objective);
+    result.bags = bags;
+    result.baggedLabels = bagged;
+  }
   return result;
+}
+
+/**
+ * Known positives a label needs for its threshold to be the bags' mean: a bootstrap resample leaves out
+ * about a third of the rows, which moves a threshold placed on a few dozen positives by more than it
+ * steadies it (measured on GoEmotions and the many-label sets, bench/README.md).
+ */
+export const BAG_MIN_POSITIVES = 50;
+
+/**
+ * The mean of the per-label thresholds tuned on `bags` bootstrap resamples of the n rows (drawn with
+ * replacement, fixed seed), each with the same objective, grid and minSupport.
+ */
+function baggedThresholds(y: TargetArray, s: ScoreArray, n: number, k: number, o: { objective: ThresholdObjective; grid: Float32Array; minSupport: number; bags: number }): Float32Array {
+  const rand = mulberry32(0x2545f491);
+  const sum = new Float64Array(k);
+  const yy = new Int8Array(n * k), ss = new Float32Array(n * k);
+  for (let b = 0; b < o.bags; b++) {
+    for (let i = 0; i < n; i++) {
+      const r = Math.floor(rand() * n);
+      for (let j = 0; j < k; j++) {
+        yy[i * k + j] = y[r * k + j];
+        ss[i * k + j] = s[r * k + j];
+      }
+    }
+    const t = tuneThresholds(yy, ss, { shape: [n, k], objective: o.objective, perClass: true, grid: o.grid, minSupport: o.minSupport });
+    for (let j = 0; j < k; j++) sum[j] += t.perClass![j];
+  }
+  return Float32Array.from(sum, (v) => v / o.bags);
 }
 
 /** minSupport values 'auto' tries, in order of preference (a tie keeps the earlier one). */
@@ -314,7 +364,7 @@ function chooseMinSupport(y: TargetArray, s: ScoreArray, n: number, k: number, o
 }
 
 /** Micro- or macro-F1 of score >= threshold[label] over the known elements (targets -1 left out). */
-function f1At(y: Int8Array, s: Float32Array, n: number, k: number, th: Float32Array, objective: ThresholdObjective): number {
+function f1At(y: TargetArray, s: ScoreArray, n: number, k: number, th: Float32Array, objective: ThresholdObjective): number {
   const tp = new Float64Array(k), fp = new Float64Array(k), fn = new Float64Array(k);
   for (let i = 0; i < n; i++)
     for (let j = 0; j < k; j++) {

@@ -331,3 +331,20 @@ export class Tokenizer {
     return { inputIds, attentionMask, tokenTypeIds: new Int32Array(B * seqLen), batchSize: B, seqLen };
   }
 }
+
+/**
+ * Each text's token count in a batch (special tokens included, cut at maxLength): what it costs in a batch
+ * padded to its longest text. Encoded 1,024 texts at a time, so memory stays bounded.
+ */
+export function tokenCounts(tokenizer: Tokenizer, texts: readonly string[], maxLength: number): Uint16Array {
+  const out = new Uint16Array(texts.length);
+  for (let w = 0; w < texts.length; w += 1024) {
+    const b = tokenizer.encodeBatch(texts.slice(w, w + 1024), { maxLength, padding: 'longest', truncation: true });
+    for (let i = 0; i < b.batchSize; i++) {
+      let len = 0;
+      for (let t = 0; t < b.seqLen; t++) len += b.attentionMask[i * b.seqLen + t];
+      out[w + i] = len;
+    }
+  }
+  return out;
+}

@@ -65,7 +65,7 @@ export interface TrainerOptions extends BatchingOptions {
   weightDecay?: number;
   maxGradNorm?: number;
   earlyStopping?: { patience?: number; metric?: EarlyStoppingMetric } | false;
-  thresholds?: { objective?: 'micro-f1' | 'macro-f1'; perClass?: boolean; minSupport?: number | 'auto' };
+  thresholds?: { objective?: 'micro-f1' | 'macro-f1'; perClass?: boolean; minSupport?: number | 'auto'; bags?: number };
   preprocess?: PreprocessOptions;
   /**
    * Masked-LM pre-training epochs on the training texts before fine-tuning (encoder models only; default 0):
@@ -172,7 +172,7 @@ export interface ResolvedTrainerOptions {
   weightDecay: number;
   maxGradNorm: number;
   earlyStopping: { patience: number; metric: EarlyStoppingMetric } | false;
-  thresholds: { objective: 'micro-f1' | 'macro-f1'; perClass: boolean; minSupport: number | 'auto' };
+  thresholds: { objective: 'micro-f1' | 'macro-f1'; perClass: boolean; minSupport: number | 'auto'; bags: number };
   preprocess?: PreprocessOptions;
   pretrainEpochs: number;
   vocabSize: number;
@@ -214,7 +214,7 @@ export function resolveOptions(options: unknown): ResolvedTrainerOptions {
     earlyStopping = { patience: es.patience === undefined ? 3 : checkInteger('options.earlyStopping.patience', es.patience, 1, 1e6), metric };
   }
   const th = checkOptions('options.thresholds', o.thresholds);
-  rejectUnknownKeys('options.thresholds', th, ['objective', 'perClass', 'minSupport']);
+  rejectUnknownKeys('options.thresholds', th, ['objective', 'perClass', 'minSupport', 'bags']);
   const objective = (th.objective ?? 'micro-f1') as 'micro-f1' | 'macro-f1';
   if (objective !== 'micro-f1' && objective !== 'macro-f1')
     throw rangeErrorMessage(`Expected 'micro-f1' | 'macro-f1' for options.thresholds.objective but received ${showValue(th.objective)}`);
@@ -243,6 +243,7 @@ export function resolveOptions(options: unknown): ResolvedTrainerOptions {
       objective,
       perClass: th.perClass === undefined ? true : (th.perClass as boolean),
       minSupport: th.minSupport === undefined || th.minSupport === 'auto' ? 'auto' : checkMinSupport(th.minSupport),
+      bags: th.bags === undefined ? 20 : checkInteger('options.thresholds.bags', th.bags, 0, 1000),
     },
     preprocess: o.preprocess,
     pretrainEpochs,

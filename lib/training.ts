@@ -25,6 +25,30 @@ export function shuffledOrder(n: number, seed: number, epoch: number): Uint32Arr
   return order;
 }
 
+/**
+ * The epoch's order with texts of similar length batched together (for a model whose step costs its
+ * batch's longest text, the encoder): the shuffled order cut into pools of POOL_BATCHES batches, each pool
+ * sorted by length (ties keep the shuffled order) and cut into batches, the full batches shuffled across
+ * the epoch and a partial one kept last. On GoEmotions (random batches of 32 padded to their longest text
+ * hold 1.94 tokens per real one) pools of 16 batches leave 1.08.
+ */
+export const POOL_BATCHES = 16;
+export function lengthBucketedOrder(shuffled: Uint32Array, lengths: ArrayLike<number>, batchSize: number, seed: number, epoch: number): Uint32Array {
+  const n = shuffled.length;
+  const pool = batchSize * POOL_BATCHES;
+  const sorted = Uint32Array.from(shuffled);
+  for (let p = 0; p < n; p += pool) {
+    const part = Array.from(sorted.subarray(p, Math.min(n, p + pool)));
+    sorted.set(part.sort((a, b) => lengths[a] - lengths[b]), p); // a stable sort: ties keep the shuffled order
+  }
+  const full = Math.floor(n / batchSize);
+  const batches = shuffledOrder(full, seed ^ 0x5bd1e995, epoch);
+  const out = new Uint32Array(n);
+  for (let b = 0; b < full; b++) out.set(sorted.subarray(batches[b] * batchSize, (batches[b] + 1) * batchSize), b * batchSize);
+  out.set(sorted.subarray(full * batchSize), full * batchSize);
+  return out;
+}
+
 /** Linear warm-up to `lr` over `warmup` steps, then linear decay to 0 at `total` (step is 0-based). */
 export function scheduledLr(lr: number, step: number, warmup: number, total: number): number {
   if (warmup > 0 && step < warmup) return (lr * (step + 1)) / warmup;
@@ -111,10 +135,12 @@ export async function runEpochs(spec: LoopSpec): Promise<LoopResult> {
   let step = 0;
   const trainStart = Date.now();
   const progress = (p: Omit<ProgressEvent, 'totalSteps' | 'epochs'>) => o.onProgress?.({ ...p, totalSteps, epochs: o.epochs });
+  const lengths = spec.model.batchLengths?.(spec.train.texts) ?? null;
 
   for (let epoch = 1; epoch <= o.epochs; epoch++) {
     const epochStart = Date.now();
-    const order = shuffledOrder(N, o.seed, epoch);
+    const shuffled = shuffledOrder(N, o.seed, epoch);
+    const order = lengths ? lengthBucketedOrder(shuffled, lengths, B, o.seed, epoch) : shuffled;
     let lossSum = 0;
     let gradNorm = 0;
     let lr = 0;
@@ -176,7 +202,7 @@ export async function runEpochs(spec: LoopSpec): Promise<LoopResult> {
 /** Thresholds tuned on the kept epoch's validation probabilities (0.5 everywhere without validation). */
 export function tunedThresholds(val: LabelledTexts | null, probs: Float32Array | null, labels: readonly string[], o: ResolvedTrainerOptions['thresholds']): ThresholdsFile {
   if (!val || !probs) return { global: 0.5, tuned: false };
-  const t = tuneThresholds(val.targets, probs, { shape: [val.texts.length, labels.length], objective: o.objective, perClass: o.perClass, minSupport: o.minSupport });
+  const t = tuneThresholds(val.targets, probs, { shape: [val.texts.length, labels.length], objective: o.objective, perClass: o.perClass, minSupport: o.minSupport, bags: o.bags });
   const perClass = t.perClass ? Object.fromEntries(labels.map((l, j) => [l, t.perClass![j]])) : undefined;
-  return { global: t.global, perClass, objective: o.objective, ...(perClass ? { minSupport: t.minSupport } : {}), tuned: true };
+  return { global: t.global, perClass, objective: o.objective, ...(perClass ? { minSupport: t.minSupport, bags: t.bags ?? 0, baggedLabels: t.baggedLabels ?? 0 } : {}), tuned: true };
 }

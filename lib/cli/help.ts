@@ -48,6 +48,8 @@ Trains a classifier. Without --val/--test, the data is split iteratively (60/20/
   --min-support N|auto     validation positives a label needs for a threshold of its own, the others
                            keeping the global one; auto: chosen by cross-validation on the validation
                            rows among 1, 3, 5, 10, 20, 40 (default auto)
+  --threshold-bags N       bootstrap resamples of the validation rows whose tuned thresholds are
+                           averaged for the labels with 50+ validation positives (default 20; 0: off)
   --vocab-size N           WordPiece vocabulary size when training the tokenizer (default 8000)
   --pretrain-epochs N      masked-LM pre-training epochs on the training texts before fine-tuning
                            (encoder models: tiny, small, base, DIR, hf:ID; default 0; an error with ngram/ensemble/auto)

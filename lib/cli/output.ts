@@ -13,7 +13,9 @@ function pad(s: string, n: number, right = false): string {
 export function formatReport(r: EvaluationReport): string {
   const m = r.metrics;
   const lines: string[] = [];
-  const thr = r.thresholds.tuned ? `tuned thresholds${r.thresholds.perClass ? ` per label${r.thresholds.minSupport !== undefined ? ` with ${r.thresholds.minSupport}+ validation positives` : ''}` : ''} (global ${r.thresholds.global.toFixed(3)})` : 'threshold 0.5';
+  const t = r.thresholds;
+  const bagged = t.baggedLabels ? `, ${t.baggedLabels} of them averaged over ${t.bags} resamples` : '';
+  const thr = t.tuned ? `tuned thresholds${t.perClass ? ` per label${t.minSupport !== undefined ? ` with ${t.minSupport}+ validation positives${bagged}` : ''}` : ''} (global ${t.global.toFixed(3)})` : 'threshold 0.5';
   lines.push(`Evaluation on ${r.split}: ${r.rows} rows, ${m.perLabel.length} labels, ${thr}`);
   if (r.unknownTargets > 0) lines.push(`  ${r.unknownTargets} targets unknown (partial annotation), left out of every metric`);
   lines.push('');

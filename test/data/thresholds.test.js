@@ -131,6 +131,71 @@ test("minSupport 'auto': a handful of noisy positives keep the global threshold,
   assert.is(tuneThresholds(clean.y, clean.s, { shape: [n, k], perClass: true, minSupport: 3 }).minSupport, 3);
 });
 
+/** n rows × K labels: prevalence 10–24 %, scores sigmoid(N(0,1) ± shift), so each label's best threshold is noisy on a small sample. */
+function noisyScores(n, K, r) {
+  const y = new Int8Array(n * K), s = new Float32Array(n * K);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < K; j++) {
+      const pos = r() < 0.1 + 0.02 * j;
+      const g = Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r());
+      y[i * K + j] = pos ? 1 : 0;
+      s[i * K + j] = 1 / (1 + Math.exp(-(g + (pos ? 1.5 : -1))));
+    }
+  return { y, s };
+}
+
+test('bags: thresholds averaged over bootstrap resamples land nearer the best thresholds on the population', () => {
+  const K = 8, n = 1500;
+  const big = noisyScores(200000, K, mulberry32(1));
+  for (const objective of ['macro-f1', 'micro-f1']) {
+    const best = tuneThresholds(big.y, big.s, { shape: [200000, K], perClass: true, objective, minSupport: 0 }).perClass;
+    let plain = 0, bagged = 0;
+    for (let trial = 0; trial < 4; trial++) {
+      const v = noisyScores(n, K, mulberry32(100 + trial));
+      const a = tuneThresholds(v.y, v.s, { shape: [n, K], perClass: true, objective, minSupport: 0 });
+      const b = tuneThresholds(v.y, v.s, { shape: [n, K], perClass: true, objective, minSupport: 0, bags: 20 });
+      assert.is(b.bags, 20);
+      assert.is(b.baggedLabels, K); // every label has 150+ positives
+      for (let j = 0; j < K; j++) {
+        plain += Math.abs(a.perClass[j] - best[j]);
+        bagged += Math.abs(b.perClass[j] - best[j]);
+      }
+      // perClassValue is the objective of the thresholds returned
+      const m = evaluate(v.y, v.s, { shape: [n, K], threshold: b.perClass });
+      assertClose(b.perClassValue, objective === 'micro-f1' ? m.micro.f1 : m.macro.f1, { atol: 1e-9, label: `${objective} perClassValue` });
+    }
+    assert.ok(bagged < 0.85 * plain, `${objective}: mean distance to the population's best thresholds ${(bagged / 4 / K).toFixed(4)} bagged against ${(plain / 4 / K).toFixed(4)}`);
+  }
+});
+
+test('bags: only labels with 50+ positives (and minSupport) are averaged; the others keep their thresholds; deterministic', () => {
+  const n = 600, K = 3;
+  const r = mulberry32(4);
+  const y = new Int8Array(n * K), s = new Float32Array(n * K);
+  const want = [0.3, 0.05, 0.02]; // about 180, 30 and 12 positives
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < K; j++) {
+      const pos = r() < want[j];
+      y[i * K + j] = pos ? 1 : 0;
+      s[i * K + j] = Math.min(1, Math.max(0, (pos ? 0.6 : 0.4) + 0.25 * (r() - 0.5) * 2));
+    }
+  const positives = [0, 1, 2].map((j) => y.filter((_, i) => i % K === j && _ === 1).length);
+  assert.ok(positives[0] >= 50 && positives[1] < 50 && positives[2] < 50, `positives ${positives}`);
+  for (const objective of ['micro-f1', 'macro-f1']) {
+    const plain = tuneThresholds(y, s, { shape: [n, K], perClass: true, objective, minSupport: 5 });
+    const bagged = tuneThresholds(y, s, { shape: [n, K], perClass: true, objective, minSupport: 5, bags: 15 });
+    assert.is(bagged.baggedLabels, 1);
+    assert.not.equal(bagged.perClass[0], plain.perClass[0]);
+    assert.equal(Array.from(bagged.perClass.subarray(1)), Array.from(plain.perClass.subarray(1)));
+    assert.equal(tuneThresholds(y, s, { shape: [n, K], perClass: true, objective, minSupport: 5, bags: 15 }).perClass, bagged.perClass);
+    // bags 0 is no bagging; a minSupport above every label's positives leaves every label on the global threshold
+    assert.equal(tuneThresholds(y, s, { shape: [n, K], perClass: true, objective, minSupport: 5, bags: 0 }).perClass, plain.perClass);
+    assert.is(tuneThresholds(y, s, { shape: [n, K], perClass: true, objective, minSupport: 1000, bags: 15 }).baggedLabels, 0);
+  }
+  // without perClass there is nothing to average
+  assert.is(tuneThresholds(y, s, { shape: [n, K], bags: 15 }).bags, undefined);
+});
+
 test('argument errors', () => {
   const y = new Int8Array(4);
   const s = new Float32Array(4);
@@ -140,6 +205,8 @@ test('argument errors', () => {
   assertThrowsCode(() => tuneThresholds(y, s, { shape: [2, 3] }), 'ERR_INVALID_ARG', RangeError, /N\*K/);
   assertThrowsCode(() => tuneThresholds(y, s, { shape: [2, 2], minSupport: -1 }), 'ERR_INVALID_ARG', RangeError, /minSupport/);
   assertThrowsCode(() => tuneThresholds(y, s, { shape: [2, 2], minSupport: 'max' }), 'ERR_INVALID_ARG', TypeError, /an integer >= 0 or 'auto' for options\.minSupport but received string "max"/);
+  for (const bags of [-1, 2.5, 1001]) assertThrowsCode(() => tuneThresholds(y, s, { shape: [2, 2], bags }), 'ERR_INVALID_ARG', RangeError, /options\.bags/);
+  assertThrowsCode(() => tuneThresholds(y, s, { shape: [2, 2], bags: '20' }), 'ERR_INVALID_ARG', TypeError, /options\.bags/);
   assertThrowsCode(() => tuneThresholds(Int8Array.from([0, 0, 3, 0]), s, { shape: [2, 2] }), 'ERR_INVALID_ARG', RangeError, /element 2 \(row 1, label 0\) is 3/);
   assertThrowsCode(() => tuneThresholds(y, Float32Array.from([0, 0, 0, NaN]), { shape: [2, 2] }), 'ERR_INVALID_ARG', RangeError, /element 3 .* is NaN/);
   // a NaN under an unknown target is never read

@@ -106,15 +106,18 @@ test('n-gram model: 64 concurrent callers (merged into one forward) get a lone c
   model.dispose();
 });
 
-test('one thread and two threads give the same bits', async () => {
+test('one, two and three threads give the same bits', async () => {
   const before = getThreads();
   try {
     const enc = await encoderFor('bert', 'mean');
-    const batch = randomBatch(mulberry32(3), 8, 64);
+    // 24 texts of random lengths: past the size that runs on the calling thread alone
+    const batch = randomBatch(mulberry32(3), 24, 64);
     setThreads(1);
     const one = await enc.forward(batch);
-    setThreads(2);
-    assertBitwise(await enc.forward(batch), one, '2 threads vs 1');
+    for (const n of [2, 3]) {
+      setThreads(n);
+      assertBitwise(await enc.forward(batch), one, `${n} threads vs 1`);
+    }
     enc.dispose();
   } finally {
     setThreads(before);

@@ -36,13 +36,16 @@ test('train --json: splits 60/20/20, trains, evaluates, saves every file of the 
   // --min-support auto (the default) records the value its cross-validation picked
   const thr = JSON.parse(readFileSync(join(model, 'thresholds.json'), 'utf8'));
   assert.ok([1, 3, 5, 10, 20, 40].includes(thr.minSupport), `minSupport ${thr.minSupport}`);
+  // and the default 20 bootstrap resamples, averaged for the labels with 50+ validation positives
+  assert.is(thr.bags, 20);
+  assert.ok(Number.isInteger(thr.baggedLabels) && thr.baggedLabels <= Object.keys(thr.perClass).length, `baggedLabels ${thr.baggedLabels}`);
   // progress went to stderr as plain lines (stdout is not a terminal)
   assert.match(r.err, /epoch 1\/2 step \d+\/\d+: loss [\d.]+, \d+ ex\/s, ETA/);
 });
 
 test('train (text output): progress lines, the evaluation table and the output directory', () => {
   const out = join(scratch, 'model-text');
-  const r = run('train', '--data', data, '--out', out, '--epochs', '1', '--batch-size', '16', '--max-length', '48', '--pos-weight', 'sqrt-neg-pos', '--min-support', '1000', '--patience', '2');
+  const r = run('train', '--data', data, '--out', out, '--epochs', '1', '--batch-size', '16', '--max-length', '48', '--pos-weight', 'sqrt-neg-pos', '--min-support', '1000', '--patience', '2', '--threshold-bags', '7');
   assert.is(r.code, 0, r.err);
   for (const re of [/epoch 1\/1 step/, /micro\s+[\d.]+\s+[\d.]+\s+[\d.]+/, /macro\s+/, /Hamming loss\s+[\d.]+/, /ROC-AUC micro \/ macro/, /labels with F1 > 0\s+\d+ \/ \d+/, /HEAD\s+\d+/, /MEDIUM/, /TAIL/, /ZERO/])
     assert.match(r.out, re);
@@ -50,6 +53,9 @@ test('train (text output): progress lines, the evaluation table and the output d
   assert.match(r.out, /tuned thresholds per label with 1000\+ validation positives \(global [\d.]+\)/);
   const thr = JSON.parse(readFileSync(join(out, 'thresholds.json'), 'utf8'));
   assert.is(thr.minSupport, 1000);
+  // --threshold-bags N is recorded; no label is averaged when none may have a threshold of its own
+  assert.is(thr.bags, 7);
+  assert.is(thr.baggedLabels, 0);
   // --patience alone keeps each member's own early-stopping metric (the n-gram model's and the ensemble's tiny member's macro-F1)
   const training = JSON.parse(readFileSync(join(out, 'training.json'), 'utf8'));
   assert.equal(training.history.members.map((m) => m.options.earlyStopping), [{ patience: 2, metric: 'macro-f1' }, { patience: 2, metric: 'macro-f1' }]);
@@ -133,6 +139,8 @@ test('errors: one line naming the problem, non-zero exit', () => {
   fails(run('train', '--data', data, '--out', model, '--loss', 'hinge'), 2, /--loss must be one of bce, focal, db, asl/);
   fails(run('train', '--data', data, '--out', model, '--epochs', 'two'), 2, /--epochs must be an integer/);
   fails(run('train', '--data', data, '--out', model, '--min-support', 'many'), 2, /--min-support must be an integer >= 0 or auto, got "many"/);
+  fails(run('train', '--data', data, '--out', model, '--threshold-bags=-1'), 2, /--threshold-bags must be an integer >= 0, got "-1"/);
+  fails(run('train', '--data', data, '--out', model, '--threshold-bags', '5000'), 2, /--threshold-bags/);
   fails(run('frobnicate'), 2, /unknown command "frobnicate"/);
   fails(run('train', '--data', join(scratch, 'nope.csv'), '--out', model), 1, /nope\.csv: --data file not found/);
   const noLabels = join(scratch, 'nolabels.csv');

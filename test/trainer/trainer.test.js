@@ -313,8 +313,11 @@ test('option and argument errors', async () => {
   bad({ earlyStopping: { metric: 'accuracy' } }, /earlyStopping\.metric/);
   bad({ thresholds: { minSupport: 'some' } }, /an integer >= 0 or 'auto' for options\.thresholds\.minSupport but received string "some"/);
   bad({ thresholds: { minSupport: 2.5 } }, /options\.thresholds\.minSupport/);
+  bad({ thresholds: { bags: 1.5 } }, /options\.thresholds\.bags/);
+  bad({ thresholds: { bags: 'many' } }, /options\.thresholds\.bags/);
   const t = new Trainer({ epochs: 1 });
   assert.is(t.options.thresholds.minSupport, 'auto', 'minSupport defaults to auto');
+  assert.is(t.options.thresholds.bags, 20, 'bags defaults to 20');
   assert.is(new Trainer({ thresholds: { minSupport: 7 } }).options.thresholds.minSupport, 7);
   await assertRejectsCode(() => t.fit('rows.csv'), 'ERR_INVALID_ARG', TypeError, /train/);
   // a validation label the training rows lack is kept with count 0 (test/ngram covers the rest)
