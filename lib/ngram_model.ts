@@ -49,6 +49,9 @@ export const NGRAM_DEFAULTS: NgramConfig = {
   buckets: 1 << 18, dim: 64, hidden: 0, pooling: 'sqrt-n', wordNgrams: 2, charNgrams: [3, 5], maxTokens: 256, direct: 0, directLr: 200,
 };
 
+/** Over this many labels the n-gram model takes its many-label defaults (ngramDefaultsFor, trainer_options.ts's ngramEpochsFor). */
+export const MANY_LABELS = 100;
+
 /** Bytes of the direct path's table over 100 labels (the saved model stays under 100 MB with the 2^16 × 64 bag). */
 const DIRECT_BYTES = 76e6;
 
@@ -58,7 +61,7 @@ const DIRECT_BYTES = 76e6;
  * on the 598-label set (bench/README.md): per-label weights are what many rare labels need.
  */
 export function ngramDefaultsFor(numLabels: number): NgramConfig {
-  if (numLabels <= 100) return NGRAM_DEFAULTS;
+  if (numLabels <= MANY_LABELS) return NGRAM_DEFAULTS;
   return { ...NGRAM_DEFAULTS, buckets: 1 << 16, dim: 64, direct: Math.max(1, Math.min(1 << 16, Math.floor(DIRECT_BYTES / (4 * numLabels)))) };
 }
 

@@ -15,7 +15,7 @@ import { codedError, rangeErrorMessage, typeError } from './errors.js';
 import { saveClassifierDir, type SaveHooks, type ThresholdsFile } from './model_dir.js';
 import { version } from './device.js';
 import { labelOrder, rowsOf, targetsOf, type TrainData } from './rows.js';
-import { buildTrainableModel, sigmoidOf, type TextModel, type TrainableTextModel } from './text_model.js';
+import { buildTrainableModel, isNgramOption, sigmoidOf, type TextModel, type TrainableTextModel } from './text_model.js';
 import { chooseWeights, combineLogits, EnsembleTextModel, type EnsembleMember } from './ensemble_model.js';
 import { evaluate as evaluateMetrics } from './metrics.js';
 import { pretrainedEncoderModel } from './mlm.js';
@@ -23,7 +23,7 @@ import { EncoderTextModel } from './encoder_model.js';
 import { Classifier, evaluationReport, thresholdArray, type EvaluationReport, type PredictOptions, type Prediction } from './classifier.js';
 import { runEpochs, tunedThresholds, type LabelledTexts, type LoopSpec } from './training.js';
 import {
-  autoModelFor, ensembleMembers, lossOptionsFor, resolveOptions, type FitResult, type MemberFit, type ProgressEvent, type ResolvedTrainerOptions, type TrainerOptions,
+  autoModelFor, ensembleMembers, lossOptionsFor, ngramEpochsFor, resolveOptions, type FitResult, type MemberFit, type ProgressEvent, type ResolvedTrainerOptions, type TrainerOptions,
 } from './trainer_options.js';
 import { packageCommit, reportDataFrom } from './report/data.js';
 import { renderReportHtml } from './report/html.js';
@@ -154,6 +154,8 @@ export class Trainer {
       const pick = autoModelFor(tr.rows.length, K);
       this.#options = { ...o, model: pick.picked, modelAuto: pick };
     }
+    // the n-gram model's epochs depend on the label count when the caller names none (ngramEpochsFor)
+    if (this.#raw.epochs === undefined && isNgramOption(this.#options.model)) this.#options = { ...this.#options, epochs: ngramEpochsFor(K) };
 
     const counts = Float64Array.from(labelCounts(tr.rows, labels));
     const zeroLabels = labels.filter((_, j) => counts[j] === 0);
@@ -222,7 +224,7 @@ export class Trainer {
     // score), so that the search after training is not run a second time on the same logits
     const searched: { best: { logits: Float32Array; score: number; chosen: ReturnType<typeof chooseWeights> } | null } = { best: null };
     try {
-      for (const m of ensembleMembers(this.#raw)) {
+      for (const m of ensembleMembers(this.#raw, d.labels.length)) {
         const started = Date.now();
         const onProgress = o.onProgress;
         const mo = { ...m.options, seed: o.seed, onProgress: onProgress && ((p: ProgressEvent) => onProgress({ ...p, member: m.name })) };

@@ -34,7 +34,7 @@ Trains a classifier. Without --val/--test, the data is split iteratively (60/20/
                            weights chosen on validation; default auto: the ensemble for up to 100,000
                            training rows, else the n-gram model (measured on CPU)
   --loss NAME              bce | focal | db (distribution-balanced) | asl (asymmetric) (default asl; bce for encoders)
-  --epochs N               (default 3; 5 for encoders)
+  --epochs N               (default 3, 10 over 100 labels; 5 for encoders)
   --batch-size N           (default 32; 16 for encoders)
   --max-length N           tokens per text (default 128)
   --lr X                   peak learning rate (default: 3e-3 ngram; 2e-3 tiny, 5e-4 small, 1e-4 base, 5e-5 pretrained)

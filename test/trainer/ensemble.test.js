@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import * as assert from 'uvu/assert';
 import { test } from 'uvu';
 import { Classifier, Trainer } from '../../dist/index.js';
-import { autoModelFor, AUTO_ENSEMBLE } from '../../dist/trainer_options.js';
+import { autoModelFor, AUTO_ENSEMBLE, ensembleMembers, ngramEpochsFor } from '../../dist/trainer_options.js';
 import { mulberry32 } from '../../dist/random.js';
 import { chooseWeights, combineLogits } from '../../dist/ensemble_model.js';
 import { needs, ort, ortLoad } from '../helpers/onnx.js';
@@ -213,6 +213,24 @@ test("'auto' trains the ensemble and says so in the options and training.json", 
   assert.is(training.options.modelAuto.picked, 'ensemble');
   assert.is(training.history.members.length, 2);
   t.dispose();
+});
+
+test("the n-gram model's default epochs follow the label count: 3 up to 100 labels, 10 over; the caller's win", async () => {
+  assert.equal([1, 28, 100, 101, 1500].map(ngramEpochsFor), [3, 3, 3, 10, 10]);
+  const epochsOf = (opts, k) => ensembleMembers(opts, k).map((m) => [m.name, m.options.epochs]);
+  assert.equal(epochsOf({}, 28), [['ngram', 3], ['tiny', 5]]);
+  assert.equal(epochsOf({}, 598), [['ngram', 10], ['tiny', 5]]);
+  assert.equal(epochsOf({ epochs: 2 }, 598), [['ngram', 2], ['tiny', 2]]);
+  // fit() sets them for the data: 101 labels (one per row group) against the 3 of rowsOf
+  const many = Array.from({ length: 202 }, (_, i) => ({ text: `item ${i % 101} word${i % 101} thing`, labels: [`l${i % 101}`] }));
+  const seen = [];
+  for (const [opts, rows, want] of [[{ model: 'ngram' }, many, 10], [{ model: 'ngram' }, train, 3], [{ model: 'ngram', epochs: 2 }, many, 2]]) {
+    const t = new Trainer({ ...opts, seed: 1, earlyStopping: { patience: 100 } });
+    await t.fit(rows);
+    seen.push([t.options.epochs, t.history.epochs.length]);
+    t.dispose();
+  }
+  assert.equal(seen, [[10, 10], [3, 3], [2, 2]]);
 });
 
 needs(ortLoad, 'ONNX export: one folder per member; onnxruntime on each, combined by config.json\'s weights, gives the package\'s logits', async () => {
