@@ -1,6 +1,7 @@
 // Encoder inference (forward only, evaluation mode) on the CPU: this package against onnxruntime-node on
 // the same weights, at BERT L4 H256 B32 T128, the `tiny` preset (B32 T128) and BERT-base shape L12 H768
-// B8 T128, with random weights (seeded). Our encoder is saved, exported to ONNX by bench/torch_encoder.py
+// B8 T128, with random weights (seeded), each batch with 1/8 of its tokens padded (the second half of its rows
+// over their last quarter) and the two BERT shapes also unpadded. Our encoder is saved, exported to ONNX by bench/torch_encoder.py
 // (torch.onnx.export; skipped with the reason when torch is not importable), and each engine runs in its
 // own child process (bench/inference_worker.mjs) so that each process's peak resident memory is its own.
 // Logits must agree to 1e-4. Ratios are throughput ours / onnxruntime from the same round (R rounds alternate
@@ -26,16 +27,20 @@ const spread = (xs, d) => {
 const threads = getThreads();
 
 const bert = (L, C, NH, FF) => ({ architecture: 'bert', vocabSize: 30522, hiddenSize: C, numLayers: L, numHeads: NH, intermediateSize: FF, maxPositions: 512, numLabels: 20 });
+// padded: the second half of the batch padded over its last quarter (1/8 of the tokens; our CPU forward skips
+// them, onnxruntime computes them); unpadded: every token real (the same work for both engines)
 const cases = [
-  { name: 'BERT L4 H256', config: bert(4, 256, 4, 1024), B: 32, T: 128, pooling: 'pooler' },
+  { name: 'BERT L4 H256', config: bert(4, 256, 4, 1024), B: 32, T: 128, pooling: 'pooler', padded: true },
+  { name: 'BERT L4 H256', config: bert(4, 256, 4, 1024), B: 32, T: 128, pooling: 'pooler', padded: false },
   // the trainer's `tiny` preset (lib/trainer.ts MODEL_PRESETS.tiny)
-  { name: 'tiny (L2 H64, mean)', config: { ...bert(2, 64, 4, 256), pooling: 'mean' }, B: 32, T: 128, pooling: 'mean' },
-  { name: 'BERT-base L12 H768', config: bert(12, 768, 12, 3072), B: 8, T: 128, pooling: 'pooler' },
+  { name: 'tiny (L2 H64, mean)', config: { ...bert(2, 64, 4, 256), pooling: 'mean' }, B: 32, T: 128, pooling: 'mean', padded: true },
+  { name: 'BERT-base L12 H768', config: bert(12, 768, 12, 3072), B: 8, T: 128, pooling: 'pooler', padded: true },
+  { name: 'BERT-base L12 H768', config: bert(12, 768, 12, 3072), B: 8, T: 128, pooling: 'pooler', padded: false },
 ];
-if (quick) cases.splice(2);
+if (quick) cases.splice(3);
 
 function worker(engine, dir, c) {
-  const r = spawnSync(process.execPath, [join(here, 'inference_worker.mjs'), engine, dir, c.B, c.T, iters, threads], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync(process.execPath, [join(here, 'inference_worker.mjs'), engine, dir, c.B, c.T, iters, threads, c.padded ? 1 : 0], { encoding: 'utf8', maxBuffer: 64 << 20 });
   if (r.status !== 0) return { error: (r.stderr || r.stdout).trim().split('\n').slice(-3).join(' ') };
   return JSON.parse(r.stdout.trim().split('\n').pop());
 }
@@ -45,12 +50,12 @@ const rows = [];
 const work = mkdtempSync(join(tmpdir(), 'fml-infer-'));
 try {
   for (const c of cases) {
-    const dir = join(work, c.name.replace(/\W+/g, '_'));
+    const dir = join(work, `${c.name.replace(/\W+/g, '_')}_${c.padded ? 'padded' : 'full'}`);
     const enc = await Encoder.create(c.config, { device: 'cpu', seed: 7 });
     await enc.save(dir);
     enc.dispose();
     const exp = torchEncoder(['onnx', dir, join(dir, 'model.onnx'), c.pooling]);
-    const row = { model: `${c.name} B${c.B} T${c.T}` };
+    const row = { model: `${c.name} B${c.B} T${c.T} ${c.padded ? 'padded 1/8' : 'unpadded'}` };
     const ours = [], ort = [];
     for (let r = 0; r < rounds; r++) {  // alternating, so that both engines are timed in the same minutes
       ours.push(worker('ours', dir, c));

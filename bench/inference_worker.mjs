@@ -1,13 +1,13 @@
 // Child process of bench/inference.bench.mjs: loads one saved encoder into one engine, times forwards
 // and prints {"seconds": median per batch, "maxRssMb": this process's peak resident memory, "logits": [...]}.
-//   node bench/inference_worker.mjs ours|ort MODEL_DIR B T ITERS THREADS
+//   node bench/inference_worker.mjs ours|ort MODEL_DIR B T ITERS THREADS PADDED (1: the second half of the batch
+//   padded over its last quarter, 1/8 of the tokens; 0: every token real)
 import { peakRssMb } from './torch_runner.mjs';
 
-const [engine, dir, B, T, iters, threads] = process.argv.slice(2).map((v, i) => (i < 2 ? v : Number(v)));
+const [engine, dir, B, T, iters, threads, padded] = process.argv.slice(2).map((v, i) => (i < 2 ? v : Number(v)));
 const n = B * T;
 const ids = Int32Array.from({ length: n }, (_, i) => (i % T === 0 ? 101 : 1 + ((i * 7919) % 30000)));
-// the second half of the batch is padded over its last quarter
-const mask = Uint8Array.from({ length: n }, (_, i) => (((i / T) | 0) >= B / 2 && i % T >= (T * 3) / 4 ? 0 : 1));
+const mask = Uint8Array.from({ length: n }, (_, i) => (padded && ((i / T) | 0) >= B / 2 && i % T >= (T * 3) / 4 ? 0 : 1));
 
 let run;
 if (engine === 'ours') {

@@ -21,7 +21,7 @@ import { readModelWeights, writeSafetensors, type LazyTensor } from './safetenso
 import { configFromHuggingFace, configToHuggingFace, locateModelDir, readConfigJson, writeJsonAtomic } from './model_dir.js';
 import { normalizeConfig, type EncoderConfig, type EncoderHead } from './encoder_config.js';
 import { checkBatching, RequestQueue, type BatchingOptions } from './request_queue.js';
-import { callCostTokens, forwardBucketed } from './encoder_batching.js';
+import { callCostTokens, forwardBucketed, paddingCost } from './encoder_batching.js';
 
 export interface Batch {
   /** B×T token ids in [0, vocabSize) */
@@ -76,7 +76,7 @@ export class Encoder {
   private constructor(native: NativeEncoder, config: Required<EncoderConfig>, device: DeviceName, batching: Required<BatchingOptions>, labels?: string[]) {
     this.#native = native;
     this.#table = native.paramTable();
-    const shape = { numLabels: config.numLabels, maxRows: batching.maxBatchSize, callCost: callCostTokens(config) };
+    const shape = { numLabels: config.numLabels, maxRows: batching.maxBatchSize, callCost: callCostTokens(config), padCost: paddingCost(device, config) };
     this.#queue = new RequestQueue(
       // a lone request runs as given (backward() may follow it); merged ones in length buckets
       (batches) => {

@@ -8,6 +8,7 @@
  * no real token attends uniformly over all its positions (Hugging Face's convention), so it keeps its own
  * padded length: such rows are bucketed only with rows of that same length.
  */
+import { deviceInfo, type DeviceName } from './device.js';
 import type { Batch } from './encoder.js';
 
 /**
@@ -22,6 +23,20 @@ export function callCostTokens(c: { numLayers: number; hiddenSize: number; inter
   return Math.min(256, Math.max(1, Math.round(1e7 / flopsPerToken)));
 }
 
+let cpuAttention: string | undefined;
+
+/**
+ * What a padded token costs relative to a real one: 0 where the native inference forward skips padding (on
+ * the CPU, when attention has a vector kernel for this head size: native/model/encoder.cpp packs the real
+ * tokens of a right-padded batch), so merged rows need not be cut by length; 1 elsewhere (CUDA, the generic
+ * attention path), where every padded position is computed.
+ */
+export function paddingCost(device: DeviceName, c: { hiddenSize: number; numHeads: number }): number {
+  if (device !== 'cpu' || ![16, 32, 64].includes(c.hiddenSize / c.numHeads)) return 1;
+  cpuAttention ??= deviceInfo().attention;
+  return cpuAttention === 'avx512' || cpuAttention === 'avx2' ? 0 : 1;
+}
+
 /** Tokens of row `r` that matter: up to its last unmasked position (trailing padding dropped); 0 for a row with none. */
 function rowLength(b: Batch, r: number): number {
   for (let t = b.seqLen - 1; t >= 0; t--) if (b.attentionMask[r * b.seqLen + t] !== 0) return t + 1;
@@ -30,10 +45,10 @@ function rowLength(b: Batch, r: number): number {
 
 /**
  * Buckets over rows of lengths `lengths`: row indices sorted by length, cut (at most `maxRows` per
- * bucket) where the padded tokens plus `callCost` tokens per bucket are least (dynamic programming over
- * the sorted lengths, O(n · maxRows)).
+ * bucket) where the padded tokens (each costing `padCost`) plus `callCost` tokens per bucket are least
+ * (dynamic programming over the sorted lengths, O(n · maxRows)). With `padCost` 0: the fewest buckets.
  */
-export function lengthBuckets(lengths: readonly number[], maxRows: number, callCost: number): number[][] {
+export function lengthBuckets(lengths: readonly number[], maxRows: number, callCost: number, padCost = 1): number[][] {
   const order = lengths.map((_, i) => i).sort((a, b) => lengths[a] - lengths[b] || a - b);
   const n = order.length;
   const best = new Float64Array(n + 1).fill(Infinity);
@@ -42,7 +57,7 @@ export function lengthBuckets(lengths: readonly number[], maxRows: number, callC
   for (let j = 1; j <= n; j++) {
     const longest = lengths[order[j - 1]];
     for (let i = Math.max(0, j - maxRows); i < j; i++) {
-      const c = best[i] + (j - i) * longest + callCost;
+      const c = best[i] + (j - i) * longest * padCost + callCost;
       if (c < best[j]) {
         best[j] = c;
         cut[j] = i;
@@ -57,10 +72,10 @@ export function lengthBuckets(lengths: readonly number[], maxRows: number, callC
 /** Runs the rows of `batches` as length buckets through `forward` and returns each batch's B×K logits. */
 export async function forwardBucketed(
   batches: readonly Batch[],
-  shape: { numLabels: number; maxRows: number; callCost: number },
+  shape: { numLabels: number; maxRows: number; callCost: number; padCost: number },
   forward: (b: Batch) => Promise<Float32Array>,
 ): Promise<Float32Array[]> {
-  const { numLabels, maxRows, callCost } = shape;
+  const { numLabels, maxRows, callCost, padCost } = shape;
   const rows: { b: number; r: number; len: number }[] = [];
   const real: number[] = [];
   const empty = new Map<number, number[]>(); // rows without a real token, by their own padded length
@@ -72,7 +87,7 @@ export async function forwardBucketed(
       rows.push({ b, r, len: len || batch.seqLen });
     }
   });
-  const buckets = lengthBuckets(real.map((i) => rows[i].len), maxRows, callCost).map((bk) => bk.map((k) => real[k]));
+  const buckets = lengthBuckets(real.map((i) => rows[i].len), maxRows, callCost, padCost).map((bk) => bk.map((k) => real[k]));
   for (const same of empty.values()) for (let i = 0; i < same.length; i += maxRows) buckets.push(same.slice(i, i + maxRows));
   const out = batches.map((batch) => new Float32Array(batch.batchSize * numLabels));
   const typed = batches.some((batch) => batch.tokenTypeIds !== undefined);

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <vector>
 
 #include "../core/common.h"
 #include "../core/parallel.h"
@@ -350,6 +351,24 @@ void Encoder::forward_host(const int32_t* ids, const uint8_t* mask, const int32_
   if (logits_host) copy_to_host(dev_, logits_host, a.logits, (size_t)B * cfg_.K * sizeof(float));
 }
 
+// Where each text's real tokens are a non-empty prefix of its row (the tokenizer pads on the right) and some
+// rows are padded: B + 1 prefix sums of the texts' lengths (text b at packed rows offs[b] .. offs[b+1]).
+// Empty otherwise (another mask shape, or nothing to skip).
+static std::vector<int64_t> packed_offsets(const uint8_t* mask, int B, int T) {
+  std::vector<int64_t> offs((size_t)B + 1, 0);
+  for (int b = 0; b < B; b++) {
+    const uint8_t* m = mask + (size_t)b * T;
+    int n = 0;
+    while (n < T && m[n]) n++;
+    if (n == 0) return {};
+    for (int t = n; t < T; t++)
+      if (m[t]) return {};
+    offs[b + 1] = offs[b] + n;
+  }
+  if (offs[B] == (int64_t)B * T) return {};
+  return offs;
+}
+
 void Encoder::forward_device(Acts& a, int B, int T, bool train, bool save) {
 #ifdef FML_HAVE_CUDA
   const bool cuda_ = dev_ == Device::Cuda;
@@ -366,9 +385,28 @@ void Encoder::forward_device(Acts& a, int B, int T, bool train, bool save) {
   const int32_t* ids = (const int32_t*)a.ids;
   const int32_t* tt = (const int32_t*)a.tt;
   const uint8_t* mask = (const uint8_t*)a.mask;
+  const float* wtt = bert ? p_.wtt : nullptr;
 
-  OP(embedding_forward, a.emb, ids, tt, p_.wte, p_.wpe, bert ? p_.wtt : nullptr, B, T, C);
-  OP(layernorm_forward, a.x0, a.emb_mean, a.emb_rstd, a.emb, p_.emb_lnw, p_.emb_lnb, BT, C, c.eps);
+  // Inference on the CPU skips the padding, as FasterTransformer's "remove padding" does: when packed_offsets
+  // applies, every layer runs on the RT real tokens stored row after row (the products' M is RT, not B·T),
+  // attention reads each text's rows through offs, and pooling gathers them. Each row is computed by the same
+  // operations in the same order as in the padded layout, so the logits keep their bits (and a text its bits
+  // alone and in any batch). Where attention has no vector kernel (head sizes other than 16, 32, 64, or
+  // no AVX2) the padded layout runs.
+  std::vector<int64_t> offs;
+  if (!save && !train && !c.mlm && dev_ == Device::Cpu && std::strcmp(attention_infer_path(C / NH), "generic") != 0)
+    offs = packed_offsets(mask, B, T);
+  const bool packed = !offs.empty();
+  const int64_t RT = packed ? offs[B] : BT;  // rows every layer runs on
+
+  if (packed) {
+    for (int b = 0; b < B; b++)
+      embedding_forward_cpu(a.emb + offs[b] * C, ids + (size_t)b * T, tt + (size_t)b * T, p_.wte, p_.wpe, wtt, 1,
+                            (int)(offs[b + 1] - offs[b]), C);
+  } else {
+    OP(embedding_forward, a.emb, ids, tt, p_.wte, p_.wpe, wtt, B, T, C);
+  }
+  OP(layernorm_forward, a.x0, a.emb_mean, a.emb_rstd, a.emb, p_.emb_lnw, p_.emb_lnb, RT, C, c.eps);
   if (ph > 0.0f) OP(dropout_forward, a.x0, a.x0, BTC, ph, seed, site(s, 0));
   // out (BT, C) = res + dropout(inp · wᵀ + bias): the residual sum is fused into the product's store unless
   // dropout sits between them
@@ -378,7 +416,7 @@ void Encoder::forward_device(Acts& a, int B, int T, bool train, bool save) {
       OP(matmul_forward, a.scratch, inp, w, bias, nullptr, BT, IC, C, false);
       OP(dropout_residual_forward, out, res, a.scratch, BTC, p, seed, site_id);
     } else {
-      OP(matmul_forward, out, inp, w, bias, res, BT, IC, C, false);
+      OP(matmul_forward, out, inp, w, bias, res, RT, IC, C, false);
     }
   };
   const float* x = a.x0;
@@ -389,27 +427,34 @@ void Encoder::forward_device(Acts& a, int B, int T, bool train, bool save) {
     float* att = a.att ? a.att + (size_t)L1 * B * NH * T * T : nullptr;
     float *res1 = a.res1 + L1 * BTC, *ln1 = a.ln1 + L1 * BTC, *res2 = a.res2 + L1 * BTC, *ln2 = a.ln2 + L1 * BTC;
     float *fc1 = a.fc1 ? a.fc1 + L1 * BTF : nullptr, *gel = a.gel + L1 * BTF;
-    OP(matmul_forward, q, x, p_.qw + lc, p_.qb + lb, nullptr, BT, C, C, false);
-    OP(matmul_forward, k, x, p_.kw + lc, p_.kb + lb, nullptr, BT, C, C, false);
-    OP(matmul_forward, v, x, p_.vw + lc, p_.vb + lb, nullptr, BT, C, C, false);
-    OP(attention_forward, ctx, att, q, k, v, mask, B, T, C, NH, pa, seed, site(s, 1 + 3 * l));
+    OP(matmul_forward, q, x, p_.qw + lc, p_.qb + lb, nullptr, RT, C, C, false);
+    OP(matmul_forward, k, x, p_.kw + lc, p_.kb + lb, nullptr, RT, C, C, false);
+    OP(matmul_forward, v, x, p_.vw + lc, p_.vb + lb, nullptr, RT, C, C, false);
+    if (packed) attention_infer_packed_cpu(ctx, q, k, v, mask, offs.data(), B, T, C, NH);
+    else OP(attention_forward, ctx, att, q, k, v, mask, B, T, C, NH, pa, seed, site(s, 1 + 3 * l));
     project_residual(res1, ctx, p_.ow + lc, p_.ob + lb, x, C, p_attn_out, site(s, 2 + 3 * l));
-    OP(layernorm_forward, ln1, a.ln1_mean + L1 * BT, a.ln1_rstd + L1 * BT, res1, p_.ln1w + lb, p_.ln1b + lb, BT, C,
+    OP(layernorm_forward, ln1, a.ln1_mean + L1 * BT, a.ln1_rstd + L1 * BT, res1, p_.ln1w + lb, p_.ln1b + lb, RT, C,
        c.eps);
     if (fc1) {  // backward needs the GELU input
       OP(matmul_forward, fc1, ln1, p_.fc1w + lf, p_.fc1b + lfb, nullptr, BT, C, FF, false);
       OP(gelu_forward, gel, fc1, BTF);
     } else {
-      OP(matmul_forward, gel, ln1, p_.fc1w + lf, p_.fc1b + lfb, nullptr, BT, C, FF, true);
+      OP(matmul_forward, gel, ln1, p_.fc1w + lf, p_.fc1b + lfb, nullptr, RT, C, FF, true);
     }
     project_residual(res2, gel, p_.fc2w + lf, p_.fc2b + lb, ln1, FF, ph, site(s, 3 + 3 * l));
-    OP(layernorm_forward, ln2, a.ln2_mean + L1 * BT, a.ln2_rstd + L1 * BT, res2, p_.ln2w + lb, p_.ln2b + lb, BT, C,
+    OP(layernorm_forward, ln2, a.ln2_mean + L1 * BT, a.ln2_rstd + L1 * BT, res2, p_.ln2w + lb, p_.ln2b + lb, RT, C,
        c.eps);
     x = ln2;
   }
   if (c.mlm) return;  // mlm_step runs its head on the gathered rows of the last layer's output
   const PoolMode mode = c.pooling == Pooling::Mean ? PoolMode::Mean : PoolMode::Cls;
-  OP(pool_forward, a.pooled, x, mask, B, T, C, mode);
+  if (packed) {
+    for (int b = 0; b < B; b++)
+      pool_forward_cpu(a.pooled + (size_t)b * C, x + offs[b] * C, mask + (size_t)b * T, 1, (int)(offs[b + 1] - offs[b]),
+                       C, mode);
+  } else {
+    OP(pool_forward, a.pooled, x, mask, B, T, C, mode);
+  }
   const float* head_in = a.pooled;
   if (c.pooling == Pooling::Pooler) {
     OP(matmul_forward, a.pool_pre, a.pooled, p_.poolw, p_.poolb, nullptr, B, C, C, false);

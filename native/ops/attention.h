@@ -23,6 +23,12 @@ void attention_forward_cpu(float* out, float* att, const float* q, const float* 
 // The kernel attention_forward_cpu runs for inference (att null, p 0) at this head size: "avx512" or "avx2"
 // (head sizes 16, 32, 64 on those ISAs, see core/isa.h) or "generic" (sgemm_cpu and a scalar-ISA softmax).
 const char* attention_infer_path(int head_size);
+// The inference forward on packed rows (no padding stored): text b's tokens are rows offsets[b] ..
+// offsets[b+1] of q, k, v and out (offsets: B + 1 prefix sums), and mask (B,T) holds each text's real tokens
+// as a prefix of ones. Each real row gets the same bits as attention_forward_cpu on the padded layout. Runs
+// only where attention_infer_path(C / NH) names a vector kernel; returns false (nothing done) elsewhere.
+bool attention_infer_packed_cpu(float* out, const float* q, const float* k, const float* v, const uint8_t* mask,
+                                const int64_t* offsets, int B, int T, int C, int NH);
 void attention_backward_cpu(float* dq, float* dk, float* dv, const float* dout, const float* q, const float* k,
                             const float* v, const float* att, int B, int T, int C, int NH, float p, uint64_t seed,
                             uint64_t offset);

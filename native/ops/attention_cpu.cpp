@@ -196,7 +196,7 @@ PKG_AVX512 static void attention_head_avx512(float* out, const float* q, const f
 // The inference forward over all (batch, head) pairs on the AVX-512 path; false (nothing done) where it does
 // not apply.
 static bool attention_infer_avx512(float* out, const float* q, const float* k, const float* v, const uint8_t* mask,
-                                   int B, int T, int C, int NH) {
+                                   int B, int T, int C, int NH, const int64_t* offsets) {
   const int HS = C / NH;
   if (!cpu_has_avx512() || (HS != 16 && HS != 32 && HS != 64)) return false;
   const float scale = 1.0f / std::sqrt((float)HS);
@@ -208,12 +208,14 @@ static bool attention_infer_avx512(float* out, const float* q, const float* k, c
     std::vector<__mmask16> keep((size_t)Tp / 16);
     for (int64_t bh = i0; bh < i1; bh++) {
       const int b = (int)(bh / NH), h = (int)(bh % NH);
-      const size_t base = (size_t)b * T * C + (size_t)h * HS;
+      // packed rows: text b's Tb tokens at rows offsets[b] .. offsets[b+1], its mask a prefix of ones
+      const int Tb = offsets ? (int)(offsets[b + 1] - offsets[b]) : T;
+      const size_t base = (size_t)(offsets ? offsets[b] : (int64_t)b * T) * C + (size_t)h * HS;
       const uint8_t* m = mask + (size_t)b * T;
       float* pr = kt + (size_t)HS * Tp;
-      if (HS == 16) attention_head_avx512<1>(out + base, q + base, k + base, v + base, m, T, C, scale, kt, pr, keep.data());
-      else if (HS == 32) attention_head_avx512<2>(out + base, q + base, k + base, v + base, m, T, C, scale, kt, pr, keep.data());
-      else attention_head_avx512<4>(out + base, q + base, k + base, v + base, m, T, C, scale, kt, pr, keep.data());
+      if (HS == 16) attention_head_avx512<1>(out + base, q + base, k + base, v + base, m, Tb, C, scale, kt, pr, keep.data());
+      else if (HS == 32) attention_head_avx512<2>(out + base, q + base, k + base, v + base, m, Tb, C, scale, kt, pr, keep.data());
+      else attention_head_avx512<4>(out + base, q + base, k + base, v + base, m, Tb, C, scale, kt, pr, keep.data());
     }
   });
   return true;
@@ -406,7 +408,7 @@ PKG_AVX2 static void attention_head_avx2(float* out, const float* q, const float
 // The inference forward over all (batch, head) pairs on the AVX2+FMA path (CPUs without AVX-512, or
 // FUSED_MULTILABEL_NO_AVX512=1); false (nothing done) where it does not apply.
 static bool attention_infer_avx2(float* out, const float* q, const float* k, const float* v, const uint8_t* mask,
-                                 int B, int T, int C, int NH) {
+                                 int B, int T, int C, int NH, const int64_t* offsets) {
   const int HS = C / NH;
   if (!cpu_has_avx2() || (HS != 16 && HS != 32 && HS != 64)) return false;
   const float scale = 1.0f / std::sqrt((float)HS);
@@ -419,11 +421,13 @@ static bool attention_infer_avx2(float* out, const float* q, const float* k, con
     float* keep = pr + (size_t)4 * Tp;
     for (int64_t bh = i0; bh < i1; bh++) {
       const int b = (int)(bh / NH), h = (int)(bh % NH);
-      const size_t base = (size_t)b * T * C + (size_t)h * HS;
+      // packed rows: text b's Tb tokens at rows offsets[b] .. offsets[b+1], its mask a prefix of ones
+      const int Tb = offsets ? (int)(offsets[b + 1] - offsets[b]) : T;
+      const size_t base = (size_t)(offsets ? offsets[b] : (int64_t)b * T) * C + (size_t)h * HS;
       const uint8_t* m = mask + (size_t)b * T;
-      if (HS == 16) attention_head_avx2<2>(out + base, q + base, k + base, v + base, m, T, C, scale, kt, pr, keep);
-      else if (HS == 32) attention_head_avx2<4>(out + base, q + base, k + base, v + base, m, T, C, scale, kt, pr, keep);
-      else attention_head_avx2<8>(out + base, q + base, k + base, v + base, m, T, C, scale, kt, pr, keep);
+      if (HS == 16) attention_head_avx2<2>(out + base, q + base, k + base, v + base, m, Tb, C, scale, kt, pr, keep);
+      else if (HS == 32) attention_head_avx2<4>(out + base, q + base, k + base, v + base, m, Tb, C, scale, kt, pr, keep);
+      else attention_head_avx2<8>(out + base, q + base, k + base, v + base, m, Tb, C, scale, kt, pr, keep);
     }
   });
   return true;
@@ -442,11 +446,22 @@ const char* attention_infer_path(int head_size) {
   return "generic";
 }
 
+bool attention_infer_packed_cpu(float* out, const float* q, const float* k, const float* v, const uint8_t* mask,
+                                 const int64_t* offsets, int B, int T, int C, int NH) {
+#ifdef FML_HAVE_X86_KERNELS
+  return attention_infer_avx512(out, q, k, v, mask, B, T, C, NH, offsets) ||
+         attention_infer_avx2(out, q, k, v, mask, B, T, C, NH, offsets);
+#else
+  (void)out, (void)q, (void)k, (void)v, (void)mask, (void)offsets, (void)B, (void)T, (void)C, (void)NH;
+  return false;
+#endif
+}
+
 void attention_forward_cpu(float* out, float* att, const float* q, const float* k, const float* v, const uint8_t* mask,
                            int B, int T, int C, int NH, float p, uint64_t seed, uint64_t offset) {
 #ifdef FML_HAVE_X86_KERNELS
-  if (!att && p == 0.0f && (attention_infer_avx512(out, q, k, v, mask, B, T, C, NH) ||
-                            attention_infer_avx2(out, q, k, v, mask, B, T, C, NH)))
+  if (!att && p == 0.0f && (attention_infer_avx512(out, q, k, v, mask, B, T, C, NH, nullptr) ||
+                            attention_infer_avx2(out, q, k, v, mask, B, T, C, NH, nullptr)))
     return;
 #endif
   const int HS = C / NH;

@@ -3,7 +3,8 @@
 // forward always takes: with every dropout at 0 the two forwards differ only in attention's rounding. Head
 // sizes 16, 32 and 64, lengths that are not multiples of 8 or 16, rows with interior padding, rows with no
 // real key (uniform attention) and one real key, and query/key weights scaled up so the softmax is sharp
-// (scores spread over tens of units). Then the batch
+// (scores spread over tens of units); batches padded on the right only, which the inference forward runs on
+// packed rows (native/model/encoder.cpp: no padded row computed). Then the batch
 // contract at each head size: a short text alone, padded, in a batch with a longer one and merged with
 // concurrent callers gives the same bits. Run on the default path here and again in child processes with
 // FUSED_MULTILABEL_NO_AVX512=1 (the AVX2 kernel, where the CPU has AVX2+FMA) and FUSED_MULTILABEL_NO_AVX2=1.
@@ -38,10 +39,13 @@ async function encoderFor(hiddenSize, numHeads, pooling = 'mean') {
   return enc;
 }
 
-/** Rows padded to T with these lengths (0: no real token), random ids, a masked hole in some rows. */
-function batchOf(r, T, lengths) {
-  const holes = lengths.map((len, b) => (len > 4 && b % 2 === 0 ? 1 + Math.floor(r() * (len - 2)) : -1));
-  return paddedBatch(r, T, lengths, holes, V);
+/**
+ * Rows padded to T with these lengths (0: no real token), random ids, a masked hole in some rows unless
+ * `holes` is false: then every row's real tokens are a prefix, and the inference forward runs on packed rows.
+ */
+function batchOf(r, T, lengths, holes = true) {
+  const at = lengths.map((len, b) => (holes && len > 4 && b % 2 === 0 ? 1 + Math.floor(r() * (len - 2)) : -1));
+  return paddedBatch(r, T, lengths, at, V);
 }
 
 const path = deviceInfo().attention;
@@ -54,8 +58,10 @@ async function agreement(HS, hidden, heads, pooling) {
   const r = mulberry32(HS);
   // T 5 (under one vector), 13, 37 and 100 (not multiples of 8 or 16), 150 (across 128); lengths: full, 1,
   // none (uniform over all T keys), interior holes, short rows whose keys end long before T
-  for (const [T, lengths] of [[5, [5, 1, 0, 3]], [13, [13, 7, 0, 1, 9]], [37, [37, 36, 17, 0, 2, 33]], [100, [100, 91, 8, 0, 64]], [150, [150, 129, 15]]]) {
-    const batch = batchOf(r, T, lengths);
+  // Without holes or empty rows the inference forward packs the real tokens (no padded rows computed).
+  const packed = [[5, [5, 1, 3]], [37, [37, 36, 17, 2, 33]], [150, [150, 129, 15]]].map(([T, lengths]) => [T, lengths, false]);
+  for (const [T, lengths, holes] of [[5, [5, 1, 0, 3]], [13, [13, 7, 0, 1, 9]], [37, [37, 36, 17, 0, 2, 33]], [100, [100, 91, 8, 0, 64]], [150, [150, 129, 15]], ...packed]) {
+    const batch = batchOf(r, T, lengths, holes);
     const infer = await enc.forward(batch);
     const generic = await enc.forward(batch, { train: true });
     assert.ok(infer.some((x, i) => x !== generic[i]) || path === 'generic', 'the two forwards ran different kernels');
@@ -78,8 +84,8 @@ async function identity(HS, hidden, heads, pooling) {
   const enc = await encoderFor(hidden, heads, pooling);
   const r = mulberry32(100 + HS);
   const K = enc.config.numLabels;
-  for (const [T, lengths] of [[45, [45, 3, 19, 0]], [130, [7, 130, 33, 70]]]) {
-    const batch = batchOf(r, T, lengths);
+  for (const [T, lengths, holes] of [[45, [45, 3, 19, 0]], [130, [7, 130, 33, 70]], [45, [45, 3, 19, 1], false], [130, [7, 130, 33, 70], false]]) {
+    const batch = batchOf(r, T, lengths, holes);
     const together = await enc.forward(batch);
     const lone = [];
     for (let b = 0; b < lengths.length; b++) {

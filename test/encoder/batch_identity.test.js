@@ -1,7 +1,8 @@
 // A row's logits are the same bits whatever batch it runs in: alone, padded to a longer length, merged with
 // other callers' rows into length buckets (Encoder.forward called concurrently), with 1 or 2 threads. Every
 // architecture and pooling (tiny dimensions; the small preset's for two), lengths across SGEMM's K block
-// (256), rows with interior padding and rows with no real token; and the n-gram model's merged forward.
+// (256), rows with interior padding and rows with no real token, batches padded on the right only (which the
+// inference forward runs on packed rows, skipping the padding); and the n-gram model's merged forward.
 // Re-run in child processes under the forced AVX2 and portable SGEMM paths.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -22,10 +23,13 @@ const CONFIGS = [
   ['distilbert', 'cls'],
 ];
 
-/** B rows padded to T: lengths in [1, maxLen], random ids past the mask too, a masked hole in some rows. */
-function randomBatch(r, B, T, maxLen = T) {
+/**
+ * B rows padded to T: lengths in [1, maxLen], random ids past the mask too, a masked hole in some rows unless
+ * `holes` is false (right padding only: the inference forward then runs on the packed real tokens).
+ */
+function randomBatch(r, B, T, maxLen = T, withHoles = true) {
   const lengths = Array.from({ length: B }, () => 1 + Math.floor(r() * maxLen));
-  const holes = lengths.map((len) => (r() < 0.3 && len > 3 ? 1 + Math.floor(r() * (len - 2)) : -1));
+  const holes = lengths.map((len) => (withHoles && r() < 0.3 && len > 3 ? 1 + Math.floor(r() * (len - 2)) : -1));
   return paddedBatch(r, T, lengths, holes, V);
 }
 
@@ -46,8 +50,8 @@ for (const [arch, pooling] of CONFIGS) {
     const enc = await encoderFor(arch, pooling);
     const r = mulberry32(arch.length * 7 + pooling.length);
     const K = enc.config.numLabels;
-    for (const [B, T, maxLen] of [[4, 300, 300], [4, 40, 40], [3, 290, 30]]) {
-      const batch = strip(randomBatch(r, B, T, maxLen), arch);
+    for (const [B, T, maxLen, holes] of [[4, 300, 300], [4, 40, 40], [3, 290, 30], [5, 300, 300, false], [4, 40, 40, false]]) {
+      const batch = strip(randomBatch(r, B, T, maxLen, holes), arch);
       const together = await enc.forward(batch);
       for (let b = 0; b < B; b++) {
         const own = lastReal(batch, b);

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Classifier, MODEL_PRESETS, Trainer, readDataset } from '../../dist/index.js';
-import { callCostTokens, lengthBuckets } from '../../dist/encoder_batching.js';
+import { Classifier, MODEL_PRESETS, Trainer, deviceInfo, readDataset } from '../../dist/index.js';
+import { callCostTokens, lengthBuckets, paddingCost } from '../../dist/encoder_batching.js';
 import { loadBinding } from '../../dist/binding.js';
 import { assertRejectsCode, assertThrowsCode } from '../helpers/assert.js';
 
@@ -58,6 +58,13 @@ test('lengthBuckets: sorted by length, at most maxRows per bucket, an outlier do
   assert.is(lengthBuckets([10, 20, 30, 40], 64, 1000).length, 1);
   assert.is(lengthBuckets([10, 20, 30, 40], 64, 1).length, 4);
   assert.equal(lengthBuckets([], 4, 32), []);
+  // free padding (the CPU forward packs real tokens): the outlier joins the rest, and 200 rows fill 13 buckets of 16
+  assert.is(lengthBuckets(lengths, 64, 32, 0).length, 1);
+  assert.is(lengthBuckets(Array.from({ length: 200 }, (_, i) => 10 + (i % 7)), 16, 1, 0).length, 13);
+  const cpu = deviceInfo().attention;
+  assert.is(paddingCost('cpu', MODEL_PRESETS.tiny), cpu === 'avx512' || cpu === 'avx2' ? 0 : 1);
+  assert.is(paddingCost('cuda', MODEL_PRESETS.tiny), 1);
+  assert.is(paddingCost('cpu', { hiddenSize: 80, numHeads: 2 }), 1, 'head size 40: the generic attention, no packing');
   assert.is(callCostTokens(MODEL_PRESETS.tiny) > callCostTokens(MODEL_PRESETS.small), true);
   assert.is(callCostTokens(MODEL_PRESETS.base), 1);
 });
