@@ -161,7 +161,11 @@ class Encoder {
   size_t param_bytes() const { return nparams_ * sizeof(float); }
   size_t grad_bytes() const { return grads_mem_ ? nparams_ * sizeof(float) : 0; }  // 0 until gradients exist
   size_t optimizer_bytes() const { return m_ ? 2 * nparams_ * sizeof(float) : 0; }
-  size_t activation_bytes() const { return (act_cap_ + inf_cap_ + mlm_cap_) * sizeof(float); }
+  size_t activation_bytes() const {
+    size_t floats = act_cap_ + inf_cap_ + mlm_cap_;
+    for (const GroupArena& g : groups_) floats += g.cap;
+    return floats * sizeof(float);
+  }
 
  public:
   struct Acts;  // activation pointers, laid out by the table in encoder.cpp
@@ -170,6 +174,9 @@ class Encoder {
  private:
   void ensure_grads();
   void ensure_acts(int B, int T, bool infer);
+  // An inference batch split between the threads by tokens, each share run through every layer by one thread
+  // in an arena of its own (see forward_host); false where that does not apply.
+  bool forward_grouped(const int32_t* ids, const uint8_t* mask, const int32_t* tt, int B, int T, float* logits_host);
   // forward(): train = dropout on; save = keep every layer's activations for a backward
   void forward_host(const int32_t* ids, const uint8_t* mask, const int32_t* tt, int B, int T, bool train, bool save,
                     float* logits_host);
@@ -198,6 +205,15 @@ class Encoder {
   float* inf_mem_ = nullptr;  // the inference arena
   size_t inf_cap_ = 0;        // floats
   Acts* ia_ = nullptr;
+  struct GroupArena {  // one thread's share of a grouped inference forward
+    float* mem = nullptr;
+    size_t cap = 0;  // floats
+    Acts* acts = nullptr;
+  };
+  std::vector<GroupArena> groups_;
+  std::vector<int32_t> grouped_ids_, grouped_tt_;  // the last grouped forward's inputs (a backward reruns them)
+  std::vector<uint8_t> grouped_mask_;
+  bool fwd_grouped_ = false;
   uint64_t seed_ = 0;
   uint64_t rng_step_ = 0;  // advanced by each training forward: the dropout stream
   uint64_t fwd_rng_ = 0;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { join } from 'node:path';
-import { Encoder, normalizeEncoderConfig, readSafetensors, writeSafetensors } from '../../dist/index.js';
+import { Encoder, getThreads, normalizeEncoderConfig, readSafetensors, setThreads, writeSafetensors } from '../../dist/index.js';
 import { assertRejectsCode, assertClose } from '../helpers/assert.js';
 import { cudaTest } from '../helpers/cuda.js';
 
@@ -213,6 +213,34 @@ test('activations grow with the batch; gradients after a larger batch equal a fr
   await a.forward(batchOf(2, 4));
   await a.backward(d.subarray(0, 10));
   assert.is(a.memory().activations, m3);
+});
+
+test('an inference batch split between threads (a small encoder) keeps each row\'s bits; backward after it equals a training forward\'s', async () => {
+  // the tiny preset's shape: its layers' weights fit a core's L2, so an evaluation forward on 2+ threads runs
+  // one group of rows per thread (encoder.cpp forward_grouped); 8 × 100 tokens is well above the one-thread size
+  const config = { architecture: 'bert', vocabSize: 300, hiddenSize: 64, numLayers: 2, numHeads: 4, intermediateSize: 256, maxPositions: 128, numLabels: 5, hiddenDropout: 0, attentionDropout: 0, classifierDropout: 0 };
+  const threads = getThreads();
+  setThreads(2);
+  try {
+    const a = await Encoder.create(config, { device: 'cpu', seed: 8 });
+    const b = await Encoder.create(config, { device: 'cpu', seed: 8 });
+    const batch = batchOf(8, 100, 300);
+    const before = a.memory().activations;
+    const z = await a.forward(batch);
+    assert.ok(a.memory().activations > before, 'the group arenas are counted');
+    for (let r = 0; r < 8; r++) {
+      const row = { inputIds: batch.inputIds.slice(r * 100, r * 100 + 100), attentionMask: batch.attentionMask.slice(r * 100, r * 100 + 100), batchSize: 1, seqLen: 100 };
+      assert.equal(Array.from(await b.forward(row)), Array.from(z.subarray(r * 5, r * 5 + 5)), `row ${r}`);
+    }
+    const d = Float32Array.from({ length: 40 }, (_, i) => Math.cos(i));
+    await a.backward(d); // reruns the forward, saving, from the grouped forward's inputs
+    await b.forward(batch, { train: true }); // every dropout 0: the same operations
+    await b.backward(d);
+    const ga = a.gradients(), gb = b.gradients();
+    for (const [n, t] of ga) assert.equal(Array.from(t), Array.from(gb.get(n)), n);
+  } finally {
+    setThreads(threads);
+  }
 });
 
 test('trainStep with the focal variant and classWeight runs and lowers its loss', async () => {
