@@ -129,11 +129,6 @@ export function binaryCandidates(): string[] {
 
 export function loadBinding(): NativeBinding {
   if (cached) return cached;
-  // libgomp reads OMP_WAIT_POLICY once, when the addon's dlopen loads it. Its default spins idle threads
-  // between parallel regions; interleaved with OpenBLAS's own threads (the encoder alternates matrix
-  // products and row-parallel ops) the spinning threads steal the cores: passive waiting measured 2-3×
-  // less CPU time for an encoder training step on a 2-core machine. A value set by the user wins.
-  if (process.env.OMP_WAIT_POLICY === undefined) process.env.OMP_WAIT_POLICY = 'PASSIVE';
   const require = createRequire(import.meta.url);
   const tried: string[] = [];
   for (const path of binaryCandidates()) {

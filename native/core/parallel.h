@@ -1,8 +1,11 @@
 // CPU parallelism for the CPU twins: parallel_for over [0, n) in contiguous chunks.
 //
-// OpenMP when the build found it (FML_HAVE_OPENMP), otherwise a plain serial loop. The thread count
-// comes from set_num_threads(), initialised from FUSED_MULTILABEL_THREADS or the hardware count.
-// Chunks are contiguous and at least `grain` long, so a body sees whole rows and can vectorise.
+// One pool of worker threads per process (parallel.cpp), shared by every caller: the addon's calls run on
+// whichever libuv thread picks them up (and the synchronous ones on the main thread), and OpenMP would give
+// each of those threads a team of its own whose idle workers spin while another team computes (on 2 cores
+// the tiny encoder's forward then took 4 or 8 ms by process, as the teams happened to share a core). The
+// thread count comes from set_num_threads(), initialised from FUSED_MULTILABEL_THREADS or the hardware
+// count. Chunks are contiguous and at least `grain` long, so a body sees whole rows and can vectorise.
 #pragma once
 
 #include <cstdint>
@@ -34,22 +37,30 @@ double cpu_seconds(bool whole_process);
 // Number of chunks parallel_for will use for n items with this grain (>= 1 when n > 0).
 int64_t parallel_chunks(int64_t n, int64_t grain);
 
+// Whether this thread is running a chunk of a parallel_for (a nested parallel_for runs its chunks inline).
+bool in_parallel();
+
+// Runs body(ctx, c) for c in [0, chunks) on the pool's workers and the calling thread and returns when all
+// have run; the first exception a chunk throws is rethrown here after the others finish. The chunks run on
+// the caller alone, in order, when it is already inside a chunk or another caller holds the pool.
+void run_chunks(int64_t chunks, void (*body)(void*, int64_t), void* ctx);
+
 // Calls fn(chunk_index, begin, end) for parallel_chunks(n, grain) disjoint chunks covering [0, n).
-// Chunk boundaries depend only on n, grain and the thread count, never on timing, so reductions
-// over per-chunk partials are deterministic for a given thread count.
+// Chunk boundaries depend only on n, grain and the thread count, never on timing or on which thread runs a
+// chunk, so reductions over per-chunk partials are deterministic for a given thread count.
 template <typename Fn>
 void parallel_for(int64_t n, int64_t grain, Fn&& fn) {
   if (n <= 0) return;
   const int64_t chunks = parallel_chunks(n, grain);
   const int64_t step = (n + chunks - 1) / chunks;
-#ifdef FML_HAVE_OPENMP
-#pragma omp parallel for num_threads((int)chunks) schedule(static, 1) if (chunks > 1)
-#endif
-  for (int64_t c = 0; c < chunks; c++) {
+  auto chunk = [&](int64_t c) {
     const int64_t b = c * step;
     const int64_t e = b + step < n ? b + step : n;
     if (b < e) fn(c, b, e);
-  }
+  };
+  if (chunks == 1) return chunk(0);
+  using Chunk = decltype(chunk);
+  run_chunks(chunks, [](void* p, int64_t c) { (*static_cast<Chunk*>(p))(c); }, &chunk);
 }
 
 }  // namespace pkg

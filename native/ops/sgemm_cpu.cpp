@@ -31,10 +31,6 @@
 #include <cmath>
 #include <memory>
 
-#ifdef FML_HAVE_OPENMP
-#include <omp.h>
-#endif
-
 #include "../core/isa.h"
 #include "../core/parallel.h"
 #include "gelu.h"
@@ -451,9 +447,7 @@ template <class Kr>
 void run_threads(const Problem& P) {
   if (P.K <= 0) return scale_only<Kr>(P);
   int threads = num_threads();
-#ifdef FML_HAVE_OPENMP
-  if (omp_in_parallel()) threads = 1;  // already inside a parallel region (e.g. attention's heads)
-#endif
+  if (in_parallel()) threads = 1;  // already inside a parallel_for chunk (e.g. attention's heads)
   if ((double)P.M * P.N * P.K < 2e5) threads = 1;  // too small to pay for a fork
   int best_tm = 1;
   double best = -1;

@@ -110,6 +110,20 @@ test('n-gram model: 64 concurrent callers (merged into one forward) get a lone c
   model.dispose();
 });
 
+test('encoders running at the same time (one on the thread pool, the others inline) give their lone bits', async () => {
+  // each forward runs on a libuv thread of its own; the native thread pool serves one caller at a time and the
+  // others run the same chunks on their own thread (native/core/parallel.cpp)
+  const encs = await Promise.all([encoderFor('bert', 'mean'), encoderFor('bert', 'pooler'), encoderFor('distilbert', 'cls', 64, 'small')]);
+  const batches = encs.map((e, i) => strip(randomBatch(mulberry32(20 + i), 12, 80), e.config.architecture));
+  const lone = [];
+  for (let i = 0; i < encs.length; i++) lone.push(await encs[i].forward(batches[i]));
+  for (let round = 0; round < 3; round++) {
+    const together = await Promise.all(encs.map((e, i) => e.forward(batches[i])));
+    together.forEach((z, i) => assertBitwise(z, lone[i], `encoder ${i}, round ${round}`));
+  }
+  for (const e of encs) e.dispose();
+});
+
 test('one, two and three threads give the same bits', async () => {
   const before = getThreads();
   try {
