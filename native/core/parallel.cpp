@@ -127,8 +127,7 @@ struct Pool {
     t_in_chunk = true;
     uint64_t seen = 0;
     for (;;) {
-      uint64_t g;
-      for (int spin = 0; (g = gen.load(std::memory_order_acquire)) == seen; spin++) {
+      for (int spin = 0; gen.load(std::memory_order_acquire) == seen; spin++) {
         if (spin < kSpins) {
           cpu_relax();
           continue;
@@ -136,8 +135,15 @@ struct Pool {
         std::unique_lock<std::mutex> lk(m);
         job_cv.wait(lk, [&] { return gen.load(std::memory_order_acquire) != seen; });
       }
-      seen = g;
-      if (index >= helpers) continue;  // not needed for this job (fewer chunks than workers)
+      // The generation and its helper count read together, under the lock that publishes them: a worker
+      // that sat out one job must not pair its number with the next job's count.
+      int needed;
+      {
+        std::lock_guard<std::mutex> lk(m);
+        seen = gen.load(std::memory_order_relaxed);
+        needed = helpers;
+      }
+      if (index >= needed) continue;  // not needed for this job (fewer chunks than workers)
       take_chunks();
       {
         std::lock_guard<std::mutex> lk(m);

@@ -124,7 +124,7 @@ test('encoders running at the same time (one on the thread pool, the others inli
   for (const e of encs) e.dispose();
 });
 
-test('one, two and three threads give the same bits', async () => {
+test('one, two, three and eight threads give the same bits', async () => {
   const before = getThreads();
   try {
     const enc = await encoderFor('bert', 'mean');
@@ -132,9 +132,14 @@ test('one, two and three threads give the same bits', async () => {
     const batch = randomBatch(mulberry32(3), 24, 64);
     setThreads(1);
     const one = await enc.forward(batch);
-    for (const n of [2, 3]) {
+    const small = randomBatch(mulberry32(4), 3, 40); // fewer chunks than threads: some workers sit jobs out
+    const oneSmall = await enc.forward(small);
+    for (const n of [2, 3, 8]) {
       setThreads(n);
-      assertBitwise(await enc.forward(batch), one, `${n} threads vs 1`);
+      for (let rep = 0; rep < 3; rep++) {
+        assertBitwise(await enc.forward(batch), one, `${n} threads vs 1`);
+        assertBitwise(await enc.forward(small), oneSmall, `${n} threads vs 1, 3 rows`);
+      }
     }
     enc.dispose();
   } finally {
