@@ -405,6 +405,8 @@ bool Encoder::forward_grouped(const int32_t* ids, const uint8_t* mask, const int
     cut[g] = b;
   }
   const size_t BT = (size_t)B * T;
+  fwd_B_ = 0;  // no forward to go back to until this one has run (an allocation below may throw)
+  fwd_grouped_ = false;
   grouped_ids_.assign(ids, ids + BT);
   grouped_mask_.assign(mask, mask + BT);
   if (tt) grouped_tt_.assign(tt, tt + BT);
