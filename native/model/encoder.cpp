@@ -343,6 +343,7 @@ void Encoder::forward_host(const int32_t* ids, const uint8_t* mask, const int32_
   ScopedThreadCap serial(dev_ == Device::Cpu && flops < 16e6 ? 1 : 1 << 20);
   if (infer && forward_grouped(ids, mask, tt, B, T, logits_host)) return;
   fwd_grouped_ = false;
+  fwd_B_ = 0;  // no forward for backward to go back to until this one has run
   ensure_acts(B, T, infer);
   Acts& a = infer ? *ia_ : *a_;
   upload_inputs(a, ids, mask, tt, B, T);
