@@ -229,20 +229,23 @@ void Encoder::copy(float* dst, const float* src, size_t n) {
   std::memcpy(dst, src, n * sizeof(float));
 }
 
-void Encoder::ensure_acts(int B, int T, bool infer) {
-  float*& mem = infer ? inf_mem_ : act_mem_;
-  size_t& cap = infer ? inf_cap_ : act_cap_;
+void Encoder::layout_arena(float*& mem, size_t& cap, Acts& acts, int B, int T, bool infer, bool* held) {
   const size_t need = acts_floats(cfg_, B, T, infer, nullptr, nullptr);
   if (need > cap) {
+    if (held) *held = false;  // what the arena held is gone (before the allocation that may throw)
     if (mem) device_free(dev_, mem);
     mem = nullptr;
     cap = 0;
-    if (!infer) fwd_saved_ = false;  // saved activations are gone
     mem = (float*)device_alloc(dev_, need * sizeof(float));
     cap = need;
   }
-  acts_floats(cfg_, B, T, infer, infer ? ia_ : a_, mem);
-  if (infer) infer_view(*ia_);
+  acts_floats(cfg_, B, T, infer, &acts, mem);
+  if (infer) infer_view(acts);
+}
+
+void Encoder::ensure_acts(int B, int T, bool infer) {
+  if (infer) layout_arena(inf_mem_, inf_cap_, *ia_, B, T, true);
+  else layout_arena(act_mem_, act_cap_, *a_, B, T, false, &fwd_saved_);  // saved activations are gone when it grows
 }
 
 void Encoder::init_parameters(uint64_t seed) {
@@ -415,17 +418,8 @@ bool Encoder::forward_grouped(const int32_t* ids, const uint8_t* mask, const int
   if (groups_.size() < (size_t)G) groups_.resize((size_t)G);
   for (int g = 0; g < G; g++) {  // arenas allocated here, before the threads start
     GroupArena& ga = groups_[g];
-    const int Bg = cut[g + 1] - cut[g];
-    const size_t need = acts_floats(c, Bg, T, true, nullptr, nullptr);
     if (!ga.acts) ga.acts = new Acts();
-    if (need > ga.cap) {
-      if (ga.mem) device_free(dev_, ga.mem);
-      ga.mem = nullptr, ga.cap = 0;
-      ga.mem = (float*)device_alloc(dev_, need * sizeof(float));
-      ga.cap = need;
-    }
-    acts_floats(c, Bg, T, true, ga.acts, ga.mem);
-    infer_view(*ga.acts);
+    layout_arena(ga.mem, ga.cap, *ga.acts, cut[g + 1] - cut[g], T, true);
   }
   fwd_rng_ = rng_step_;
   fwd_train_ = false;

@@ -174,6 +174,9 @@ class Encoder {
  private:
   void ensure_grads();
   void ensure_acts(int B, int T, bool infer);
+  // Lays an activation arena out for B×T, growing `mem` when `cap` floats are too few (then *held, when
+  // given, becomes false first: what the arena held is gone).
+  void layout_arena(float*& mem, size_t& cap, Acts& acts, int B, int T, bool infer, bool* held = nullptr);
   // An inference batch split between the threads by tokens, each share run through every layer by one thread
   // in an arena of its own (see forward_host); false where that does not apply.
   bool forward_grouped(const int32_t* ids, const uint8_t* mask, const int32_t* tt, int B, int T, float* logits_host);
