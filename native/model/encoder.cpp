@@ -470,6 +470,12 @@ void Encoder::forward_device(Acts& a, int B, int T, bool train, bool save) {
     offs = packed_offsets(mask, B, T);
   const bool packed = !offs.empty();
   const int64_t RT = packed ? offs[B] : BT;  // rows every layer runs on
+  // A Cls or Pooler head reads only each text's first token of the last layer, so an inference forward on the
+  // CPU runs that layer's query, attention output, LayerNorms and feed-forward on those B rows alone (the keys
+  // and values still on every row): about 5/6 of a layer's products. Each first row goes through the same
+  // operations as in the full layer, so the logits keep their bits. Needs attention's vector kernel, as packing.
+  const bool first_only = !save && !train && !c.mlm && dev_ == Device::Cpu && c.pooling != Pooling::Mean &&
+                          RT > B && std::strcmp(attention_infer_path(C / NH), "generic") != 0;
 
   if (packed) {
     for (int b = 0; b < B; b++)
@@ -499,6 +505,22 @@ void Encoder::forward_device(Acts& a, int B, int T, bool train, bool save) {
     float* att = a.att ? a.att + (size_t)L1 * B * NH * T * T : nullptr;
     float *res1 = a.res1 + L1 * BTC, *ln1 = a.ln1 + L1 * BTC, *res2 = a.res2 + L1 * BTC, *ln2 = a.ln2 + L1 * BTC;
     float *fc1 = a.fc1 ? a.fc1 + L1 * BTF : nullptr, *gel = a.gel + L1 * BTF;
+    if (first_only && l == c.L - 1) {
+      // the first rows of x gathered into ln1 (B, C); then q, ctx, pool_pre, pool_act, gel hold B rows each and
+      // the layer's output goes to pooled, the Cls pooling of it
+      for (int b = 0; b < B; b++)
+        std::memcpy(ln1 + (size_t)b * C, x + (packed ? offs[b] : (int64_t)b * T) * C, sizeof(float) * C);
+      OP(matmul_forward, k, x, p_.kw + lc, p_.kb + lb, nullptr, RT, C, C, false);
+      OP(matmul_forward, v, x, p_.vw + lc, p_.vb + lb, nullptr, RT, C, C, false);
+      OP(matmul_forward, q, ln1, p_.qw + lc, p_.qb + lb, nullptr, B, C, C, false);
+      attention_infer_first_cpu(ctx, q, k, v, mask, packed ? offs.data() : nullptr, B, T, C, NH);
+      OP(matmul_forward, a.pool_pre, ctx, p_.ow + lc, p_.ob + lb, ln1, B, C, C, false);
+      OP(layernorm_forward, a.pool_act, a.ln1_mean, a.ln1_rstd, a.pool_pre, p_.ln1w + lb, p_.ln1b + lb, B, C, c.eps);
+      OP(matmul_forward, gel, a.pool_act, p_.fc1w + lf, p_.fc1b + lfb, nullptr, B, C, FF, true);
+      OP(matmul_forward, a.pool_pre, gel, p_.fc2w + lf, p_.fc2b + lb, a.pool_act, B, FF, C, false);
+      OP(layernorm_forward, a.pooled, a.ln2_mean, a.ln2_rstd, a.pool_pre, p_.ln2w + lb, p_.ln2b + lb, B, C, c.eps);
+      break;
+    }
     OP(matmul_forward, q, x, p_.qw + lc, p_.qb + lb, nullptr, RT, C, C, false);
     OP(matmul_forward, k, x, p_.kw + lc, p_.kb + lb, nullptr, RT, C, C, false);
     OP(matmul_forward, v, x, p_.vw + lc, p_.vb + lb, nullptr, RT, C, C, false);
@@ -520,7 +542,9 @@ void Encoder::forward_device(Acts& a, int B, int T, bool train, bool save) {
   }
   if (c.mlm) return;  // mlm_step runs its head on the gathered rows of the last layer's output
   const PoolMode mode = c.pooling == Pooling::Mean ? PoolMode::Mean : PoolMode::Cls;
-  if (packed) {
+  if (first_only) {
+    // the last layer wrote its first rows into pooled
+  } else if (packed) {
     for (int b = 0; b < B; b++)
       pool_forward_cpu(a.pooled + (size_t)b * C, x + offs[b] * C, mask + (size_t)b * T, 1, (int)(offs[b + 1] - offs[b]),
                        C, mode);

@@ -29,6 +29,12 @@ const char* attention_infer_path(int head_size);
 // only where attention_infer_path(C / NH) names a vector kernel; returns false (nothing done) elsewhere.
 bool attention_infer_packed_cpu(float* out, const float* q, const float* k, const float* v, const uint8_t* mask,
                                 const int64_t* offsets, int B, int T, int C, int NH);
+// The same for the first token's query only (the row a Cls or Pooler pooling reads from the last layer): q and
+// out (B, C) hold row b for text b; k, v and mask as above, in the packed layout (offsets) or the padded one
+// (offsets null: (B,T,C)). Each out row gets the bits of that row of a full forward. False (nothing done) where
+// attention_infer_path(C / NH) is "generic".
+bool attention_infer_first_cpu(float* out, const float* q, const float* k, const float* v, const uint8_t* mask,
+                                const int64_t* offsets, int B, int T, int C, int NH);
 void attention_backward_cpu(float* dq, float* dk, float* dv, const float* dout, const float* q, const float* k,
                             const float* v, const float* att, int B, int T, int C, int NH, float p, uint64_t seed,
                             uint64_t offset);

@@ -93,13 +93,14 @@ PKG_AVX512 static inline float lane_tree16(__m512 acc) {
 
 // One (batch, head) of the inference forward, NV = HS / 16 vectors per row of q, k, v; rows of the head at
 // q/k/v/out + t·C. kt (HS, Tp) holds Kᵀ zero-padded to Tp = Tk rounded up to 16 (Tk <= T: the keys up to the
-// last real one) and p (R, Tp) the probabilities of R query rows; keep (Tp / 16) the lanes of real keys. Per row, as the generic path: scores = scale · q·k
+// last real one) and p (R, Tp) the probabilities of R query rows; keep (Tp / 16) the lanes of real keys. The
+// query rows computed are 0 .. Tq (Tq = T, or 1 for the first token only). Per row, as the generic path: scores = scale · q·k
 // (each a sum over the head's channels in order), masked softmax with lane_sum's 16-lane sums, then
 // out = Σ_t2 p[t2] · v[t2] summed over t2 in order. Each row depends only on its own q and the real keys, and
 // padded keys contribute exact zeros at the end of each sum, so results do not depend on the batch.
 template <int NV>
 PKG_AVX512 static void attention_head_avx512(float* out, const float* q, const float* k, const float* v,
-                                             const uint8_t* m, int T, int C, float scale, float* kt, float* p,
+                                             const uint8_t* m, int T, int Tq, int C, float scale, float* kt, float* p,
                                              __mmask16* keep) {
   constexpr int HS = 16 * NV;
   constexpr int R = NV >= 8 ? 1 : 8 / NV;  // rows per group: R·NV = 8 independent FMA chains in out's sum
@@ -118,12 +119,12 @@ PKG_AVX512 static void attention_head_avx512(float* out, const float* q, const f
   }
   const __m512 vscale = _mm512_set1_ps(scale), lowest = _mm512_set1_ps(-FLT_MAX);
   float inv[R];  // 1 / Σ exp of each row of the group
-  for (int t0 = 0; t0 < T; t0 += R) {
-    const int rows = T - t0 < R ? T - t0 : R;
-    // scores of rows t0 .. t0+R (rows past T repeat the last one and are not stored), two rows at a time
+  for (int t0 = 0; t0 < Tq; t0 += R) {
+    const int rows = Tq - t0 < R ? Tq - t0 : R;
+    // scores of rows t0 .. t0+R (rows past Tq repeat the last one and are not stored), two rows at a time
     for (int r = 0; r < R; r += 2) {
-      const float* q0 = q + (size_t)(t0 + r < T ? t0 + r : T - 1) * C;
-      const float* q1 = q + (size_t)(t0 + r + 1 < T ? t0 + r + 1 : T - 1) * C;
+      const float* q0 = q + (size_t)(t0 + r < Tq ? t0 + r : Tq - 1) * C;
+      const float* q1 = q + (size_t)(t0 + r + 1 < Tq ? t0 + r + 1 : Tq - 1) * C;
       float *p0 = p + (size_t)r * Tp, *p1 = p0 + Tp;
       int c = 0;
       for (; c + 4 <= nch; c += 4) {
@@ -196,7 +197,7 @@ PKG_AVX512 static void attention_head_avx512(float* out, const float* q, const f
 // The inference forward over all (batch, head) pairs on the AVX-512 path; false (nothing done) where it does
 // not apply.
 static bool attention_infer_avx512(float* out, const float* q, const float* k, const float* v, const uint8_t* mask,
-                                   int B, int T, int C, int NH, const int64_t* offsets) {
+                                   int B, int T, int C, int NH, const int64_t* offsets, bool first_only) {
   const int HS = C / NH;
   if (!cpu_has_avx512() || (HS != 16 && HS != 32 && HS != 64)) return false;
   const float scale = 1.0f / std::sqrt((float)HS);
@@ -211,11 +212,14 @@ static bool attention_infer_avx512(float* out, const float* q, const float* k, c
       // packed rows: text b's Tb tokens at rows offsets[b] .. offsets[b+1], its mask a prefix of ones
       const int Tb = offsets ? (int)(offsets[b + 1] - offsets[b]) : T;
       const size_t base = (size_t)(offsets ? offsets[b] : (int64_t)b * T) * C + (size_t)h * HS;
+      // first_only: q and out hold one row per text (row b), and only that query row is computed
+      const size_t qbase = first_only ? (size_t)b * C + (size_t)h * HS : base;
+      const int Tq = first_only ? 1 : Tb;
       const uint8_t* m = mask + (size_t)b * T;
       float* pr = kt + (size_t)HS * Tp;
-      if (HS == 16) attention_head_avx512<1>(out + base, q + base, k + base, v + base, m, Tb, C, scale, kt, pr, keep.data());
-      else if (HS == 32) attention_head_avx512<2>(out + base, q + base, k + base, v + base, m, Tb, C, scale, kt, pr, keep.data());
-      else attention_head_avx512<4>(out + base, q + base, k + base, v + base, m, Tb, C, scale, kt, pr, keep.data());
+      if (HS == 16) attention_head_avx512<1>(out + qbase, q + qbase, k + base, v + base, m, Tb, Tq, C, scale, kt, pr, keep.data());
+      else if (HS == 32) attention_head_avx512<2>(out + qbase, q + qbase, k + base, v + base, m, Tb, Tq, C, scale, kt, pr, keep.data());
+      else attention_head_avx512<4>(out + qbase, q + qbase, k + base, v + base, m, Tb, Tq, C, scale, kt, pr, keep.data());
     }
   });
   return true;
@@ -287,14 +291,15 @@ PKG_AVX2 static inline void transpose8(const float* src, int64_t ld, int nrows, 
 
 // attention_head_avx512's twin with 8-float vectors, NV = HS / 8 vectors per row of q, k, v, and the same
 // contracts: kt (HS, Tp) holds Kᵀ zero-padded to Tp = Tk rounded up to 16 (so the key lanes are those of
-// lane_sum), p (G, Tp) the scores then exp of G query rows, keep (Tp) all-ones for the lanes of real keys.
+// lane_sum), p (G, Tp) the scores then exp of G query rows, keep (Tp) all-ones for the lanes of real keys;
+// query rows 0 .. Tq are computed.
 // Per row: scores = scale · q·k (a sum over the head's channels in order), the masked softmax left
 // unnormalised, its Σ e in lane_sum's 16 lanes (lanes 0-7 and 8-15 in two accumulators) and fixed tree, then
 // out = (Σ_t2 e[t2] · v[t2], t2 in order) / Σ e. Each row depends only on its own q and the real keys, and
 // padded keys contribute exact zeros at the end of each sum, so results do not depend on the batch.
 template <int NV>
 PKG_AVX2 static void attention_head_avx2(float* out, const float* q, const float* k, const float* v, const uint8_t* m,
-                                         int T, int C, float scale, float* kt, float* p, float* keep) {
+                                         int T, int Tq, int C, float scale, float* kt, float* p, float* keep) {
   constexpr int HS = 8 * NV;
   constexpr int R = 8 / NV;           // rows per p·V pass: R·NV = 8 independent FMA chains in out's sum
   constexpr int G = R < 2 ? 2 : R;    // rows per group (scores are computed two rows at a time)
@@ -315,12 +320,12 @@ PKG_AVX2 static void attention_head_avx2(float* out, const float* q, const float
   const __m256 vscale = _mm256_set1_ps(scale), lowest = _mm256_set1_ps(-FLT_MAX);
   const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
   float inv[G];  // 1 / Σ exp of each row of the group
-  for (int t0 = 0; t0 < T; t0 += G) {
-    const int rows = T - t0 < G ? T - t0 : G;
-    // scores of rows t0 .. t0+G (rows past T repeat the last one and are not stored), two rows at a time
+  for (int t0 = 0; t0 < Tq; t0 += G) {
+    const int rows = Tq - t0 < G ? Tq - t0 : G;
+    // scores of rows t0 .. t0+G (rows past Tq repeat the last one and are not stored), two rows at a time
     for (int r = 0; r < G; r += 2) {
-      const float* q0 = q + (size_t)(t0 + r < T ? t0 + r : T - 1) * C;
-      const float* q1 = q + (size_t)(t0 + r + 1 < T ? t0 + r + 1 : T - 1) * C;
+      const float* q0 = q + (size_t)(t0 + r < Tq ? t0 + r : Tq - 1) * C;
+      const float* q1 = q + (size_t)(t0 + r + 1 < Tq ? t0 + r + 1 : Tq - 1) * C;
       float *p0 = p + (size_t)r * Tp, *p1 = p0 + Tp;
       int c = 0;
       for (; c + 4 <= nch; c += 4) {
@@ -408,7 +413,7 @@ PKG_AVX2 static void attention_head_avx2(float* out, const float* q, const float
 // The inference forward over all (batch, head) pairs on the AVX2+FMA path (CPUs without AVX-512, or
 // FUSED_MULTILABEL_NO_AVX512=1); false (nothing done) where it does not apply.
 static bool attention_infer_avx2(float* out, const float* q, const float* k, const float* v, const uint8_t* mask,
-                                 int B, int T, int C, int NH, const int64_t* offsets) {
+                                 int B, int T, int C, int NH, const int64_t* offsets, bool first_only) {
   const int HS = C / NH;
   if (!cpu_has_avx2() || (HS != 16 && HS != 32 && HS != 64)) return false;
   const float scale = 1.0f / std::sqrt((float)HS);
@@ -424,10 +429,13 @@ static bool attention_infer_avx2(float* out, const float* q, const float* k, con
       // packed rows: text b's Tb tokens at rows offsets[b] .. offsets[b+1], its mask a prefix of ones
       const int Tb = offsets ? (int)(offsets[b + 1] - offsets[b]) : T;
       const size_t base = (size_t)(offsets ? offsets[b] : (int64_t)b * T) * C + (size_t)h * HS;
+      // first_only: q and out hold one row per text (row b), and only that query row is computed
+      const size_t qbase = first_only ? (size_t)b * C + (size_t)h * HS : base;
+      const int Tq = first_only ? 1 : Tb;
       const uint8_t* m = mask + (size_t)b * T;
-      if (HS == 16) attention_head_avx2<2>(out + base, q + base, k + base, v + base, m, Tb, C, scale, kt, pr, keep);
-      else if (HS == 32) attention_head_avx2<4>(out + base, q + base, k + base, v + base, m, Tb, C, scale, kt, pr, keep);
-      else attention_head_avx2<8>(out + base, q + base, k + base, v + base, m, Tb, C, scale, kt, pr, keep);
+      if (HS == 16) attention_head_avx2<2>(out + qbase, q + qbase, k + base, v + base, m, Tb, Tq, C, scale, kt, pr, keep);
+      else if (HS == 32) attention_head_avx2<4>(out + qbase, q + qbase, k + base, v + base, m, Tb, Tq, C, scale, kt, pr, keep);
+      else attention_head_avx2<8>(out + qbase, q + qbase, k + base, v + base, m, Tb, Tq, C, scale, kt, pr, keep);
     }
   });
   return true;
@@ -449,8 +457,19 @@ const char* attention_infer_path(int head_size) {
 bool attention_infer_packed_cpu(float* out, const float* q, const float* k, const float* v, const uint8_t* mask,
                                  const int64_t* offsets, int B, int T, int C, int NH) {
 #ifdef FML_HAVE_X86_KERNELS
-  return attention_infer_avx512(out, q, k, v, mask, B, T, C, NH, offsets) ||
-         attention_infer_avx2(out, q, k, v, mask, B, T, C, NH, offsets);
+  return attention_infer_avx512(out, q, k, v, mask, B, T, C, NH, offsets, false) ||
+         attention_infer_avx2(out, q, k, v, mask, B, T, C, NH, offsets, false);
+#else
+  (void)out, (void)q, (void)k, (void)v, (void)mask, (void)offsets, (void)B, (void)T, (void)C, (void)NH;
+  return false;
+#endif
+}
+
+bool attention_infer_first_cpu(float* out, const float* q, const float* k, const float* v, const uint8_t* mask,
+                                const int64_t* offsets, int B, int T, int C, int NH) {
+#ifdef FML_HAVE_X86_KERNELS
+  return attention_infer_avx512(out, q, k, v, mask, B, T, C, NH, offsets, true) ||
+         attention_infer_avx2(out, q, k, v, mask, B, T, C, NH, offsets, true);
 #else
   (void)out, (void)q, (void)k, (void)v, (void)mask, (void)offsets, (void)B, (void)T, (void)C, (void)NH;
   return false;
@@ -460,8 +479,8 @@ bool attention_infer_packed_cpu(float* out, const float* q, const float* k, cons
 void attention_forward_cpu(float* out, float* att, const float* q, const float* k, const float* v, const uint8_t* mask,
                            int B, int T, int C, int NH, float p, uint64_t seed, uint64_t offset) {
 #ifdef FML_HAVE_X86_KERNELS
-  if (!att && p == 0.0f && (attention_infer_avx512(out, q, k, v, mask, B, T, C, NH, nullptr) ||
-                            attention_infer_avx2(out, q, k, v, mask, B, T, C, NH, nullptr)))
+  if (!att && p == 0.0f && (attention_infer_avx512(out, q, k, v, mask, B, T, C, NH, nullptr, false) ||
+                            attention_infer_avx2(out, q, k, v, mask, B, T, C, NH, nullptr, false)))
     return;
 #endif
   const int HS = C / NH;

@@ -4,7 +4,9 @@
 // sizes 16, 32 and 64, lengths that are not multiples of 8 or 16, rows with interior padding, rows with no
 // real key (uniform attention) and one real key, and query/key weights scaled up so the softmax is sharp
 // (scores spread over tens of units); batches padded on the right only, which the inference forward runs on
-// packed rows (native/model/encoder.cpp: no padded row computed). Then the batch
+// packed rows (native/model/encoder.cpp: no padded row computed). With a cls or pooler head the inference
+// forward runs the last layer on each text's first token only (its keys and values on every row), so the
+// agreement covers that path too, on packed and padded batches. Then the batch
 // contract at each head size: a short text alone, padded, in a batch with a longer one and merged with
 // concurrent callers gives the same bits. Run on the default path here and again in child processes with
 // FUSED_MULTILABEL_NO_AVX512=1 (the AVX2 kernel, where the CPU has AVX2+FMA) and FUSED_MULTILABEL_NO_AVX2=1.
@@ -52,7 +54,7 @@ const path = deviceInfo().attention;
 console.log(`attention path: ${path}`);
 
 // Mean pooling leaves out the rows of a text with no real token (its logits do not see attention there);
-// the first token's state (cls) does not.
+// the first token's state (cls, pooler) does not.
 async function agreement(HS, hidden, heads, pooling) {
   const enc = await encoderFor(hidden, heads, pooling);
   const r = mulberry32(HS);
@@ -71,8 +73,8 @@ async function agreement(HS, hidden, heads, pooling) {
 }
 
 for (const [HS, hidden, heads] of HEADS) {
-  test(`head size ${HS}: the inference forward (${path}) agrees with the generic path (mean and cls pooling)`, async () => {
-    for (const pooling of ['mean', 'cls']) await agreement(HS, hidden, heads, pooling);
+  test(`head size ${HS}: the inference forward (${path}) agrees with the generic path (mean, cls and pooler heads)`, async () => {
+    for (const pooling of ['mean', 'cls', 'pooler']) await agreement(HS, hidden, heads, pooling);
   });
 
   test(`head size ${HS}: a short text gets the same bits alone, padded, batched with a longer one, merged`, async () => {
