@@ -89,6 +89,8 @@ export interface NativeEncoder {
   dispose(): void;
   readonly disposed: boolean;
   readonly busy: boolean;
+  /** whether an inference forward skips padded tokens (native Encoder::skips_padding) */
+  readonly skipsPadding: boolean;
 }
 
 /** Every function and class the addon users load exports (native/addon/*_binding.cpp). */

@@ -21,7 +21,7 @@ import { readModelWeights, writeSafetensors, type LazyTensor } from './safetenso
 import { configFromHuggingFace, configToHuggingFace, locateModelDir, readConfigJson, writeJsonAtomic } from './model_dir.js';
 import { normalizeConfig, type EncoderConfig, type EncoderHead } from './encoder_config.js';
 import { checkBatching, RequestQueue, type BatchingOptions } from './request_queue.js';
-import { callCostTokens, forwardBucketed, paddingCost } from './encoder_batching.js';
+import { callCostTokens, forwardBucketed } from './encoder_batching.js';
 
 export interface Batch {
   /** B×T token ids in [0, vocabSize) */
@@ -70,13 +70,20 @@ export class Encoder {
   #queue: RequestQueue<Batch, Float32Array>;
   readonly config: Readonly<Required<EncoderConfig>>;
   readonly device: DeviceName;
+  /**
+   * Whether an inference forward skips padded tokens: on the CPU where attention has its AVX-512 or AVX2+FMA
+   * kernel (head size 16, 32 or 64), a right-padded batch runs on its real tokens only, so concurrent calls
+   * merge into batches by count alone (padding costs nothing); elsewhere they are also cut by length.
+   */
+  readonly skipsPadding: boolean;
   /** Label names from the checkpoint's id2label (or set by the caller), when known. */
   labels: string[] | undefined;
 
   private constructor(native: NativeEncoder, config: Required<EncoderConfig>, device: DeviceName, batching: Required<BatchingOptions>, labels?: string[]) {
     this.#native = native;
     this.#table = native.paramTable();
-    const shape = { numLabels: config.numLabels, maxRows: batching.maxBatchSize, callCost: callCostTokens(config), padCost: paddingCost(device, config) };
+    this.skipsPadding = native.skipsPadding;
+    const shape = { numLabels: config.numLabels, maxRows: batching.maxBatchSize, callCost: callCostTokens(config), padCost: this.skipsPadding ? 0 : 1 };
     this.#queue = new RequestQueue(
       // a lone request runs as given (backward() may follow it); merged ones in length buckets
       (batches) => {

@@ -8,7 +8,6 @@
  * no real token attends uniformly over all its positions (Hugging Face's convention), so it keeps its own
  * padded length: such rows are bucketed only with rows of that same length.
  */
-import { deviceInfo, type DeviceName } from './device.js';
 import type { Batch } from './encoder.js';
 
 /**
@@ -21,20 +20,6 @@ import type { Batch } from './encoder.js';
 export function callCostTokens(c: { numLayers: number; hiddenSize: number; intermediateSize: number }): number {
   const flopsPerToken = 2 * Math.max(1, c.numLayers) * (4 * c.hiddenSize ** 2 + 2 * c.hiddenSize * c.intermediateSize);
   return Math.min(256, Math.max(1, Math.round(1e7 / flopsPerToken)));
-}
-
-let cpuAttention: string | undefined;
-
-/**
- * What a padded token costs relative to a real one: 0 where the native inference forward skips padding (on
- * the CPU, when attention has a vector kernel for this head size: native/model/encoder.cpp packs the real
- * tokens of a right-padded batch), so merged rows need not be cut by length; 1 elsewhere (CUDA, the generic
- * attention path), where every padded position is computed.
- */
-export function paddingCost(device: DeviceName, c: { hiddenSize: number; numHeads: number }): number {
-  if (device !== 'cpu' || ![16, 32, 64].includes(c.hiddenSize / c.numHeads)) return 1;
-  cpuAttention ??= deviceInfo().attention;
-  return cpuAttention === 'avx512' || cpuAttention === 'avx2' ? 0 : 1;
 }
 
 /** Tokens of row `r` that matter: up to its last unmasked position (trailing padding dropped); 0 for a row with none. */

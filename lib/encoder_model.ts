@@ -14,7 +14,7 @@ import type { LossOptions } from './losses.js';
 import { checkEncoderDir, configFromHuggingFace, locateModelDir, readConfigJson, type ModelDirContents } from './model_dir.js';
 import type { BuildSpec, LoadOptions, ModelInputs, TrainableTextModel } from './text_model.js';
 import { writeEncoderExport, type OnnxExportInfo, type OnnxExportSpec } from './onnx/export.js';
-import { callCostTokens, forwardBucketed, paddingCost } from './encoder_batching.js';
+import { callCostTokens, forwardBucketed } from './encoder_batching.js';
 
 export type ModelPreset = 'tiny' | 'small' | 'base';
 export type EncoderModelOption = ModelPreset | Partial<EncoderConfig> | { pretrained: string };
@@ -120,7 +120,7 @@ export class EncoderTextModel implements TrainableTextModel {
   async logits(texts: readonly string[], options: { batchSize?: number } = {}): Promise<Float32Array> {
     if (this.encoder.disposed) throw codedError('ERR_DISPOSED', 'the model is disposed');
     const K = this.numLabels;
-    const shape = { numLabels: K, maxRows: options.batchSize ?? 64, callCost: callCostTokens(this.encoder.config), padCost: paddingCost(this.encoder.device, this.encoder.config) };
+    const shape = { numLabels: K, maxRows: options.batchSize ?? 64, callCost: callCostTokens(this.encoder.config), padCost: this.encoder.skipsPadding ? 0 : 1 };
     const window = 16 * shape.maxRows;
     const out = new Float32Array(texts.length * K);
     for (let w = 0; w < texts.length; w += window) {

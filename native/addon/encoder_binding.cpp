@@ -123,7 +123,8 @@ class AddonEncoder : public Napi::ObjectWrap<AddonEncoder> {
                         InstanceMethod<&AddonEncoder::Memory>("memory"),
                         InstanceMethod<&AddonEncoder::Dispose>("dispose"),
                         InstanceAccessor<&AddonEncoder::GetDisposed>("disposed"),
-                        InstanceAccessor<&AddonEncoder::GetBusy>("busy")});
+                        InstanceAccessor<&AddonEncoder::GetBusy>("busy"),
+                        InstanceAccessor<&AddonEncoder::GetSkipsPadding>("skipsPadding")});
   }
 
   // new NativeEncoder(config, device: 'cpu' | 'cuda', seed)
@@ -391,6 +392,9 @@ class AddonEncoder : public Napi::ObjectWrap<AddonEncoder> {
 
   Napi::Value GetDisposed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), !enc_); }
   Napi::Value GetBusy(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), busy); }
+  Napi::Value GetSkipsPadding(const Napi::CallbackInfo& info) {
+    return Napi::Boolean::New(info.Env(), enc_ && enc_->skips_padding());
+  }
 
   std::unique_ptr<Encoder> enc_;
 };

@@ -134,6 +134,10 @@ class Encoder {
   // dlogits_host (B·K) for the last forward; accumulates (+=) into the gradients.
   void backward(const float* dlogits_host);
   bool has_forward() const { return fwd_B_ > 0; }
+  // Whether an inference forward runs attention's vector kernel (the CPU, head size 16, 32 or 64 on AVX-512 or
+  // AVX2+FMA): it then skips a right-padded batch's padding (packed rows) and, with a cls or pooler head, runs
+  // the last layer on the first tokens only. JavaScript's length bucketing asks this (padding is then free).
+  bool skips_padding() const;
   int last_batch() const { return fwd_B_; }
   void zero_grad();
   double grad_norm();            // ‖grads‖₂
