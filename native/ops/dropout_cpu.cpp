@@ -1,6 +1,6 @@
 // CPU twin of dropout.h. Masks come in blocks from dropout_keep_cpu, whose Philox loop runs over
 // counters with no branches, so GCC vectorises it ("no-trapping-math" lets the float compare become a
-// select; an AVX2 clone is picked at load time on x86-64). Same values as dropout_scale, element by element.
+// select; an AVX2 clone, and for the Philox loop an AVX-512 one, is picked at load time on x86-64). Same values as dropout_scale, element by element.
 #if defined(__GNUC__) && !defined(__clang__)  // Clang if-converts without it (and has no such pragma)
 #pragma GCC optimize("no-trapping-math")
 #endif
@@ -13,8 +13,12 @@ namespace pkg {
 namespace {
 constexpr int64_t kBlock = 1024;  // elements per mask block (on the stack)
 
-// keep[4g + j] for counters g0 .. g0 + ng - 1.
-PKG_SIMD_CLONES void keep_groups(float* __restrict keep, int64_t ng, float p, uint64_t seed, uint64_t offset,
+// keep[4g + j] for counters g0 .. g0 + ng - 1. Integer arithmetic (Philox) and one exact comparison, so every
+// clone gives the same bits: an AVX-512 clone too (16 counters per vector), where the float kernels stop at AVX2.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+void keep_groups(float* __restrict keep, int64_t ng, float p, uint64_t seed, uint64_t offset,
                                  uint64_t g0) {
   const float scale = 1.0f / (1.0f - p);
   for (int64_t g = 0; g < ng; g++) {
