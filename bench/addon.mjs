@@ -1,6 +1,6 @@
 // The benchmark addon: fused_multilabel_bench.node, built from the same objects as the addon users load
 // plus the benchmark- and test-only entry points (_copyBytes, _benchSgemm, _fmaPeak, _benchEncoderKernels,
-// _sgemm: see native/addon/bench_binding.cpp). `npm run build:bench` builds it; so do bench/run.mjs,
+// _sgemm, _dropoutKeep: see native/addon/bench_binding.cpp). `npm run build:bench` builds it; so do bench/run.mjs,
 // useBenchAddon() and the tests through test/helpers/bench_addon.js.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';

@@ -4,6 +4,7 @@
 //   _benchSgemm(...), _fmaPeak(n) the CPU matrix-product benchmark (bench/encoder.bench.mjs)
 //   _benchEncoderKernels(options) the per-kernel GPU benchmark (bench/gpu/encoder_gpu.mjs)
 //   _sgemm(...)                   sgemm_cpu with its epilogue, for test/encoder/sgemm.test.js
+//   _dropoutKeep(...)             dropout_keep_cpu's mask values, for test/encoder/dropout.test.js
 //
 // _benchEncoderKernels(options): the per-kernel GPU benchmark behind bench/gpu/encoder_gpu.mjs.
 //
@@ -28,6 +29,7 @@
 
 #include "../core/device.h"
 #include "../core/parallel.h"
+#include "../ops/dropout.h"
 #include "../ops/matmul.h"
 #include "addon_data.h"
 #include "tensor_binding.h"
@@ -41,7 +43,6 @@
 #include "../ops/adamw.h"
 #include "../ops/attention.h"
 #include "../ops/bce.h"
-#include "../ops/dropout.h"
 #include "../ops/embedding.h"
 #include "../ops/gelu.h"
 #include "../ops/layernorm.h"
@@ -498,6 +499,23 @@ Napi::Value BenchSgemm(const Napi::CallbackInfo& info) {
   });
 }
 
+// _dropoutKeep(n, p, seed, offset, first): dropout_keep_cpu's keep values (0 or 1 / (1 − p)) of elements first ..
+// first + n − 1 of a site: the test entry point of test/encoder/dropout.test.js.
+Napi::Value DropoutKeep(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    const int64_t n = require_int(info[0], "n", 0, 1 << 24);
+    const float p = (float)info[1].ToNumber().DoubleValue();
+    if (!(p > 0.0f && p < 1.0f)) throw_range("_dropoutKeep: p must be in (0, 1)");
+    const int64_t big = (int64_t)1 << 53;
+    const uint64_t seed = (uint64_t)require_int(info[2], "seed", 0, big);
+    const uint64_t offset = (uint64_t)require_int(info[3], "offset", 0, big);
+    const uint64_t first = (uint64_t)require_int(info[4], "first", 0, big);
+    Napi::Float32Array out = Napi::Float32Array::New(info.Env(), (size_t)n);
+    dropout_keep_cpu(out.Data(), n, p, seed, offset, first);
+    return out;
+  });
+}
+
 // _sgemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bias, gelu, residual, ldr): sgemm_cpu
 // in place on C with the epilogue, on the calling thread: the test entry point of test/encoder/sgemm.test.js.
 Napi::Value Sgemm(const Napi::CallbackInfo& info) {
@@ -531,6 +549,7 @@ void init_bench(Napi::Env env, Napi::Object exports) {
   exports.Set("_copyBytes", Napi::Function::New(env, CopyBytes, "_copyBytes"));
   exports.Set("_benchSgemm", Napi::Function::New(env, BenchSgemm));
   exports.Set("_sgemm", Napi::Function::New(env, Sgemm, "_sgemm"));
+  exports.Set("_dropoutKeep", Napi::Function::New(env, DropoutKeep, "_dropoutKeep"));
   exports.Set("_fmaPeak", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
                 return guarded(info.Env(), [&]() -> Napi::Value {
                   const int64_t rounds = require_int(info[0], "rounds", 1, (int64_t)1 << 40);

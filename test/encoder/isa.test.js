@@ -1,14 +1,15 @@
 // The encoder's CPU kernels have three SGEMM paths (AVX-512, AVX2+FMA, portable; see
 // native/ops/sgemm_cpu.cpp) chosen at run time. The PyTorch reference states, the finite-difference
-// gradient checks and AdamW's bits run here once more under each forced lower path, in child processes,
-// unchanged (the default path runs them in reference.test.js, gradcheck.test.js and adamw.test.js themselves).
+// gradient checks, AdamW's bits and the dropout masks run here once more under each forced lower path, in child
+// processes, unchanged (the default path runs them in reference.test.js, gradcheck.test.js, adamw.test.js and
+// dropout.test.js themselves).
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { deviceInfo } from '../../dist/index.js';
 
-const files = ['reference.test.js', 'gradcheck.test.js', 'adamw.test.js'].map((f) => fileURLToPath(new URL(`./${f}`, import.meta.url)));
+const files = ['reference.test.js', 'gradcheck.test.js', 'adamw.test.js', 'dropout.test.js'].map((f) => fileURLToPath(new URL(`./${f}`, import.meta.url)));
 const paths = [
   ['FUSED_MULTILABEL_NO_AVX512', /^(avx2 6x16|portable \dx8)$/],
   ['FUSED_MULTILABEL_NO_AVX2', /^portable \dx8$/],
