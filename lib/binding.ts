@@ -114,6 +114,10 @@ export interface NativeBinding {
     weight: Float32Array, m: Float32Array, v: Float32Array, drows: Float32Array, rows: Int32Array,
     options: NativeSparseAdamWArgs, U: number, C: number,
   ): void;
+  /** native/ops/ngram_head.h: the n-gram model's dense layers and direct-path update, double sums in a fixed order */
+  denseForward(y: Float32Array, x: Float32Array, W: Float32Array, b: Float32Array, B: number, I: number, O: number): void;
+  denseBackward(dW: Float32Array, db: Float32Array, dx: Float32Array | null, dy: Float32Array, x: Float32Array, W: Float32Array, B: number, I: number, O: number): void;
+  rowsSgd(p: Float32Array, g: Float32Array, rows: Int32Array, U: number, K: number, step: number): void;
 }
 
 let cached: NativeBinding | undefined;

@@ -70,15 +70,10 @@ export function ngramDefaultsFor(numLabels: number): NgramConfig {
 
 type Params = Map<string, Float32Array>;
 
-/** Linear layer y (B,O) = x (B,I) · Wᵀ + b. */
+/** Linear layer y (B,O) = x (B,I) · Wᵀ + b: native/ops/ngram_head.h (each sum in double, in order). */
 function linear(x: Float32Array, W: Float32Array, b: Float32Array, B: number, I: number, O: number): Float32Array {
   const y = new Float32Array(B * O);
-  for (let n = 0; n < B; n++)
-    for (let o = 0; o < O; o++) {
-      let s = b[o];
-      for (let i = 0; i < I; i++) s += x[n * I + i] * W[o * I + i];
-      y[n * O + o] = s;
-    }
+  loadBinding().denseForward(y, x, W, b, B, I, O);
   return y;
 }
 
@@ -87,16 +82,7 @@ function linearBackward(dy: Float32Array, x: Float32Array, W: Float32Array, B: n
   const dW = new Float32Array(O * I);
   const db = new Float32Array(O);
   const dx = wantDx ? new Float32Array(B * I) : null;
-  for (let n = 0; n < B; n++)
-    for (let o = 0; o < O; o++) {
-      const g = dy[n * O + o];
-      if (g === 0) continue;
-      db[o] += g;
-      for (let i = 0; i < I; i++) {
-        dW[o * I + i] += g * x[n * I + i];
-        if (dx) dx[n * I + i] += g * W[o * I + i];
-      }
-    }
+  loadBinding().denseBackward(dW, db, dx, dy, x, W, B, I, O);
   return { dW, db, dx };
 }
 
@@ -302,9 +288,8 @@ export class NgramTextModel implements TrainableTextModel {
       const p = this.#p.get(name)!;
       if (name === 'direct.weight') {
         // SGD on the summed loss (the gradient is of the mean over B·K elements)
-        const step = opt.lr * c.directLr * B * K;
         const rows = direct!.rows;
-        for (let u = 0; u < rows.length; u++) for (let k = 0; k < K; k++) p[rows[u] * K + k] -= step * grad[u * K + k];
+        native.rowsSgd(p, grad, rows, rows.length, K, opt.lr * c.directLr * B * K);
         continue;
       }
       const bias = name.endsWith('.bias');

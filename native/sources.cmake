@@ -25,6 +25,7 @@ set(FML_CPU_SOURCES
   native/ops/gelu_cpu.cpp
   native/ops/layernorm_cpu.cpp
   native/ops/matmul_cpu.cpp
+  native/ops/ngram_head_cpu.cpp
   native/ops/pooler_cpu.cpp
   native/ops/sgemm_cpu.cpp
   native/ops/softmax_xent_cpu.cpp

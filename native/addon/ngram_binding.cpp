@@ -6,11 +6,15 @@
 //   embeddingBagForward(out, scale, weight, ids, offsets, mode, B, C)      mode 0 mean, 1 sqrt-n
 //   embeddingBagBackward(drows, dout, scale, occBag, rowPtr, U, C)
 //   sparseAdamW(weight, m, v, drows, rows, { lr, beta1, beta2, eps, weightDecay, t }, U, C)
+//   denseForward(y, x, W, b, B, I, O)                                      ops/ngram_head.h
+//   denseBackward(dW, db, dx | null, dy, x, W, B, I, O)
+//   rowsSgd(p, g, rows, U, K, step)                                         rows distinct
 // Float arrays are Float32Array, index arrays Int32Array, of the lengths embedding_bag.h states.
 #include <string>
 #include <vector>
 
 #include "../ops/embedding_bag.h"
+#include "../ops/ngram_head.h"
 #include "adamw_args.h"
 #include "addon_data.h"
 #include "napi_util.h"
@@ -41,6 +45,14 @@ void check_ptr(const int32_t* p, int64_t n, int64_t total, const char* name) {
     if (p[i + 1] < p[i]) throw_range(std::string("Expected ") + name + " to be non-decreasing at index " + std::to_string(i + 1));
   if (p[n] != total)
     throw_range(std::string("Expected ") + name + "[last] = " + std::to_string(total) + " but received " + std::to_string(p[n]));
+}
+
+void check_distinct(const int32_t* rows, int64_t U, int64_t V) {
+  std::vector<uint8_t> seen((size_t)V, 0);
+  for (int64_t u = 0; u < U; u++) {
+    if (seen[(size_t)rows[u]]) throw_range("Expected distinct rows but row " + std::to_string(rows[u]) + " repeats");
+    seen[(size_t)rows[u]] = 1;
+  }
 }
 
 Napi::Value forward(const Napi::CallbackInfo& info) {
@@ -89,13 +101,53 @@ Napi::Value sparse_adamw(const Napi::CallbackInfo& info) {
     float* drows = f32(info[3], "drows", U * C);
     int32_t* rows = i32(info[4], "rows", U);
     check_range(rows, U, n / C, "rows");
-    std::vector<uint8_t> seen((size_t)(n / C), 0);
-    for (int64_t u = 0; u < U; u++) {
-      if (seen[(size_t)rows[u]]) throw_range("Expected distinct rows but row " + std::to_string(rows[u]) + " repeats");
-      seen[(size_t)rows[u]] = 1;
-    }
+    check_distinct(rows, U, n / C);
     const AdamWParams a = parse_sparse_adamw(info[5]);
     sparse_adamw_cpu(weight, m, v, drows, rows, a, (int)U, (int)C);
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value dense_forward(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    const int64_t B = require_int(info[4], "B", 0, 1 << 30), I = require_int(info[5], "I", 0, 1 << 20);
+    const int64_t O = require_int(info[6], "O", 1, 1 << 24);
+    float* y = f32(info[0], "y", B * O);
+    const float* x = f32(info[1], "x", B * I);
+    const float* W = f32(info[2], "W", O * I);
+    const float* b = f32(info[3], "b", O);
+    dense_forward_cpu(y, x, W, b, B, I, O);
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value dense_backward(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    const int64_t B = require_int(info[6], "B", 0, 1 << 30), I = require_int(info[7], "I", 0, 1 << 20);
+    const int64_t O = require_int(info[8], "O", 1, 1 << 24);
+    float* dW = f32(info[0], "dW", O * I);
+    float* db = f32(info[1], "db", O);
+    float* dx = info[2].IsNull() ? nullptr : f32(info[2], "dx", B * I);
+    const float* dy = f32(info[3], "dy", B * O);
+    const float* x = f32(info[4], "x", B * I);
+    const float* W = f32(info[5], "W", O * I);
+    dense_backward_cpu(dW, db, dx, dy, x, W, B, I, O);
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value rows_sgd(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    const int64_t U = require_int(info[3], "U", 0, 1 << 30), K = require_int(info[4], "K", 1, 1 << 24);
+    float* p = f32(info[0], "p", -1);
+    const int64_t n = length_of(info[0]);
+    if (n % K != 0) throw_range("Expected p's length to be a multiple of K");
+    const float* g = f32(info[1], "g", U * K);
+    const int32_t* rows = i32(info[2], "rows", U);
+    check_range(rows, U, n / K, "rows");
+    check_distinct(rows, U, n / K);
+    const double step = info[5].ToNumber().DoubleValue();
+    rows_sgd_cpu(p, g, rows, U, K, step);
     return info.Env().Undefined();
   });
 }
@@ -106,6 +158,9 @@ void init_ngram(Napi::Env env, Napi::Object exports) {
   exports.Set("embeddingBagForward", Napi::Function::New(env, forward, "embeddingBagForward"));
   exports.Set("embeddingBagBackward", Napi::Function::New(env, backward, "embeddingBagBackward"));
   exports.Set("sparseAdamW", Napi::Function::New(env, sparse_adamw, "sparseAdamW"));
+  exports.Set("denseForward", Napi::Function::New(env, dense_forward, "denseForward"));
+  exports.Set("denseBackward", Napi::Function::New(env, dense_backward, "denseBackward"));
+  exports.Set("rowsSgd", Napi::Function::New(env, rows_sgd, "rowsSgd"));
 }
 
 }  // namespace pkg

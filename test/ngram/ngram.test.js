@@ -8,7 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadBinding } from '../../dist/binding.js';
 import { featurize, featurizeBatch, groupByRow, tokenize } from '../../dist/ngram_features.js';
-import { Trainer, Classifier } from '../../dist/index.js';
+import { Trainer, Classifier, getThreads, setThreads } from '../../dist/index.js';
 import { mulberry32 } from '../../dist/random.js';
 import { NgramTextModel, NGRAM_DEFAULTS, ngramDefaultsFor } from '../../dist/ngram_model.js';
 import { readSafetensors } from '../../dist/safetensors.js';
@@ -113,6 +113,59 @@ test('sparse AdamW updates exactly the listed rows, as PyTorch AdamW on those ro
   }
 });
 
+// The dense layers and the direct path's update (native/ops/ngram_head.h) against the loops they replaced,
+// written here in JavaScript: each sum in double in the same order, rounded to float where stored. Shapes with
+// odd sizes (vector tails), zeros in dy (skipped, as the loops did), 1 and 2 threads.
+test('denseForward / denseBackward / rowsSgd: the bits of the JavaScript loops (double sums in order)', () => {
+  const r = mulberry32(21);
+  const rand = (n, zeros = 0) => Float32Array.from({ length: n }, () => (r() < zeros ? 0 : (r() - 0.5) * 4));
+  const threads = getThreads();
+  try {
+    for (const t of [1, 2]) {
+      setThreads(t);
+      for (const [B, I, O] of [[1, 1, 1], [5, 7, 3], [33, 64, 598], [64, 19, 37]]) {
+        const x = rand(B * I), W = rand(O * I), b = rand(O), dy = rand(B * O, 0.3);
+        const y = new Float32Array(B * O);
+        native.denseForward(y, x, W, b, B, I, O);
+        const yRef = new Float32Array(B * O);
+        for (let n = 0; n < B; n++)
+          for (let o = 0; o < O; o++) {
+            let acc = b[o];
+            for (let i = 0; i < I; i++) acc += x[n * I + i] * W[o * I + i];
+            yRef[n * O + o] = acc;
+          }
+        assert.equal(Array.from(y), Array.from(yRef), `forward ${B}×${I}×${O}, ${t} threads`);
+        const dW = new Float32Array(O * I).fill(7), db = new Float32Array(O).fill(7), dx = new Float32Array(B * I).fill(7);
+        native.denseBackward(dW, db, dx, dy, x, W, B, I, O);
+        const dWr = new Float32Array(O * I), dbr = new Float32Array(O), dxr = new Float32Array(B * I);
+        for (let n = 0; n < B; n++)
+          for (let o = 0; o < O; o++) {
+            const g = dy[n * O + o];
+            if (g === 0) continue;
+            dbr[o] += g;
+            for (let i = 0; i < I; i++) {
+              dWr[o * I + i] += g * x[n * I + i];
+              dxr[n * I + i] += g * W[o * I + i];
+            }
+          }
+        assert.equal(Array.from(dW), Array.from(dWr), `dW ${B}×${I}×${O}`);
+        assert.equal(Array.from(db), Array.from(dbr), `db ${B}×${I}×${O}`);
+        assert.equal(Array.from(dx), Array.from(dxr), `dx ${B}×${I}×${O}`);
+        const dW2 = new Float32Array(O * I);
+        native.denseBackward(dW2, new Float32Array(O), null, dy, x, W, B, I, O);
+        assert.equal(Array.from(dW2), Array.from(dWr), 'dW without dx');
+      }
+      const K = 37, V = 50, rows = Int32Array.from([3, 49, 0, 17, 8]), step = 0.3 * 100 * 32 * K;
+      const p = rand(V * K), g = rand(rows.length * K, 0.2), pr = p.slice();
+      native.rowsSgd(p, g, rows, rows.length, K, step);
+      for (let u = 0; u < rows.length; u++) for (let k = 0; k < K; k++) pr[rows[u] * K + k] -= step * g[u * K + k];
+      assert.equal(Array.from(p), Array.from(pr), 'rowsSgd');
+    }
+  } finally {
+    setThreads(threads);
+  }
+});
+
 test('the kernels reject bad indices and shapes before running (RangeError/TypeError with ERR_INVALID_ARG)', () => {
   const w = new Float32Array(8);
   const bad = (fn, re) => assert.throws(fn, (e) => e.code === 'ERR_INVALID_ARG' && re.test(e.message));
@@ -120,6 +173,10 @@ test('the kernels reject bad indices and shapes before running (RangeError/TypeE
   bad(() => native.embeddingBagForward(new Float32Array(2), new Float32Array(1), w, Int32Array.from([1]), Int32Array.from([0, 2]), 0, 1, 2), /offsets\[last\] = 1/);
   bad(() => native.embeddingBagForward(new Float32Array(2), new Float32Array(1), w, [1], Int32Array.from([0, 1]), 0, 1, 2), /Int32Array for ids/);
   bad(() => native.sparseAdamW(w, new Float32Array(8), new Float32Array(8), new Float32Array(4), Int32Array.from([1, 1]), { lr: 1, beta1: 0.9, beta2: 0.9, eps: 1, weightDecay: 0, t: 1 }, 2, 2), /distinct rows/);
+  bad(() => native.rowsSgd(w, new Float32Array(4), Int32Array.from([1, 1]), 2, 2, 1), /distinct rows/);
+  bad(() => native.rowsSgd(w, new Float32Array(4), Int32Array.from([1, 4]), 2, 2, 1), /rows\[1\] in \[0, 4\)/);
+  bad(() => native.denseForward(new Float32Array(5), new Float32Array(6), new Float32Array(6), new Float32Array(2), 3, 2, 2), /length 6 for y/);
+  bad(() => native.denseBackward(new Float32Array(4), new Float32Array(2), null, new Float32Array(6), new Float32Array(5), new Float32Array(4), 3, 2, 2), /length 6 for x/);
 });
 
 test('featurizer: FNV-1a 32-bit of tag 1 + the word (the documented hash), bigrams, character n-grams', () => {
