@@ -271,13 +271,11 @@ export class NgramTextModel implements TrainableTextModel {
     if (direct) grads.set('direct.weight', direct.drows);
 
     // global-norm clipping over every gradient (the embedding's rows not used have gradient 0)
-    let sq = 0;
-    for (const a of grads.values()) for (let i = 0; i < a.length; i++) sq += a[i] * a[i];
-    const norm = Math.sqrt(sq);
+    const norm = Math.sqrt(native.sumSquares([...grads.values()]));
     const maxNorm = opt.maxGradNorm;
     if (maxNorm > 0 && norm > maxNorm) {
       const s = maxNorm / (norm + 1e-6);
-      for (const a of grads.values()) for (let i = 0; i < a.length; i++) a[i] *= s;
+      for (const a of grads.values()) native.scaleRounded(a, s);
     }
     // AdamW moments for every parameter but the direct path's (SGD)
     const moments = () => new Map([...this.#p].filter(([k]) => k !== 'direct.weight').map(([k, v]) => [k, new Float32Array(v.length)]));

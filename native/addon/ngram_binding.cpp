@@ -9,6 +9,7 @@
 //   denseForward(y, x, W, b, B, I, O)                                      ops/ngram_head.h
 //   denseBackward(dW, db, dx | null, dy, x, W, B, I, O)
 //   rowsSgd(p, g, rows, U, K, step)                                         rows distinct
+//   sumSquares([x, ...]) → number, scaleRounded(x, s)
 // Float arrays are Float32Array, index arrays Int32Array, of the lengths embedding_bag.h states.
 #include <string>
 #include <vector>
@@ -152,6 +153,27 @@ Napi::Value rows_sgd(const Napi::CallbackInfo& info) {
   });
 }
 
+Napi::Value sum_squares(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    if (!info[0].IsArray()) throw_type(std::string("Expected an array of Float32Array for arrays but received ") + js_type_name(info[0]));
+    const Napi::Array list = info[0].As<Napi::Array>();
+    double acc = 0.0;
+    for (uint32_t j = 0; j < list.Length(); j++) {
+      const Napi::Value v = list.Get(j);
+      acc = sum_squares_seq_cpu(acc, f32(v, "arrays[j]", -1), length_of(v));
+    }
+    return Napi::Number::New(info.Env(), acc);
+  });
+}
+
+Napi::Value scale_rounded(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    float* x = f32(info[0], "x", -1);
+    scale_rounded_cpu(x, length_of(info[0]), info[1].ToNumber().DoubleValue());
+    return info.Env().Undefined();
+  });
+}
+
 }  // namespace
 
 void init_ngram(Napi::Env env, Napi::Object exports) {
@@ -161,6 +183,8 @@ void init_ngram(Napi::Env env, Napi::Object exports) {
   exports.Set("denseForward", Napi::Function::New(env, dense_forward, "denseForward"));
   exports.Set("denseBackward", Napi::Function::New(env, dense_backward, "denseBackward"));
   exports.Set("rowsSgd", Napi::Function::New(env, rows_sgd, "rowsSgd"));
+  exports.Set("sumSquares", Napi::Function::New(env, sum_squares, "sumSquares"));
+  exports.Set("scaleRounded", Napi::Function::New(env, scale_rounded, "scaleRounded"));
 }
 
 }  // namespace pkg

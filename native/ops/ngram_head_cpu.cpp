@@ -37,6 +37,10 @@ PKG_SIMD_CLONES void axpy_rounded(float* __restrict d, double g, const float* __
   for (int64_t i = 0; i < I; i++) d[i] = (float)((double)d[i] + g * (double)v[i]);
 }
 
+PKG_SIMD_CLONES void scale_range(float* __restrict x, int64_t b, int64_t e, double s) {
+  for (int64_t i = b; i < e; i++) x[i] = (float)((double)x[i] * s);
+}
+
 }  // namespace
 
 void dense_forward_cpu(float* y, const float* x, const float* W, const float* b, int64_t B, int64_t I, int64_t O) {
@@ -78,6 +82,15 @@ void dense_backward_cpu(float* dW, float* db, float* dx, const float* dy, const 
         if (g != 0.0f) axpy_rounded(dx + n * I, (double)g, W + o * I, I);
       }
   });
+}
+
+double sum_squares_seq_cpu(double acc, const float* x, int64_t n) {
+  for (int64_t i = 0; i < n; i++) acc += (double)x[i] * (double)x[i];
+  return acc;
+}
+
+void scale_rounded_cpu(float* x, int64_t n, double s) {
+  parallel_for(n, 1 << 14, [&](int64_t, int64_t b, int64_t e) { scale_range(x, b, e, s); });
 }
 
 void rows_sgd_cpu(float* p, const float* g, const int32_t* rows, int64_t U, int64_t K, double step) {

@@ -116,7 +116,7 @@ test('sparse AdamW updates exactly the listed rows, as PyTorch AdamW on those ro
 // The dense layers and the direct path's update (native/ops/ngram_head.h) against the loops they replaced,
 // written here in JavaScript: each sum in double in the same order, rounded to float where stored. Shapes with
 // odd sizes (vector tails), zeros in dy (skipped, as the loops did), 1 and 2 threads.
-test('denseForward / denseBackward / rowsSgd: the bits of the JavaScript loops (double sums in order)', () => {
+test('denseForward / denseBackward / rowsSgd / sumSquares / scaleRounded: the bits of the JavaScript loops (double sums in order)', () => {
   const r = mulberry32(21);
   const rand = (n, zeros = 0) => Float32Array.from({ length: n }, () => (r() < zeros ? 0 : (r() - 0.5) * 4));
   const threads = getThreads();
@@ -160,6 +160,14 @@ test('denseForward / denseBackward / rowsSgd: the bits of the JavaScript loops (
       native.rowsSgd(p, g, rows, rows.length, K, step);
       for (let u = 0; u < rows.length; u++) for (let k = 0; k < K; k++) pr[rows[u] * K + k] -= step * g[u * K + k];
       assert.equal(Array.from(p), Array.from(pr), 'rowsSgd');
+      const arrays = [rand(1000), rand(3), rand(70001, 0.1)];
+      let sq = 0;
+      for (const a of arrays) for (let i = 0; i < a.length; i++) sq += a[i] * a[i];
+      assert.is(native.sumSquares(arrays), sq, 'sumSquares: the sequential double sum');
+      const sc = arrays[2].slice(), scr = arrays[2].slice(), factor = 1 / (Math.sqrt(sq) + 1e-6);
+      native.scaleRounded(sc, factor);
+      for (let i = 0; i < scr.length; i++) scr[i] *= factor;
+      assert.equal(Array.from(sc), Array.from(scr), 'scaleRounded');
     }
   } finally {
     setThreads(threads);
