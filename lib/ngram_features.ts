@@ -39,17 +39,39 @@ export function tokenize(text: string, maxTokens: number): string[] {
   return out.length > maxTokens ? out.slice(0, maxTokens) : out;
 }
 
-/** Appends the feature ids of one text to `out` (a growable number array). */
-export function featurize(text: string, c: FeatureConfig, out: number[]): void {
+/** Where featurize appends ids: a number array, or featurizeBatch's growable Int32Array. */
+interface IdSink {
+  push(id: number): void;
+}
+
+/** ids into a growing Int32Array (featurizeBatch: no array of numbers to copy at the end) */
+class IdBuffer implements IdSink {
+  data = new Int32Array(4096);
+  length = 0;
+  push(id: number): void {
+    if (this.length === this.data.length) {
+      const grown = new Int32Array(this.data.length * 2);
+      grown.set(this.data);
+      this.data = grown;
+    }
+    this.data[this.length++] = id;
+  }
+}
+
+/** Appends the feature ids of one text to `out`. */
+export function featurize(text: string, c: FeatureConfig, out: IdSink): void {
   const toks = tokenize(text, c.maxTokens);
   const B = c.buckets;
+  // h mod B; a power-of-two B (every default) as a mask, the same value
+  const mask = (B & (B - 1)) === 0 ? B - 1 : -1;
+  const row = (h: number) => (mask >= 0 ? h & mask : (h >>> 0) % B);
   const start = Math.imul(FNV_BASIS ^ 1, FNV_PRIME);
   for (let i = 0; i < toks.length; i++) {
     let h = start;
     for (let n = 0; n < c.wordNgrams && i + n < toks.length; n++) {
       if (n > 0) h = Math.imul(h ^ WORD_SEPARATOR, FNV_PRIME);
       h = fnvUnits(h, toks[i + n], 0, toks[i + n].length);
-      out.push((h >>> 0) % B);
+      out.push(row(h));
     }
   }
   const [lo, hi] = c.charNgrams;
@@ -63,7 +85,7 @@ export function featurize(text: string, c: FeatureConfig, out: number[]): void {
       for (let n = lo; n <= hi && i + n <= w.length; n++) {
         h = Math.imul(h ^ w.charCodeAt(i + n - 1), FNV_PRIME);
         // the whole word is already a unigram feature
-        if (!(i === 0 && n === w.length)) out.push((h >>> 0) % B);
+        if (!(i === 0 && n === w.length)) out.push(row(h));
       }
     }
   }
@@ -71,13 +93,13 @@ export function featurize(text: string, c: FeatureConfig, out: number[]): void {
 
 /** The bags of a batch: ids (nnz) and offsets (B+1), as embedding_bag.h takes them. */
 export function featurizeBatch(texts: readonly string[], c: FeatureConfig): { ids: Int32Array; offsets: Int32Array } {
-  const ids: number[] = [];
+  const ids = new IdBuffer();
   const offsets = new Int32Array(texts.length + 1);
   for (let b = 0; b < texts.length; b++) {
     featurize(texts[b], c, ids);
     offsets[b + 1] = ids.length;
   }
-  return { ids: Int32Array.from(ids), offsets };
+  return { ids: ids.data.slice(0, ids.length), offsets };
 }
 
 /**
