@@ -454,35 +454,32 @@ const char* attention_infer_path(int head_size) {
   return "generic";
 }
 
-bool attention_infer_packed_cpu(float* out, const float* q, const float* k, const float* v, const uint8_t* mask,
-                                 const int64_t* offsets, int B, int T, int C, int NH) {
+// The vector kernel of this CPU over every (batch, head): all query rows, or the first one only; false where
+// there is none (attention_infer_path "generic").
+static bool attention_infer_vector(float* out, const float* q, const float* k, const float* v, const uint8_t* mask,
+                                   const int64_t* offsets, int B, int T, int C, int NH, bool first_only) {
 #ifdef FML_HAVE_X86_KERNELS
-  return attention_infer_avx512(out, q, k, v, mask, B, T, C, NH, offsets, false) ||
-         attention_infer_avx2(out, q, k, v, mask, B, T, C, NH, offsets, false);
+  return attention_infer_avx512(out, q, k, v, mask, B, T, C, NH, offsets, first_only) ||
+         attention_infer_avx2(out, q, k, v, mask, B, T, C, NH, offsets, first_only);
 #else
-  (void)out, (void)q, (void)k, (void)v, (void)mask, (void)offsets, (void)B, (void)T, (void)C, (void)NH;
+  (void)out, (void)q, (void)k, (void)v, (void)mask, (void)offsets, (void)B, (void)T, (void)C, (void)NH, (void)first_only;
   return false;
 #endif
+}
+
+bool attention_infer_packed_cpu(float* out, const float* q, const float* k, const float* v, const uint8_t* mask,
+                                 const int64_t* offsets, int B, int T, int C, int NH) {
+  return attention_infer_vector(out, q, k, v, mask, offsets, B, T, C, NH, false);
 }
 
 bool attention_infer_first_cpu(float* out, const float* q, const float* k, const float* v, const uint8_t* mask,
                                 const int64_t* offsets, int B, int T, int C, int NH) {
-#ifdef FML_HAVE_X86_KERNELS
-  return attention_infer_avx512(out, q, k, v, mask, B, T, C, NH, offsets, true) ||
-         attention_infer_avx2(out, q, k, v, mask, B, T, C, NH, offsets, true);
-#else
-  (void)out, (void)q, (void)k, (void)v, (void)mask, (void)offsets, (void)B, (void)T, (void)C, (void)NH;
-  return false;
-#endif
+  return attention_infer_vector(out, q, k, v, mask, offsets, B, T, C, NH, true);
 }
 
 void attention_forward_cpu(float* out, float* att, const float* q, const float* k, const float* v, const uint8_t* mask,
                            int B, int T, int C, int NH, float p, uint64_t seed, uint64_t offset) {
-#ifdef FML_HAVE_X86_KERNELS
-  if (!att && p == 0.0f && (attention_infer_avx512(out, q, k, v, mask, B, T, C, NH, nullptr, false) ||
-                            attention_infer_avx2(out, q, k, v, mask, B, T, C, NH, nullptr, false)))
-    return;
-#endif
+  if (!att && p == 0.0f && attention_infer_vector(out, q, k, v, mask, nullptr, B, T, C, NH, false)) return;
   const int HS = C / NH;
   const float scale = 1.0f / std::sqrt((float)HS);
   parallel_for((int64_t)B * NH, 1, [&](int64_t, int64_t i0, int64_t i1) {
