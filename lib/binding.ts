@@ -118,7 +118,7 @@ export interface NativeBinding {
   denseForward(y: Float32Array, x: Float32Array, W: Float32Array, b: Float32Array, B: number, I: number, O: number): void;
   denseBackward(dW: Float32Array, db: Float32Array, dx: Float32Array | null, dy: Float32Array, x: Float32Array, W: Float32Array, B: number, I: number, O: number): void;
   rowsSgd(p: Float32Array, g: Float32Array, rows: Int32Array, U: number, K: number, step: number): void;
-  /** Σ x² over the arrays in order, one double sum; x = float(x · s) */
+  /** Σ x² in double: each array's sum in 8 lanes and a fixed tree, the arrays' sums added in order; x = float(x · s) */
   sumSquares(arrays: Float32Array[]): number;
   scaleRounded(x: Float32Array, s: number): void;
 }

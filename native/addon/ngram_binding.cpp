@@ -9,7 +9,7 @@
 //   denseForward(y, x, W, b, B, I, O)                                      ops/ngram_head.h
 //   denseBackward(dW, db, dx | null, dy, x, W, B, I, O)
 //   rowsSgd(p, g, rows, U, K, step)                                         rows distinct
-//   sumSquares([x, ...]) → number, scaleRounded(x, s)
+//   sumSquares([x, ...]) → number (each array's 8-lane sum, added in order), scaleRounded(x, s)
 // Float arrays are Float32Array, index arrays Int32Array, of the lengths embedding_bag.h states.
 #include <string>
 #include <vector>
@@ -160,7 +160,7 @@ Napi::Value sum_squares(const Napi::CallbackInfo& info) {
     double acc = 0.0;
     for (uint32_t j = 0; j < list.Length(); j++) {
       const Napi::Value v = list.Get(j);
-      acc = sum_squares_seq_cpu(acc, f32(v, "arrays[j]", -1), length_of(v));
+      acc += sum_squares_lanes_cpu(f32(v, "arrays[j]", -1), length_of(v));
     }
     return Napi::Number::New(info.Env(), acc);
   });

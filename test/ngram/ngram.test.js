@@ -116,7 +116,7 @@ test('sparse AdamW updates exactly the listed rows, as PyTorch AdamW on those ro
 // The dense layers and the direct path's update (native/ops/ngram_head.h) against the loops they replaced,
 // written here in JavaScript: each sum in double in the same order, rounded to float where stored. Shapes with
 // odd sizes (vector tails), zeros in dy (skipped, as the loops did), 1 and 2 threads.
-test('denseForward / denseBackward / rowsSgd / sumSquares / scaleRounded: the bits of the JavaScript loops (double sums in order)', () => {
+test('denseForward / denseBackward / rowsSgd / sumSquares / scaleRounded: the bits of the loops written here (double sums in a fixed order)', () => {
   const r = mulberry32(21);
   const rand = (n, zeros = 0) => Float32Array.from({ length: n }, () => (r() < zeros ? 0 : (r() - 0.5) * 4));
   const threads = getThreads();
@@ -161,9 +161,14 @@ test('denseForward / denseBackward / rowsSgd / sumSquares / scaleRounded: the bi
       for (let u = 0; u < rows.length; u++) for (let k = 0; k < K; k++) pr[rows[u] * K + k] -= step * g[u * K + k];
       assert.equal(Array.from(p), Array.from(pr), 'rowsSgd');
       const arrays = [rand(1000), rand(3), rand(70001, 0.1)];
+      // each array in 8 lanes (element i into lane i mod 8) added by a fixed tree, the arrays in order
       let sq = 0;
-      for (const a of arrays) for (let i = 0; i < a.length; i++) sq += a[i] * a[i];
-      assert.is(native.sumSquares(arrays), sq, 'sumSquares: the sequential double sum');
+      for (const a of arrays) {
+        const lane = new Float64Array(8);
+        for (let i = 0; i < a.length; i++) lane[i % 8] += a[i] * a[i];
+        sq += ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
+      }
+      assert.is(native.sumSquares(arrays), sq, 'sumSquares: 8 lanes and a fixed tree per array');
       const sc = arrays[2].slice(), scr = arrays[2].slice(), factor = 1 / (Math.sqrt(sq) + 1e-6);
       native.scaleRounded(sc, factor);
       for (let i = 0; i < scr.length; i++) scr[i] *= factor;
