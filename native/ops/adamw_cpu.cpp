@@ -4,6 +4,7 @@
 #elif defined(__GNUC__)
 #pragma GCC optimize("fp-contract=off")
 #endif
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -86,10 +87,14 @@ PKG_SIMD_CLONES static double sum_squares_range(const float* __restrict x, int64
   return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }
 
+// In fixed chunks of 8192 elements (not one per thread), added in order: the same bits at any thread count.
 double sum_squares_cpu(const float* x, int64_t N) {
-  const int64_t chunks = parallel_chunks(N, 8192);
+  constexpr int64_t kChunk = 8192;
+  const int64_t chunks = (N + kChunk - 1) / kChunk;
   std::vector<double> part((size_t)(chunks > 0 ? chunks : 1), 0.0);
-  parallel_for(N, 8192, [&](int64_t c, int64_t b, int64_t e) { part[(size_t)c] = sum_squares_range(x, b, e); });
+  parallel_for(chunks, 4, [&](int64_t, int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; c++) part[(size_t)c] = sum_squares_range(x, c * kChunk, std::min(N, (c + 1) * kChunk));
+  });
   double s = 0.0;
   for (double p : part) s += p;
   return s;

@@ -1,4 +1,5 @@
-// CPU twin of layernorm.h: rows over parallel_for (the forward in an AVX2 clone where the CPU has one); dweight/dbias reduced per chunk then summed in order.
+// CPU twin of layernorm.h: rows over parallel_for (the forward in an AVX2 clone where the CPU has one); dweight/dbias reduced per block of 64 rows, then the blocks summed in order (the same bits at any thread count).
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -35,13 +36,17 @@ void layernorm_forward_cpu(float* out, float* mean, float* rstd, const float* in
   parallel_for(N, 16, [&](int64_t, int64_t b, int64_t e) { layernorm_rows(out, mean, rstd, inp, weight, bias, b, e, C, eps); });
 }
 
+// dweight and dbias are summed per block of kRows rows (fixed, not one block per thread), then the blocks in
+// order: the same bits at any thread count.
 void layernorm_backward_cpu(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
                             const float* weight, const float* mean, const float* rstd, int64_t N, int C) {
-  const int64_t chunks = parallel_chunks(N, 16);
-  std::vector<float> part((size_t)chunks * 2 * C, 0.0f);  // per chunk: dweight then dbias partials
-  parallel_for(N, 16, [&](int64_t chunk, int64_t b, int64_t e) {
-    float* pw = part.data() + (size_t)chunk * 2 * C;
+  constexpr int64_t kRows = 64;
+  const int64_t blocks = (N + kRows - 1) / kRows;
+  std::vector<float> part((size_t)blocks * 2 * C, 0.0f);  // per block: dweight then dbias partials
+  auto block = [&](int64_t blk) {
+    float* pw = part.data() + (size_t)blk * 2 * C;
     float* pb = pw + C;
+    const int64_t b = blk * kRows, e = std::min(N, b + kRows);
     for (int64_t n = b; n < e; n++) {
       const float* x = inp + n * C;
       const float* d = dout + n * C;
@@ -65,8 +70,11 @@ void layernorm_backward_cpu(float* dinp, float* dweight, float* dbias, const flo
         di[c] = layernorm_dinp(d[c] * weight[c], norm, s1, s2, r);
       }
     }
+  };
+  parallel_for(blocks, 1, [&](int64_t, int64_t k0, int64_t k1) {
+    for (int64_t blk = k0; blk < k1; blk++) block(blk);
   });
-  for (int64_t k = 0; k < chunks; k++) {
+  for (int64_t k = 0; k < blocks; k++) {
     const float* pw = part.data() + (size_t)k * 2 * C;
     for (int c = 0; c < C; c++) {
       dweight[c] += pw[c];

@@ -1,5 +1,6 @@
 // A row's logits are the same bits whatever batch it runs in: alone, padded to a longer length, merged with
-// other callers' rows into length buckets (Encoder.forward called concurrently), with 1 or 2 threads. Every
+// other callers' rows into length buckets (Encoder.forward called concurrently), with 1 or 2 threads (and
+// training steps give the same parameters at 1, 2 and 3 threads). Every
 // architecture and pooling (tiny dimensions; the small preset's for two), lengths across SGEMM's K block
 // (256), rows with interior padding and rows with no real token, batches padded on the right only (which the
 // inference forward runs on packed rows, skipping the padding); and the n-gram model's merged forward.
@@ -142,6 +143,35 @@ test('one, two, three and eight threads give the same bits', async () => {
       }
     }
     enc.dispose();
+  } finally {
+    setThreads(before);
+  }
+});
+
+// Training too: the reductions across rows (LayerNorm's weight gradients, the gradient norm) sum in fixed
+// blocks, not one per thread, so a seed trains the same model at any thread count (dropout and clipping on).
+test('training steps (dropout, clipping, AdamW) give the same parameters at one, two and three threads', async () => {
+  const before = getThreads();
+  try {
+    const runs = [];
+    for (const n of [1, 2, 3]) {
+      setThreads(n);
+      const params = [];
+      for (const [arch, pooling] of [['bert', 'mean'], ['distilbert', 'cls']]) {
+        const enc = await encoderFor(arch, pooling);
+        const r = mulberry32(5);
+        const batch = strip(randomBatch(r, 24, 150, 150, false), arch);
+        const targets = Uint8Array.from({ length: 24 * enc.config.numLabels }, () => (r() < 0.3 ? 1 : 0));
+        for (let step = 0; step < 4; step++) await enc.trainStep(batch, targets, undefined, { lr: 3e-3, weightDecay: 0.01, maxGradNorm: 0.5 });
+        params.push(enc.parameters());
+        enc.dispose();
+      }
+      runs.push(params);
+    }
+    for (const n of [1, 2])
+      runs[n].forEach((ps, m) => {
+        for (const [name, t] of ps) assertBitwise(t, runs[0][m].get(name), `${n + 1} threads vs 1: model ${m}, ${name}`);
+      });
   } finally {
     setThreads(before);
   }
