@@ -80,7 +80,7 @@ export function thresholdArray(thr: ThresholdsFile, labels: readonly string[], o
 // by `shift` bits, the label index in the low bits: exact integers under 2^53 while labels fit in 2^21.
 const ORDER_SHIFT_MAX = 21;
 
-function orderOf(row: Float32Array, bits: Uint32Array, keys: Float64Array, shift: number, order: Int32Array): void {
+function orderOf(row: Float32Array, keys: Float64Array, shift: number, order: Int32Array): void {
   const k = row.length;
   if (shift > ORDER_SHIFT_MAX) {
     const idx = Array.from({ length: k }, (_, j) => j).sort((a, b) => row[b] - row[a] || a - b);
@@ -88,6 +88,7 @@ function orderOf(row: Float32Array, bits: Uint32Array, keys: Float64Array, shift
     return;
   }
   const scale = 2 ** shift;
+  const bits = new Uint32Array(row.buffer, row.byteOffset, k);
   for (let j = 0; j < k; j++) {
     const b = bits[j];
     const mono = b & 0x80000000 ? ~b >>> 0 : (b | 0x80000000) >>> 0;  // orders as the float (−0 before +0)
@@ -107,7 +108,7 @@ function predictionsFrom(probs: Float32Array, labels: readonly string[], thresho
   const take = topK === undefined ? k : Math.min(topK, k);
   for (let i = 0; i < n; i++) {
     const row = probs.subarray(i * k, i * k + k);
-    orderOf(row, new Uint32Array(probs.buffer, probs.byteOffset + i * k * 4, k), keys, shift, order);
+    orderOf(row, keys, shift, order);
     const scores: Record<string, number> = {};
     const picked: string[] = [];
     for (let t = 0; t < take; t++) {

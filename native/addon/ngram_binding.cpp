@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "../ops/adamw.h"  // sum_squares_lanes_cpu
 #include "../ops/embedding_bag.h"
 #include "../ops/ngram_head.h"
 #include "adamw_args.h"

@@ -113,6 +113,19 @@ struct Pool {
   std::atomic<int> checked_in{0};
   std::exception_ptr error;
 
+  // Spins until ready(), then sleeps on cv (notified under m) if it is still false.
+  template <class Ready>
+  void wait(std::condition_variable& cv, Ready ready) {
+    for (int spin = 0; !ready(); spin++) {
+      if (spin < kSpins) {
+        cpu_relax();
+        continue;
+      }
+      std::unique_lock<std::mutex> lk(m);
+      cv.wait(lk, ready);
+    }
+  }
+
   void take_chunks() {
     for (int64_t c; (c = next.fetch_add(1, std::memory_order_relaxed)) < chunks;) {
       try {
@@ -128,14 +141,7 @@ struct Pool {
     t_in_chunk = true;
     uint64_t seen = 0;
     for (;;) {
-      for (int spin = 0; gen.load(std::memory_order_acquire) == seen; spin++) {
-        if (spin < kSpins) {
-          cpu_relax();
-          continue;
-        }
-        std::unique_lock<std::mutex> lk(m);
-        job_cv.wait(lk, [&] { return gen.load(std::memory_order_acquire) != seen; });
-      }
+      wait(job_cv, [&] { return gen.load(std::memory_order_acquire) != seen; });
       // The generation and its helper count read together, under the lock that publishes them: a worker
       // that sat out one job must not pair its number with the next job's count.
       int needed;
@@ -170,14 +176,7 @@ struct Pool {
     t_in_chunk = true;
     take_chunks();
     t_in_chunk = false;
-    for (int spin = 0; checked_in.load(std::memory_order_acquire) < helpers; spin++) {
-      if (spin < kSpins) {
-        cpu_relax();
-        continue;
-      }
-      std::unique_lock<std::mutex> lk(m);
-      done_cv.wait(lk, [&] { return checked_in.load(std::memory_order_acquire) >= helpers; });
-    }
+    wait(done_cv, [&] { return checked_in.load(std::memory_order_acquire) >= helpers; });
     std::exception_ptr e;
     {
       std::lock_guard<std::mutex> lk(m);

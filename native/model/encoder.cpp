@@ -469,15 +469,16 @@ void Encoder::forward_device(Acts& a, int B, int T, bool train, bool save) {
   // operations in the same order as in the padded layout, so the logits keep their bits (and a text its bits
   // alone and in any batch). Where attention has no vector kernel (head sizes other than 16, 32, 64, or
   // no AVX2) the padded layout runs (skips_padding()).
+  const bool infer_vector = !save && !train && !c.mlm && skips_padding();
   std::vector<int64_t> offs;
-  if (!save && !train && !c.mlm && skips_padding()) offs = packed_offsets(mask, B, T);
+  if (infer_vector) offs = packed_offsets(mask, B, T);
   const bool packed = !offs.empty();
   const int64_t RT = packed ? offs[B] : BT;  // rows every layer runs on
   // A Cls or Pooler head reads only each text's first token of the last layer, so an inference forward on the
   // CPU runs that layer's query, attention output, LayerNorms and feed-forward on those B rows alone (the keys
   // and values still on every row): about 5/6 of a layer's products. Each first row goes through the same
   // operations as in the full layer, so the logits keep their bits. Needs attention's vector kernel, as packing.
-  const bool first_only = !save && !train && !c.mlm && c.pooling != Pooling::Mean && RT > B && skips_padding();
+  const bool first_only = infer_vector && c.pooling != Pooling::Mean && RT > B;
 
   if (packed) {
     for (int b = 0; b < B; b++)

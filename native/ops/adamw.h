@@ -40,7 +40,12 @@ PKG_HD void adamw_update(float* p, float* m, float* v, float g, float lr, float 
 }
 
 void adamw_cpu(float* params, float* m, float* v, const float* grads, int64_t N, const AdamWParams& a);
+// Σ x² in double, in fixed chunks of 8,192 floats (on the pool's threads) added in order: the same bits at any
+// thread count and on every ISA.
 double sum_squares_cpu(const float* x, int64_t N);
+// Σ x² in double on the calling thread: element i into partial sum i mod 8, the 8 added by a fixed tree (each
+// square exact in double; the same bits on every ISA). One chunk of sum_squares_cpu; the n-gram model's norm.
+double sum_squares_lanes_cpu(const float* x, int64_t n);
 void scale_cpu(float* x, int64_t N, float s);
 
 #ifdef FML_HAVE_CUDA

@@ -74,16 +74,15 @@ void adamw_cpu(float* params, float* m, float* v, const float* grads, int64_t N,
   });
 }
 
-// Σ x² over [b, e) in double: element i into partial sum (i − b) mod 8, the 8 added up by a fixed tree. Each
-// partial sum is its own vector lane, so the compiler vectorises at any width without reordering a sum (every
-// ISA gives the same bits), and 8 independent chains hide the adds' latency (one chain, as an omp simd
+// Each partial sum is its own vector lane, so the compiler vectorises at any width without reordering a sum
+// (every ISA gives the same bits), and 8 independent chains hide the adds' latency (one chain, as an omp simd
 // reduction at SSE2's 2 lanes, was bound by it: a tenth of the tiny preset's training step).
-PKG_SIMD_CLONES static double sum_squares_range(const float* __restrict x, int64_t b, int64_t e) {
+PKG_SIMD_CLONES double sum_squares_lanes_cpu(const float* __restrict x, int64_t n) {
   double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  int64_t i = b;
-  for (; i + 8 <= e; i += 8)
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
     for (int j = 0; j < 8; j++) acc[j] += (double)x[i + j] * (double)x[i + j];
-  for (int j = 0; i < e; i++, j++) acc[j] += (double)x[i] * (double)x[i];
+  for (int j = 0; i < n; i++, j++) acc[j] += (double)x[i] * (double)x[i];
   return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }
 
@@ -93,7 +92,7 @@ double sum_squares_cpu(const float* x, int64_t N) {
   const int64_t chunks = (N + kChunk - 1) / kChunk;
   std::vector<double> part((size_t)(chunks > 0 ? chunks : 1), 0.0);
   parallel_for(chunks, 4, [&](int64_t, int64_t c0, int64_t c1) {
-    for (int64_t c = c0; c < c1; c++) part[(size_t)c] = sum_squares_range(x, c * kChunk, std::min(N, (c + 1) * kChunk));
+    for (int64_t c = c0; c < c1; c++) part[(size_t)c] = sum_squares_lanes_cpu(x + c * kChunk, std::min(kChunk, N - c * kChunk));
   });
   double s = 0.0;
   for (double p : part) s += p;

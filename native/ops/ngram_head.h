@@ -7,7 +7,6 @@
 //                     db[o] = float(db[o] + g); dW[o,i] = float(dW[o,i] + g·x[n,i]) for every i;
 //                     dx[n,i] = float(dx[n,i] + g·W[o,i]) (dx optional)                          (=, from 0)
 //   rows_sgd:       p[rows[u],k] = float(p[rows[u],k] − step·g[u,k])
-//   sum_squares_lanes: Σ x[i]² in double, element i into partial sum i mod 8, the 8 added by a fixed tree
 //   scale_rounded:  x[i] = float(x[i] · s)
 // x (B,I), W (O,I), b (O), y and dy (B,O), dW (O,I), db (O), dx (B,I); p (V,K), rows (U) in [0,V), g (U,K).
 // No fused multiply-add: a product is rounded (or exact) before its sum, as in JavaScript. Rows and
@@ -23,9 +22,6 @@ void dense_forward_cpu(float* y, const float* x, const float* W, const float* b,
 void dense_backward_cpu(float* dW, float* db, float* dx, const float* dy, const float* x, const float* W, int64_t B,
                         int64_t I, int64_t O);
 void rows_sgd_cpu(float* p, const float* g, const int32_t* rows, int64_t U, int64_t K, double step);
-// Σ x[i]² (each square exact in double) in 8 partial sums by i mod 8 and a fixed tree: the same bits on every
-// ISA and thread count (one thread: the gradient norm of an n-gram step, a few million floats).
-double sum_squares_lanes_cpu(const float* x, int64_t n);
 void scale_rounded_cpu(float* x, int64_t n, double s);
 
 }  // namespace pkg

@@ -37,15 +37,6 @@ PKG_SIMD_CLONES void axpy_rounded(float* __restrict d, double g, const float* __
   for (int64_t i = 0; i < I; i++) d[i] = (float)((double)d[i] + g * (double)v[i]);
 }
 
-PKG_SIMD_CLONES double sum_squares_lanes(const float* __restrict x, int64_t n) {
-  double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (int j = 0; j < 8; j++) acc[j] += (double)x[i + j] * (double)x[i + j];
-  for (int j = 0; i < n; i++, j++) acc[j] += (double)x[i] * (double)x[i];
-  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-}
-
 PKG_SIMD_CLONES void scale_range(float* __restrict x, int64_t b, int64_t e, double s) {
   for (int64_t i = b; i < e; i++) x[i] = (float)((double)x[i] * s);
 }
@@ -93,7 +84,6 @@ void dense_backward_cpu(float* dW, float* db, float* dx, const float* dy, const 
   });
 }
 
-double sum_squares_lanes_cpu(const float* x, int64_t n) { return sum_squares_lanes(x, n); }
 
 void scale_rounded_cpu(float* x, int64_t n, double s) {
   parallel_for(n, 1 << 14, [&](int64_t, int64_t b, int64_t e) { scale_range(x, b, e, s); });
