@@ -107,7 +107,7 @@ static void point_params(ParamTensors& t, float* base, const EncoderConfig& c) {
   X(emb, BTC, 0) X(emb_mean, BT, BT) X(emb_rstd, BT, BT) X(x0, BTC, BTC)                                          \
   X(q, L * BTC, BTC) X(k, L * BTC, BTC) X(v, L * BTC, BTC) X(ctx, L * BTC, BTC) X(att, L * B * NH * T * T, 0)     \
   X(res1, L * BTC, 0) X(ln1, L * BTC, BTC) X(ln1_mean, L * BT, 0) X(ln1_rstd, L * BT, 0)                          \
-  X(fc1, L * BTF, 0) X(gel, L * BTF, BTF) X(res2, L * BTC, 0) X(ln2, L * BTC, 0) X(ln2_mean, L * BT, 0)           \
+  X(fc1, L * BTF, 0) X(gel, L * BTF, BTG) X(res2, L * BTC, 0) X(ln2, L * BTC, 0) X(ln2_mean, L * BT, 0)           \
   X(ln2_rstd, L * BT, 0) X(scratch, BTC, 0) X(pooled, BC, BC) X(pool_pre, BC, BC) X(pool_act, BC, BC)             \
   X(cls_in, BC, 0) X(logits, BK, BK) X(dy, BTC, 0) X(dres, BTC, 0) X(dtmp, BTC, 0) X(dff, BTF, 0) X(dq, BTC, 0)   \
   X(dk, BTC, 0) X(dv, BTC, 0) X(dpool, BC, 0) X(dpool2, BC, 0) X(dlogits, BK, 0)
@@ -118,9 +118,16 @@ struct Encoder::Acts {
 #undef PKG_X
 };
 
+// The row stride of the inference arena's GELU buffer, fc2's input. The SGEMM reads a product's left operand in
+// place (no packing) unless its rows are a multiple of 512 floats apart, where the micro-kernel's rows would
+// share L1 sets (sgemm_cpu.cpp gemm_rect): FF 1024 or 3072 rows get 16 floats (one cache line) of padding,
+// so that fc2 reads them in place as the other products do.
+static int64_t gel_stride(const EncoderConfig& c) { return c.FF % 512 == 0 ? c.FF + 16 : c.FF; }
+
 static size_t acts_floats(const EncoderConfig& c, int B_, int T_, bool infer, Encoder::Acts* a, float* base) {
   const size_t B = (size_t)B_, T = (size_t)T_, L = (size_t)c.L, NH = (size_t)c.NH;
   const size_t BT = B * T, BTC = BT * c.C, BTF = BT * c.FF, BC = B * c.C, BK = B * c.K;
+  const size_t BTG = BT * (size_t)gel_stride(c);  // the inference arena's GELU buffer
   size_t off = 0;
 #define PKG_X(name, count, infer_count)                            \
   {                                                                \
@@ -535,10 +542,16 @@ void Encoder::forward_device(Acts& a, int B, int T, bool train, bool save) {
     if (fc1) {  // backward needs the GELU input
       OP(matmul_forward, fc1, ln1, p_.fc1w + lf, p_.fc1b + lfb, nullptr, BT, C, FF, false);
       OP(gelu_forward, gel, fc1, BTF);
+      project_residual(res2, gel, p_.fc2w + lf, p_.fc2b + lb, ln1, FF, ph, site(s, 3 + 3 * l));
+    } else if (dev_ == Device::Cpu && ph == 0.0f) {
+      // inference on the CPU: GELU's rows gel_stride(c) apart, so that fc2 reads them in place (the same bits)
+      const int64_t G = gel_stride(c);
+      matmul_forward_cpu(gel, ln1, p_.fc1w + lf, p_.fc1b + lfb, nullptr, RT, C, FF, true, 0, G);
+      matmul_forward_cpu(res2, gel, p_.fc2w + lf, p_.fc2b + lb, ln1, RT, FF, C, false, G, 0);
     } else {
       OP(matmul_forward, gel, ln1, p_.fc1w + lf, p_.fc1b + lfb, nullptr, RT, C, FF, true);
+      project_residual(res2, gel, p_.fc2w + lf, p_.fc2b + lb, ln1, FF, ph, site(s, 3 + 3 * l));
     }
-    project_residual(res2, gel, p_.fc2w + lf, p_.fc2b + lb, ln1, FF, ph, site(s, 3 + 3 * l));
     OP(layernorm_forward, ln2, a.ln2_mean + L1 * BT, a.ln2_rstd + L1 * BT, res2, p_.ln2w + lb, p_.ln2b + lb, RT, C,
        c.eps);
     x = ln2;

@@ -45,8 +45,9 @@ double sgemm_fma_peak_gflops(int64_t rounds);
 bool sgemm_openblas_cpu(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
                         int64_t lda, const float* B, int64_t ldb, float beta, float* Cm, int64_t ldc);
 
+// ld_inp / ld_out: the row strides of inp and out where they are not C and OC (0: C, OC); residual stays (N, OC).
 void matmul_forward_cpu(float* out, const float* inp, const float* weight, const float* bias, const float* residual,
-                        int64_t N, int C, int OC, bool gelu);
+                        int64_t N, int C, int OC, bool gelu, int64_t ld_inp = 0, int64_t ld_out = 0);
 void matmul_backward_cpu(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
                          const float* weight, int64_t N, int C, int OC, bool accumulate);
 

@@ -22,13 +22,13 @@ bool sgemm_openblas_cpu(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float
 }
 
 void matmul_forward_cpu(float* out, const float* inp, const float* weight, const float* bias, const float* residual,
-                        int64_t N, int C, int OC, bool gelu) {
+                        int64_t N, int C, int OC, bool gelu, int64_t ld_inp, int64_t ld_out) {
   SgemmEpilogue e;
   e.bias = bias;
   e.gelu = gelu;
   e.residual = residual;
   e.ldr = OC;
-  sgemm_cpu(false, true, N, OC, C, 1.0f, inp, C, weight, C, 0.0f, out, OC, &e);
+  sgemm_cpu(false, true, N, OC, C, 1.0f, inp, ld_inp ? ld_inp : C, weight, C, 0.0f, out, ld_out ? ld_out : OC, &e);
 }
 
 void matmul_backward_cpu(float* dinp, float* dweight, float* dbias, const float* dout, const float* inp,
