@@ -201,7 +201,7 @@ struct Portable : GenericPack<
   static constexpr const char* name = "portable 4x8";
 #endif
   static constexpr int NR = 8, KC = 256, MC = 128, NC = 512;
-  static constexpr bool kDirectA = false;
+  static constexpr bool kDirectA = false, kShortTiles = false;
   static void kernel(int64_t kc, const float* __restrict Ap, const float* __restrict Bp, float* __restrict C,
                      int64_t ldc, float alpha, float beta) {
     V4 c[MR][2];
@@ -230,7 +230,7 @@ struct Avx2 : GenericPack<6, 16> {
   // often (57 → 72 % of the peak at 1 thread; the other encoder shapes unchanged within the noise).
   static constexpr int MR = 6, NR = 16, KC = 512, MC = 144, NC = 512;
   // A read in place when op(A) = A and K <= KC (see Avx512::kDirectA): tiny's products are 64 deep.
-  static constexpr bool kDirectA = true;
+  static constexpr bool kDirectA = true, kShortTiles = false;
   __attribute__((target("avx2,fma"), noinline)) static void epilogue(float* C, int64_t ldc, int rows, int cols,
                                                                       int64_t i0, int64_t j0, const SgemmEpilogue& e) {
     epilogue_body(C, ldc, rows, cols, i0, j0, e);
@@ -315,29 +315,30 @@ struct Avx512 {
   // Direct: A is MR rows lda apart (row i at A + i·lda, addressed from rows 0 and 7 to keep the offsets small);
   // else a packed micro-panel (MR floats per k, the next ones prefetched). The same multiply-adds in the same
   // order either way, so both give the same bits.
-  template <bool Direct>
+  // Rows < MR computes only the first Rows rows of a packed micro-panel (its other rows are the zeros of an edge).
+  template <bool Direct, int Rows = MR>
   __attribute__((target("avx512f,avx2,fma"), always_inline)) static inline void body(int64_t kc,
                                                                                      const float* __restrict A,
                                                                                      int64_t lda,
                                                                                      const float* __restrict Bp,
                                                                                      float* __restrict C, int64_t ldc,
                                                                                      float alpha, float beta) {
-    __m512 c[MR][2];
-    _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++) c[i][0] = c[i][1] = _mm512_setzero_ps();
+    __m512 c[Rows][2];
+    _Pragma("GCC unroll 16") for (int i = 0; i < Rows; i++) c[i][0] = c[i][1] = _mm512_setzero_ps();
     const float* a7 = A + 7 * lda;
     // Two k per iteration: half the loop's pointer and counter updates, which otherwise take issue slots from
     // the FMAs now and then (2-5 % faster at the encoder's products; four k gained nothing more).
     _Pragma("GCC unroll 2") for (int64_t k = 0; k < kc; k++, Bp += NR) {
       const __m512 b0 = _mm512_load_ps(Bp), b1 = _mm512_load_ps(Bp + 16);
       if (!Direct) _mm_prefetch((const char*)(A + (k + 8) * MR), _MM_HINT_T0);
-      _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++) {
+      _Pragma("GCC unroll 16") for (int i = 0; i < Rows; i++) {
         const __m512 a = _mm512_set1_ps(Direct ? (i < 7 ? A[i * lda + k] : a7[(i - 7) * lda + k]) : A[k * MR + i]);
         c[i][0] = _mm512_fmadd_ps(a, b0, c[i][0]);
         c[i][1] = _mm512_fmadd_ps(a, b1, c[i][1]);
       }
     }
     const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
-    _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++)
+    _Pragma("GCC unroll 16") for (int i = 0; i < Rows; i++)
       _Pragma("GCC unroll 2") for (int h = 0; h < 2; h++) {
         float* p = C + i * ldc + 16 * h;
         const __m512 v = _mm512_mul_ps(va, c[i][h]);
@@ -356,6 +357,16 @@ struct Avx512 {
                                                                                     float* __restrict C, int64_t ldc,
                                                                                     float alpha, float beta) {
     body<true>(kc, A, lda, Bp, C, ldc, alpha, beta);
+  }
+  // An edge tile of at most 8 rows (a batch's last rows, a few texts' first tokens) computes 4 or 8 rows, not 14.
+  static constexpr bool kShortTiles = true;
+  __attribute__((target("avx512f,avx2,fma"), noinline)) static void kernel_short(int rows, int64_t kc,
+                                                                                   const float* __restrict Ap,
+                                                                                   const float* __restrict Bp,
+                                                                                   float* __restrict C, int64_t ldc,
+                                                                                   float alpha, float beta) {
+    if (rows <= 4) body<false, 4>(kc, Ap, 0, Bp, C, ldc, alpha, beta);
+    else body<false, 8>(kc, Ap, 0, Bp, C, ldc, alpha, beta);
   }
 };
 #endif
@@ -445,6 +456,9 @@ void gemm_rect(const Problem& P, int64_t m0, int64_t m1, int64_t n0, int64_t n1)
             auto kernel = [&](float* cc, int64_t ldc) {
               if constexpr (Kr::kDirectA) {
                 if (ir < mdirect) return Kr::kernel_direct(kc, a_in_place, P.lda, b, cc, ldc, P.alpha, beta);
+              }
+              if constexpr (Kr::kShortTiles) {
+                if (rows <= 8) return Kr::kernel_short(rows, kc, a, b, cc, ldc, P.alpha, beta);
               }
               Kr::kernel(kc, a, b, cc, ldc, P.alpha, beta);
             };
