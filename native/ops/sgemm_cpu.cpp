@@ -1,7 +1,8 @@
 // The CPU SGEMM of matmul.h, written the BLIS/GotoBLAS way (no BLAS library needed):
 //   for each thread's rectangle of C (a 2-D split of M×N over parallel_for)
 //     for jc in steps of NC columns
-//       for pc in steps of KC:  pack op(B)[pc, jc] into KC×NR micro-panels (KC×NC: 512 KB, stays in L2)
+//       for pc in steps of KC:  pack op(B)[pc, jc] into KC×NR micro-panels (KC×NC: 512 KB, stays in L2), while
+//                               the kernels below fetch the next block's source lines into L2 (BlockPrefetch)
 //         for ic in steps of MC rows: pack op(A)[ic, pc] into MR×KC micro-panels
 //           for each MR-tall, then each NR-wide micro-tile: the register-blocked micro-kernel
 //           (MR×NR accumulators in registers, one broadcast of A and NR/width loads of B per k),
@@ -14,7 +15,8 @@
 // path packs the two transposing cases (A row-major, B given transposed: the encoder's forward) through
 // 16×16 in-register transposes; the others copy element-wise.
 // Micro-kernels (picked once per process, see core/isa.h):
-//   AVX-512: 14×32 (28 zmm accumulators, 2 loads + 14 broadcast-FMA pairs per k);
+//   AVX-512: 14×32 (28 zmm accumulators, 2 loads + 14 broadcast-FMA pairs per k; edge tiles of up to 8 rows
+//   through its 4- and 8-row variants);
 //   AVX2+FMA: 6×16 (12 ymm accumulators, the classic Haswell shape);
 //   both also read A in place (kernel_direct) when op(A) = A fits one k block, or when its rows are not a
 //   multiple of 512 floats apart (see gemm_rect), skipping its packing;

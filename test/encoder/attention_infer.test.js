@@ -8,7 +8,9 @@
 // forward runs the last layer on each text's first token only (its keys and values on every row), so the
 // agreement covers that path too, on packed and padded batches. Then the batch
 // contract at each head size: a short text alone, padded, in a batch with a longer one and merged with
-// concurrent callers gives the same bits. Run on the default path here and again in child processes with
+// concurrent callers gives the same bits. The feed-forward is 4 × hidden, as in BERT: at hidden 128 that is 512,
+// where the inference arena pads the GELU rows to 528 floats so fc2 reads them in place (encoder.cpp gel_stride)
+// and the training forward packs them. Run on the default path here and again in child processes with
 // FUSED_MULTILABEL_NO_AVX512=1 (the AVX2 kernel, where the CPU has AVX2+FMA) and FUSED_MULTILABEL_NO_AVX2=1.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -29,7 +31,7 @@ const HEADS = [
 
 async function encoderFor(hiddenSize, numHeads, pooling = 'mean') {
   const config = {
-    architecture: 'bert', hiddenSize, numLayers: 2, numHeads, intermediateSize: 2 * hiddenSize, maxPositions: 160,
+    architecture: 'bert', hiddenSize, numLayers: 2, numHeads, intermediateSize: 4 * hiddenSize, maxPositions: 160,
     typeVocabSize: 2, pooling, vocabSize: V, numLabels: 6, hiddenDropout: 0, attentionDropout: 0, classifierDropout: 0,
   };
   const enc = await Encoder.create(config, { device: 'cpu', seed: 5 + numHeads });
