@@ -6,7 +6,8 @@
 //         for ic in steps of MC rows: pack op(A)[ic, pc] into MR×KC micro-panels
 //           for each MR-tall, then each NR-wide micro-tile: the register-blocked micro-kernel
 //           (MR×NR accumulators in registers, one broadcast of A and NR/width loads of B per k),
-//           and after the last pc block the epilogue (bias, GELU, residual) on the tile while it is in L1.
+//           and after the last pc block the epilogue: a full tile's kernel adds the bias and the residual to its
+//           registers before the store (TileAdd), and GELU (with a residual after it) runs on the tile in L1.
 // The A micro-panel (MR×KC, 14 KB on AVX-512) stays in L1 across the row of tiles and the B micro-panels
 // stream from L2: the other order (a 32 KB B panel kept in the 48 KB L1 while A streams) lost 10-15
 // points of the FMA peak to L1 evictions at the encoder's wide products (fc1, dinp, BERT-base).
@@ -158,6 +159,15 @@ __attribute__((always_inline)) inline void epilogue_body(float* C, int64_t ldc, 
   }
 }
 
+// The part of the epilogue a full tile's kernel adds in registers before its store, each value rounded once as
+// epilogue_body rounds it: + bias[j] (this tile's columns), then + residual(i, j) (this tile's rows, ldr apart)
+// unless GELU comes between them (then epilogue_body does GELU and the residual on the stored tile).
+struct TileAdd {
+  const float* bias;
+  const float* res;
+  int64_t ldr;
+};
+
 // ---------------------------------------------------------------------------------------------------
 // micro-kernels: C (MR×NR, leading dimension ldc) = alpha · Ap·Bp + (beta == 0 ? 0 : beta · C)
 // Every loop over the accumulators is unrolled in full, so that each accumulator is a named register: with a
@@ -205,7 +215,7 @@ struct Portable : GenericPack<
   static constexpr int NR = 8, KC = 256, MC = 128, NC = 512;
   static constexpr bool kDirectA = false, kShortTiles = false;
   static void kernel(int64_t kc, const float* __restrict Ap, const float* __restrict Bp, float* __restrict C,
-                     int64_t ldc, float alpha, float beta) {
+                     int64_t ldc, float alpha, float beta, const TileAdd* add) {
     V4 c[MR][2];
     _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++) c[i][0] = c[i][1] = v4_set1(0.0f);
     for (int64_t k = 0; k < kc; k++, Ap += MR, Bp += NR) {
@@ -221,6 +231,8 @@ struct Portable : GenericPack<
         float* p = C + i * ldc + 4 * h;
         V4 v = alpha * c[i][h];
         if (beta != 0.0f) v += beta * v4_loadu(p);
+        if (add && add->bias) v += v4_loadu(add->bias + 4 * h);
+        if (add && add->res) v += v4_loadu(add->res + i * add->ldr + 4 * h);
         std::memcpy(p, &v, sizeof v);
       }
   }
@@ -243,7 +255,8 @@ struct Avx2 : GenericPack<6, 16> {
   __attribute__((target("avx2,fma"), always_inline)) static inline void body(int64_t kc, const float* __restrict A,
                                                                              int64_t lda, const float* __restrict Bp,
                                                                              float* __restrict C, int64_t ldc,
-                                                                             float alpha, float beta) {
+                                                                             float alpha, float beta,
+                                                                             const TileAdd* add) {
     __m256 c[MR][2];
     _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++) c[i][0] = c[i][1] = _mm256_setzero_ps();
     // Four k per iteration: the loop's pointer and counter updates otherwise take issue slots from the FMAs
@@ -257,23 +270,30 @@ struct Avx2 : GenericPack<6, 16> {
       }
     }
     const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+    const float* bias = add ? add->bias : nullptr;
+    const float* res = add ? add->res : nullptr;
     _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++)
       _Pragma("GCC unroll 2") for (int h = 0; h < 2; h++) {
         float* p = C + i * ldc + 8 * h;
-        const __m256 v = _mm256_mul_ps(va, c[i][h]);
-        _mm256_storeu_ps(p, beta == 0.0f ? v : _mm256_fmadd_ps(vb, _mm256_loadu_ps(p), v));
+        __m256 v = _mm256_mul_ps(va, c[i][h]);
+        if (beta != 0.0f) v = _mm256_fmadd_ps(vb, _mm256_loadu_ps(p), v);
+        if (bias) v = _mm256_add_ps(v, _mm256_loadu_ps(bias + 8 * h));
+        if (res) v = _mm256_add_ps(v, _mm256_loadu_ps(res + i * add->ldr + 8 * h));
+        _mm256_storeu_ps(p, v);
       }
   }
   __attribute__((target("avx2,fma"), noinline)) static void kernel(int64_t kc, const float* __restrict Ap,
                                                                      const float* __restrict Bp, float* __restrict C,
-                                                                     int64_t ldc, float alpha, float beta) {
-    body<false>(kc, Ap, 0, Bp, C, ldc, alpha, beta);
+                                                                     int64_t ldc, float alpha, float beta,
+                                                                     const TileAdd* add) {
+    body<false>(kc, Ap, 0, Bp, C, ldc, alpha, beta, add);
   }
   __attribute__((target("avx2,fma"), noinline)) static void kernel_direct(int64_t kc, const float* __restrict A,
                                                                             int64_t lda, const float* __restrict Bp,
                                                                             float* __restrict C, int64_t ldc,
-                                                                            float alpha, float beta) {
-    body<true>(kc, A, lda, Bp, C, ldc, alpha, beta);
+                                                                            float alpha, float beta,
+                                                                            const TileAdd* add) {
+    body<true>(kc, A, lda, Bp, C, ldc, alpha, beta, add);
   }
 };
 
@@ -324,7 +344,8 @@ struct Avx512 {
                                                                                      int64_t lda,
                                                                                      const float* __restrict Bp,
                                                                                      float* __restrict C, int64_t ldc,
-                                                                                     float alpha, float beta) {
+                                                                                     float alpha, float beta,
+                                                                                     const TileAdd* add) {
     __m512 c[Rows][2];
     _Pragma("GCC unroll 16") for (int i = 0; i < Rows; i++) c[i][0] = c[i][1] = _mm512_setzero_ps();
     const float* a7 = A + 7 * lda;
@@ -340,25 +361,32 @@ struct Avx512 {
       }
     }
     const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    const float* bias = add ? add->bias : nullptr;
+    const float* res = add ? add->res : nullptr;
     _Pragma("GCC unroll 16") for (int i = 0; i < Rows; i++)
       _Pragma("GCC unroll 2") for (int h = 0; h < 2; h++) {
         float* p = C + i * ldc + 16 * h;
-        const __m512 v = _mm512_mul_ps(va, c[i][h]);
-        _mm512_storeu_ps(p, beta == 0.0f ? v : _mm512_fmadd_ps(vb, _mm512_loadu_ps(p), v));
+        __m512 v = _mm512_mul_ps(va, c[i][h]);
+        if (beta != 0.0f) v = _mm512_fmadd_ps(vb, _mm512_loadu_ps(p), v);
+        if (bias) v = _mm512_add_ps(v, _mm512_loadu_ps(bias + 16 * h));
+        if (res) v = _mm512_add_ps(v, _mm512_loadu_ps(res + i * add->ldr + 16 * h));
+        _mm512_storeu_ps(p, v);
       }
   }
   __attribute__((target("avx512f,avx2,fma"), noinline)) static void kernel(int64_t kc, const float* __restrict Ap,
                                                                              const float* __restrict Bp,
                                                                              float* __restrict C, int64_t ldc,
-                                                                             float alpha, float beta) {
-    body<false>(kc, Ap, 0, Bp, C, ldc, alpha, beta);
+                                                                             float alpha, float beta,
+                                                                             const TileAdd* add) {
+    body<false>(kc, Ap, 0, Bp, C, ldc, alpha, beta, add);
   }
   __attribute__((target("avx512f,avx2,fma"), noinline)) static void kernel_direct(int64_t kc, const float* __restrict A,
                                                                                     int64_t lda,
                                                                                     const float* __restrict Bp,
                                                                                     float* __restrict C, int64_t ldc,
-                                                                                    float alpha, float beta) {
-    body<true>(kc, A, lda, Bp, C, ldc, alpha, beta);
+                                                                                    float alpha, float beta,
+                                                                                    const TileAdd* add) {
+    body<true>(kc, A, lda, Bp, C, ldc, alpha, beta, add);
   }
   // An edge tile of at most 8 rows (a batch's last rows, a few texts' first tokens) computes 4 or 8 rows, not 14.
   static constexpr bool kShortTiles = true;
@@ -367,8 +395,8 @@ struct Avx512 {
                                                                                    const float* __restrict Bp,
                                                                                    float* __restrict C, int64_t ldc,
                                                                                    float alpha, float beta) {
-    if (rows <= 4) body<false, 4>(kc, Ap, 0, Bp, C, ldc, alpha, beta);
-    else body<false, 8>(kc, Ap, 0, Bp, C, ldc, alpha, beta);
+    if (rows <= 4) body<false, 4>(kc, Ap, 0, Bp, C, ldc, alpha, beta, nullptr);
+    else body<false, 8>(kc, Ap, 0, Bp, C, ldc, alpha, beta, nullptr);
   }
 };
 #endif
@@ -455,25 +483,37 @@ void gemm_rect(const Problem& P, int64_t m0, int64_t m1, int64_t n0, int64_t n1)
             const int cols = (int)std::min<int64_t>(NR, nc - jr);
             const float* b = bp + (jr / NR) * NR * kc;
             float* c = P.C + (ic + ir) * P.ldc + jc + jr;
-            auto kernel = [&](float* cc, int64_t ldc) {
+            auto kernel = [&](float* cc, int64_t ldc, const TileAdd* add) {
               if constexpr (Kr::kDirectA) {
-                if (ir < mdirect) return Kr::kernel_direct(kc, a_in_place, P.lda, b, cc, ldc, P.alpha, beta);
+                if (ir < mdirect) return Kr::kernel_direct(kc, a_in_place, P.lda, b, cc, ldc, P.alpha, beta, add);
               }
               if constexpr (Kr::kShortTiles) {
                 if (rows <= 8) return Kr::kernel_short(rows, kc, a, b, cc, ldc, P.alpha, beta);
               }
-              Kr::kernel(kc, a, b, cc, ldc, P.alpha, beta);
+              Kr::kernel(kc, a, b, cc, ldc, P.alpha, beta, add);
             };
             pf.step();
             if (rows == MR && cols == NR) {
-              kernel(c, P.ldc);
+              // a full tile adds the bias and the residual (when no GELU comes between) before its store;
+              // epilogue_body then has only GELU and what follows it left to do, if anything
+              const SgemmEpilogue* e = last ? P.epi : nullptr;
+              TileAdd add{nullptr, nullptr, 0};
+              if (e) {
+                add.bias = e->bias ? e->bias + jc + jr : nullptr;
+                if (!e->gelu && e->residual) add.res = e->residual + (ic + ir) * e->ldr + jc + jr, add.ldr = e->ldr;
+              }
+              kernel(c, P.ldc, e ? &add : nullptr);
+              if (e && e->gelu) {
+                const SgemmEpilogue rest{nullptr, true, e->residual, e->ldr};
+                Kr::epilogue(c, P.ldc, rows, cols, ic + ir, jc + jr, rest);
+              }
             } else {  // edge tile: through the buffer, only the valid part of C is read and written
               if (beta != 0.0f)
                 for (int r = 0; r < rows; r++) std::memcpy(tile + r * NR, c + r * P.ldc, sizeof(float) * cols);
-              kernel(tile, NR);
+              kernel(tile, NR, nullptr);
               for (int r = 0; r < rows; r++) std::memcpy(c + r * P.ldc, tile + r * NR, sizeof(float) * cols);
+              if (last && P.epi) Kr::epilogue(c, P.ldc, rows, cols, ic + ir, jc + jr, *P.epi);
             }
-            if (last && P.epi) Kr::epilogue(c, P.ldc, rows, cols, ic + ir, jc + jr, *P.epi);
           }
         }
       }
