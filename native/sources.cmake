@@ -67,3 +67,9 @@ set(FML_CUDA_SIM_SOURCES
   native/testing/cuda_sim.cpp
   native/testing/cuda_sim_test.cpp
 )
+
+# The test-only cross-architecture check (scripts/build-cross-check.mjs, test/foundation/aarch64.test.js): linked
+# with FML_CPU_SOURCES outside native/addon/, for this machine and for AArch64 (run under qemu-aarch64).
+set(FML_CROSS_CHECK_SOURCES
+  native/testing/cross_check.cpp
+)

@@ -18,8 +18,8 @@ function walk(dir) {
 
 test('every native source is listed exactly once, and every listed source exists', () => {
   const lists = sourceLists();
-  assert.equal(Object.keys(lists).sort(), ['FML_BENCH_SOURCES', 'FML_CPU_SOURCES', 'FML_CUDA_SIM_KERNELS', 'FML_CUDA_SIM_SOURCES',
-    'FML_CUDA_SOURCES', 'FML_ENTRY_SOURCES']);
+  assert.equal(Object.keys(lists).sort(), ['FML_BENCH_SOURCES', 'FML_CPU_SOURCES', 'FML_CROSS_CHECK_SOURCES', 'FML_CUDA_SIM_KERNELS',
+    'FML_CUDA_SIM_SOURCES', 'FML_CUDA_SOURCES', 'FML_ENTRY_SOURCES']);
   const listed = Object.values(lists).flat();
   const dup = listed.filter((p, i) => listed.indexOf(p) !== i);
   assert.equal(dup, [], `listed twice: ${dup}`);
@@ -27,7 +27,7 @@ test('every native source is listed exactly once, and every listed source exists
   const missing = walk(join(root, 'native')).filter((p) => !listed.includes(p));
   assert.equal(missing, [], `not listed in native/sources.cmake: ${missing}`);
   assert.ok([...lists.FML_CUDA_SOURCES, ...lists.FML_CUDA_SIM_KERNELS].every((p) => p.endsWith('.cu')), 'the CUDA lists hold .cu files only');
-  // the test-only CUDA simulator stays out of every addon list
+  // the test-only sources (the CUDA simulator, the cross-architecture check) stay out of every addon list
   for (const name of ['FML_CPU_SOURCES', 'FML_CUDA_SOURCES', 'FML_ENTRY_SOURCES', 'FML_BENCH_SOURCES'])
     assert.ok(lists[name].every((p) => !p.startsWith('native/testing/')), `${name} lists a native/testing source`);
   assert.ok([...lists.FML_CPU_SOURCES, ...lists.FML_ENTRY_SOURCES, ...lists.FML_BENCH_SOURCES].every((p) => p.endsWith('.cpp')));

@@ -1,0 +1,123 @@
+#!/usr/bin/env node
+// Builds the test-only cross-architecture check (native/testing/cross_check.cpp; test/foundation/aarch64.test.js)
+// with a given C++ compiler: the host's, or an AArch64 cross compiler whose binary runs under qemu-aarch64.
+// The binary links the CPU sources of native/sources.cmake outside native/addon/ with FML_CROSS_CHECK_SOURCES;
+// with `addon: true` the addon's binding sources and module entry are compiled as well (not linked: they need
+// Node's symbols), so that every source the addon builds from is known to compile for that target. Objects are
+// cached in build-cross/<name>/obj by a hash of their inputs. Never part of the addon.
+//
+//   node scripts/build-cross-check.mjs [host|aarch64]   builds it, prints the binary's path
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { sourceLists } from './gyp-sources.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The compiler's `--version` first line, or null when it cannot run. */
+export function compilerVersion(cxx) {
+  const r = spawnSync(cxx, ['--version'], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.split('\n')[0] : null;
+}
+
+/** Node's C headers (for the addon's sources): beside the running node, as Node's own installs lay them out. */
+export function nodeHeaders() {
+  const dir = join(dirname(process.execPath), '..', 'include', 'node');
+  return existsSync(join(dir, 'node_api.h')) ? dir : null;
+}
+
+function headersHash() {
+  const walk = (dir) =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? walk(join(dir, e.name)) : /\.(h|cuh)$/.test(e.name) ? [join(dir, e.name)] : []);
+  const h = createHash('sha1');
+  for (const f of walk(join(root, 'native')).sort()) h.update(f).update(readFileSync(f));
+  return h.digest('hex');
+}
+
+function compile(cxx, flags, src, obj) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cxx, [...flags, '-c', src, '-o', `${obj}.tmp`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`${cxx} failed on ${relative(root, src)}:\n${err.slice(0, 3000)}`));
+      renameSync(`${obj}.tmp`, obj);
+      resolve();
+    });
+  });
+}
+
+/**
+ * Builds the check binary; returns its path.
+ * @param {{cxx: string, name: string, flags?: string[], linkFlags?: string[], addon?: boolean, jobs?: number}} o
+ *   flags: compile flags after the common ones (e.g. -Werror); linkFlags: e.g. -static for qemu
+ */
+export async function buildCrossCheck(o) {
+  const objDir = join(root, 'build-cross', o.name, 'obj');
+  mkdirSync(objDir, { recursive: true });
+  const lists = sourceLists();
+  const napi = createRequire(import.meta.url)('node-addon-api').include_dir;
+  const common = ['-std=gnu++17', '-O3', '-Wall', '-Wextra', '-Wno-unused-parameter', '-fno-fast-math', '-fopenmp-simd',
+    `-I${join(root, 'native')}`, ...(o.flags ?? [])];
+  const units = [...lists.FML_CPU_SOURCES.filter((f) => !f.startsWith('native/addon/')), ...lists.FML_CROSS_CHECK_SOURCES]
+    .map((f) => ({ file: f, flags: common, link: true }));
+  if (o.addon) {
+    const headers = nodeHeaders();
+    if (!headers) throw new Error(`Node's headers are not beside ${process.execPath} (../include/node)`);
+    const addonFlags = [...common, '-fPIC', `-I${headers}`, `-I${napi}`, '-DNAPI_CPP_EXCEPTIONS', '-DNODE_ADDON_API_DISABLE_DEPRECATED'];
+    for (const f of [...lists.FML_CPU_SOURCES.filter((p) => p.startsWith('native/addon/')), ...lists.FML_ENTRY_SOURCES])
+      units.push({ file: f, flags: addonFlags, link: false });
+  }
+  const hdr = headersHash();
+  const version = compilerVersion(o.cxx) ?? o.cxx;
+  const todo = [];
+  const objs = [];
+  for (const u of units) {
+    const src = join(root, u.file);
+    const key = createHash('sha1').update(hdr).update(readFileSync(src)).update(u.flags.join(' ')).update(version).digest('hex');
+    const obj = join(objDir, `${u.file.replace(/[/.]/g, '_')}-${key.slice(0, 16)}.o`);
+    if (u.link) objs.push(obj);
+    if (!existsSync(obj)) todo.push([src, obj, u.flags]);
+  }
+  let next = 0;
+  const worker = async () => {
+    while (next < todo.length) {
+      const [src, obj, flags] = todo[next++];
+      await compile(o.cxx, flags, src, obj);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, o.jobs ?? 2) }, worker));
+  const out = join(root, 'build-cross', o.name, 'cross_check');
+  const link = spawnSync(o.cxx, ['-o', `${out}.tmp`, ...objs, '-lpthread', ...(o.linkFlags ?? [])], { encoding: 'utf8' });
+  if (link.status !== 0) throw new Error(`linking the cross check (${o.cxx}) failed:\n${link.stderr}`);
+  renameSync(`${out}.tmp`, out);
+  return out;
+}
+
+/** The two builds the test compares: this machine's, and AArch64's (static, for qemu-aarch64), the latter with
+ * the addon's sources too and warnings as errors. */
+export const TARGETS = {
+  host: { cxx: process.env.CXX || 'g++', name: 'host' },
+  aarch64: { cxx: 'aarch64-linux-gnu-g++', name: 'aarch64', addon: true, flags: ['-Werror'], linkFlags: ['-static'] },
+};
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const target = TARGETS[process.argv[2] ?? 'host'];
+  if (!target) {
+    console.error(`usage: node scripts/build-cross-check.mjs [${Object.keys(TARGETS).join('|')}]`);
+    process.exit(2);
+  }
+  buildCrossCheck(target).then(
+    (p) => console.log(p),
+    (e) => {
+      console.error(e.message);
+      process.exit(1);
+    },
+  );
+}
