@@ -32,6 +32,11 @@ PKG_SIMD_CLONES void keep_groups(float* __restrict keep, int64_t ng, float p, ui
 
 #ifdef FML_HAVE_X86_KERNELS
 #define PKG_AVX512 __attribute__((target("avx512f")))
+// 64-bit lanes of a and b picked by idx (permutex2var_pd) on floats: the groups of 4 keep values in order.
+PKG_AVX512 static inline __m512 quads(__m512 a, __m512i idx, __m512 b) {
+  return _mm512_castpd_ps(_mm512_permutex2var_pd(_mm512_castps_pd(a), idx, _mm512_castps_pd(b)));
+}
+
 // lo, hi: the low and high 32 bits of m · c in each 32-bit lane (m in the low half of every 64-bit lane)
 PKG_AVX512 static inline void mul_lo_hi(__m512i m, __m512i c, __m512i& lo, __m512i& hi) {
   const __m512i even = _mm512_mul_epu32(m, c), odd = _mm512_mul_epu32(m, _mm512_srli_epi64(c, 32));
@@ -81,9 +86,6 @@ PKG_AVX512 static void keep_groups_avx512(float* keep, int64_t ng, float p, uint
     }
     const __m512 a_lo = _mm512_permutex2var_ps(w[0], pair_lo, w[1]), a_hi = _mm512_permutex2var_ps(w[0], pair_hi, w[1]);
     const __m512 b_lo = _mm512_permutex2var_ps(w[2], pair_lo, w[3]), b_hi = _mm512_permutex2var_ps(w[2], pair_hi, w[3]);
-    const auto quads = [](__m512 a, __m512i idx, __m512 b) {
-      return _mm512_castpd_ps(_mm512_permutex2var_pd(_mm512_castps_pd(a), idx, _mm512_castps_pd(b)));
-    };
     const __m512 out[4] = {quads(a_lo, quad_lo, b_lo), quads(a_lo, quad_hi, b_lo), quads(a_hi, quad_lo, b_hi),
                            quads(a_hi, quad_hi, b_hi)};
     const int64_t floats = 4 * (ng - g < 16 ? ng - g : 16);  // keep values of this vector's real counters
