@@ -10,7 +10,7 @@
 #include <vector>
 
 #if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
+#include "x86_intrin.h"
 #endif
 
 #ifdef FML_HAVE_OPENBLAS

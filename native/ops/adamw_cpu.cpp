@@ -14,7 +14,7 @@
 #include "adamw.h"
 
 #if defined(__SSE2__)
-#include <immintrin.h>
+#include "../core/x86_intrin.h"
 #endif
 
 namespace pkg {

@@ -30,7 +30,7 @@
 #include "bce.h"
 
 #ifdef FML_HAVE_X86_KERNELS
-#include <immintrin.h>
+#include "../core/x86_intrin.h"
 #endif
 
 namespace pkg {

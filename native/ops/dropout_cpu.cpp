@@ -11,7 +11,7 @@
 #include "dropout.h"
 
 #ifdef FML_HAVE_X86_KERNELS
-#include <immintrin.h>
+#include "../core/x86_intrin.h"
 #endif
 
 namespace pkg {

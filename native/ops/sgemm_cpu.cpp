@@ -40,7 +40,7 @@
 #include "matmul.h"
 
 #ifdef FML_HAVE_X86_KERNELS
-#include <immintrin.h>
+#include "../core/x86_intrin.h"
 
 #include "transpose16_avx512.h"
 #endif

@@ -3,7 +3,7 @@
 // and call only from code that runs when core/isa.h's cpu_has_avx512() holds.
 #pragma once
 
-#include <immintrin.h>
+#include "../core/x86_intrin.h"
 
 #include <cstdint>
 
