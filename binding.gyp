@@ -19,6 +19,13 @@
         'cflags': ['-fopenmp-simd', '-O3', '-fno-fast-math'],
         'cflags_cc': ['-std=c++17', '-fexceptions', '-fopenmp-simd', '-O3', '-fno-fast-math', '-Wno-unused-parameter'],
         'ldflags': ['-pthread'],
+        # macOS: node-gyp passes Xcode settings there, not cflags; node-addon-api's C++ exceptions need them on
+        'xcode_settings': {
+          'GCC_ENABLE_CPP_EXCEPTIONS': 'YES',
+          'CLANG_CXX_LANGUAGE_STANDARD': 'c++17',
+          'MACOSX_DEPLOYMENT_TARGET': '10.15',
+          'OTHER_CPLUSPLUSFLAGS': ['-O3', '-fno-fast-math'],
+        },
       }],
     }],
   ],
