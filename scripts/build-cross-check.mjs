@@ -7,13 +7,14 @@
 // cached in build-cross/<name>/obj by a hash of their inputs. Never part of the addon.
 //
 //   node scripts/build-cross-check.mjs [host|aarch64]   builds it, prints the binary's path
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { compileObjects } from './compile-objects.mjs';
 import { sourceLists } from './gyp-sources.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -37,20 +38,6 @@ function headersHash() {
   const h = createHash('sha1');
   for (const f of walk(join(root, 'native')).sort()) h.update(f).update(readFileSync(f));
   return h.digest('hex');
-}
-
-function compile(cxx, flags, src, obj) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cxx, [...flags, '-c', src, '-o', `${obj}.tmp`], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (d) => (err += d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`${cxx} failed on ${relative(root, src)}:\n${err.slice(0, 3000)}`));
-      renameSync(`${obj}.tmp`, obj);
-      resolve();
-    });
-  });
 }
 
 /**
@@ -85,14 +72,7 @@ export async function buildCrossCheck(o) {
     if (u.link) objs.push(obj);
     if (!existsSync(obj)) todo.push([src, obj, u.flags]);
   }
-  let next = 0;
-  const worker = async () => {
-    while (next < todo.length) {
-      const [src, obj, flags] = todo[next++];
-      await compile(o.cxx, flags, src, obj);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, o.jobs ?? 2) }, worker));
+  await compileObjects(o.cxx, todo, o.jobs ?? 2);
   const out = join(root, 'build-cross', o.name, 'cross_check');
   const link = spawnSync(o.cxx, ['-o', `${out}.tmp`, ...objs, '-lpthread', ...(o.linkFlags ?? [])], { encoding: 'utf8' });
   if (link.status !== 0) throw new Error(`linking the cross check (${o.cxx}) failed:\n${link.stderr}`);

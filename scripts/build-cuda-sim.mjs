@@ -7,12 +7,13 @@
 //   node scripts/build-cuda-sim.mjs            builds build-cuda-sim/cuda_sim_test, prints its path
 //   import { buildCudaSim } from './build-cuda-sim.mjs'
 //   await buildCudaSim({ replace: { 'native/ops/adamw_cuda.cu': '/tmp/mutant.cu' }, out: '/tmp/x' })
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { compileObjects } from './compile-objects.mjs';
 import { sourceLists } from './gyp-sources.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -39,20 +40,6 @@ const common = ['-std=gnu++17', '-O2', '-DFML_HAVE_CUDA', '-DFML_CUDA_SIM', `-I$
   `-I${join(root, 'native')}`, '-fno-fast-math'];
 // Kernel units: instrumented (the hooks are ours, the TSan runtime is never linked).
 const kernelFlags = [...common, '-x', 'c++', '-fsanitize=thread', '-fno-omit-frame-pointer'];
-
-function compile(src, obj, flags) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(CXX, [...flags, '-c', src, '-o', `${obj}.tmp`], { stdio: ['ignore', 'inherit', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (d) => (err += d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`${CXX} failed on ${relative(root, src)}:\n${err}`));
-      renameSync(`${obj}.tmp`, obj);
-      resolve();
-    });
-  });
-}
 
 /**
  * Builds the simulator test binary; returns its path.
@@ -91,14 +78,7 @@ export async function buildCudaSim(opts = {}) {
     objs.push(obj);
     if (!existsSync(obj)) todo.push([src, obj, f]);
   }
-  let next = 0;
-  const worker = async () => {
-    while (next < todo.length) {
-      const [src, obj, f] = todo[next++];
-      await compile(src, obj, f);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, jobs) }, worker));
+  await compileObjects(CXX, todo, jobs);
   const out = opts.out ?? join(buildDir, 'cuda_sim_test');
   const link = spawnSync(CXX, ['-o', `${out}.tmp`, ...objs, '-lpthread'], { encoding: 'utf8' });
   if (link.status !== 0) throw new Error(`linking the CUDA simulator failed:\n${link.stderr}`);
