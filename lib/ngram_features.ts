@@ -39,6 +39,16 @@ export function tokenize(text: string, maxTokens: number): string[] {
   return out.length > maxTokens ? out.slice(0, maxTokens) : out;
 }
 
+/** WORDY.test(t) for a token: its first character a letter or digit (a-z / 0-9 when it is ASCII). */
+function wordy(t: string): boolean {
+  const c = t.charCodeAt(0);
+  if (c < 128) return (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || (c >= 65 && c <= 90);
+  return WORDY.test(t);
+}
+
+/** Scratch for a token's units wrapped as "<token>" (grown on demand). */
+let wrapped = new Uint16Array(64);
+
 /** Where featurize appends ids: a number array, or featurizeBatch's growable Int32Array. */
 interface IdSink {
   push(id: number): void;
@@ -78,14 +88,21 @@ export function featurize(text: string, c: FeatureConfig, out: IdSink): void {
   if (hi === 0) return;
   const cstart = Math.imul(FNV_BASIS ^ 2, FNV_PRIME);
   for (const t of toks) {
-    if (!WORDY.test(t)) continue;
-    const w = `<${t}>`;
-    for (let i = 0; i + lo <= w.length; i++) {
-      let h = fnvUnits(cstart, w, i, i + lo - 1);
-      for (let n = lo; n <= hi && i + n <= w.length; n++) {
-        h = Math.imul(h ^ w.charCodeAt(i + n - 1), FNV_PRIME);
+    if (!wordy(t)) continue;
+    // w = "<" + t + ">", as units
+    const len = t.length + 2;
+    if (wrapped.length < len) wrapped = new Uint16Array(2 * len);
+    const w = wrapped;
+    w[0] = 60;
+    for (let j = 0; j < t.length; j++) w[j + 1] = t.charCodeAt(j);
+    w[len - 1] = 62;
+    for (let i = 0; i + lo <= len; i++) {
+      let h = cstart;
+      for (let j = i; j < i + lo - 1; j++) h = Math.imul(h ^ w[j], FNV_PRIME);
+      for (let n = lo; n <= hi && i + n <= len; n++) {
+        h = Math.imul(h ^ w[i + n - 1], FNV_PRIME);
         // the whole word is already a unigram feature
-        if (!(i === 0 && n === w.length)) out.push(row(h));
+        if (!(i === 0 && n === len)) out.push(row(h));
       }
     }
   }
