@@ -126,37 +126,41 @@ PKG_AVX512 static void attention_head_avx512(float* out, const float* q, const f
   float inv[R];  // 1 / Σ exp of each row of the group
   for (int t0 = 0; t0 < Tq; t0 += R) {
     const int rows = Tq - t0 < R ? Tq - t0 : R;
-    // scores of rows t0 .. t0+R (rows past Tq repeat the last one and are not stored), two rows at a time
-    for (int r = 0; r < R; r += 2) {
-      const float* q0 = q + (size_t)(t0 + r < Tq ? t0 + r : Tq - 1) * C;
-      const float* q1 = q + (size_t)(t0 + r + 1 < Tq ? t0 + r + 1 : Tq - 1) * C;
-      float *p0 = p + (size_t)r * Tp, *p1 = p0 + Tp;
+    // scores of rows t0 .. t0+R (rows past Tq repeat the last one and are not stored), four rows at a time:
+    // 16 independent FMA chains over 64 keys, each key vector loaded once for the four rows
+    constexpr int QR = 4;
+    static_assert(R % QR == 0, "the query rows of a group come four at a time");
+    for (int r = 0; r < R; r += QR) {
+      const float* qr[QR];
+      float* pr[QR];
+      for (int i = 0; i < QR; i++) {
+        qr[i] = q + (size_t)(t0 + r + i < Tq ? t0 + r + i : Tq - 1) * C;
+        pr[i] = p + (size_t)(r + i) * Tp;
+      }
       int c = 0;
       for (; c + 4 <= nch; c += 4) {
-        __m512 a[2][4];
-        for (int j = 0; j < 4; j++) a[0][j] = a[1][j] = _mm512_setzero_ps();
+        __m512 a[QR][4];
+        for (int i = 0; i < QR; i++)
+          for (int j = 0; j < 4; j++) a[i][j] = _mm512_setzero_ps();
         for (int d = 0; d < HS; d++) {
-          const __m512 x0 = _mm512_set1_ps(q0[d]), x1 = _mm512_set1_ps(q1[d]);
-          for (int j = 0; j < 4; j++) {
-            const __m512 kv = _mm512_load_ps(kt + (size_t)d * Tp + 16 * (c + j));
-            a[0][j] = _mm512_fmadd_ps(x0, kv, a[0][j]);
-            a[1][j] = _mm512_fmadd_ps(x1, kv, a[1][j]);
+          __m512 kv[4];
+          for (int j = 0; j < 4; j++) kv[j] = _mm512_load_ps(kt + (size_t)d * Tp + 16 * (c + j));
+          for (int i = 0; i < QR; i++) {
+            const __m512 x = _mm512_set1_ps(qr[i][d]);
+            for (int j = 0; j < 4; j++) a[i][j] = _mm512_fmadd_ps(x, kv[j], a[i][j]);
           }
         }
-        for (int j = 0; j < 4; j++) {
-          _mm512_store_ps(p0 + 16 * (c + j), _mm512_mul_ps(vscale, a[0][j]));
-          _mm512_store_ps(p1 + 16 * (c + j), _mm512_mul_ps(vscale, a[1][j]));
-        }
+        for (int i = 0; i < QR; i++)
+          for (int j = 0; j < 4; j++) _mm512_store_ps(pr[i] + 16 * (c + j), _mm512_mul_ps(vscale, a[i][j]));
       }
       for (; c < nch; c++) {
-        __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+        __m512 a[QR];
+        for (int i = 0; i < QR; i++) a[i] = _mm512_setzero_ps();
         for (int d = 0; d < HS; d++) {
           const __m512 kv = _mm512_load_ps(kt + (size_t)d * Tp + 16 * c);
-          a0 = _mm512_fmadd_ps(_mm512_set1_ps(q0[d]), kv, a0);
-          a1 = _mm512_fmadd_ps(_mm512_set1_ps(q1[d]), kv, a1);
+          for (int i = 0; i < QR; i++) a[i] = _mm512_fmadd_ps(_mm512_set1_ps(qr[i][d]), kv, a[i]);
         }
-        _mm512_store_ps(p0 + 16 * c, _mm512_mul_ps(vscale, a0));
-        _mm512_store_ps(p1 + 16 * c, _mm512_mul_ps(vscale, a1));
+        for (int i = 0; i < QR; i++) _mm512_store_ps(pr[i] + 16 * c, _mm512_mul_ps(vscale, a[i]));
       }
     }
     // masked softmax of each row in place, left unnormalised (e = exp(score - max), 1 / Σ e in inv); lanes
