@@ -5,8 +5,8 @@
 // double reference, and four BERT/DistilBERT encoders (inference forward, then a backward) whose logits and
 // gradient norms must match the same program built for this machine (also with warnings as errors: the CPU
 // sources compile without a warning with this machine's compiler too). Without the tools the tests are skipped
-// with the reason printed; REQUIRE_AARCH64=1 (set by .ci/run) makes that a failure. About 30 s with a cold
-// object cache (build-cross/), 10 s warm.
+// with the reason printed; REQUIRE_AARCH64=1 (set by .ci/run) makes that a failure. About 35 s with a cold
+// object cache (build-cross/), 5 s warm.
 import { spawnSync } from 'node:child_process';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
