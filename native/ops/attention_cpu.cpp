@@ -105,10 +105,11 @@ template <int NV>
 PKG_AVX512 static void attention_head_avx512(float* out, const float* q, const float* k, const float* v,
                                              const uint8_t* m, int T, int Tq, int C, float scale, float* kt, float* p,
                                              __mmask16* keep) {
+  static_assert(NV == 1 || NV == 2 || NV == 4, "head sizes 16, 32 and 64");
   constexpr int HS = 16 * NV;
   // rows per group: R·NV = 8 independent FMA chains in out's sum, 16 at head size 64, where each group reads
   // V's rows (3 KB apart in BERT-base's layout, so they crowd a few L1 sets) half as often: 15 % off the kernel
-  constexpr int R = NV >= 8 ? 1 : NV == 4 ? 4 : 8 / NV;
+  constexpr int R = NV == 1 ? 8 : 4;
   // Keys past the last real one are left out: they would add exact zeros at the end of every sum. Without
   // any real key the row is uniform over all T keys, as in softmax_row.
   int Tk = T;
