@@ -8,13 +8,11 @@
 //
 //   node scripts/build-cross-check.mjs [host|aarch64]   builds it, prints the binary's path
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { compileObjects } from './compile-objects.mjs';
+import { addonFlags, compileObjects, nativeHeadersHash, objectFile } from './compile-objects.mjs';
 import { sourceLists } from './gyp-sources.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -23,21 +21,6 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export function compilerVersion(cxx) {
   const r = spawnSync(cxx, ['--version'], { encoding: 'utf8' });
   return r.status === 0 ? r.stdout.split('\n')[0] : null;
-}
-
-/** Node's C headers (for the addon's sources): beside the running node, as Node's own installs lay them out. */
-export function nodeHeaders() {
-  const dir = join(dirname(process.execPath), '..', 'include', 'node');
-  return existsSync(join(dir, 'node_api.h')) ? dir : null;
-}
-
-function headersHash() {
-  const walk = (dir) =>
-    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-      e.isDirectory() ? walk(join(dir, e.name)) : /\.(h|cuh)$/.test(e.name) ? [join(dir, e.name)] : []);
-  const h = createHash('sha1');
-  for (const f of walk(join(root, 'native')).sort()) h.update(f).update(readFileSync(f));
-  return h.digest('hex');
 }
 
 /**
@@ -49,26 +32,22 @@ export async function buildCrossCheck(o) {
   const objDir = join(root, 'build-cross', o.name, 'obj');
   mkdirSync(objDir, { recursive: true });
   const lists = sourceLists();
-  const napi = createRequire(import.meta.url)('node-addon-api').include_dir;
   const common = ['-std=gnu++17', '-O3', '-Wall', '-Wextra', '-Wno-unused-parameter', '-fno-fast-math', '-fopenmp-simd',
     `-I${join(root, 'native')}`, ...(o.flags ?? [])];
   const units = [...lists.FML_CPU_SOURCES.filter((f) => !f.startsWith('native/addon/')), ...lists.FML_CROSS_CHECK_SOURCES]
     .map((f) => ({ file: f, flags: common, link: true }));
   if (o.addon) {
-    const headers = nodeHeaders();
-    if (!headers) throw new Error(`Node's headers are not beside ${process.execPath} (../include/node)`);
-    const addonFlags = [...common, '-fPIC', `-I${headers}`, `-I${napi}`, '-DNAPI_CPP_EXCEPTIONS', '-DNODE_ADDON_API_DISABLE_DEPRECATED'];
+    const flags = [...common, '-fPIC', ...addonFlags()];
     for (const f of [...lists.FML_CPU_SOURCES.filter((p) => p.startsWith('native/addon/')), ...lists.FML_ENTRY_SOURCES])
-      units.push({ file: f, flags: addonFlags, link: false });
+      units.push({ file: f, flags, link: false });
   }
-  const hdr = headersHash();
+  const headers = nativeHeadersHash();
   const version = compilerVersion(o.cxx) ?? o.cxx;
   const todo = [];
   const objs = [];
   for (const u of units) {
     const src = join(root, u.file);
-    const key = createHash('sha1').update(hdr).update(readFileSync(src)).update(u.flags.join(' ')).update(version).digest('hex');
-    const obj = join(objDir, `${u.file.replace(/[/.]/g, '_')}-${key.slice(0, 16)}.o`);
+    const obj = objectFile(objDir, u.file, headers.copy().update(readFileSync(src)).update(u.flags.join(' ')).update(version));
     if (u.link) objs.push(obj);
     if (!existsSync(obj)) todo.push([src, obj, u.flags]);
   }

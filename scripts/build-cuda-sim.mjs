@@ -8,12 +8,11 @@
 //   import { buildCudaSim } from './build-cuda-sim.mjs'
 //   await buildCudaSim({ replace: { 'native/ops/adamw_cuda.cu': '/tmp/mutant.cu' }, out: '/tmp/x' })
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { compileObjects } from './compile-objects.mjs';
+import { compileObjects, hashFiles, headerFiles, nativeHeadersHash, objectFile } from './compile-objects.mjs';
 import { sourceLists } from './gyp-sources.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -24,16 +23,6 @@ const CXX = process.env.CXX || 'g++';
 export function missingCompiler() {
   const r = spawnSync(CXX, ['--version'], { encoding: 'utf8' });
   return r.status === 0 ? null : `no C++ compiler (${CXX} --version failed: ${r.error?.message ?? r.stderr.trim()})`;
-}
-
-function walk(dir, test) {
-  const out = [];
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...walk(p, test));
-    else if (test(e.name)) out.push(p);
-  }
-  return out.sort();
 }
 
 const common = ['-std=gnu++17', '-O2', '-DFML_HAVE_CUDA', '-DFML_CUDA_SIM', `-I${join(root, 'native/testing/include')}`,
@@ -51,10 +40,7 @@ export async function buildCudaSim(opts = {}) {
   const jobs = opts.jobs ?? Number(process.env.FML_SIM_JOBS || 2);
   const objDir = join(buildDir, 'obj');
   mkdirSync(objDir, { recursive: true });
-  const headers = walk(join(root, 'native'), (n) => /\.(h|cuh)$/.test(n));
-  const headerHash = createHash('sha1');
-  for (const h of headers) headerHash.update(h).update(readFileSync(h));
-  const hdr = headerHash.digest('hex');
+  const headers = nativeHeadersHash();
   const lists = sourceLists();
   const abs = (files) => files.map((f) => join(root, f));
   const units = [
@@ -70,11 +56,10 @@ export async function buildCudaSim(opts = {}) {
     const src = replace[rel] ?? file;
     // a replaced source is compiled from its own path; its includes still resolve against native/
     const f = src === file ? flags : [...flags, `-I${dirname(file)}`];
-    const key = createHash('sha1').update(hdr).update(readFileSync(src)).update(f.join(' ')).update(CXX);
+    const key = headers.copy().update(readFileSync(src)).update(f.join(' ')).update(CXX);
     // a replaced source may sit next to replaced headers (quoted includes look there first)
-    if (src !== file) for (const h of walk(dirname(src), (n) => /\.(h|cuh)$/.test(n))) key.update(h).update(readFileSync(h));
-    const digest = key.digest('hex');
-    const obj = join(objDir, `${rel.replace(/[/.]/g, '_')}-${digest.slice(0, 16)}.o`);
+    if (src !== file) hashFiles(key, headerFiles(dirname(src)));
+    const obj = objectFile(objDir, rel, key);
     objs.push(obj);
     if (!existsSync(obj)) todo.push([src, obj, f]);
   }

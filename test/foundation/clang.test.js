@@ -5,12 +5,12 @@
 // otherwise the test is skipped with the reason printed, and REQUIRE_CLANG=1 (set by .ci/run, which installs
 // Debian's clang and libc++) makes that a failure.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { readdirSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { addonFlags } from '../../scripts/compile-objects.mjs';
 import { sourceLists } from '../../scripts/gyp-sources.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -60,20 +60,17 @@ if (!clang && !required) console.log('skipping the Clang build check: no clang++
 // of each other they include). With libc++ installed (Debian: libc++-dev), every source the addon builds from,
 // the N-API bindings and node-addon-api included, is checked against it: syntax and types, warnings as errors.
 const libcxx = clang && spawnSync(clang, ['-stdlib=libc++', '-x', 'c++', '-fsyntax-only', '-'], { input: '#include <vector>\n', encoding: 'utf8' }).status === 0;
-const headers = join(dirname(process.execPath), '..', 'include', 'node');
 if (clang && !libcxx && !required) console.log('skipping the libc++ check: clang++ -stdlib=libc++ finds no libc++ (apt-get install libc++-dev)');
 (libcxx || required ? test : test.skip)('every source of the addon compiles against libc++ (macOS\'s C++ library)', () => {
   assert.ok(libcxx, 'REQUIRE_CLANG=1 but clang++ -stdlib=libc++ does not work here (apt-get install libc++-dev libc++abi-dev)');
-  assert.ok(existsSync(join(headers, 'node_api.h')), `Node's headers are not beside ${process.execPath} (${headers})`);
+  const addon = addonFlags();
   const { FML_CPU_SOURCES, FML_ENTRY_SOURCES } = sourceLists();
-  const napi = createRequire(import.meta.url)('node-addon-api').include_dir;
   const failures = [];
   for (const src of [...FML_CPU_SOURCES, ...FML_ENTRY_SOURCES]) {
     const r = spawnSync(
       clang,
       ['-stdlib=libc++', '-std=gnu++17', '-fsyntax-only', '-Wall', '-Wextra', '-Wno-unused-parameter', '-Wno-unknown-pragmas',
-        '-Werror', '-DNAPI_CPP_EXCEPTIONS', '-DNODE_ADDON_API_DISABLE_DEPRECATED', '-I', join(root, 'native'), '-I', headers,
-        '-I', napi, join(root, src)],
+        '-Werror', '-I', join(root, 'native'), ...addon, join(root, src)],
       { encoding: 'utf8' },
     );
     if (r.status !== 0) failures.push(`${src}:\n${(r.stderr || r.stdout).slice(0, 1500)}`);
