@@ -29,35 +29,44 @@ const PUNCT_SPLIT_RE = /[\p{P}\x21-\x2F\x3A-\x40\x5B-\x60\x7B-\x7E]|[^\p{P}\x21-
 // the ASCII symbol ranges; it has no CJK ideograph and no Mn, and NFD leaves it as it is. Those two steps
 // and the Unicode-aware expressions were most of the time of an English text (7.2 → 3.2 µs for a support ticket).
 const NON_ASCII_RE = /[^\x00-\x7F]/;
-const ASCII_CONTROL_RE = /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F]/g;
-const ASCII_WHITESPACE_RE = /[\t\n\r]/g;
-const ASCII_SPLIT_RE = /[\t\n\x0B\x0C\r \x1C-\x1F]+/;
-const ASCII_PUNCT_SPLIT_RE = /[\x21-\x2F\x3A-\x40\x5B-\x60\x7B-\x7E]|[^\x21-\x2F\x3A-\x40\x5B-\x60\x7B-\x7E]+/g;
+
+/** The expressions of one character range: the whole of Unicode, or text without a character past U+007F. */
+interface Classes {
+  unicode: boolean;
+  control: RegExp;
+  whitespace: RegExp;
+  split: RegExp;
+  punct: RegExp;
+}
+const UNICODE: Classes = { unicode: true, control: CONTROL_RE, whitespace: WHITESPACE_RE, split: SPLIT_RE, punct: PUNCT_SPLIT_RE };
+const ASCII: Classes = {
+  unicode: false,
+  control: /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F]/g,
+  whitespace: /[\t\n\r]/g,
+  split: /[\t\n\x0B\x0C\r \x1C-\x1F]+/,
+  punct: /[\x21-\x2F\x3A-\x40\x5B-\x60\x7B-\x7E]|[^\x21-\x2F\x3A-\x40\x5B-\x60\x7B-\x7E]+/g,
+};
 
 /** Appends the words of `text` (normalised as `n` says) to `out`. */
 export function basicTokenize(text: string, n: NormalizerConfig, out: string[]): void {
-  if (NON_ASCII_RE.test(text)) return basicTokenizeUnicode(text, n, out);
-  let t = text;
-  if (n.cleanText) t = t.replace(ASCII_CONTROL_RE, '').replace(ASCII_WHITESPACE_RE, ' ');
-  for (let word of t.split(ASCII_SPLIT_RE)) {
-    if (word === '') continue;
-    if (n.lowercase) word = word.toLowerCase();
-    const parts = word.match(ASCII_PUNCT_SPLIT_RE);
-    if (parts) for (const p of parts) out.push(p);
-  }
+  tokenizeWith(NON_ASCII_RE.test(text) ? UNICODE : ASCII, text, n, out);
 }
 
-/** basicTokenize for any text (what it runs where a character is past U+007F). */
+/** basicTokenize with the Unicode expressions whatever the text (the reference the ASCII ones are tested against). */
 export function basicTokenizeUnicode(text: string, n: NormalizerConfig, out: string[]): void {
+  tokenizeWith(UNICODE, text, n, out);
+}
+
+function tokenizeWith(r: Classes, text: string, n: NormalizerConfig, out: string[]): void {
   let t = text;
-  if (n.cleanText) t = t.replace(CONTROL_RE, '').replace(WHITESPACE_RE, ' ');
-  if (n.handleChinese) t = t.replace(CJK_RE, ' $& ');
-  for (let word of t.split(SPLIT_RE)) {
+  if (n.cleanText) t = t.replace(r.control, '').replace(r.whitespace, ' ');
+  if (n.handleChinese && r.unicode) t = t.replace(CJK_RE, ' $& ');
+  for (let word of t.split(r.split)) {
     if (word === '') continue;
     if (n.lowercase) word = word.toLowerCase();
-    if (n.stripAccents) word = word.normalize('NFD').replace(MN_RE, '');
+    if (n.stripAccents && r.unicode) word = word.normalize('NFD').replace(MN_RE, '');
     if (word === '') continue;
-    const parts = word.match(PUNCT_SPLIT_RE);
+    const parts = word.match(r.punct);
     if (parts) for (const p of parts) out.push(p);
   }
 }
